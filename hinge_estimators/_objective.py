@@ -1,0 +1,251 @@
+"""The linear objective: the one bridge from a loss on scores to coefficients."""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class LinearObjective:
+    """Regularized empirical risk of a linear model, in coefficient space.
+
+    .. math::
+
+        P(W, b) = \\tfrac{r}{2}\\left(\\|W\\|_F^2 + \\tfrac{\\|b\\|^2}{B^2}\\right)
+                  + c \\sum_i s_i\\, \\ell(y_i, x_i W^\\top + b)
+
+    with ``r = 1, c = C`` for ``penalty="l2"`` and ``r = 0, c = 1`` for
+    ``penalty=None`` (the plain, unregularized empirical risk). The
+    ``\\|b\\|^2 / B^2`` term is present only when ``intercept_scaling = B`` is a
+    number (LIBLINEAR's penalized bias: a constant feature ``B`` whose weight is
+    penalized, ``b = B w_B``); by default the intercept is not penalized.
+
+    Coefficients travel as one flat vector (what generic optimizers want):
+    ``W`` (``K x d``, row ``k`` is class ``k``) row-major, then ``b`` (``K``) when
+    the intercept is fitted. Dense and CSR ``X`` are handled here and nowhere
+    else; sparse ``X`` is never densified.
+
+    Parameters
+    ----------
+    loss : Loss
+        A loss object.
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+    y : ndarray
+        Encoded targets: a +-1 matrix ``(n, K)`` for binary losses, integer
+        codes ``(n,)`` for multiclass losses.
+    n_outputs : int
+        ``K``, the number of score columns.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        ``s_i`` (sample weight times class weight).
+    C : float, default=1.0
+    fit_intercept : bool, default=True
+    intercept_scaling : float or None, default=None
+    penalty : {"l2", None}, default="l2"
+    """
+
+    def __init__(
+        self,
+        loss,
+        X,
+        y,
+        *,
+        n_outputs,
+        sample_weight=None,
+        C=1.0,
+        fit_intercept=True,
+        intercept_scaling=None,
+        penalty="l2",
+    ):
+        self.loss = loss
+        if sp.issparse(X):
+            self.X = sp.csr_matrix(X, dtype=np.float64)
+        else:
+            self.X = np.asarray(X, dtype=np.float64)
+        self.y = y
+        self.n_samples, self.n_features = self.X.shape
+        self.n_outputs = int(n_outputs)
+        if sample_weight is None:
+            sample_weight = np.ones(self.n_samples)
+        self.sample_weight = np.asarray(sample_weight, dtype=np.float64)
+        self.C = float(C)
+        self.fit_intercept = bool(fit_intercept)
+        self.intercept_scaling = intercept_scaling
+        self.penalty = penalty
+        self.reg = 1.0 if penalty == "l2" else 0.0
+        self.loss_scale = self.C if penalty == "l2" else 1.0
+        penalized_bias = self.fit_intercept and intercept_scaling is not None
+        self.intercept_penalty = (
+            self.reg / float(intercept_scaling) ** 2 if penalized_bias else 0.0
+        )
+        self._n_coef = self.n_outputs * self.n_features
+        self.size = self._n_coef + (self.n_outputs if self.fit_intercept else 0)
+
+    def with_loss(self, loss):
+        """The same objective (data, weights, C, intercept) with another loss."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.loss = loss
+        return other
+
+    # -- coefficient layout -------------------------------------------------
+    def zeros(self):
+        """A zero coefficient vector."""
+        return np.zeros(self.size)
+
+    def split(self, coef):
+        """Views ``(W, b)`` of a flat coefficient vector (``b`` zeros if unfitted)."""
+        W = coef[: self._n_coef].reshape(self.n_outputs, self.n_features)
+        if self.fit_intercept:
+            return W, coef[self._n_coef :]
+        return W, np.zeros(self.n_outputs)
+
+    def join(self, W, b):
+        """Flat vector from ``(W, b)``; ``b`` is dropped without an intercept."""
+        parts = [np.asarray(W, dtype=np.float64).ravel()]
+        if self.fit_intercept:
+            parts.append(np.asarray(b, dtype=np.float64).ravel())
+        return np.concatenate(parts)
+
+    # -- scores and their adjoint ---------------------------------------------
+    def scores(self, coef):
+        """``X W^T + b``, shape ``(n, K)``. Linear in ``coef`` (no offset)."""
+        W, b = self.split(coef)
+        S = self.X @ W.T
+        return S + b if self.fit_intercept else S
+
+    def _adjoint(self, G):
+        """Coefficient-space vector ``(G^T X, G.sum(0))`` for score weights ``G``."""
+        gW = np.asarray(self.X.T @ G).T
+        if self.fit_intercept:
+            return np.concatenate([gW.ravel(), G.sum(axis=0)])
+        return gW.ravel()
+
+    def _penalty(self, coef):
+        W, b = self.split(coef)
+        value = 0.5 * self.reg * np.dot(W.ravel(), W.ravel())
+        if self.fit_intercept:
+            value += 0.5 * self.intercept_penalty * np.dot(b, b)
+        return value
+
+    def _penalty_gradient(self, coef):
+        grad = np.empty_like(coef)
+        grad[: self._n_coef] = self.reg * coef[: self._n_coef]
+        if self.fit_intercept:
+            grad[self._n_coef :] = self.intercept_penalty * coef[self._n_coef :]
+        return grad
+
+    def _per_sample(self, values):
+        # binary losses return one value per (sample, column): sum the columns
+        return values.sum(axis=1) if values.ndim == 2 else values
+
+    # -- values and derivatives from precomputed scores ------------------------
+    def value_from_scores(self, coef, scores):
+        """``P`` at ``coef`` given ``scores = self.scores(coef)``."""
+        values = self._per_sample(self.loss.loss(self.y, self._fit_shape(scores)))
+        return self._penalty(coef) + self.loss_scale * np.dot(
+            self.sample_weight, values
+        )
+
+    def score_gradient_from_scores(self, scores):
+        """Loss part of the value and ``dP/dscores`` (shape ``(n, K)``)."""
+        values, grad = self.loss.loss_gradient(self.y, self._fit_shape(scores))
+        value = self.loss_scale * np.dot(self.sample_weight, self._per_sample(values))
+        weights = (self.loss_scale * self.sample_weight)[:, None]
+        return value, weights * grad.reshape(scores.shape)
+
+    def value_and_gradient_from_scores(self, coef, scores):
+        """``(P, grad P)`` at ``coef`` given its scores."""
+        value, G = self.score_gradient_from_scores(scores)
+        grad = self._adjoint(G) + self._penalty_gradient(coef)
+        return value + self._penalty(coef), grad
+
+    def _fit_shape(self, scores):
+        # a binary loss on a +-1 vector y of shape (n,) would get (n, 1) scores
+        if not self.loss.is_multiclass and self.y.ndim == 1:
+            return scores[:, 0]
+        return scores
+
+    # -- the public interface ------------------------------------------------
+    def value(self, coef):
+        """Objective value ``P(coef)``."""
+        return self.value_from_scores(coef, self.scores(coef))
+
+    def gradient(self, coef):
+        """Gradient (a subgradient for non-smooth losses) of ``P``."""
+        return self.value_and_gradient(coef)[1]
+
+    def value_and_gradient(self, coef):
+        """``(P(coef), grad P(coef))`` with the scores computed once."""
+        return self.value_and_gradient_from_scores(coef, self.scores(coef))
+
+    def score_gradient(self, coef):
+        """``dP/dscores`` at ``coef``: ``C s_i dl/ds_i``, shape ``(n, K)``.
+
+        The functional gradient used by boosting.
+        """
+        return self.score_gradient_from_scores(self.scores(coef))[1]
+
+    def hessian_operator(self, coef):
+        """A function ``v -> H v`` for the Hessian of ``P`` at ``coef``.
+
+        The loss curvature is evaluated once; each product costs one ``X v``
+        and one ``X^T u``. Smooth losses only.
+        """
+        scores = self._fit_shape(self.scores(coef))
+        weights = (self.loss_scale * self.sample_weight)[:, None]
+
+        def product(v):
+            direction = self.scores(v)
+            curved = self.loss.hessian_product(
+                self.y, scores, self._fit_shape(direction)
+            )
+            return self._adjoint(
+                weights * curved.reshape(direction.shape)
+            ) + self._penalty_gradient(v)
+
+        return product
+
+    def hessian_product(self, coef, v):
+        """Hessian of ``P`` at ``coef`` applied to ``v``."""
+        return self.hessian_operator(coef)(v)
+
+    def batch_gradient(self, coef, rows):
+        """Unbiased estimate of ``grad P`` from the samples ``rows``.
+
+        The loss part is rescaled by ``n / len(rows)``; the penalty is exact.
+        """
+        rows = np.asarray(rows)
+        sub = self.with_loss(self.loss)
+        sub.X = self.X[rows]
+        sub.y = self.y[rows]
+        sub.sample_weight = self.sample_weight[rows] * (self.n_samples / len(rows))
+        sub.n_samples = len(rows)
+        return sub.gradient(coef)
+
+    def lipschitz(self, n_power_iter=30, random_state=0):
+        """Upper estimate of the Lipschitz constant of ``grad P``.
+
+        ``r + c L_loss lambda_max([X 1]^T diag(s) [X 1])``, the eigenvalue by
+        power iteration (inflated by 10 % because power iteration approaches it
+        from below). ``inf`` when the loss is not smooth.
+        """
+        smooth = self.loss.smoothness(self.n_outputs)
+        if not np.isfinite(smooth):
+            return np.inf
+        rng = np.random.default_rng(random_state)
+        v = rng.standard_normal(self.n_features + int(self.fit_intercept))
+        s = self.sample_weight
+        eig = 0.0
+        for _ in range(n_power_iter):
+            norm = np.linalg.norm(v)
+            if norm == 0:
+                break
+            v = v / norm
+            u = self.X @ v[: self.n_features]
+            if self.fit_intercept:
+                u = u + v[-1]
+            u = s * u
+            w = np.asarray(self.X.T @ u).ravel()
+            v = np.concatenate([w, [u.sum()]]) if self.fit_intercept else w
+            eig = np.linalg.norm(v)
+        return max(self.reg, self.intercept_penalty) + 1.1 * (
+            self.loss_scale * smooth * eig
+        )

@@ -1,0 +1,116 @@
+"""Label encoding: class labels to what a loss consumes, and back.
+
+* A binary loss on two classes gets a ``(n, 1)`` matrix of +-1, the second
+  class of ``classes_`` being +1 (scikit-learn's convention).
+* A binary loss on ``K > 2`` classes gets a ``(n, K)`` +-1 matrix, one column per
+  class: the ``K`` one-vs-rest problems are solved as one objective whose
+  columns do not interact, with no Python loop over classes.
+* A multiclass loss gets integer codes ``(n,)`` and ``K = n_classes`` outputs.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TargetEncoding:
+    """How labels map to a loss's targets and how coefficients map back.
+
+    Attributes
+    ----------
+    classes : ndarray
+        Sorted unique labels (``classes_``).
+    multiclass_loss : bool
+        Whether the loss takes integer codes and ``n_classes`` score columns.
+    """
+
+    classes: np.ndarray
+    multiclass_loss: bool
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    @property
+    def n_outputs(self):
+        """Number of score columns the objective optimizes."""
+        if self.multiclass_loss or self.n_classes > 2:
+            return self.n_classes
+        return 1
+
+    def encode(self, codes):
+        """Targets for the loss from integer class codes ``0..K-1``."""
+        codes = np.asarray(codes)
+        if self.multiclass_loss:
+            return codes.astype(np.intp)
+        if self.n_classes == 2:
+            return np.where(codes == 1, 1.0, -1.0)[:, None]
+        signs = -np.ones((codes.shape[0], self.n_classes))
+        signs[np.arange(codes.shape[0]), codes] = 1.0
+        return signs
+
+    def public_coef(self, W, b):
+        """``coef_``/``intercept_`` in scikit-learn's shapes from solver output.
+
+        A multiclass loss on two classes yields two score columns; as
+        LinearSVC does for Crammer-Singer, the public model is their
+        difference, so that ``decision_function > 0`` means ``classes_[1]``.
+        """
+        if self.multiclass_loss and self.n_classes == 2:
+            return (W[1] - W[0])[None, :], np.array([b[1] - b[0]])
+        return W, b
+
+
+def encode_labels(y):
+    """Return ``(classes, codes)`` for a 1-d label array."""
+    classes, codes = np.unique(y, return_inverse=True)
+    return classes, codes.reshape(-1)
+
+
+def class_weight_per_sample(class_weight, classes, codes, sample_weight):
+    """Per-sample multipliers ``class_weight[y_i]`` (ones when ``None``).
+
+    ``"balanced"`` uses weighted class totals, ``W / (K * W_k)``, so that giving a
+    sample weight ``k`` stays equivalent to repeating it ``k`` times.
+    """
+    if class_weight is None:
+        return np.ones(codes.shape[0])
+    n_classes = len(classes)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                "class_weight must be a dict, 'balanced' or None, got "
+                f"{class_weight!r}."
+            )
+        totals = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+        if np.any(totals <= 0):
+            empty = classes[totals <= 0]
+            raise ValueError(
+                f"class_weight='balanced' needs positive total sample weight in every "
+                f"class; classes {empty.tolist()} have none."
+            )
+        per_class = totals.sum() / (n_classes * totals)
+        return per_class[codes]
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"class_weight must be a dict, 'balanced' or None, got "
+            f"{type(class_weight).__name__}."
+        )
+    per_class = np.ones(n_classes)
+    known = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
+    for label, weight in class_weight.items():
+        key = label.item() if hasattr(label, "item") else label
+        if key not in known:
+            raise ValueError(
+                f"class_weight has label {label!r}, which is not in the training "
+                f"classes {classes.tolist()}."
+            )
+        weight = float(weight)
+        if not np.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight for label {label!r} must be finite and >= 0, got "
+                f"{weight!r}."
+            )
+        per_class[known[key]] = weight
+    return per_class[codes]

@@ -1,0 +1,5 @@
+"""Estimators: one file each."""
+
+from ._hinge_classifier import HingeClassifier
+
+__all__ = ["HingeClassifier"]

@@ -1,0 +1,354 @@
+"""HingeClassifier: a linear classifier composed of a loss and a solver."""
+
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._objective import LinearObjective
+from .._targets import (
+    TargetEncoding,
+    class_weight_per_sample,
+    encode_labels,
+)
+from ..losses import get_loss
+from ..solvers import get_solver
+
+
+class HingeClassifier(ClassifierMixin, BaseEstimator):
+    """Linear classifier trained on a hinge-family loss with a chosen solver.
+
+    Minimizes
+
+    .. math:: P(W, b) = \\tfrac12\\|W\\|_F^2
+              + C \\sum_i s_i\\, \\ell(y_i, x_i W^\\top + b),
+
+    ``s_i = sample_weight_i * class_weight[y_i]``, with the intercept ``b``
+    unpenalized (unless ``intercept_scaling`` is given).
+
+    Parameters
+    ----------
+    loss : str or Loss, default="squared_hinge"
+        A registry name (``"hinge"``, ``"squared_hinge"``, ``"smooth_hinge"``,
+        ``"gaussian_hinge"``, ``"modified_huber"``, ``"crammer_singer"``,
+        ``"weston_watkins"``) or a loss object, whose parameters are then
+        tunable as ``loss__<name>``. A binary loss on more than two classes
+        trains one-vs-rest; a multiclass loss trains all classes jointly.
+    solver : str or Solver, default="auto"
+        ``"auto"``, ``"gd"``, ``"lbfgs"`` or a solver object (parameters
+        tunable as ``solver__<name>``). ``"auto"`` uses L-BFGS for smooth
+        losses and gradient descent with Nesterov smoothing otherwise.
+    penalty : {"l2", None}, default="l2"
+        ``None`` minimizes the plain empirical risk
+        :math:`\\sum_i s_i \\ell_i` (``C`` is then not used).
+    C : float, default=1.0
+        Inverse regularization strength (LinearSVC's convention).
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    intercept_scaling : float or None, default=None
+        ``None``: the intercept is not penalized. A number ``B``: LIBLINEAR's
+        convention, the intercept is the weight of a constant feature of value
+        ``B``, penalized like the others (the objective gains
+        :math:`\\|b\\|^2 / (2B^2)`).
+    class_weight : dict, "balanced" or None, default=None
+        Multipliers of ``C`` per class. ``"balanced"`` uses
+        ``total_weight / (n_classes * class_weight_total)``.
+    tol : float, default=1e-4
+        Stopping tolerance, as the solver defines it (relative gradient norm
+        for ``lbfgs`` and accelerated ``gd``).
+    max_iter : int, default=1000
+        Iteration budget of the solver.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting on data with the
+        same classes and features.
+    random_state : int, RandomState instance or None, default=None
+        Seed of randomized solvers.
+    verbose : int, default=0
+        Print the objective every iteration (``verbose >= 2``) or every tenth
+        (``verbose == 1``).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` has string feature names.
+    n_iter_ : int
+        Iterations the solver ran.
+    objective_value_ : float
+        Objective value the solver stopped on.
+    optimality_ : float
+        The solver's stopping measure at the solution.
+    loss_ : Loss
+        The loss object used (a fresh copy; ``loss`` is never modified).
+    solver_ : Solver
+        The solver object used.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from hinge_estimators import HingeClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), HingeClassifier(loss="hinge"))
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    """
+
+    def __init__(
+        self,
+        loss="squared_hinge",
+        solver="auto",
+        *,
+        penalty="l2",
+        C=1.0,
+        fit_intercept=True,
+        intercept_scaling=None,
+        class_weight=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.loss = loss
+        self.solver = solver
+        self.penalty = penalty
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
+        self.class_weight = class_weight
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- fitting -------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; a weight ``k`` is equivalent to repeating the
+            sample ``k`` times.
+
+        Returns
+        -------
+        self : HingeClassifier
+        """
+        self._check_params()
+        loss = get_loss(self.loss)
+        solver = get_solver(self.solver, loss)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+        )
+        check_classification_targets(y)
+        classes, codes = encode_labels(y)
+        if len(classes) < 2:
+            raise ValueError(
+                "HingeClassifier needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}."
+            )
+        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        weights = sample_weight * class_weight_per_sample(
+            self.class_weight, classes, codes, sample_weight
+        )
+        if not np.any(weights > 0):
+            raise ValueError(
+                "Every sample has zero weight after applying sample_weight and "
+                "class_weight: there is nothing to fit."
+            )
+        encoding = TargetEncoding(classes, loss.is_multiclass)
+        objective = LinearObjective(
+            loss,
+            X,
+            encoding.encode(codes),
+            n_outputs=encoding.n_outputs,
+            sample_weight=weights,
+            C=self.C,
+            fit_intercept=self.fit_intercept,
+            intercept_scaling=self.intercept_scaling,
+            penalty=self.penalty,
+        )
+        coef_init = None
+        if (
+            self.warm_start
+            and getattr(self, "_solution", None) is not None
+            and self._solution.shape == (objective.size,)
+            and np.array_equal(self.classes_, classes)
+        ):
+            coef_init = self._solution
+        result = solver.solve(
+            objective,
+            coef_init,
+            tol=self.tol,
+            max_iter=self.max_iter,
+            rng=np.random.default_rng(_seed(self.random_state)),
+            callback=self._progress_printer(),
+        )
+        if not result.converged:
+            warnings.warn(
+                f"{type(solver).__name__} did not converge: it stopped after "
+                f"{result.n_iter} iterations (max_iter={self.max_iter}) with "
+                f"stopping measure {result.optimality:.3g} > tol={self.tol:g} "
+                f"({result.message}); increase max_iter, loosen tol, or scale "
+                "the data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        W, b = objective.split(result.coef)
+        self.coef_, self.intercept_ = encoding.public_coef(W.copy(), b.copy())
+        self.classes_ = classes
+        self.loss_ = loss
+        self.solver_ = solver
+        self.n_iter_ = int(result.n_iter)
+        self.objective_value_ = float(result.value)
+        self.optimality_ = float(result.optimality)
+        self._solution = result.coef
+        return self
+
+    def _check_params(self):
+        def fail(name, what):
+            raise ValueError(
+                f"HingeClassifier: parameter {name!r} {what}, "
+                f"got {getattr(self, name)!r}."
+            )
+
+        if not _is_real(self.C) or not np.isfinite(self.C) or self.C <= 0:
+            fail("C", "must be a finite number > 0")
+        if self.penalty not in ("l2", None):
+            fail("penalty", "must be 'l2' or None")
+        if not _is_real(self.tol) or not np.isfinite(self.tol) or self.tol <= 0:
+            fail("tol", "must be a finite number > 0")
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
+            fail("max_iter", "must be an integer >= 1")
+        for name in ("fit_intercept", "warm_start"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                fail(name, "must be True or False")
+        if self.intercept_scaling is not None:
+            s = self.intercept_scaling
+            if not _is_real(s) or not np.isfinite(s) or s <= 0:
+                fail("intercept_scaling", "must be None or a finite number > 0")
+            if not self.fit_intercept:
+                warnings.warn(
+                    "intercept_scaling is not used because fit_intercept=False.",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
+            fail("verbose", "must be an integer >= 0")
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn(
+                "C is not used because penalty=None (the objective is the plain "
+                "empirical risk).",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _progress_printer(self):
+        if not self.verbose:
+            return None
+        every = 1 if self.verbose >= 2 else 10
+
+        def report(n_iter, value):
+            if n_iter % every == 0:
+                print(f"[HingeClassifier] iter {n_iter:5d}  objective {value:.10g}")
+
+        return report
+
+    # -- prediction ------------------------------------------------------------
+    def decision_function(self, X):
+        """Signed scores: ``(n_samples,)`` for two classes, else one per class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray
+            Positive values favour ``classes_[1]`` in the binary case.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
+        )
+        scores = X @ self.coef_.T
+        scores = np.asarray(scores.toarray() if sp.issparse(scores) else scores)
+        scores = scores + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predicted class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(np.intp)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _seed(random_state):
+    if isinstance(random_state, np.random.RandomState):
+        return random_state.randint(np.iinfo(np.int32).max)
+    return random_state
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples)
+    if isinstance(sample_weight, numbers.Number):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    try:
+        sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"sample_weight must be numeric: {exc}") from None
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-dimensional, got shape {sample_weight.shape}."
+        )
+    if sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {sample_weight.shape[0]} entries but X has "
+            f"{n_samples} samples."
+        )
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sample_weight < 0):
+        raise ValueError("sample_weight contains negative values.")
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight is zero for every sample.")
+    return sample_weight.copy()

@@ -1,0 +1,63 @@
+"""Losses of the hinge family and their registry (name -> class)."""
+
+from ._base import Loss, MarginLoss
+from ._crammer_singer import CrammerSinger
+from ._gaussian_hinge import GaussianHinge
+from ._hinge import Hinge
+from ._modified_huber import ModifiedHuber
+from ._smooth_hinge import SmoothHinge
+from ._squared_hinge import SquaredHinge
+from ._weston_watkins import WestonWatkins
+
+LOSSES = {
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "smooth_hinge": SmoothHinge,
+    "gaussian_hinge": GaussianHinge,
+    "modified_huber": ModifiedHuber,
+    "crammer_singer": CrammerSinger,
+    "weston_watkins": WestonWatkins,
+}
+
+
+def get_loss(spec):
+    """Resolve a loss name or object to a fresh, validated loss object.
+
+    Parameters
+    ----------
+    spec : str or Loss
+        A registry name (see ``LOSSES``) or a loss object, which is cloned so
+        that the caller's object is never modified.
+
+    Returns
+    -------
+    loss : Loss
+    """
+    if isinstance(spec, str):
+        if spec not in LOSSES:
+            raise ValueError(
+                f"Unknown loss {spec!r}. Valid losses are: {sorted(LOSSES)}, "
+                "or a Loss object."
+            )
+        return LOSSES[spec]().validate()
+    if isinstance(spec, Loss):
+        return type(spec)(**spec.get_params()).validate()
+    raise TypeError(
+        f"loss must be a string or a Loss object, got {type(spec).__name__}. "
+        f"Valid names are: {sorted(LOSSES)}."
+    )
+
+
+__all__ = [
+    "LOSSES",
+    "CrammerSinger",
+    "GaussianHinge",
+    "Hinge",
+    "Loss",
+    "MarginLoss",
+    "ModifiedHuber",
+    "SmoothHinge",
+    "SquaredHinge",
+    "WestonWatkins",
+    "get_loss",
+]

@@ -1,0 +1,112 @@
+"""The solver contract.
+
+A solver minimizes a :class:`~hinge_estimators.LinearObjective`. It holds
+algorithm hyper-parameters only (``step_size``, ``memory``, ...); ``tol`` and
+``max_iter`` come from the estimator, as in ``LinearSVC``. :meth:`Solver.solve`
+writes nothing onto the solver: everything it learned is in the returned
+:class:`SolveResult`, so one solver object can serve many fits (and threads).
+
+A solver declares what it needs of a loss (``requires_smooth``,
+``handles_pairwise``) and :meth:`Solver.check_loss` refuses a loss it cannot
+handle with one sentence that names the loss, the solver and what to use
+instead.
+
+``solve(objective, coef_init, *, tol, max_iter, rng, callback)``
+
+* ``coef_init`` -- flat starting coefficients (``objective.zeros()`` if None);
+* ``tol`` -- the solver's documented stopping tolerance;
+* ``max_iter`` -- iteration budget; reaching it gives ``converged=False`` and the
+  estimator raises ``ConvergenceWarning``;
+* ``rng`` -- a ``numpy.random.Generator`` for randomized solvers;
+* ``callback`` -- ``callback(n_iter, value)`` after each iteration, for progress
+  reports (``verbose``); it must not modify anything.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._params import ParamsMixin
+
+
+@dataclass
+class SolveResult:
+    """What a solver returns.
+
+    Attributes
+    ----------
+    coef : ndarray
+        Flat coefficient vector (see ``LinearObjective.split``).
+    n_iter : int
+        Iterations performed.
+    converged : bool
+        Whether the stopping criterion was met within ``max_iter``.
+    value : float
+        Objective value at ``coef``.
+    optimality : float
+        The stopping measure at ``coef`` (its meaning is documented by each
+        solver, e.g. the relative gradient norm).
+    history : list of float
+        Objective value after each iteration.
+    message : str
+        Why the solver stopped.
+    """
+
+    coef: np.ndarray
+    n_iter: int
+    converged: bool
+    value: float
+    optimality: float = np.nan
+    history: list = field(default_factory=list)
+    message: str = ""
+
+
+class Solver(ParamsMixin):
+    """Base class of every solver; see the module docstring for the contract."""
+
+    requires_smooth = False
+    handles_pairwise = False
+    #: what to suggest when refusing a non-smooth loss
+    non_smooth_advice = "use solver='gd', which handles non-smooth losses"
+
+    def check_loss(self, loss):
+        """Raise ``ValueError`` if this solver cannot minimize ``loss``."""
+        name = type(self).__name__
+        loss_name = type(loss).__name__
+        if loss.is_pairwise and not self.handles_pairwise:
+            raise ValueError(
+                f"{name} has no update for the pairwise loss {loss_name}; use "
+                "solver='gd' or 'lbfgs'."
+            )
+        if self.requires_smooth and not loss.is_smooth:
+            raise ValueError(
+                f"{name} needs a smooth loss and {loss_name} is not smooth; "
+                f"{self.non_smooth_advice}, or choose a smooth loss such as "
+                "'squared_hinge'."
+            )
+
+    def solve(
+        self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
+    ):
+        """Minimize ``objective``; return a :class:`SolveResult`."""
+        raise NotImplementedError
+
+    @property
+    def name(self):
+        """Registry name of this solver (the class name for user solvers)."""
+        from . import SOLVERS
+
+        for key, cls in SOLVERS.items():
+            if type(self) is cls:
+                return key
+        return type(self).__name__
+
+
+def gradient_reference(objective):
+    """``||grad P(0)||``: the scale relative gradient norms are measured against.
+
+    Measuring against the gradient at zero (rather than at the starting point)
+    keeps ``tol`` meaningful for warm starts. A zero reference means ``0`` is
+    optimal.
+    """
+    return float(np.linalg.norm(objective.gradient(objective.zeros())))

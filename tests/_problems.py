@@ -1,0 +1,64 @@
+"""Small random problems shared by the objective, solver and estimator tests."""
+
+import numpy as np
+import scipy.sparse as sp
+
+from hinge_estimators import LinearObjective
+from hinge_estimators._targets import TargetEncoding
+
+
+def make_objective(
+    loss,
+    *,
+    seed=0,
+    n=40,
+    d=5,
+    n_classes=2,
+    sparse=False,
+    fit_intercept=True,
+    intercept_scaling=None,
+    weighted=False,
+    C=1.0,
+    penalty="l2",
+    dtype=np.float64,
+):
+    """A LinearObjective on random, partly overlapping classes."""
+    rng = np.random.default_rng(seed)
+    codes = np.arange(n) % n_classes
+    centers = rng.normal(scale=1.5, size=(n_classes, d))
+    X = centers[codes] + rng.normal(size=(n, d))
+    if sparse:
+        X[rng.random(X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    X = X.astype(dtype)
+    weights = rng.uniform(0.2, 3.0, size=n) if weighted else None
+    encoding = TargetEncoding(np.arange(n_classes), loss.is_multiclass)
+    return LinearObjective(
+        loss,
+        X,
+        encoding.encode(codes),
+        n_outputs=encoding.n_outputs,
+        sample_weight=weights,
+        C=C,
+        fit_intercept=fit_intercept,
+        intercept_scaling=intercept_scaling,
+        penalty=penalty,
+    )
+
+
+def naive_value(objective, coef):
+    """The objective by explicit loops over samples: an independent reference."""
+    W, b = objective.split(coef)
+    X = objective.X.toarray() if sp.issparse(objective.X) else objective.X
+    total = 0.5 * objective.reg * float(np.sum(W * W))
+    if objective.fit_intercept:
+        total += 0.5 * objective.intercept_penalty * float(np.sum(b * b))
+    for i in range(objective.n_samples):
+        s = np.array([X[i] @ W[k] + b[k] for k in range(objective.n_outputs)])
+        yi = objective.y[i]
+        if objective.loss.is_multiclass:
+            li = objective.loss.loss(np.array([yi]), s[None, :])[0]
+        else:
+            li = np.sum(objective.loss.loss(np.asarray(yi)[None, :], s[None, :]))
+        total += objective.loss_scale * objective.sample_weight[i] * li
+    return total

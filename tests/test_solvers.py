@@ -1,0 +1,181 @@
+"""Solvers reach the optimum they claim, agree with each other and with an
+independent QP, refuse what they cannot do, and reproduce the seed example."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from hinge_estimators.losses import LOSSES, CrammerSinger, Hinge, WestonWatkins
+from hinge_estimators.solvers import LBFGS, SOLVERS, GradientDescent, get_solver
+
+from ._problems import make_objective
+from ._qp import solve_qp
+
+SMOOTH = [cls() for cls in LOSSES.values() if cls().is_smooth] + [
+    WestonWatkins(squared=True)
+]
+LAYOUTS = [
+    dict(seed=0),
+    dict(seed=1, sparse=True, weighted=True, n_classes=3),
+    dict(seed=2, fit_intercept=False, C=10.0),
+    dict(seed=3, intercept_scaling=2.0, weighted=True),
+]
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", SMOOTH, ids=repr)
+def test_gd_and_lbfgs_agree_on_smooth_losses(loss, layout):
+    objective = make_objective(loss, **layout)
+    gd = GradientDescent().solve(objective, tol=1e-8, max_iter=20_000)
+    lbfgs = LBFGS().solve(objective, tol=1e-8, max_iter=20_000)
+    assert gd.converged and lbfgs.converged
+    assert abs(gd.value - lbfgs.value) <= 1e-6 * abs(lbfgs.value)
+    # the reported stopping measure is honest: recompute it
+    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    for result in (gd, lbfgs):
+        measured = np.linalg.norm(objective.gradient(result.coef)) / g_ref
+        assert measured <= 1e-8 * (1 + 1e-6)
+        np.testing.assert_allclose(result.optimality, measured, rtol=1e-6)
+        assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
+
+
+NON_SMOOTH = [
+    Hinge(),
+    Hinge(margin=0.5),
+    WestonWatkins(),
+    CrammerSinger(),
+    CrammerSinger(squared=True),
+]
+QP_LAYOUTS = [
+    dict(seed=0, n=30, d=3),
+    dict(seed=4, n=24, d=3, n_classes=3, weighted=True),
+    dict(seed=5, n=24, d=4, fit_intercept=False, C=3.0),
+    dict(seed=6, n=20, d=3, intercept_scaling=1.0, sparse=True),
+]
+
+
+@pytest.mark.parametrize("layout", QP_LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", NON_SMOOTH, ids=repr)
+def test_gd_matches_independent_qp_on_non_smooth_losses(loss, layout):
+    objective = make_objective(loss, **layout)
+    qp_value, _, _ = solve_qp(objective)
+    result = GradientDescent().solve(objective, tol=1e-8, max_iter=50_000)
+    assert result.converged
+    assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
+    # never (meaningfully) below the QP optimum, and within 1e-3 above it
+    assert result.value >= qp_value * (1 - 1e-7)
+    assert result.value <= qp_value * (1 + 1e-3)
+
+
+@pytest.mark.parametrize("layout", QP_LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", [Hinge(), WestonWatkins()], ids=repr)
+def test_polish_certifies_the_exact_optimum(loss, layout):
+    objective = make_objective(loss, **layout)
+    qp_value, qp_W, _ = solve_qp(objective)
+    result = GradientDescent().solve(objective, tol=1e-8, max_iter=50_000)
+    assert "polish" in result.message
+    assert result.value == pytest.approx(qp_value, rel=1e-7)
+    W, _ = objective.split(result.coef)
+    np.testing.assert_allclose(W, qp_W, atol=1e-5)
+
+
+def _seed_gradient_descent(x, y, w, step, thresh=0.001):
+    # The seed's algorithm transcribed statement by statement (loops, no
+    # package code): the reference the public API must reproduce exactly.
+    def hinge_loss(w, x, y):
+        loss, grad = 0, 0
+        for x_, y_ in zip(x, y, strict=True):
+            v = y_ * np.dot(w, x_)
+            loss += max(0, 1 - v)
+            grad += 0 if v > 1 else -y_ * x_
+        return loss, grad
+
+    ws = np.zeros((2, 0))
+    ws = np.hstack((ws, w.reshape(2, 1)))
+    step_num = 1
+    delta = np.inf
+    loss0 = np.inf
+    while np.abs(delta) > thresh:
+        loss, grad = hinge_loss(w, x, y)
+        delta = loss0 - loss
+        loss0 = loss
+        grad_dir = grad / np.linalg.norm(grad)
+        w = w - step * grad_dir / step_num
+        ws = np.hstack((ws, w.reshape((2, 1))))
+        step_num += 1
+    return np.sum(ws, 1) / np.size(ws, 1), step_num - 1
+
+
+def test_seed_example_reproduced_exactly():
+    from hinge_estimators import HingeClassifier
+
+    x = np.vstack((np.array((0, 1, 3, 4, 1)), np.array((1, 2, 0, 1, 1)))).T.astype(
+        float
+    )
+    y = np.array((1, 1, -1, -1, -1))
+    expected_w, expected_steps = _seed_gradient_descent(x, y, np.zeros(2), 0.1)
+    clf = HingeClassifier(
+        loss="hinge",
+        penalty=None,
+        fit_intercept=False,
+        tol=1e-3,
+        solver=GradientDescent(method="subgradient", step_size=0.1, averaging=True),
+    ).fit(x, y)
+    assert clf.n_iter_ == expected_steps
+    # classes_ = [-1, 1], so +1 is the positive class as in the seed
+    np.testing.assert_allclose(clf.coef_.ravel(), expected_w, rtol=1e-12, atol=1e-15)
+    assert clf.intercept_.tolist() == [0.0]
+    hinge_total = np.maximum(0, 1 - y * (x @ expected_w)).sum()
+    assert clf.objective_value_ == pytest.approx(hinge_total, rel=1e-12)
+
+
+def test_subgradient_method_decreases_towards_optimum():
+    objective = make_objective(Hinge(), seed=8, n=30, d=3)
+    qp_value, _, _ = solve_qp(objective)
+    result = GradientDescent(method="subgradient", step_size=1.0).solve(
+        objective, tol=1e-9, max_iter=20_000
+    )
+    assert result.value <= qp_value * 1.05
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "weston_watkins"])
+def test_lbfgs_refuses_non_smooth_losses_and_says_what_to_use(loss):
+    with pytest.raises(ValueError, match=r"LBFGS needs a smooth loss.*solver='gd'"):
+        get_solver("lbfgs", LOSSES[loss]())
+
+
+def test_accelerated_method_refuses_non_smooth_loss():
+    with pytest.raises(ValueError, match="method='smoothing'"):
+        get_solver(GradientDescent(method="accelerated"), Hinge())
+
+
+def test_unknown_solver_lists_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown solver 'newtonian'.*'gd'.*'lbfgs'"):
+        get_solver("newtonian", Hinge())
+
+
+@pytest.mark.parametrize("name", sorted(SOLVERS))
+def test_solver_objects_are_not_modified_by_solve(name):
+    solver = SOLVERS[name]()
+    before = repr(solver), dict(vars(solver))
+    objective = make_objective(LOSSES["squared_hinge"](), seed=9)
+    solver.solve(objective, tol=1e-6, max_iter=100)
+    assert (repr(solver), dict(vars(solver))) == before
+
+
+@pytest.mark.parametrize("solver", [GradientDescent(), LBFGS()], ids=repr)
+def test_max_iter_reached_is_reported(solver):
+    objective = make_objective(LOSSES["squared_hinge"](), seed=10, C=100.0)
+    result = solver.solve(objective, tol=1e-14, max_iter=3)
+    assert not result.converged
+    assert result.n_iter <= 3
+
+
+def test_warm_start_at_the_optimum_stops_immediately():
+    objective = make_objective(LOSSES["smooth_hinge"](), seed=11)
+    first = LBFGS().solve(objective, tol=1e-9, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = GradientDescent().solve(objective, first.coef, tol=1e-8, max_iter=1000)
+    assert again.converged and again.n_iter <= 2

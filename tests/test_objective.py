@@ -130,6 +130,7 @@ def test_sparse_and_dense_agree_and_sparse_stays_sparse():
     dense = make_objective(loss, seed=5, sparse=False, weighted=True)
     sparse = make_objective(loss, seed=5, sparse=True, weighted=True)
     dense.X = sparse.X.toarray()
+    dense.sample_weight = sparse.sample_weight  # drawn after the sparsity mask
     coef = _coef(dense, 5)
     np.testing.assert_allclose(dense.value(coef), sparse.value(coef), rtol=1e-13)
     np.testing.assert_allclose(dense.gradient(coef), sparse.gradient(coef), rtol=1e-12)

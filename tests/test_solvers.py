@@ -60,7 +60,10 @@ QP_LAYOUTS = [
 def test_gd_matches_independent_qp_on_non_smooth_losses(loss, layout):
     objective = make_objective(loss, **layout)
     qp_value, _, _ = solve_qp(objective)
-    result = GradientDescent().solve(objective, tol=1e-8, max_iter=50_000)
+    # the squared Crammer-Singer loss has no exact finish: its accuracy
+    # follows tol, and 1e-8 would take the smoothing minutes
+    tol = 1e-6 if getattr(loss, "squared", False) else 1e-8
+    result = GradientDescent().solve(objective, tol=tol, max_iter=50_000)
     assert result.converged
     assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
     # never (meaningfully) below the QP optimum, and within 1e-3 above it

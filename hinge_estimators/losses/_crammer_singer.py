@@ -77,8 +77,11 @@ class CrammerSinger(Loss):
     def _smoothed_parts(self, y, scores):
         shifted, rows, y = self._shifted(y, scores)
         mu = self.smoothing
-        p = sparsemax(shifted / mu)
-        h = np.einsum("ij,ij->i", p, shifted) - 0.5 * mu * np.einsum("ij,ij->i", p, p)
+        p, tau = sparsemax(shifted, mu)
+        # <p, v> - mu/2 ||p||^2 = tau + sum_S (v - tau)^2 / (2 mu) on the support
+        # S (as sum p = 1): no cancellation even when mu is far below |v|
+        excess = np.maximum(shifted - tau[:, None], 0.0)
+        h = tau + np.einsum("ij,ij->i", excess, excess) / (2.0 * mu)
         g = p.copy()
         g[rows, y] -= 1.0
         return h, p, g
@@ -156,13 +159,17 @@ class CrammerSinger(Loss):
         return sample, a, np.full(sample.size, float(self.delta))
 
 
-def sparsemax(v):
-    """Row-wise Euclidean projection of ``v`` onto the probability simplex."""
+def sparsemax(v, mu=1.0):
+    """Row-wise Euclidean projection of ``v / mu`` onto the probability simplex.
+
+    Returns ``(p, tau)`` with ``p = max(v - tau, 0) / mu``; ``tau`` is computed
+    in the units of ``v`` so that a small ``mu`` costs no precision in it.
+    """
     k = v.shape[1]
     ordered = -np.sort(-v, axis=1)
-    cumulative = np.cumsum(ordered, axis=1) - 1.0
+    cumulative = np.cumsum(ordered, axis=1) - mu
     steps = np.arange(1, k + 1)
     inside = ordered - cumulative / steps > 0
     count = k - np.argmax(inside[:, ::-1], axis=1)  # last index still inside
     tau = cumulative[np.arange(v.shape[0]), count - 1] / count
-    return np.maximum(v - tau[:, None], 0.0)
+    return np.maximum(v - tau[:, None], 0.0) / mu, tau

@@ -210,7 +210,7 @@ def polish_max(objective, coef, band):
     # supports of the smoothed multipliers: the zero piece is the last column
     from ..losses._crammer_singer import sparsemax
 
-    p = sparsemax(np.hstack([U, np.zeros((n, 1))]) / band)
+    p, _ = sparsemax(np.hstack([U, np.zeros((n, 1))]), band)
     in_support = p[:, :m] > 0
     zero_in = p[:, m] > 0
     weight = objective.loss_scale * objective.sample_weight

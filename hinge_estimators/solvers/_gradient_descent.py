@@ -6,6 +6,11 @@ from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
 from ._base import Solver, SolveResult, gradient_reference
 
+# Iterations a smoothing stage runs between two polish attempts: on degenerate
+# data a stage can crawl towards its tolerance long after its active set is
+# exact, and the polish then ends the run.
+_STAGE_BUDGET = 1000
+
 
 class GradientDescent(Solver):
     """First-order solver for every per-sample loss, smooth or not.
@@ -170,7 +175,7 @@ class GradientDescent(Solver):
                     x,
                     g_ref=g_ref,
                     tol=stage_tol,
-                    max_iter=max_iter - n_iter,
+                    max_iter=min(max_iter - n_iter, _STAGE_BUDGET),
                     lipschitz=L if L is not None else smooth.lipschitz(),
                     callback=callback,
                 )
@@ -223,9 +228,12 @@ class GradientDescent(Solver):
                     "smoothing gap, or the change between stages, below tol",
                 )
             previous = value
-            mu *= self.smoothing_decrease
+            if stage_converged:  # else: same mu again, another budget
+                mu *= self.smoothing_decrease
+        value = float(objective.value(x))
+        change = abs(previous - value) / max(abs(value), 1e-300)
         return SolveResult(
-            x, n_iter, False, float(objective.value(x)), gap, history, "max_iter"
+            x, n_iter, False, value, min(gap, change), history, "max_iter"
         )
 
     def _subgradient(self, objective, x, tol, max_iter, callback):

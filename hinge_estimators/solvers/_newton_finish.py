@@ -9,7 +9,6 @@ accuracy than the change in ``P``.
 """
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator, cg
 
 
 def newton_finish(objective, x, *, g_ref, tol, max_steps=20):
@@ -21,9 +20,12 @@ def newton_finish(objective, x, *, g_ref, tol, max_steps=20):
     gnorm = np.linalg.norm(grad)
     steps = 0
     while steps < max_steps and gnorm > tol * g_ref:
-        hessp = objective.hessian_operator(x)
-        H = LinearOperator((x.size, x.size), matvec=hessp, dtype=float)
-        direction, _ = cg(H, -grad, rtol=min(0.1, np.sqrt(gnorm / g_ref)), maxiter=200)
+        direction = _conjugate_gradient(
+            objective.hessian_operator(x),
+            -grad,
+            rtol=min(0.1, np.sqrt(gnorm / g_ref)),
+            max_iter=200,
+        )
         step = 1.0
         for _ in range(30):
             trial = x + step * direction
@@ -37,3 +39,31 @@ def newton_finish(objective, x, *, g_ref, tol, max_steps=20):
         x, grad, gnorm = trial, trial_grad, trial_norm
         steps += 1
     return x, steps, gnorm / g_ref
+
+
+def _conjugate_gradient(hessp, b, *, rtol, max_iter):
+    """Solve ``H d = b`` by CG, stopping at a direction of zero curvature.
+
+    The Hessian is only positive SEMI-definite when the intercept is not
+    penalized (shifting every class's intercept together changes no
+    multiclass loss), so plain CG could divide by zero.
+    """
+    d = np.zeros_like(b)
+    r = b.copy()
+    p = r.copy()
+    rr = r @ r
+    stop = (rtol * np.sqrt(rr)) ** 2
+    for _ in range(max_iter):
+        if rr <= stop:
+            break
+        Hp = hessp(p)
+        curvature = p @ Hp
+        if curvature <= 1e-300:
+            break  # flat direction: keep what has been solved so far
+        alpha = rr / curvature
+        d += alpha * p
+        r -= alpha * Hp
+        rr_new = r @ r
+        p = r + (rr_new / rr) * p
+        rr = rr_new
+    return d if d.any() else b

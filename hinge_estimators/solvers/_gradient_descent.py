@@ -230,10 +230,10 @@ class GradientDescent(Solver):
             previous = value
             if stage_converged:  # else: same mu again, another budget
                 mu *= self.smoothing_decrease
-        value = float(objective.value(x))
-        change = abs(previous - value) / max(abs(value), 1e-300)
+        # report the smoothing gap: the change between stages is no measure of
+        # distance once a stage has been cut short
         return SolveResult(
-            x, n_iter, False, value, min(gap, change), history, "max_iter"
+            x, n_iter, False, float(objective.value(x)), gap, history, "max_iter"
         )
 
     def _subgradient(self, objective, x, tol, max_iter, callback):

@@ -49,7 +49,6 @@ def accelerated_descent(
     L = max(L * 0.1, 1e-12)  # the estimate is an upper bound: start optimistic
     x = np.array(x0, dtype=float)
     Sx = objective.scores(x)
-    fx = objective.value_from_scores(x, Sx)
     y, Sy = x, Sx
     fy, gy = objective.value_and_gradient_from_scores(y, Sy)
     t = 1.0

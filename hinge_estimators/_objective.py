@@ -85,6 +85,23 @@ class LinearObjective:
         other.loss = loss
         return other
 
+    def column(self, k):
+        """The binary problem of one-vs-rest column ``k``, as its own objective.
+
+        The columns of a binary loss on ``K`` classes do not interact: ``P`` is
+        the sum of the ``K`` column objectives, and a solver whose steps are
+        shared (a trust region) may solve them one at a time.
+        """
+        if self.loss.is_multiclass:
+            raise ValueError("a multiclass loss couples its score columns")
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.y = self.y[:, k : k + 1]
+        other.n_outputs = 1
+        other._n_coef = self.n_features
+        other.size = self.n_features + int(self.fit_intercept)
+        return other
+
     # -- coefficient layout -------------------------------------------------
     def zeros(self):
         """A zero coefficient vector."""
@@ -187,10 +204,14 @@ class LinearObjective:
         """A function ``v -> H v`` for the Hessian of ``P`` at ``coef``.
 
         The loss curvature is evaluated once; each product costs one ``X v``
-        and one ``X^T u``. Smooth losses only.
+        and one ``X^T u``. For binary (margin) losses, whose curvature is a
+        diagonal, the rows with zero curvature (inactive samples) are dropped
+        once here, so each product only touches the others. Smooth losses only.
         """
         scores = self._fit_shape(self.scores(coef))
         weights = (self.loss_scale * self.sample_weight)[:, None]
+        if not self.loss.is_multiclass and hasattr(self.loss, "hessian"):
+            return self._diagonal_hessian_operator(scores, weights)
 
         def product(v):
             direction = self.scores(v)
@@ -200,6 +221,31 @@ class LinearObjective:
             return self._adjoint(
                 weights * curved.reshape(direction.shape)
             ) + self._penalty_gradient(v)
+
+        return product
+
+    def _diagonal_hessian_operator(self, scores, weights):
+        # A margin loss's curvature is diagonal, one entry D per (sample,
+        # column): H v = X^T (D * (X v)) + penalty. Rows whose D is zero in
+        # every column (the squared hinge's inactive samples, zero weights)
+        # add nothing, so X is sliced to the other rows once here and every
+        # product touches only those (as LIBLINEAR's TRON does).
+        curvature = np.asarray(self.loss.hessian(self.y, scores))
+        D = weights * curvature.reshape(self.n_samples, self.n_outputs)
+        active = np.flatnonzero(D.any(axis=1))
+        X = self.X
+        if len(active) < self.n_samples:
+            X, D = X[active], D[active]
+
+        def product(v):
+            W, b = self.split(v)
+            S = X @ W.T
+            G = D * (S + b if self.fit_intercept else S)
+            gW = np.asarray(X.T @ G).T.ravel()
+            loss_part = (
+                np.concatenate([gW, G.sum(axis=0)]) if self.fit_intercept else gW
+            )
+            return loss_part + self._penalty_gradient(v)
 
         return product
 

@@ -1,6 +1,6 @@
 """Losses of the hinge family and their registry (name -> class)."""
 
-from ._base import Loss, MarginLoss
+from ._base import DualForm, Loss, MarginLoss
 from ._crammer_singer import CrammerSinger
 from ._gaussian_hinge import GaussianHinge
 from ._hinge import Hinge
@@ -51,6 +51,7 @@ def get_loss(spec):
 __all__ = [
     "LOSSES",
     "CrammerSinger",
+    "DualForm",
     "GaussianHinge",
     "Hinge",
     "Loss",

@@ -60,9 +60,31 @@ Hyper-parameters are constructor arguments, exposed through ``get_params`` /
 ``set_params``; :meth:`validate` raises a ``ValueError`` for a bad value.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._params import ParamsMixin
+
+
+@dataclass(frozen=True)
+class DualForm:
+    """Which compiled dual a loss has (see ``Loss.dual_form``).
+
+    Attributes
+    ----------
+    multiclass : bool
+        ``False``: the binary SVM dual (one variable per sample);
+        ``True``: the Crammer-Singer dual (``K`` variables per sample).
+    margin : float
+        The hinge's margin (``delta`` for Crammer-Singer).
+    squared : bool
+        L2 loss (the hinge squared) rather than L1 loss.
+    """
+
+    multiclass: bool
+    margin: float
+    squared: bool
 
 
 class Loss(ParamsMixin):
@@ -104,6 +126,10 @@ class Loss(ParamsMixin):
 
     def max_hinge_terms(self, y, scores):
         """Terms whose max gives the loss, ``[max_t u_t]_+``, or ``None``."""
+        return None
+
+    def dual_form(self):
+        """The :class:`DualForm` the compiled dual solver uses, or ``None``."""
         return None
 
     @property

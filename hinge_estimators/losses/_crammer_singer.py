@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Loss
+from ._base import DualForm, Loss
 
 
 class CrammerSinger(Loss):
@@ -137,6 +137,11 @@ class CrammerSinger(Loss):
         if self.smoothing > 0:
             return None
         return CrammerSinger(delta=self.delta, squared=self.squared, smoothing=mu)
+
+    def dual_form(self):
+        if self.smoothing > 0:
+            return None
+        return DualForm(multiclass=True, margin=float(self.delta), squared=self.squared)
 
     def max_hinge_terms(self, y, scores):
         """Terms ``u_t = delta + s_r - s_y`` (one per wrong class ``r``).

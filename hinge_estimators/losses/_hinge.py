@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import MarginLoss
+from ._base import DualForm, MarginLoss
 
 
 class Hinge(MarginLoss):
@@ -38,6 +38,9 @@ class Hinge(MarginLoss):
 
     def smoothness(self, n_outputs=1):
         return np.inf
+
+    def dual_form(self):
+        return DualForm(multiclass=False, margin=float(self.margin), squared=False)
 
     def smoothed(self, mu):
         from ._smooth_hinge import SmoothHinge

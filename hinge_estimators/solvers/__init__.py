@@ -1,28 +1,50 @@
 """Solvers and their registry (name -> class)."""
 
 from ._base import Solver, SolveResult
+from ._dual_cd import DualCoordinateDescent
 from ._gradient_descent import GradientDescent
 from ._lbfgs import LBFGS
+from ._newton import TrustRegionNewton
 
 SOLVERS = {
+    "dual_cd": DualCoordinateDescent,
     "gd": GradientDescent,
     "lbfgs": LBFGS,
+    "newton": TrustRegionNewton,
 }
 
 
-def auto_solver(loss):
-    """The solver ``solver="auto"`` resolves to for ``loss``.
+def auto_solver(loss, *, n_samples=None, n_features=None, penalty="l2"):
+    """The solver ``solver="auto"`` resolves to for ``loss`` and the data shape.
 
-    Rule: L-BFGS for smooth losses (fewest passes over the data in our
-    measurements), gradient descent with Nesterov smoothing and the exact
-    active-set polish otherwise.
+    Rule (measured by ``benchmarks/bench_exact.py``, see ``RESULTS.md``):
+
+    * a loss with a compiled dual (hinge, plain and squared Crammer-Singer):
+      ``dual_cd``;
+    * the squared hinge, which has both: ``newton`` when
+      ``n_samples > n_features`` (few, dense-ish coefficients: a handful of
+      Newton steps beats many dual passes), ``dual_cd`` otherwise (wide,
+      sparse data such as text: a few cheap passes);
+    * any other smooth loss: ``newton``;
+    * the rest (plain Weston-Watkins, ``penalty=None`` on a non-smooth loss):
+      ``gd`` (Nesterov smoothing with the exact active-set finish).
+
+    The dual needs the L2 penalty, so with ``penalty=None`` the dual route is
+    skipped. Without a shape (``n_samples=None``) the squared hinge goes to
+    ``newton``.
     """
-    if loss.is_smooth and not loss.is_pairwise:
-        return LBFGS()
+    has_dual = loss.dual_form() is not None and penalty == "l2"
+    if loss.is_smooth and has_dual:
+        wide = n_samples is not None and n_samples <= n_features
+        return DualCoordinateDescent() if wide else TrustRegionNewton()
+    if has_dual:
+        return DualCoordinateDescent()
+    if loss.is_smooth:
+        return LBFGS() if loss.is_pairwise else TrustRegionNewton()
     return GradientDescent()
 
 
-def get_solver(spec, loss):
+def get_solver(spec, loss, *, n_samples=None, n_features=None, penalty="l2"):
     """Resolve a solver name or object to a fresh, validated solver for ``loss``.
 
     Parameters
@@ -33,6 +55,10 @@ def get_solver(spec, loss):
     loss : Loss
         The loss the solver must handle; an incompatible pair raises a
         ``ValueError`` that says what to use instead.
+    n_samples, n_features : int, optional
+        The data shape, used by ``"auto"`` (see :func:`auto_solver`).
+    penalty : {"l2", None}, default="l2"
+        The objective's penalty, used by ``"auto"``.
 
     Returns
     -------
@@ -40,7 +66,9 @@ def get_solver(spec, loss):
     """
     if isinstance(spec, str):
         if spec == "auto":
-            solver = auto_solver(loss)
+            solver = auto_solver(
+                loss, n_samples=n_samples, n_features=n_features, penalty=penalty
+            )
         elif spec in SOLVERS:
             solver = SOLVERS[spec]()
         else:
@@ -60,11 +88,13 @@ def get_solver(spec, loss):
 
 
 __all__ = [
+    "DualCoordinateDescent",
     "LBFGS",
     "SOLVERS",
     "GradientDescent",
     "SolveResult",
     "Solver",
+    "TrustRegionNewton",
     "auto_solver",
     "get_solver",
 ]

@@ -37,7 +37,7 @@ def term_arguments(objective, coef):
     return sample, A, c, u
 
 
-def polish(objective, coef, band, max_rounds=8):
+def polish(objective, coef, band, max_rounds=8, guess=None):
     """Try to turn a smoothed solution into the exact optimum.
 
     The first guess of the active set comes from the smoothed solution: terms
@@ -59,6 +59,9 @@ def polish(objective, coef, band, max_rounds=8):
         Width of the smoothing band.
     max_rounds : int, default=8
         Active-set updates tried before giving up.
+    guess : tuple of bool arrays, optional
+        ``(kink, upper)`` per hinge term, replacing the guess from ``band``
+        (a dual solver knows them from its multipliers).
 
     Returns
     -------
@@ -77,6 +80,8 @@ def polish(objective, coef, band, max_rounds=8):
     live = w > 0
     kink = live & (u > 0) & (u < band)
     upper = live & (u >= band)
+    if guess is not None:
+        kink, upper = live & guess[0], live & guess[1]
     scale = max(1.0, float(np.max(np.abs(c))) if c.size else 1.0)
     seen = set()
     violation = first_violation = np.inf

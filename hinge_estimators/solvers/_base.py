@@ -50,6 +50,9 @@ class SolveResult:
         Objective value after each iteration.
     message : str
         Why the solver stopped.
+    state : object
+        Solver-specific state a later solve can resume from (dual variables
+        for ``dual_cd``); passed back as ``warm_state`` by warm starts.
     """
 
     coef: np.ndarray
@@ -59,6 +62,7 @@ class SolveResult:
     optimality: float = np.nan
     history: list = field(default_factory=list)
     message: str = ""
+    state: object = None
 
 
 class Solver(ParamsMixin):
@@ -66,6 +70,8 @@ class Solver(ParamsMixin):
 
     requires_smooth = False
     handles_pairwise = False
+    #: whether ``solve`` accepts ``warm_state`` (a previous result's ``state``)
+    resumes_from_state = False
     #: what to suggest when refusing a non-smooth loss
     non_smooth_advice = "use solver='gd', which handles non-smooth losses"
 

@@ -1,0 +1,320 @@
+"""Dual coordinate descent: exact, certified solutions of the SVM duals."""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.extmath import row_norms
+
+from ._active_set import polish
+from ._base import Solver, SolveResult, gradient_reference
+from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
+from ._dual_cd_parts import (
+    binary_certificate,
+    binary_start,
+    compiled_rows,
+    init_bias_weight,
+    intercept_scale,
+    multiclass_certificate,
+    multiclass_start,
+)
+from ._newton_finish import newton_finish
+
+#: below this tol the certified dual solution gets an exact primal finish
+EXACT_FINISH_TOL = 1e-10
+#: with an unpenalized intercept, the most passes between two updates of b
+MAX_PASSES_PER_INTERCEPT_UPDATE = 50
+
+
+class DualCoordinateDescent(Solver):
+    """Dual coordinate descent with shrinking (Hsieh et al. 2008), compiled.
+
+    Solves the dual of the hinge and squared-hinge SVM (one-vs-rest for
+    several classes, one independent dual per class) and, by the sequential
+    dual method, of the plain and squared Crammer-Singer losses. Per-sample
+    bounds carry sample and class weights; dense and CSR data are read row by
+    row without densifying.
+
+    Parameters
+    ----------
+    shrinking : bool, default=True
+        Skip variables stuck at a bound (LIBLINEAR's heuristic; every stop is
+        verified on all samples first).
+
+    Notes
+    -----
+    **Duals.** For the binary losses (margin ``m``, ``C_i = C s_i``)
+
+    .. math:: \\max_{0 \\le \\alpha_i \\le U_i}\\; m\\textstyle\\sum_i \\alpha_i
+              - \\tfrac12\\|\\sum_i \\alpha_i y_i x_i\\|^2
+              - \\tfrac12 \\sum_i D_i \\alpha_i^2,
+
+    ``U_i = C_i, D_i = 0`` for the hinge and ``U_i = \\infty, D_i = 1/(2C_i)``
+    for the squared hinge; ``w = \\sum_i \\alpha_i y_i x_i``. Crammer-Singer
+    uses ``K`` variables per sample with ``\\sum_m \\alpha_i^m = 0``
+    (formulas.md §2.2, §3.2).
+
+    **Intercept.** ``fit_intercept=False``: no bias. ``intercept_scaling=B``:
+    LIBLINEAR's penalized bias, a constant feature ``B``. By default the
+    intercept is unpenalized and solved *exactly*: the dual then has the
+    equality constraint ``sum_i alpha_i y_i = 0``, which coordinate descent
+    cannot keep, so it is handled by the method of multipliers (equivalently
+    a proximal-point loop on ``b``): each inner problem penalizes
+    ``(b - b_k)^2 / (2 B^2)`` through a constant feature ``B`` and is a plain
+    box-constrained dual, solved warm-started; then ``b_{k+1}`` is the inner
+    solution's intercept. Its fixed points are exactly the unpenalized optimum.
+
+    **Stopping rule and certificate.** ``tol`` bounds the relative
+    suboptimality: the solver stops when the relative duality gap
+
+    .. math:: \\frac{P(w, b) - D(\\hat\\alpha)}{P(w, b)} \\le \\mathrm{tol}
+
+    for every one-vs-rest column, ``P`` the primal objective (computed with
+    the loss's numpy formula) and ``D`` the dual at a feasible ``\\hat\\alpha``
+    (``alpha`` rescaled onto ``sum_i alpha_i y_i = 0`` when the intercept is
+    unpenalized). Since ``D \\le P^*``, the reported ``optimality`` is a proven
+    upper bound on ``(P - P^*) / P``. ``max_iter`` counts passes over the data
+    (epochs).
+    """
+
+    resumes_from_state = True
+    _constraints = {"shrinking": "bool"}
+
+    def __init__(self, shrinking=True):
+        self.shrinking = shrinking
+
+    def check_loss(self, loss):
+        """Refuse losses whose dual has no compiled update."""
+        super().check_loss(loss)
+        if loss.dual_form() is None:
+            advice = (
+                "solver='newton' or 'lbfgs'"
+                if loss.is_smooth
+                else "solver='gd' (Nesterov smoothing with an exact finish)"
+            )
+            raise ValueError(
+                f"DualCoordinateDescent has no update for {type(loss).__name__}; "
+                f"use {advice}."
+            )
+
+    def solve(
+        self,
+        objective,
+        coef_init=None,
+        *,
+        tol,
+        max_iter,
+        rng=None,
+        callback=None,
+        warm_state=None,
+    ):
+        """Minimize ``objective`` through its dual; see :class:`Solver`."""
+        self.check_loss(objective.loss)
+        if objective.reg == 0.0:
+            raise ValueError(
+                "DualCoordinateDescent needs the L2 penalty (penalty='l2'): "
+                "without it the SVM dual is not defined; use solver='gd' for "
+                "penalty=None."
+            )
+        rng = np.random.default_rng() if rng is None else rng
+        form = objective.loss.dual_form()
+        original = objective
+        objective, mean = _centered(objective)
+        rows = compiled_rows(objective.X)
+        sq_norms = row_norms(objective.X, squared=True)
+        weights = objective.loss_scale * objective.sample_weight
+        samples = np.flatnonzero(weights > 0).astype(np.int32)
+        C_i = np.where(weights > 0, weights, 1.0)  # unused where weight is 0
+        upper = np.where(weights > 0, np.inf if form.squared else weights, 0.0)
+        diag = 0.5 / C_i if form.squared else np.zeros_like(C_i)
+        bias, unpenalized = intercept_scale(objective, sq_norms, mean is not None)
+        setup = dict(
+            rows=rows,
+            bias=bias,
+            unpenalized=unpenalized,
+            upper=upper,
+            diag=diag,
+            sq_norms=sq_norms,
+            samples=samples,
+            form=form,
+            shrinking=self.shrinking,
+            tol=tol,
+            max_iter=max_iter,
+            rng=rng,
+            callback=callback,
+        )
+        if form.multiclass:
+            start = multiclass_start(
+                objective, form, warm_state, coef_init, upper, mean
+            )
+            outcome = _run(objective, setup, [start], multiclass_dual_cd)
+        else:
+            starts = binary_start(objective, form, warm_state, coef_init, upper, mean)
+            outcome = _run(objective, setup, starts, binary_dual_cd)
+        columns, states = outcome
+        W = np.vstack([c["w"] for c in columns])
+        b = np.concatenate([c["b"] for c in columns])
+        if mean is not None:  # back from centered data: x.w + b = (x - mu).w + b'
+            b = b - W @ mean
+            for column, state in zip(columns, states, strict=True):
+                state["shift"] = column["b"] - column["w"] @ mean
+        coef = objective.join(W, b)
+        gap = sum(c["gap"] for c in columns)
+        primal = sum(c["primal"] for c in columns)
+        if tol <= EXACT_FINISH_TOL and all(c["converged"] for c in columns):
+            coef, primal = _exact_finish(original, coef, primal, states, upper)
+        optimality = gap / primal if primal > 0 else 0.0
+        converged = all(c["converged"] for c in columns)
+        n_iter = max(c["passes"] for c in columns)
+        history = columns[0]["history"]
+        message = (
+            "relative duality gap below tol"
+            if converged
+            else f"{max_iter} passes over the data reached"
+        )
+        return SolveResult(
+            coef=coef,
+            n_iter=n_iter,
+            converged=converged,
+            value=float(primal),
+            optimality=float(optimality),
+            history=history,
+            message=message,
+            state=states,
+        )
+
+
+def _certified(cert, tol):
+    # a tol below what the gap's own rounding lets one measure is met there
+    return cert["gap"] <= max(tol * cert["primal"], cert["floor"])
+
+
+def _exact_finish(objective, coef, value, states, upper):
+    """Finish a certified dual solution exactly, when ``tol`` asks for it.
+
+    A duality gap cannot be measured much below 1e-13 relative, and it bounds
+    the objective, not the coefficients (their error is of the order of its
+    square root). Where the dual solution reveals the active set, one exact
+    primal step finishes the job: Newton steps for the squared hinge (piecewise
+    quadratic, so exact once the active set is right) and the active-set KKT
+    solve for the hinge, whose sets are read off the multipliers. The result is
+    kept only if it does not increase the objective, so the reported gap
+    still bounds it.
+    """
+    loss = objective.loss
+    candidate = None
+    if loss.is_smooth:
+        g_ref = gradient_reference(objective)
+        if g_ref > 0:
+            candidate, _, _ = newton_finish(
+                objective, coef, g_ref=g_ref, tol=1e-15, max_steps=10
+            )
+    elif not loss.is_multiclass and loss.hinge_terms is not None:
+        alpha = np.column_stack([s["alpha"] for s in states])  # (n, K)
+        bound = np.broadcast_to(upper[:, None], alpha.shape)
+        kink = (alpha > 0) & (alpha < bound)
+        at_upper = (alpha > 0) & (alpha >= bound)
+        candidate, _ = polish(
+            objective, coef, 0.0, guess=(kink.ravel(), at_upper.ravel())
+        )
+    if candidate is None:
+        return coef, value
+    new_value = objective.value(candidate)
+    if new_value <= value * (1 + 1e-14):
+        return candidate, min(new_value, value)
+    return coef, value
+
+
+def _centered(objective):
+    """Dense data with an unpenalized intercept, centered; ``(objective, mean)``.
+
+    With ``b`` free, ``x.w + b = (x - mu).w + (b + mu.w)`` makes the problem
+    on ``X - mu`` the same problem for any ``mu``. Centering removes the
+    near-collinearity between the features and the intercept's constant
+    feature that stalls coordinate descent on uncentered data (features far
+    from 0). Sparse data is left as is: centering would densify it.
+    """
+    if (
+        not objective.fit_intercept
+        or objective.intercept_scaling is not None
+        or sp.issparse(objective.X)
+    ):
+        return objective, None
+    weights = objective.sample_weight
+    mean = weights @ objective.X / weights.sum()
+    centered = objective.with_loss(objective.loss)
+    centered.X = objective.X - mean
+    return centered, mean
+
+
+def _run(objective, setup, starts, kernel):
+    """Run each independent dual (one per one-vs-rest column) to its certificate."""
+    columns, states = [], []
+    for start in starts:
+        column = _solve_one(objective, setup, start, kernel)
+        columns.append(column)
+        states.append(column["state"])
+    return columns, states
+
+
+def _solve_one(objective, setup, start, kernel):
+    """Kernel calls with a tightening inner tolerance until the gap is below tol.
+
+    With an unpenalized intercept each call is one round of the method of
+    multipliers: the inner problem's linear term carries the current ``b_k``
+    and the intercept update follows the call.
+    """
+    form = setup["form"]
+    multiclass = form.multiclass
+    alpha, w, shift = start["alpha"], start["w"], start["shift"]
+    bias, unpenalized = setup["bias"], setup["unpenalized"]
+    d = objective.n_features
+    passes, eps, history = 0, 1.0, []
+    if bias:
+        init_bias_weight(start, bias)
+    certify = multiclass_certificate if multiclass else binary_certificate
+    tol = setup["tol"]
+    # a warm start may already be optimal: measure before the first pass
+    cert = certify(objective, setup, start, alpha, w, shift) if alpha.any() else None
+    converged = cert is not None and _certified(cert, tol)
+    while not converged:
+        offset = start["offset"](shift)
+        seed = int(setup["rng"].integers(2**63))
+        # measure the gap every few passes (it costs about two passes); with
+        # an unpenalized intercept this is also how often b is updated, which
+        # must stay frequent: an inner problem solved far beyond the accuracy
+        # of its b is wasted work
+        budget = max(10, passes // 4)
+        if unpenalized:
+            budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
+        budget = min(setup["max_iter"] - passes, budget)
+        done, violation = kernel(
+            setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
+            offset, setup["sq_norms"], setup["samples"], alpha, w, eps,
+            budget, setup["shrinking"], seed,
+        )  # fmt: skip
+        passes += done
+        if unpenalized:
+            # the inner solution's intercept: b_k + B * (weight of the feature B)
+            shift = shift + bias * w[d]
+        cert = certify(objective, setup, start, alpha, w, shift)
+        history.append(cert["primal"])
+        if setup["callback"] is not None:
+            setup["callback"](passes, cert["primal"])
+        converged = _certified(cert, tol)
+        if converged or passes >= setup["max_iter"]:
+            break
+        if violation <= eps:  # the call met its target: ask for 10x less
+            eps = max(violation * 0.1, 1e-15)
+    cert.update(
+        passes=passes,
+        converged=converged,
+        history=history,
+        # "alpha" resumes a warm start; "certificate_alpha" is the feasible
+        # dual point the gap was measured at (alpha itself unless the
+        # unpenalized intercept's equality constraint had to be restored)
+        state={
+            "alpha": alpha.copy(),
+            "shift": np.array(shift, copy=True),
+            "certificate_alpha": cert.pop("feasible"),
+        },
+    )
+    return cert

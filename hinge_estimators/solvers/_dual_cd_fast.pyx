@@ -1,0 +1,535 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernels of dual coordinate descent (Hsieh et al. 2008).
+
+Two per-sample loops, both loss-agnostic within their family:
+
+* :func:`binary_dual_cd` -- the L1/L2-loss SVM dual, one coordinate at a time
+  with random permutation and shrinking (LIBLINEAR's ``-s 3`` / ``-s 1``);
+* :func:`multiclass_dual_cd` -- the Crammer-Singer sequential dual method: one
+  sample (all its ``K`` variables) at a time, each sub-problem solved exactly by
+  sorting (L1 loss as in LIBLINEAR's ``-s 4``, L2 loss as in Lee & Lin 2013).
+
+They know nothing of ``C``, weights, margins or intercepts: the caller encodes
+those in the per-sample bounds ``upper``, curvature ``diag``, linear terms
+``offset`` and the value ``bias`` of an appended constant feature. The Python
+side (``_dual_cd.py``) measures the duality gap and decides when to stop; a
+kernel call runs passes until its projected-gradient violation drops below
+``eps`` or ``max_passes`` is reached.
+
+Rows are read either from a C-ordered dense array or from CSR arrays (never
+densified); dense rows use BLAS.
+"""
+
+from libc.math cimport INFINITY, fabs
+from libc.stdint cimport uint64_t
+from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_blas cimport daxpy, ddot
+
+import numpy as np
+
+
+cdef struct Rows:
+    const double *data
+    const int *indices
+    const long long *indptr
+    bint sparse
+    int n_features
+    double bias            # value of the appended constant feature (0: none)
+
+
+cdef inline double row_dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogil:
+    """``x_i . w`` (including the constant feature, stored at ``w[d]``)."""
+    cdef double s = 0.0
+    cdef long long k
+    cdef int one = 1, d = X.n_features
+    if X.sparse:
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            s += X.data[k] * w[X.indices[k]]
+    else:
+        s = ddot(&d, <double *> X.data + i * d, &one, <double *> w, &one)
+    if X.bias != 0.0:
+        s += X.bias * w[d]
+    return s
+
+
+cdef inline void row_axpy(Rows *X, Py_ssize_t i, double a, double *w) noexcept nogil:
+    """``w += a x_i``."""
+    cdef long long k
+    cdef int one = 1, d = X.n_features
+    if X.sparse:
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            w[X.indices[k]] += a * X.data[k]
+    else:
+        daxpy(&d, &a, <double *> X.data + i * d, &one, w, &one)
+    if X.bias != 0.0:
+        w[d] += a * X.bias
+
+
+cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
+    """xorshift64*: a fast generator for the permutations (seeded by numpy)."""
+    cdef uint64_t x = state[0]
+    x ^= x >> 12
+    x ^= x << 25
+    x ^= x >> 27
+    state[0] = x
+    return x * <uint64_t> 2685821657736338717
+
+
+cdef inline void shuffle(int *order, Py_ssize_t n, uint64_t *state) noexcept nogil:
+    cdef Py_ssize_t i, j
+    cdef int tmp
+    for i in range(n - 1, 0, -1):
+        j = <Py_ssize_t> (next_random(state) % <uint64_t> (i + 1))
+        tmp = order[i]
+        order[i] = order[j]
+        order[j] = tmp
+
+
+cdef Rows make_rows(object X, double bias):
+    """A ``Rows`` view of a C-ordered float64 array or of CSR arrays."""
+    cdef Rows rows
+    cdef const double[::1] data
+    cdef const int[::1] indices
+    cdef const long long[::1] indptr
+    cdef const double[:, ::1] dense
+    if isinstance(X, tuple):
+        # the caller pads empty CSR arrays to length 1, so &data[0] is valid
+        data, indices, indptr, n_features = X
+        rows.data = &data[0]
+        rows.indices = &indices[0]
+        rows.indptr = &indptr[0]
+        rows.sparse = True
+        rows.n_features = n_features
+    else:
+        dense = X
+        rows.data = &dense[0, 0]
+        rows.indices = NULL
+        rows.indptr = NULL
+        rows.sparse = False
+        rows.n_features = dense.shape[1]
+    rows.bias = bias
+    return rows
+
+
+def binary_dual_cd(
+    object X,
+    double bias,
+    const double[::1] y,
+    const double[::1] upper,
+    const double[::1] diag,
+    const double[::1] offset,
+    const double[::1] sq_norms,
+    const int[::1] samples,
+    double[::1] alpha,
+    double[::1] w,
+    double eps,
+    int max_passes,
+    bint shrinking,
+    uint64_t seed,
+):
+    """Dual CD on ``min 1/2 ||sum a_i y_i x_i||^2 + 1/2 sum D_i a_i^2 - sum e_i a_i``.
+
+    subject to ``0 <= a_i <= U_i``. ``w`` must equal ``sum a_i y_i x_i`` on
+    entry and is kept equal to it.
+
+    Parameters
+    ----------
+    X : ndarray (n, d) C-ordered float64, or tuple (data, indices, indptr, d)
+    bias : float
+        Value of the constant feature appended to every row (0: none); its
+        weight is ``w[d]``.
+    y, upper, diag, offset : ndarray (n,)
+        Labels (+-1), bounds ``U_i`` (``inf`` allowed), ``D_i`` and ``e_i``.
+    sq_norms : ndarray (n,)
+        ``||x_i||^2`` without the constant feature.
+    samples : ndarray of int32
+        The samples to optimize (others keep ``alpha_i``, normally 0).
+    alpha, w : ndarray
+        Updated in place.
+    eps : float
+        Stop when the projected-gradient spread ``max PG - min PG <= eps`` over
+        a full pass (after un-shrinking).
+    max_passes : int
+    shrinking : bool
+    seed : int
+
+    Returns
+    -------
+    passes : int
+    violation : float
+        ``max PG - min PG`` of the last pass.
+    """
+    cdef Rows rows = make_rows(X, bias)
+    cdef Py_ssize_t n_active = samples.shape[0], active, s, passes = 0
+    cdef Py_ssize_t i
+    cdef int tmp
+    cdef double G, PG, a_old, a_new, step, qd
+    cdef double pg_max_old = INFINITY, pg_min_old = -INFINITY
+    cdef double pg_max, pg_min, violation = INFINITY
+    cdef uint64_t state = seed | 1
+    cdef int *order = <int *> malloc(max(n_active, 1) * sizeof(int))
+    cdef double *wp = &w[0]
+    if order == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for s in range(n_active):
+                order[s] = samples[s]
+            active = n_active
+            while passes < max_passes:
+                passes += 1
+                pg_max = -INFINITY
+                pg_min = INFINITY
+                shuffle(order, active, &state)
+                s = 0
+                while s < active:
+                    i = order[s]
+                    G = y[i] * row_dot(&rows, i, wp) - offset[i] + diag[i] * alpha[i]
+                    PG = 0.0
+                    if alpha[i] == 0.0:
+                        if shrinking and G > pg_max_old:
+                            active -= 1
+                            tmp = order[s]
+                            order[s] = order[active]
+                            order[active] = tmp
+                            continue
+                        if G < 0.0:
+                            PG = G
+                    elif alpha[i] == upper[i]:
+                        if shrinking and G < pg_min_old:
+                            active -= 1
+                            tmp = order[s]
+                            order[s] = order[active]
+                            order[active] = tmp
+                            continue
+                        if G > 0.0:
+                            PG = G
+                    else:
+                        PG = G
+                    if PG > pg_max:
+                        pg_max = PG
+                    if PG < pg_min:
+                        pg_min = PG
+                    if fabs(PG) > 1e-15:
+                        # an empty row (no bias) makes the coordinate linear:
+                        # a tiny curvature sends it to the right bound
+                        qd = sq_norms[i] + bias * bias + diag[i]
+                        if qd < 1e-12:
+                            qd = 1e-12
+                        a_old = alpha[i]
+                        a_new = a_old - G / qd
+                        if a_new < 0.0:
+                            a_new = 0.0
+                        elif a_new > upper[i]:
+                            a_new = upper[i]
+                        step = (a_new - a_old) * y[i]
+                        if step != 0.0:
+                            row_axpy(&rows, i, step, wp)
+                            alpha[i] = a_new
+                    s += 1
+                if active == 0:
+                    pg_max = 0.0
+                    pg_min = 0.0
+                violation = pg_max - pg_min
+                if violation <= eps:
+                    if active == n_active:
+                        break
+                    # verify on every sample before stopping
+                    active = n_active
+                    pg_max_old = INFINITY
+                    pg_min_old = -INFINITY
+                    continue
+                pg_max_old = pg_max if pg_max > 0.0 else INFINITY
+                pg_min_old = pg_min if pg_min < 0.0 else -INFINITY
+    finally:
+        free(order)
+    return passes, violation
+
+
+cdef double solve_sample(
+    Py_ssize_t K,
+    Py_ssize_t yi,
+    const double *B,
+    double A,
+    double A_y,
+    double U_y,
+    double *a,
+    double *keys,
+    int *idx,
+) noexcept nogil:
+    """Exact minimizer of one sample's sequential-dual sub-problem.
+
+    ``min sum_m 1/2 A_m a_m^2 + B_m a_m`` s.t. ``sum a_m = 0``, ``a_m <= u_m``,
+    with ``A_m = A``, ``u_m = 0`` for ``m != y`` and ``A_y``, ``u_y = U_y`` for
+    the true class (``U_y = inf`` for the L2 loss). KKT:
+    ``a_m = min(u_m, (beta - B_m) / A_m)`` with ``beta`` the root of the
+    increasing piecewise-linear ``sum_m a_m(beta)``; the breakpoints
+    ``t_m = B_m + A_m u_m`` are sorted once (``K`` is small: insertion sort).
+    Returns ``beta``.
+    """
+    cdef Py_ssize_t m, k, j
+    cdef int tmp
+    cdef double capped = 0.0, slope = 0.0, weighted = 0.0, beta = 0.0
+    cdef double A_m, t
+    if A <= 0.0:
+        # An empty row without a constant feature: the wrong classes have no
+        # curvature and the problem is piecewise linear in them. All their
+        # mass goes to the largest B_m, and the true class's share t solves
+        # min 1/2 A_y t^2 + (B_y - B_top) t over [0, U_y] in closed form.
+        j = -1
+        for m in range(K):
+            a[m] = 0.0
+            if m != yi and (j < 0 or B[m] > B[j]):
+                j = m
+        if A_y > 0.0:
+            t = (B[j] - B[yi]) / A_y
+        else:
+            t = U_y if B[j] > B[yi] else 0.0
+        if t < 0.0:
+            t = 0.0
+        if t > U_y:
+            t = U_y
+        a[yi] = t
+        a[j] = -t
+        return B[j]
+    # breakpoints in decreasing order; an infinite cap never enters the sort
+    cdef Py_ssize_t n_keys = 0
+    for m in range(K):
+        if m == yi:
+            if U_y == INFINITY:
+                slope += 1.0 / A_y
+                weighted += B[m] / A_y
+                continue
+            keys[m] = B[m] + A_y * U_y
+            capped += U_y
+        else:
+            keys[m] = B[m]
+        idx[n_keys] = <int> m
+        n_keys += 1
+    for k in range(1, n_keys):
+        tmp = idx[k]
+        j = k
+        while j > 0 and keys[idx[j - 1]] < keys[tmp]:
+            idx[j] = idx[j - 1]
+            j -= 1
+        idx[j] = tmp
+    # walk the breakpoints from the top: above t_m term m sits at its cap
+    k = 0
+    while True:
+        if slope > 0.0:
+            beta = (weighted - capped) / slope
+            if k == n_keys or beta >= keys[idx[k]]:
+                break
+        m = idx[k]
+        A_m = A_y if m == yi else A
+        capped -= U_y if m == yi else 0.0
+        slope += 1.0 / A_m
+        weighted += B[m] / A_m
+        k += 1
+    for m in range(K):
+        A_m = A_y if m == yi else A
+        a[m] = (beta - B[m]) / A_m
+        if m == yi:
+            if a[m] > U_y:
+                a[m] = U_y
+        elif a[m] > 0.0:
+            a[m] = 0.0
+    return beta
+
+
+def multiclass_dual_cd(
+    object X,
+    double bias,
+    const Py_ssize_t[::1] y,
+    const double[::1] upper,
+    const double[::1] diag,
+    const double[:, ::1] offset,
+    const double[::1] sq_norms,
+    const int[::1] samples,
+    double[:, ::1] alpha,
+    double[:, ::1] Wt,
+    double eps,
+    int max_passes,
+    bint shrinking,
+    uint64_t seed,
+):
+    """Sequential dual method for the (L1 or L2) Crammer-Singer dual.
+
+    ``min 1/2 ||W(alpha)||^2 + 1/2 sum_i D_i (alpha_i^{y_i})^2
+    + sum_{i,m} e_i^m alpha_i^m`` subject to ``sum_m alpha_i^m = 0``,
+    ``alpha_i^m <= 0`` (``m != y_i``) and ``alpha_i^{y_i} <= U_i``, where
+    ``W(alpha)^T = Wt = sum_i x_i alpha_i^T`` (``d x K``, feature-major so that
+    a sample's ``K`` scores read contiguous memory). L1 loss: ``D_i = 0``,
+    ``U_i = C_i``; L2 loss: ``D_i = 1/(2 C_i)``, ``U_i = inf``.
+
+    Shrinking, as in LIBLINEAR: a wrong class at its bound 0 whose gradient is
+    below every free variable's leaves the sample's active classes; a sample
+    left with its true class only leaves the pass. Both come back for the
+    final check. Stops when the largest per-sample violation
+    ``max_m G_m - min_{m: a_m < u_m} G_m`` over a pass is at most ``eps``.
+    Returns ``(passes, violation)``.
+    """
+    cdef Rows rows = make_rows(X, bias)
+    cdef Py_ssize_t n_active = samples.shape[0], K = Wt.shape[1]
+    cdef Py_ssize_t n = alpha.shape[0]
+    cdef Py_ssize_t d = rows.n_features, passes = 0, s, i, m, j, yi, nc, y_pos
+    cdef long long k
+    cdef double A, A_y, g_max, g_min, v, violation = INFINITY
+    cdef Py_ssize_t active
+    cdef int tmp
+    cdef bint shrunk, start_from_all = True
+    cdef uint64_t state = seed | 1
+    cdef int *order = <int *> malloc(max(n_active, 1) * sizeof(int))
+    # classes[i * K : i * K + n_classes[i]] are sample i's active classes
+    cdef int *classes = <int *> malloc(max(n * K, 1) * sizeof(int))
+    cdef int *n_classes = <int *> malloc(max(n, 1) * sizeof(int))
+    cdef int *idx = <int *> malloc(K * sizeof(int))
+    cdef double *G = <double *> malloc(K * sizeof(double))
+    cdef double *B = <double *> malloc(K * sizeof(double))
+    cdef double *a = <double *> malloc(K * sizeof(double))
+    cdef double *keys = <double *> malloc(K * sizeof(double))
+    cdef int *cls
+    cdef double *W = &Wt[0, 0]
+    cdef double *wrow
+    if (order == NULL or classes == NULL or n_classes == NULL or idx == NULL
+            or G == NULL or B == NULL or a == NULL or keys == NULL):
+        free(order); free(classes); free(n_classes); free(idx)
+        free(G); free(B); free(a); free(keys)
+        raise MemoryError()
+    try:
+        with nogil:
+            for s in range(n_active):
+                order[s] = samples[s]
+            for i in range(n):
+                n_classes[i] = <int> K
+                for m in range(K):
+                    classes[i * K + m] = <int> m
+            active = n_active
+            while passes < max_passes:
+                passes += 1
+                violation = 0.0
+                shrunk = False
+                shuffle(order, active, &state)
+                s = 0
+                while s < active:
+                    i = order[s]
+                    yi = y[i]
+                    cls = classes + i * K
+                    nc = n_classes[i]
+                    # G_j = w_m . x_i + e_i^m (+ D_i alpha_i^y), m = cls[j]
+                    for j in range(nc):
+                        G[j] = offset[i, cls[j]]
+                    if rows.sparse:
+                        for k in range(rows.indptr[i], rows.indptr[i + 1]):
+                            v = rows.data[k]
+                            wrow = W + rows.indices[k] * K
+                            for j in range(nc):
+                                G[j] += v * wrow[cls[j]]
+                    else:
+                        for k in range(d):
+                            v = rows.data[i * d + k]
+                            if v != 0.0:
+                                wrow = W + k * K
+                                for j in range(nc):
+                                    G[j] += v * wrow[cls[j]]
+                    if bias != 0.0:
+                        wrow = W + d * K
+                        for j in range(nc):
+                            G[j] += bias * wrow[cls[j]]
+                    y_pos = 0
+                    g_max = -INFINITY
+                    g_min = INFINITY
+                    for j in range(nc):
+                        m = cls[j]
+                        if m == yi:
+                            y_pos = j
+                            G[j] += diag[i] * alpha[i, yi]
+                            if alpha[i, yi] < upper[i] and G[j] < g_min:
+                                g_min = G[j]
+                        elif alpha[i, m] < 0.0 and G[j] < g_min:
+                            g_min = G[j]
+                        if G[j] > g_max:
+                            g_max = G[j]
+                    if shrinking:
+                        j = 0
+                        while j < nc:
+                            m = cls[j]
+                            if m != yi and alpha[i, m] == 0.0 and G[j] < g_min:
+                                nc -= 1
+                                cls[j] = cls[nc]
+                                cls[nc] = <int> m
+                                G[j] = G[nc]
+                                if cls[j] == yi:
+                                    y_pos = j
+                                shrunk = True
+                                continue
+                            j += 1
+                        n_classes[i] = <int> nc
+                        if nc <= 1:
+                            active -= 1
+                            tmp = order[s]
+                            order[s] = order[active]
+                            order[active] = tmp
+                            continue
+                    s += 1
+                    if g_max - g_min > violation:
+                        violation = g_max - g_min
+                    if g_max - g_min <= 1e-12:
+                        continue
+                    A = sq_norms[i] + bias * bias
+                    A_y = A + diag[i]
+                    for j in range(nc):
+                        B[j] = G[j] - (A_y if j == y_pos else A) * alpha[i, cls[j]]
+                    solve_sample(nc, y_pos, B, A, A_y, upper[i], a, keys, idx)
+                    # W += x_i (a - alpha_i)^T over the active classes
+                    for j in range(nc):
+                        m = cls[j]
+                        a[j] -= alpha[i, m]
+                        alpha[i, m] += a[j]
+                    if rows.sparse:
+                        for k in range(rows.indptr[i], rows.indptr[i + 1]):
+                            v = rows.data[k]
+                            wrow = W + rows.indices[k] * K
+                            for j in range(nc):
+                                wrow[cls[j]] += v * a[j]
+                    else:
+                        for k in range(d):
+                            v = rows.data[i * d + k]
+                            if v != 0.0:
+                                wrow = W + k * K
+                                for j in range(nc):
+                                    wrow[cls[j]] += v * a[j]
+                    if bias != 0.0:
+                        wrow = W + d * K
+                        for j in range(nc):
+                            wrow[cls[j]] += bias * a[j]
+                if violation <= eps:
+                    # stop only after a pass that began with every sample and
+                    # class active; otherwise bring them all back and verify
+                    if start_from_all:
+                        break
+                    active = n_active
+                    for i in range(n):
+                        n_classes[i] = <int> K
+                    start_from_all = True
+                else:
+                    start_from_all = not shrunk and active == n_active
+    finally:
+        free(order); free(classes); free(n_classes); free(idx)
+        free(G); free(B); free(a); free(keys)
+    return passes, violation
+
+
+def sample_subproblem(double[::1] B, Py_ssize_t yi, double A, double A_y, double U_y):
+    """Python access to one sequential-dual sub-problem (for tests).
+
+    Returns ``(a, beta)``; see ``solve_sample``.
+    """
+    cdef Py_ssize_t K = B.shape[0]
+    a = np.zeros(K)
+    keys = np.zeros(K)
+    idx = np.zeros(K, dtype=np.int32)
+    cdef double[::1] a_view = a, keys_view = keys
+    cdef int[::1] idx_view = idx
+    beta = solve_sample(K, yi, &B[0], A, A_y, U_y, &a_view[0], &keys_view[0], &idx_view[0])
+    return a, beta

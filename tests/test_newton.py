@@ -1,0 +1,244 @@
+"""The trust-region Newton solver: agreement with L-BFGS, an honest
+suboptimality certificate, the Hessian fast path, refusals and estimator use."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from hinge_estimators import HingeClassifier
+from hinge_estimators.losses import (
+    CrammerSinger,
+    GaussianHinge,
+    Hinge,
+    ModifiedHuber,
+    SmoothHinge,
+    SquaredHinge,
+    WestonWatkins,
+)
+from hinge_estimators.solvers import LBFGS, TrustRegionNewton, get_solver
+
+from ._problems import make_objective
+
+SMOOTH = [
+    SquaredHinge(),
+    SmoothHinge(),
+    GaussianHinge(),
+    ModifiedHuber(),
+    WestonWatkins(squared=True),
+    WestonWatkins(smoothing=0.3),
+    CrammerSinger(smoothing=0.4),
+]
+LAYOUTS = [
+    dict(seed=0),
+    dict(seed=1, sparse=True, weighted=True, n_classes=3),
+    dict(seed=2, fit_intercept=False, C=10.0, dtype=np.float32),
+    dict(seed=3, intercept_scaling=2.0, weighted=True, sparse=True),
+    dict(seed=4, n_classes=3, weighted=True, dtype=np.float32),
+    # unregularized, on overlapping classes so that the optimum is finite
+    dict(seed=5, penalty=None, n=300, d=2),
+]
+
+
+def _reference_value(objective):
+    """``P*`` from two solvers run to their tightest tolerance."""
+    lbfgs = LBFGS().solve(objective, tol=1e-12, max_iter=20_000)
+    newton = TrustRegionNewton().solve(objective, tol=1e-14, max_iter=1000)
+    return min(lbfgs.value, newton.value), lbfgs
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", SMOOTH, ids=repr)
+def test_newton_agrees_with_lbfgs(loss, layout):
+    objective = make_objective(loss, **layout)
+    lbfgs = LBFGS().solve(objective, tol=1e-12, max_iter=20_000)
+    newton = TrustRegionNewton().solve(objective, tol=1e-10, max_iter=1000)
+    assert lbfgs.converged and newton.converged, newton.message
+    assert newton.value == pytest.approx(objective.value(newton.coef), rel=1e-14)
+    assert abs(newton.value - lbfgs.value) <= 1e-6 * abs(lbfgs.value)
+    if objective.penalty is None:
+        return  # the unregularized minimizer need not be unique
+    W_newton, b_newton = objective.split(newton.coef)
+    W_lbfgs, b_lbfgs = objective.split(lbfgs.coef)
+    np.testing.assert_allclose(W_newton, W_lbfgs, rtol=1e-5, atol=1e-5)
+    if loss.is_multiclass:  # scores only matter up to a common shift
+        b_newton, b_lbfgs = b_newton - b_newton.mean(), b_lbfgs - b_lbfgs.mean()
+    np.testing.assert_allclose(b_newton, b_lbfgs, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-6])
+@pytest.mark.parametrize("layout", LAYOUTS[:5], ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", SMOOTH, ids=repr)
+def test_certificate_bounds_the_true_relative_suboptimality(loss, layout, tol):
+    objective = make_objective(loss, **layout)
+    p_star, _ = _reference_value(objective)
+    result = TrustRegionNewton().solve(objective, tol=tol, max_iter=1000)
+    assert result.converged, result.message
+    assert result.optimality <= tol
+    assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
+    true = (result.value - p_star) / abs(result.value)
+    assert true <= result.optimality + 1e-12
+
+
+def _dense_hessian(objective, coef):
+    """Hessian of a binary, one-column objective from ``loss.hessian`` and X."""
+    X = objective.X.toarray() if sp.issparse(objective.X) else objective.X
+    A = np.hstack([X, np.ones((X.shape[0], 1))]) if objective.fit_intercept else X
+    z = objective.scores(coef)[:, 0]
+    curvature = objective.loss.hessian(objective.y[:, 0], z)
+    D = objective.loss_scale * objective.sample_weight * curvature
+    H = A.T @ (D[:, None] * A)
+    H[np.diag_indices(objective.n_features)] += objective.reg
+    if objective.fit_intercept:
+        H[-1, -1] += objective.intercept_penalty
+    return H
+
+
+def test_decrement_is_the_exact_suboptimality_of_the_squared_hinge():
+    # Near the optimum, where no margin crosses 1, P is exactly quadratic: the
+    # suboptimality equals 1/2 g^T H^-1 g, and the solver measures it by CG.
+    objective = make_objective(SquaredHinge(), seed=7, n=60, d=4, weighted=True)
+    p_star, reference = _reference_value(objective)
+    w_star = reference.coef
+    margins = objective.y[:, 0] * objective.scores(w_star)[:, 0]
+    gap = np.min(np.abs(1.0 - margins))
+    X = objective.X
+    row_norms = np.sqrt(np.sum(X * X, axis=1) + 1.0)
+    direction = np.random.default_rng(0).normal(size=objective.size)
+    direction /= np.linalg.norm(direction)
+    w = w_star + 0.25 * gap / row_norms.max() * direction
+    assert np.all(
+        np.sign(1.0 - objective.y[:, 0] * objective.scores(w)[:, 0])
+        == np.sign(1.0 - margins)
+    )
+    value, grad = objective.value_and_gradient(w)
+    decrement = 0.5 * grad @ np.linalg.solve(_dense_hessian(objective, w), grad)
+    assert decrement == pytest.approx(value - p_star, rel=1e-6)
+    # warm started there with a tol the point meets, the solver certifies it
+    # without iterating, reports its measured decrement, and the certifying
+    # (inexact) Newton step removes nearly all of the suboptimality
+    tol = 8 * decrement / value
+    result = TrustRegionNewton().solve(objective, w, tol=tol, max_iter=100)
+    assert result.converged and result.n_iter == 0
+    assert result.optimality == pytest.approx(4 * decrement / value, rel=1e-3)
+    assert result.value - p_star <= 1e-3 * (value - p_star)
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        dict(seed=0),
+        dict(seed=1, sparse=True, n_classes=3),
+        dict(seed=2, fit_intercept=False),
+        dict(seed=3, intercept_scaling=0.5, sparse=True),
+        dict(seed=4, penalty=None, n_classes=3),
+    ],
+    ids=str,
+)
+def test_hessian_fast_path_drops_inactive_rows_correctly(layout):
+    loss = SquaredHinge()
+    objective = make_objective(loss, weighted=True, **layout)
+    objective.sample_weight[::7] = 0.0  # zero weights are dropped too
+    rng = np.random.default_rng(1)
+    coef = rng.normal(scale=0.5, size=objective.size)
+    curvature = loss.hessian(objective.y, objective.scores(coef))
+    D = objective.loss_scale * objective.sample_weight[:, None] * curvature
+    assert 0 < np.count_nonzero(D.any(axis=1)) < objective.n_samples
+    # reference: every row, dense X, no slicing
+    X = objective.X.toarray() if sp.issparse(objective.X) else objective.X
+    hessp = objective.hessian_operator(coef)
+    for _ in range(3):
+        v = rng.normal(size=objective.size)
+        V, c = objective.split(v)
+        G = D * (X @ V.T + c)
+        expected_W = X.T @ G + objective.reg * V.T
+        expected = [expected_W.T.ravel()]
+        if objective.fit_intercept:
+            expected.append(G.sum(axis=0) + objective.intercept_penalty * c)
+        np.testing.assert_allclose(
+            hessp(v), np.concatenate(expected), rtol=1e-12, atol=1e-12
+        )
+
+
+def test_singular_hessian_is_handled_by_the_trust_region():
+    # Unregularized smooth hinge at 0: every margin sits where the curvature
+    # is 0, so the first model is linear and only the trust region bounds it.
+    objective = make_objective(SmoothHinge(), seed=5, penalty=None, n=300, d=2)
+    hessp = objective.hessian_operator(objective.zeros())
+    assert not np.any(hessp(np.ones(objective.size)))
+    result = TrustRegionNewton().solve(objective, tol=1e-10, max_iter=1000)
+    reference = LBFGS().solve(objective, tol=1e-12, max_iter=20_000)
+    assert result.converged
+    assert result.value == pytest.approx(reference.value, rel=1e-9)
+
+
+def test_warm_start_at_the_optimum_takes_no_iteration():
+    objective = make_objective(GaussianHinge(), seed=11, weighted=True)
+    first = TrustRegionNewton().solve(objective, tol=1e-10, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = TrustRegionNewton().solve(
+            objective, first.coef, tol=1e-8, max_iter=1000
+        )
+    assert again.converged and again.n_iter == 0
+    assert again.value <= first.value
+
+
+def test_history_callback_and_max_iter():
+    objective = make_objective(SmoothHinge(gamma=0.3), seed=10, C=100.0)
+    calls = []
+    result = TrustRegionNewton().solve(
+        objective, tol=1e-14, max_iter=3, callback=lambda k, v: calls.append((k, v))
+    )
+    assert not result.converged and "max_iter" in result.message
+    assert result.n_iter == 3 == len(result.history)
+    assert calls == list(enumerate(result.history, start=1))
+    assert np.all(np.diff(result.history) <= 0)  # accepted steps only lower P
+    assert result.value == result.history[-1]
+
+
+@pytest.mark.parametrize(
+    "loss", [Hinge(), CrammerSinger(), WestonWatkins(), CrammerSinger(squared=True)]
+)
+def test_non_smooth_losses_are_refused_with_advice(loss):
+    pattern = r"TrustRegionNewton needs a smooth loss.*solver='dual_cd'.*'gd'"
+    with pytest.raises(ValueError, match=pattern):
+        TrustRegionNewton().check_loss(loss)
+    with pytest.raises(ValueError, match=pattern):
+        get_solver("newton", loss)
+
+
+def test_max_cg_iter_is_validated():
+    assert TrustRegionNewton(max_cg_iter=5).validate().max_cg_iter == 5
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="max_cg_iter"):
+            TrustRegionNewton(max_cg_iter=bad).validate()
+
+
+def test_estimator_resolves_newton_dense_and_sparse():
+    X, y = make_classification(n_samples=200, n_features=8, random_state=0)
+    X[np.abs(X) < 0.5] = 0.0
+    params = dict(loss="squared_hinge", C=3.0, tol=1e-10)
+    dense = HingeClassifier(solver="newton", **params).fit(X, y)
+    sparse = HingeClassifier(solver="newton", **params).fit(sp.csr_matrix(X), y)
+    lbfgs = HingeClassifier(solver="lbfgs", **{**params, "tol": 1e-12}).fit(X, y)
+    assert isinstance(dense.solver_, TrustRegionNewton)
+    assert dense.solver_.name == "newton"
+    assert dense.optimality_ <= 1e-10
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(dense.coef_, lbfgs.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dense.intercept_, lbfgs.intercept_, atol=1e-7)
+    assert dense.score(X, y) > 0.8
+
+
+def test_estimator_warns_when_max_iter_is_too_small():
+    X, y = make_classification(n_samples=200, n_features=8, random_state=1)
+    clf = HingeClassifier(
+        loss="squared_hinge", solver="newton", C=100.0, tol=1e-12, max_iter=1
+    )
+    with pytest.warns(ConvergenceWarning, match="TrustRegionNewton did not converge"):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 1

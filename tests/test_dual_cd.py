@@ -263,3 +263,26 @@ def test_float32_and_float64_input_give_the_same_model():
     f64 = HingeClassifier(**params).fit(X.astype(np.float32).astype(np.float64), y)
     np.testing.assert_allclose(f32.coef_, f64.coef_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(f32.intercept_, f64.intercept_, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "loss, shape, kwargs, expected",
+    [
+        (Hinge(), (100, 5), {}, "dual_cd"),
+        (CrammerSinger(squared=True), (100, 5), {}, "dual_cd"),
+        (SquaredHinge(), (1000, 10), {}, "newton"),
+        (SquaredHinge(), (1000, 300), {}, "dual_cd"),
+        (SquaredHinge(), (1000, 10), {"sparse": True}, "dual_cd"),
+        (GaussianHinge(), (100, 50), {}, "newton"),
+        (WestonWatkins(), (100, 5), {}, "gd"),
+        (WestonWatkins(squared=True), (100, 5), {}, "newton"),
+        (Hinge(), (100, 5), {"penalty": None}, "gd"),
+        (SquaredHinge(), (10, 500), {"penalty": None}, "newton"),
+    ],
+    ids=str,
+)
+def test_auto_rule(loss, shape, kwargs, expected):
+    from hinge_estimators.solvers import auto_solver
+
+    n, d = shape
+    assert auto_solver(loss, n_samples=n, n_features=d, **kwargs).name == expected

@@ -1,5 +1,6 @@
 """HingeClassifier: a linear classifier composed of a loss and a solver."""
 
+import functools
 import numbers
 import warnings
 
@@ -9,7 +10,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._objective import LinearObjective
 from .._targets import (
@@ -46,8 +47,9 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         solver object (parameters tunable as ``solver__<name>``). ``"auto"``
         picks the fastest exact solver for the loss and the data shape:
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
-        hinge ``newton`` when ``n_samples > n_features`` and ``dual_cd``
-        otherwise, ``newton`` for the other smooth losses, ``gd`` for the rest
+        hinge ``newton`` on dense data with ``n_samples >= 10 * n_features``
+        and ``dual_cd`` otherwise, ``newton`` for the other smooth losses,
+        ``gd`` for the rest
         (see :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", None}, default="l2"
         ``None`` minimizes the plain empirical risk
@@ -191,6 +193,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             loss,
             n_samples=X.shape[0],
             n_features=X.shape[1],
+            sparse=sp.issparse(X),
             penalty=self.penalty,
         )
         sample_weight = _check_sample_weight(sample_weight, X.shape[0])
@@ -237,7 +240,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         # products, which threaded OpenBLAS barely speeds up and, on small
         # machines, slows down badly (each call wakes its threads: a dot of
         # 1e5 numbers measured 8 ms with 2 threads, 16 us with one).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _blas_controller().limit(limits=1, user_api="blas"):
             result = solver.solve(
                 objective,
                 coef_init,
@@ -362,6 +365,14 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         if scores.ndim == 1:
             return self.classes_[(scores > 0).astype(np.intp)]
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+@functools.cache
+def _blas_controller():
+    """One controller for the process: building it scans the loaded libraries
+    (milliseconds), applying its limits is cheap. numpy and scipy, whose BLAS
+    the solvers use, are loaded before the first fit."""
+    return ThreadpoolController()
 
 
 def _is_real(value):

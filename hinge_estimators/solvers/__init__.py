@@ -6,6 +6,11 @@ from ._gradient_descent import GradientDescent
 from ._lbfgs import LBFGS
 from ._newton import TrustRegionNewton
 
+#: auto: the squared hinge goes to newton on dense data this many times
+#: taller than wide (benchmarks/bench_exact.py: dual_cd wins at 1000 x 300,
+#: newton at 20000 x 100)
+TALL_RATIO = 10
+
 SOLVERS = {
     "dual_cd": DualCoordinateDescent,
     "gd": GradientDescent,
@@ -14,17 +19,18 @@ SOLVERS = {
 }
 
 
-def auto_solver(loss, *, n_samples=None, n_features=None, penalty="l2"):
+def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty="l2"):
     """The solver ``solver="auto"`` resolves to for ``loss`` and the data shape.
 
     Rule (measured by ``benchmarks/bench_exact.py``, see ``RESULTS.md``):
 
     * a loss with a compiled dual (hinge, plain and squared Crammer-Singer):
       ``dual_cd``;
-    * the squared hinge, which has both: ``newton`` when
-      ``n_samples > n_features`` (few, dense-ish coefficients: a handful of
-      Newton steps beats many dual passes), ``dual_cd`` otherwise (wide,
-      sparse data such as text: a few cheap passes);
+    * the squared hinge, which has both: ``newton`` for dense data with
+      ``n_samples >= 10 * n_features`` (tall data: a handful of Newton steps,
+      each a few products with ``X``, beats the dual's passes, which grow
+      with ``C`` and the features' correlation), ``dual_cd`` otherwise (wide
+      or sparse data such as text: a few cheap passes);
     * any other smooth loss: ``newton``;
     * the rest (plain Weston-Watkins, ``penalty=None`` on a non-smooth loss):
       ``gd`` (Nesterov smoothing with the exact active-set finish).
@@ -35,8 +41,10 @@ def auto_solver(loss, *, n_samples=None, n_features=None, penalty="l2"):
     """
     has_dual = loss.dual_form() is not None and penalty == "l2"
     if loss.is_smooth and has_dual:
-        wide = n_samples is not None and n_samples <= n_features
-        return DualCoordinateDescent() if wide else TrustRegionNewton()
+        tall = n_samples is None or (
+            not sparse and n_samples >= TALL_RATIO * n_features
+        )
+        return TrustRegionNewton() if tall else DualCoordinateDescent()
     if has_dual:
         return DualCoordinateDescent()
     if loss.is_smooth:
@@ -44,7 +52,9 @@ def auto_solver(loss, *, n_samples=None, n_features=None, penalty="l2"):
     return GradientDescent()
 
 
-def get_solver(spec, loss, *, n_samples=None, n_features=None, penalty="l2"):
+def get_solver(
+    spec, loss, *, n_samples=None, n_features=None, sparse=False, penalty="l2"
+):
     """Resolve a solver name or object to a fresh, validated solver for ``loss``.
 
     Parameters
@@ -57,6 +67,8 @@ def get_solver(spec, loss, *, n_samples=None, n_features=None, penalty="l2"):
         ``ValueError`` that says what to use instead.
     n_samples, n_features : int, optional
         The data shape, used by ``"auto"`` (see :func:`auto_solver`).
+    sparse : bool, default=False
+        Whether the data is sparse, used by ``"auto"``.
     penalty : {"l2", None}, default="l2"
         The objective's penalty, used by ``"auto"``.
 
@@ -67,7 +79,11 @@ def get_solver(spec, loss, *, n_samples=None, n_features=None, penalty="l2"):
     if isinstance(spec, str):
         if spec == "auto":
             solver = auto_solver(
-                loss, n_samples=n_samples, n_features=n_features, penalty=penalty
+                loss,
+                n_samples=n_samples,
+                n_features=n_features,
+                sparse=sparse,
+                penalty=penalty,
             )
         elif spec in SOLVERS:
             solver = SOLVERS[spec]()

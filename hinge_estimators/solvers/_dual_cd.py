@@ -118,7 +118,7 @@ class DualCoordinateDescent(Solver):
         form = objective.loss.dual_form()
         original = objective
         objective, mean = _centered(objective)
-        rows = compiled_rows(objective.X)
+        rows = compiled_rows(objective.X, multiclass=form.multiclass)
         sq_norms = row_norms(objective.X, squared=True)
         weights = objective.loss_scale * objective.sample_weight
         samples = np.flatnonzero(weights > 0).astype(np.int32)

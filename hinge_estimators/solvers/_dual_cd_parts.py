@@ -15,10 +15,18 @@ import scipy.sparse as sp
 INTERCEPT_FEATURE_SCALE = {"centered": 0.3, "uncentered": 1.0}
 
 
-def compiled_rows(X):
+#: the multiclass kernel reads dense rows with at most this fraction of
+#: non-zeros as CSR: it has no BLAS path, and skipping zeros wins (digits,
+#: 51 % non-zeros: 30 % faster)
+SPARSE_READ_DENSITY = 0.6
+
+
+def compiled_rows(X, multiclass=False):
     """``X`` in the form the kernels read: C-ordered dense, or CSR arrays."""
     if not sp.issparse(X):
-        return np.ascontiguousarray(X, dtype=np.float64)
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        if not multiclass or np.count_nonzero(X) > SPARSE_READ_DENSITY * X.size:
+            return X
     X = sp.csr_matrix(X)
     data = np.asarray(X.data, dtype=np.float64)
     indices = np.asarray(X.indices, dtype=np.int32)

@@ -246,7 +246,8 @@ def test_estimator_warm_start_resumes_the_dual():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(X, y)
-    assert clf.objective_value_ == pytest.approx(cold.objective_value_, rel=1e-7)
+    # both are certified within tol = 1e-6 of the same optimum
+    assert clf.objective_value_ == pytest.approx(cold.objective_value_, rel=1e-6)
     # resuming from the optimum: certified before any pass
     again = clf.fit(X, y)
     assert again.n_iter_ == 0

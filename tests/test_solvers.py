@@ -5,8 +5,17 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
-from hinge_estimators.losses import LOSSES, CrammerSinger, Hinge, WestonWatkins
+from hinge_estimators.losses import (
+    LOSSES,
+    CrammerSinger,
+    Hinge,
+    ModifiedHuber,
+    SmoothHinge,
+    SquaredHinge,
+    WestonWatkins,
+)
 from hinge_estimators.solvers import LBFGS, SOLVERS, GradientDescent, get_solver
 
 from ._problems import make_objective
@@ -182,3 +191,45 @@ def test_warm_start_at_the_optimum_stops_immediately():
         warnings.simplefilter("error")
         again = GradientDescent().solve(objective, first.coef, tol=1e-8, max_iter=1000)
     assert again.converged and again.n_iter <= 2
+
+
+AGREEMENT_LOSSES = [
+    Hinge(),
+    SquaredHinge(),
+    SmoothHinge(gamma=0.5),
+    ModifiedHuber(),
+    CrammerSinger(),
+    WestonWatkins(squared=True),
+]
+AGREEMENT_LAYOUTS = [
+    dict(seed=10, n=40, d=4),
+    dict(seed=11, n=40, d=4, fit_intercept=False, weighted=True, sparse=True),
+    dict(seed=12, n=36, d=3, n_classes=3, intercept_scaling=2.0, dtype=np.float32),
+    dict(seed=13, n=36, d=4, n_classes=3, weighted=True, sparse=True),
+]
+
+
+@pytest.mark.parametrize("layout", AGREEMENT_LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", AGREEMENT_LOSSES, ids=repr)
+def test_every_solver_that_accepts_a_loss_reaches_the_same_optimum(loss, layout):
+    # Each registered solver that accepts the loss, at a tight tol: the four
+    # algorithms share no code beyond the objective, so agreement is evidence.
+    objective = make_objective(loss, **layout)
+    values = {}
+    for name, cls in SOLVERS.items():
+        solver = cls()
+        try:
+            solver.check_loss(loss)
+        except ValueError:
+            continue
+        tol = 1e-6 if name == "gd" and not loss.is_smooth else 1e-10
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = solver.solve(
+                objective, tol=tol, max_iter=50_000, rng=np.random.default_rng(0)
+            )
+        values[name] = result.value
+    assert len(values) >= 2, values
+    best = min(values.values())
+    for name, value in values.items():
+        assert value <= best * (1 + 1e-6), (name, values)

@@ -126,6 +126,8 @@ def binary_dual_cd(
     int max_passes,
     bint shrinking,
     uint64_t seed,
+    int[::1] order_state,
+    double[::1] shrink_state,
 ):
     """Dual CD on ``min 1/2 ||sum a_i y_i x_i||^2 + 1/2 sum D_i a_i^2 - sum e_i a_i``.
 
@@ -152,6 +154,13 @@ def binary_dual_cd(
     max_passes : int
     shrinking : bool
     seed : int
+    order_state : ndarray of int32
+        The samples, active (not shrunk) ones first; initialized by the caller
+        to ``samples`` and kept between calls, so that a call continuing an
+        unfinished solve keeps the shrinking it learned.
+    shrink_state : ndarray of 3 floats
+        ``[active count, PG max, PG min]`` of the last pass, kept likewise
+        (initialized to ``[len(samples), inf, -inf]``).
 
     Returns
     -------
@@ -164,18 +173,14 @@ def binary_dual_cd(
     cdef Py_ssize_t i
     cdef int tmp
     cdef double G, PG, a_old, a_new, step, qd
-    cdef double pg_max_old = INFINITY, pg_min_old = -INFINITY
+    cdef double pg_max_old = shrink_state[1], pg_min_old = shrink_state[2]
     cdef double pg_max, pg_min, violation = INFINITY
     cdef uint64_t state = seed | 1
-    cdef int *order = <int *> malloc(max(n_active, 1) * sizeof(int))
+    cdef int *order = &order_state[0]
     cdef double *wp = &w[0]
-    if order == NULL:
-        raise MemoryError()
+    active = <Py_ssize_t> shrink_state[0]
     try:
         with nogil:
-            for s in range(n_active):
-                order[s] = samples[s]
-            active = n_active
             while passes < max_passes:
                 passes += 1
                 pg_max = -INFINITY
@@ -242,7 +247,9 @@ def binary_dual_cd(
                 pg_max_old = pg_max if pg_max > 0.0 else INFINITY
                 pg_min_old = pg_min if pg_min < 0.0 else -INFINITY
     finally:
-        free(order)
+        shrink_state[0] = active
+        shrink_state[1] = pg_max_old
+        shrink_state[2] = pg_min_old
     return passes, violation
 
 

@@ -133,10 +133,12 @@ def binary_certificate(objective, setup, start, alpha, w, shift):
     feasible = alpha
     if setup["unpenalized"]:
         feasible = _balance_binary(alpha, y)
-    w_hat = _adjoint(X, feasible * y)
-    quadratic = w_hat @ w_hat
-    if bias and not setup["unpenalized"]:
-        quadratic += (bias * (feasible @ y)) ** 2
+        w_hat = _adjoint(X, feasible * y)
+        quadratic = w_hat @ w_hat
+    else:
+        # the kernel keeps w = sum alpha_i y_i x_i (with the bias feature's
+        # weight) up to rounding, which the gap's floor accounts for
+        quadratic = w @ w if bias else wf @ wf
     linear = form.margin * feasible.sum()
     ridge = 0.5 * float(setup["diag"] @ (feasible * feasible))
     dual = linear - 0.5 * quadratic - ridge

@@ -18,6 +18,13 @@ class LinearObjective:
     number (LIBLINEAR's penalized bias: a constant feature ``B`` whose weight is
     penalized, ``b = B w_B``); by default the intercept is not penalized.
 
+    For a pairwise loss (``loss.is_pairwise``) the loss term is
+    ``c * loss.pair_loss(y, X W^T, s)``: the loss weighs the pairs itself (see
+    :class:`~hinge_estimators.losses.PairwiseLoss`); ``y`` is one +-1 column
+    and there is no intercept, since a pairwise loss does not change when
+    every score moves by the same amount (its intercept gradient would be 0
+    and the Hessian singular).
+
     Coefficients travel as one flat vector (what generic optimizers want):
     ``W`` (``K x d``, row ``k`` is class ``k``) row-major, then ``b`` (``K``) when
     the intercept is fitted. Dense and CSR ``X`` are handled here and nowhere
@@ -30,7 +37,8 @@ class LinearObjective:
     X : ndarray or sparse matrix of shape (n_samples, n_features)
     y : ndarray
         Encoded targets: a +-1 matrix ``(n, K)`` for binary losses, integer
-        codes ``(n,)`` for multiclass losses.
+        codes ``(n,)`` for multiclass losses, one +-1 column ``(n, 1)`` (or a
+        vector) for pairwise losses.
     n_outputs : int
         ``K``, the number of score columns.
     sample_weight : ndarray of shape (n_samples,), default=None
@@ -75,6 +83,8 @@ class LinearObjective:
         self.intercept_penalty = (
             self.reg / float(intercept_scaling) ** 2 if penalized_bias else 0.0
         )
+        if loss.is_pairwise:
+            _check_pairwise(loss, self.y, self.n_outputs, self.fit_intercept)
         self._n_coef = self.n_outputs * self.n_features
         self.size = self._n_coef + (self.n_outputs if self.fit_intercept else 0)
 
@@ -94,6 +104,8 @@ class LinearObjective:
         """
         if self.loss.is_multiclass:
             raise ValueError("a multiclass loss couples its score columns")
+        if self.loss.is_pairwise:
+            raise ValueError("a pairwise loss has a single score column")
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         other.y = self.y[:, k : k + 1]
@@ -156,6 +168,10 @@ class LinearObjective:
     # -- values and derivatives from precomputed scores ------------------------
     def value_from_scores(self, coef, scores):
         """``P`` at ``coef`` given ``scores = self.scores(coef)``."""
+        if self.loss.is_pairwise:
+            return self._penalty(coef) + self.loss_scale * self.loss.pair_loss(
+                self.y, scores, self.sample_weight
+            )
         values = self._per_sample(self.loss.loss(self.y, self._fit_shape(scores)))
         return self._penalty(coef) + self.loss_scale * np.dot(
             self.sample_weight, values
@@ -163,6 +179,11 @@ class LinearObjective:
 
     def score_gradient_from_scores(self, scores):
         """Loss part of the value and ``dP/dscores`` (shape ``(n, K)``)."""
+        if self.loss.is_pairwise:
+            value, grad = self.loss.pair_loss_gradient(
+                self.y, scores, self.sample_weight
+            )
+            return self.loss_scale * value, self.loss_scale * grad.reshape(scores.shape)
         values, grad = self.loss.loss_gradient(self.y, self._fit_shape(scores))
         value = self.loss_scale * np.dot(self.sample_weight, self._per_sample(values))
         weights = (self.loss_scale * self.sample_weight)[:, None]
@@ -208,6 +229,8 @@ class LinearObjective:
         diagonal, the rows with zero curvature (inactive samples) are dropped
         once here, so each product only touches the others. Smooth losses only.
         """
+        if self.loss.is_pairwise:
+            return self._pairwise_hessian_operator(coef)
         scores = self._fit_shape(self.scores(coef))
         weights = (self.loss_scale * self.sample_weight)[:, None]
         if not self.loss.is_multiclass and hasattr(self.loss, "hessian"):
@@ -221,6 +244,19 @@ class LinearObjective:
             return self._adjoint(
                 weights * curved.reshape(direction.shape)
             ) + self._penalty_gradient(v)
+
+        return product
+
+    def _pairwise_hessian_operator(self, coef):
+        # the loss sorts and searches once here; each product is O(n) more
+        curved = self.loss.pair_hessian_operator(
+            self.y, self.scores(coef), self.sample_weight
+        )
+
+        def product(v):
+            direction = self.scores(v)
+            G = self.loss_scale * curved(direction).reshape(direction.shape)
+            return self._adjoint(G) + self._penalty_gradient(v)
 
         return product
 
@@ -257,6 +293,8 @@ class LinearObjective:
         """Unbiased estimate of ``grad P`` from the samples ``rows``.
 
         The loss part is rescaled by ``n / len(rows)``; the penalty is exact.
+        For a pairwise loss the batch's own pairs are used, which gives a
+        consistent but not an unbiased estimate (a ratio of batch sums).
         """
         rows = np.asarray(rows)
         sub = self.with_loss(self.loss)
@@ -271,14 +309,24 @@ class LinearObjective:
 
         ``r + c L_loss lambda_max([X 1]^T diag(s) [X 1])``, the eigenvalue by
         power iteration (inflated by 10 % because power iteration approaches it
-        from below). ``inf`` when the loss is not smooth.
+        from below). For a pairwise loss, ``r + c lambda_max(X^T B X)`` with
+        ``B`` the loss's ``pair_curvature_bound`` (every pair active).
+        ``inf`` when the loss is not smooth.
         """
         smooth = self.loss.smoothness(self.n_outputs)
         if not np.isfinite(smooth):
             return np.inf
+        if self.loss.is_pairwise:
+            curvature = self.loss.pair_curvature_bound(self.y, self.sample_weight)
+            smooth = 1.0
+        else:
+            s = self.sample_weight
+
+            def curvature(u):
+                return s * u
+
         rng = np.random.default_rng(random_state)
         v = rng.standard_normal(self.n_features + int(self.fit_intercept))
-        s = self.sample_weight
         eig = 0.0
         for _ in range(n_power_iter):
             norm = np.linalg.norm(v)
@@ -288,10 +336,27 @@ class LinearObjective:
             u = self.X @ v[: self.n_features]
             if self.fit_intercept:
                 u = u + v[-1]
-            u = s * u
+            u = curvature(u)
             w = np.asarray(self.X.T @ u).ravel()
             v = np.concatenate([w, [u.sum()]]) if self.fit_intercept else w
             eig = np.linalg.norm(v)
         return max(self.reg, self.intercept_penalty) + 1.1 * (
             self.loss_scale * smooth * eig
+        )
+
+
+def _check_pairwise(loss, y, n_outputs, fit_intercept):
+    """Refuse what a pairwise loss cannot mean: an intercept, several columns."""
+    name = type(loss).__name__
+    if fit_intercept:
+        raise ValueError(
+            f"{name} is pairwise: it does not change when every score moves by "
+            "the same amount, so there is no intercept to fit; use "
+            "fit_intercept=False (HingeClassifier sets its threshold after "
+            "the fit)."
+        )
+    if n_outputs != 1 or (y.ndim == 2 and y.shape[1] != 1):
+        raise ValueError(
+            f"{name} is pairwise and binary: it takes one +-1 column, got "
+            f"n_outputs={n_outputs} and targets of shape {y.shape}."
         )

@@ -80,8 +80,21 @@ _NO_EXACT_FINISH = (
 )
 
 
+_PAIRWISE_CLASS_WEIGHT = (
+    "a pairwise loss is the weighted MEAN over (positive, negative) pairs: a "
+    "class weight multiplies a whole class, which that mean does not see (it "
+    "only rescales the total, like C), and the threshold is the midpoint of "
+    "the two classes' mean scores (the project's decision, see fit_intercept), "
+    "so class_weight={0: 1000, 1: 1e-4} cannot make class 0 win as this check "
+    "expects of per-sample losses"
+)
+
+
 def _expected_failed_checks(estimator):
     loss = estimator.loss
+    loss_class = LOSSES[loss] if isinstance(loss, str) else type(loss)
+    if loss_class.is_pairwise:
+        return {"check_class_weight_classifiers": _PAIRWISE_CLASS_WEIGHT}
     first_order = isinstance(estimator.solver, GradientDescent) or (
         estimator.solver == "gd"
     )

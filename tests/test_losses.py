@@ -24,6 +24,8 @@ from hinge_estimators.losses import (
     GaussianHinge,
     Hinge,
     ModifiedHuber,
+    PairwiseSquare,
+    PairwiseSquaredHinge,
     SmoothHinge,
     SquaredHinge,
     WestonWatkins,
@@ -42,7 +44,14 @@ EXTRA = [
     CrammerSinger(squared=True, smoothing=0.3),
     CrammerSinger(delta=2.0),
 ]
-INSTANCES = [cls() for cls in LOSSES.values()] + EXTRA
+# Pairwise losses couple the samples: they have no per-sample value, gradient
+# or curvature for the per-sample contract tests below to check (those methods
+# raise). tests/test_pairwise.py checks them against the naive O(n^2) sums,
+# finite differences and convexity instead; the API tests here cover them.
+PAIRWISE = [cls() for cls in LOSSES.values() if cls.is_pairwise] + [
+    PairwiseSquaredHinge(margin=0.5)
+]
+INSTANCES = [cls() for cls in LOSSES.values() if not cls.is_pairwise] + EXTRA
 # The smooth approximations handed to solvers must obey the contract as well.
 _SMOOTHED = [loss.smoothed(0.25) for loss in INSTANCES]
 INSTANCES += [s for s in _SMOOTHED if s is not None]
@@ -310,7 +319,7 @@ def test_loss_gradient_and_shapes(loss, data):
         np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("loss", INSTANCES, ids=repr)
+@pytest.mark.parametrize("loss", INSTANCES + PAIRWISE, ids=repr)
 def test_params_round_trip_and_clone(loss):
     params = loss.get_params()
     signature = inspect.signature(type(loss)).parameters
@@ -347,6 +356,8 @@ BAD = [
     (CrammerSinger, {"delta": 0}, ["delta"]),
     (CrammerSinger, {"squared": "yes"}, ["squared"]),
     (CrammerSinger, {"smoothing": np.inf}, ["smoothing"]),
+    (PairwiseSquaredHinge, {"margin": -1}, ["margin"]),
+    (PairwiseSquare, {"margin": np.nan}, ["margin"]),
 ]
 
 

@@ -18,7 +18,7 @@ from .._targets import (
     class_weight_per_sample,
     encode_labels,
 )
-from ..losses import get_loss
+from ..losses import LOSSES, get_loss
 from ..solvers import get_solver
 
 
@@ -38,9 +38,13 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
     loss : str or Loss, default="squared_hinge"
         A registry name (``"hinge"``, ``"squared_hinge"``, ``"smooth_hinge"``,
         ``"gaussian_hinge"``, ``"modified_huber"``, ``"crammer_singer"``,
-        ``"weston_watkins"``) or a loss object, whose parameters are then
+        ``"weston_watkins"``, ``"pairwise_squared_hinge"``,
+        ``"pairwise_square"``) or a loss object, whose parameters are then
         tunable as ``loss__<name>``. A binary loss on more than two classes
-        trains one-vs-rest; a multiclass loss trains all classes jointly.
+        trains one-vs-rest; a multiclass loss trains all classes jointly. A
+        pairwise loss (an AUC surrogate over all (positive, negative) pairs,
+        see :class:`~hinge_estimators.losses.PairwiseLoss`) is binary only:
+        more than two classes raise a ``ValueError``.
     solver : str or Solver, default="auto"
         ``"auto"``, ``"dual_cd"`` (compiled dual coordinate descent),
         ``"newton"`` (trust-region Newton-CG), ``"lbfgs"``, ``"gd"`` or a
@@ -48,8 +52,8 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         picks the fastest exact solver for the loss and the data shape:
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
         hinge ``newton`` on dense data with ``n_samples >= 10 * n_features``
-        and ``dual_cd`` otherwise, ``newton`` for the other smooth losses,
-        ``gd`` for the rest
+        and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
+        (pairwise ones included), ``gd`` for the rest
         (see :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", None}, default="l2"
         ``None`` minimizes the plain empirical risk
@@ -57,15 +61,25 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
     C : float, default=1.0
         Inverse regularization strength (LinearSVC's convention).
     fit_intercept : bool, default=True
-        Whether to fit an intercept.
+        Whether to fit an intercept. A pairwise loss ranks samples and does
+        not change when every score moves by the same amount, so its objective
+        has no intercept and does not determine a threshold: with
+        ``fit_intercept=True`` the intercept is set after the fit to minus the
+        midpoint of the two classes' weighted mean scores,
+        :math:`b = -(\\bar s_+ + \\bar s_-)/2`, the threshold ``predict`` uses
+        (``decision_function`` and the ROC AUC do not depend on it).
     intercept_scaling : float or None, default=None
         ``None``: the intercept is not penalized. A number ``B``: LIBLINEAR's
         convention, the intercept is the weight of a constant feature of value
         ``B``, penalized like the others (the objective gains
-        :math:`\\|b\\|^2 / (2B^2)`).
+        :math:`\\|b\\|^2 / (2B^2)`). A pairwise loss has no intercept in its
+        objective: a number raises a ``ValueError``.
     class_weight : dict, "balanced" or None, default=None
         Multipliers of ``C`` per class. ``"balanced"`` uses
-        ``total_weight / (n_classes * class_weight_total)``.
+        ``total_weight / (n_classes * class_weight_total)``. A pairwise loss
+        is already a mean over (positive, negative) pairs, balanced by
+        construction: a class weight only rescales its total (``"balanced"``
+        changes nothing) and does not move the threshold.
     tol : float, default=1e-4
         Stopping tolerance. For the exact solvers (``dual_cd``, ``newton``) it
         bounds the relative suboptimality :math:`(P - P^*)/P`: ``dual_cd``
@@ -151,6 +165,9 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        loss = LOSSES.get(self.loss) if isinstance(self.loss, str) else self.loss
+        if getattr(loss, "is_pairwise", False):
+            tags.classifier_tags.multi_class = False
         return tags
 
     # -- fitting -------------------------------------------------------------
@@ -171,6 +188,12 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         loss = get_loss(self.loss)
+        if loss.is_pairwise and self.intercept_scaling is not None:
+            raise ValueError(
+                f"HingeClassifier: parameter 'intercept_scaling' must be None with "
+                f"the pairwise loss {type(loss).__name__}, whose objective has no "
+                f"intercept to penalize, got {self.intercept_scaling!r}."
+            )
         # an unknown or incompatible solver is refused before the data is read
         get_solver(self.solver, loss, penalty=self.penalty)
         X, y = validate_data(
@@ -187,6 +210,13 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "HingeClassifier needs samples of at least 2 classes in the data, "
                 f"but the data contains only one class: {classes[0]!r}."
+            )
+        if loss.is_pairwise and len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported by the pairwise loss "
+                f"{loss.name!r}, which ranks one class above the other; the "
+                f"target has {len(classes)} classes. Use a per-sample loss "
+                "(one-vs-rest) such as 'squared_hinge' for multiclass data."
             )
         solver = get_solver(
             self.solver,
@@ -220,7 +250,8 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             n_outputs=encoding.n_outputs,
             sample_weight=weights,
             C=self.C,
-            fit_intercept=self.fit_intercept,
+            # a pairwise objective has no intercept: see fit_intercept
+            fit_intercept=self.fit_intercept and not loss.is_pairwise,
             intercept_scaling=self.intercept_scaling,
             penalty=self.penalty,
         )
@@ -262,6 +293,8 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             )
         W, b = objective.split(result.coef)
         self.coef_, self.intercept_ = encoding.public_coef(W.copy(), b.copy())
+        if loss.is_pairwise and self.fit_intercept:
+            self.intercept_ = _midpoint_threshold(objective, W, codes, weights)
         self.classes_ = classes
         self.loss_ = loss
         self.solver_ = solver
@@ -373,6 +406,17 @@ def _blas_controller():
     (milliseconds), applying its limits is cheap. numpy and scipy, whose BLAS
     the solvers use, are loaded before the first fit."""
     return ThreadpoolController()
+
+
+def _midpoint_threshold(objective, W, codes, weights):
+    """``-(mean_+ + mean_-) / 2`` of the training scores, class-weighted means.
+
+    The intercept of a pairwise loss (see ``fit_intercept``); weights are
+    used so that a weight ``k`` stays equivalent to ``k`` repeats.
+    """
+    scores = np.asarray(objective.X @ W[0]).ravel()
+    means = [np.average(scores, weights=weights * (codes == c)) for c in (0, 1)]
+    return np.array([-0.5 * (means[0] + means[1])])
 
 
 def _is_real(value):

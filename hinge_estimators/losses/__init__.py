@@ -1,10 +1,12 @@
 """Losses of the hinge family and their registry (name -> class)."""
 
-from ._base import DualForm, Loss, MarginLoss
+from ._base import DualForm, Loss, MarginLoss, PairwiseLoss
 from ._crammer_singer import CrammerSinger
 from ._gaussian_hinge import GaussianHinge
 from ._hinge import Hinge
 from ._modified_huber import ModifiedHuber
+from ._pairwise_square import PairwiseSquare
+from ._pairwise_squared_hinge import PairwiseSquaredHinge
 from ._smooth_hinge import SmoothHinge
 from ._squared_hinge import SquaredHinge
 from ._weston_watkins import WestonWatkins
@@ -17,6 +19,8 @@ LOSSES = {
     "modified_huber": ModifiedHuber,
     "crammer_singer": CrammerSinger,
     "weston_watkins": WestonWatkins,
+    "pairwise_squared_hinge": PairwiseSquaredHinge,
+    "pairwise_square": PairwiseSquare,
 }
 
 
@@ -57,6 +61,9 @@ __all__ = [
     "Loss",
     "MarginLoss",
     "ModifiedHuber",
+    "PairwiseLoss",
+    "PairwiseSquare",
+    "PairwiseSquaredHinge",
     "SmoothHinge",
     "SquaredHinge",
     "WestonWatkins",

@@ -17,6 +17,14 @@ class). They act entry-wise on the margin ``z = y * score`` through a function
 of shape ``(n,)`` and ``scores`` of shape ``(n, K)``; :meth:`loss` returns one
 value per sample, shape ``(n,)``.
 
+*Pairwise losses* (``is_pairwise = True``, subclasses of :class:`PairwiseLoss`)
+couple the samples: they compare every positive (``y = +1``) with every
+negative (``y = -1``) through a function ``phi(s_i - s_j)`` of the score
+difference, so they have no per-sample value and take the whole score vector
+at once, with the sample weights (the weighting is part of the loss). They
+provide the ``pair_*`` methods below instead of the per-sample ones, which
+raise ``NotImplementedError``.
+
 Methods every loss provides
 ---------------------------
 ``loss(y, scores)``
@@ -32,7 +40,39 @@ Methods every loss provides
     diagonal.
 ``smoothness(n_outputs=1)``
     Supremum of the curvature (largest eigenvalue of the per-sample Hessian in
-    score space); ``inf`` for a non-smooth loss.
+    score space); ``inf`` for a non-smooth loss. For a pairwise loss, the
+    supremum of ``phi''``.
+
+Methods of pairwise losses
+--------------------------
+``y`` holds +-1 and ``scores`` one score per sample, both of shape ``(n,)`` or
+``(n, 1)``; ``sample_weight`` is ``(n,)`` or ``None`` (ones). With ``W_P`` and
+``W_N`` the weighted class totals and ``W = W_P + W_N``, the loss is
+
+    ``total = W / (W_P W_N) * sum_{i: y_i = +1} sum_{j: y_j = -1}
+    w_i w_j phi(s_i - s_j)``,
+
+the weighted mean over the (positive, negative) pairs in per-sample units:
+multiplying it by ``C`` means what ``C`` means for a per-sample loss (``W``
+times a mean), and a weight ``k`` equals repeating the sample ``k`` times.
+It is 0 when a class has no weight.
+
+``pair_loss(y, scores, sample_weight)``
+    ``total``, a float.
+``pair_gradient(y, scores, sample_weight)``
+    ``d total / d scores``, shape of ``scores``.
+``pair_loss_gradient(y, scores, sample_weight)``
+    Both, computed once.
+``pair_hessian_product(y, scores, direction, sample_weight)``
+    The (generalized) Hessian of ``total`` in score space applied to
+    ``direction``; ``pair_hessian_operator(y, scores, sample_weight)`` returns
+    the function ``direction -> product`` with the work that depends only on
+    the scores done once (what Newton's conjugate gradients want).
+``pair_curvature_bound(y, sample_weight)``
+    The function ``v -> B v`` for a fixed positive semi-definite ``B`` above
+    every (generalized) Hessian, ``H(s) <= B`` for all scores: the Hessian
+    with every pair active and ``phi'' = smoothness()``. ``LinearObjective``
+    bounds the Lipschitz constant of its gradient with it.
 
 Capabilities, declared rather than inferred from the class
 -----------------------------------------------------------
@@ -41,7 +81,8 @@ Capabilities, declared rather than inferred from the class
 ``is_multiclass``
     Takes integer codes and trains all classes jointly.
 ``is_pairwise``
-    Couples samples (takes the whole score vector); per-sample solvers refuse it.
+    Couples samples (takes the whole score vector, see above); solvers that
+    do not declare ``handles_pairwise`` refuse it.
 
 Optional hooks used by the first-order solvers
 ----------------------------------------------
@@ -182,6 +223,142 @@ class MarginLoss(Loss):
 
     def _d2phi(self, z):
         raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PairGroups:
+    """The two classes a pairwise loss compares, read once from its inputs.
+
+    Attributes
+    ----------
+    scores, weights : ndarray of shape (n,)
+        Flat scores and sample weights.
+    is_pos : ndarray of bool of shape (n,)
+        ``y > 0``.
+    pos, neg : ndarray of int
+        Indices of the positives (``y > 0``) and of the negatives.
+    w_pos, w_neg : float
+        Weighted class totals ``W_P`` and ``W_N``.
+    factor : float
+        ``W / (W_P W_N)``, the normalisation of the pair sum; 0 when a class
+        has no weight (there are no pairs).
+    """
+
+    scores: np.ndarray
+    weights: np.ndarray
+    is_pos: np.ndarray
+    pos: np.ndarray
+    neg: np.ndarray
+    w_pos: float
+    w_neg: float
+    factor: float
+
+
+def pair_groups(y, scores, sample_weight=None):
+    """Split ``(y, scores, sample_weight)`` into a :class:`PairGroups`."""
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    y = np.asarray(y).reshape(-1)
+    if y.shape != s.shape:
+        raise ValueError(
+            "a pairwise loss takes one +-1 label and one score per sample; got "
+            f"{y.shape[0]} labels and scores of shape {np.shape(scores)}."
+        )
+    if sample_weight is None:
+        w = np.ones_like(s)
+    else:
+        w = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    is_pos = y > 0
+    pos, neg = np.flatnonzero(is_pos), np.flatnonzero(~is_pos)
+    w_pos, w_neg = float(w[pos].sum()), float(w[neg].sum())
+    factor = (w_pos + w_neg) / (w_pos * w_neg) if w_pos > 0 and w_neg > 0 else 0.0
+    return PairGroups(s, w, is_pos, pos, neg, w_pos, w_neg, factor)
+
+
+def all_pairs_product(groups, direction, curvature):
+    """``curvature * factor * L v``, ``L`` the Laplacian of the complete pair graph.
+
+    ``v^T L v = sum_{i in P, j in N} w_i w_j (v_i - v_j)^2``, so
+    ``(L v)_i = w_i (W_N v_i - sum_N w_j v_j)`` for a positive ``i`` and
+    symmetrically for a negative. O(n).
+    """
+    g = groups
+    v = np.asarray(direction, dtype=np.float64).reshape(-1)
+    out = np.zeros_like(v)
+    if g.factor == 0.0:
+        return out
+    wp, wn = g.weights[g.pos], g.weights[g.neg]
+    vp, vn = v[g.pos], v[g.neg]
+    scale = curvature * g.factor
+    out[g.pos] = scale * wp * (g.w_neg * vp - wn @ vn)
+    out[g.neg] = scale * wn * (g.w_pos * vn - wp @ vp)
+    return out
+
+
+class PairwiseLoss(Loss):
+    """A loss over all (positive, negative) pairs, ``phi(s_i - s_j)``.
+
+    Subclasses implement :meth:`pair_loss_gradient` and
+    :meth:`pair_hessian_operator` (and may specialise :meth:`pair_loss`). The
+    per-sample methods of :class:`Loss` raise ``NotImplementedError``; see the
+    module docstring for the contract and the normalisation.
+
+    A pairwise loss is invariant to adding a constant to every score, so it
+    does not determine an intercept: ``LinearObjective`` refuses
+    ``fit_intercept=True`` with it, and ``HingeClassifier`` sets its threshold
+    afterwards (see its ``fit_intercept``).
+
+    Parameters
+    ----------
+    margin : float, default=1.0
+        ``m``, by how much a positive's score should exceed a negative's.
+    """
+
+    is_smooth = True
+    is_pairwise = True
+    _constraints = {"margin": "nonnegative"}
+
+    def __init__(self, margin=1.0):
+        self.margin = margin
+
+    def _per_sample(self, *args):
+        raise NotImplementedError(
+            f"{type(self).__name__} is pairwise: it has no per-sample values; "
+            "use pair_loss, pair_gradient and pair_hessian_product, which take "
+            "the whole score vector and the sample weights."
+        )
+
+    loss = gradient = loss_gradient = hessian_product = _per_sample
+
+    def smoothness(self, n_outputs=1):
+        """Supremum of ``phi''`` (2 for the squares of this package)."""
+        return 2.0
+
+    def pair_loss(self, y, scores, sample_weight=None):
+        """The normalised weighted sum over pairs (a float)."""
+        return self.pair_loss_gradient(y, scores, sample_weight)[0]
+
+    def pair_gradient(self, y, scores, sample_weight=None):
+        """Derivative of :meth:`pair_loss` with respect to the scores."""
+        return self.pair_loss_gradient(y, scores, sample_weight)[1]
+
+    def pair_loss_gradient(self, y, scores, sample_weight=None):
+        """Return ``(pair_loss, pair_gradient)``, computed once."""
+        raise NotImplementedError
+
+    def pair_hessian_operator(self, y, scores, sample_weight=None):
+        """The function ``direction -> H direction`` at ``scores``."""
+        raise NotImplementedError
+
+    def pair_hessian_product(self, y, scores, direction, sample_weight=None):
+        """The (generalized) Hessian at ``scores`` applied to ``direction``."""
+        product = self.pair_hessian_operator(y, scores, sample_weight)
+        return product(direction).reshape(np.shape(direction))
+
+    def pair_curvature_bound(self, y, sample_weight=None):
+        """``v -> B v`` for a fixed ``B`` above every Hessian (module docstring)."""
+        groups = pair_groups(y, np.zeros(np.shape(y)), sample_weight)
+        curvature = self.smoothness()
+        return lambda v: all_pairs_product(groups, v, curvature)
 
 
 def smooth_plus(u, gamma):

@@ -82,7 +82,7 @@ class Solver(ParamsMixin):
         if loss.is_pairwise and not self.handles_pairwise:
             raise ValueError(
                 f"{name} has no update for the pairwise loss {loss_name}; use "
-                "solver='gd' or 'lbfgs'."
+                "solver='newton', 'lbfgs' or 'gd'."
             )
         if self.requires_smooth and not loss.is_smooth:
             raise ValueError(

@@ -13,7 +13,7 @@ _STAGE_BUDGET = 1000
 
 
 class GradientDescent(Solver):
-    """First-order solver for every per-sample loss, smooth or not.
+    """First-order solver for every loss, smooth or not (pairwise ones too).
 
     Parameters
     ----------
@@ -66,6 +66,7 @@ class GradientDescent(Solver):
     warm starts, restart and the final polish.
     """
 
+    handles_pairwise = True
     _constraints = {
         "method": ("auto", "accelerated", "smoothing", "subgradient"),
         "step_size": "positive",

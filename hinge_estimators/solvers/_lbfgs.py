@@ -29,6 +29,7 @@ class LBFGS(Solver):
     finish the job, so tight tolerances are reachable.
     """
 
+    handles_pairwise = True
     requires_smooth = True
     non_smooth_advice = "use solver='gd' (Nesterov smoothing)"
     _constraints = {"memory": "positive_int", "max_line_search": "positive_int"}

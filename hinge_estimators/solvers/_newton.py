@@ -93,6 +93,7 @@ class TrustRegionNewton(Solver):
     error along a null direction does not push every step to the boundary.
     """
 
+    handles_pairwise = True
     requires_smooth = True
     non_smooth_advice = (
         "use solver='dual_cd' for the hinge and Crammer-Singer losses or solver='gd'"

@@ -1,0 +1,478 @@
+"""Pairwise (all-pairs) losses against the naive O(n^2) sums over pairs.
+
+The O(n log n) sweep of the squared hinge and the O(n) centred sums of the
+square loss share nothing with the reference below, which builds the
+(positive x negative) matrix of violations, and the Hessian as an explicit
+n x n matrix, by broadcasting. Then the objective (finite differences), the
+solvers (three algorithms agree), the estimator (refusals, threshold,
+sample-weight equivalence).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
+
+from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators.losses import (
+    LOSSES,
+    PairwiseLoss,
+    PairwiseSquare,
+    PairwiseSquaredHinge,
+)
+from hinge_estimators.solvers import (
+    LBFGS,
+    GradientDescent,
+    TrustRegionNewton,
+    auto_solver,
+    get_solver,
+)
+
+from ._problems import make_objective
+
+PAIRWISE = [cls() for cls in LOSSES.values() if cls.is_pairwise]
+VARIANTS = PAIRWISE + [PairwiseSquaredHinge(margin=0.5), PairwiseSquare(margin=2.0)]
+SETTINGS = settings(max_examples=100, deadline=None)
+# Multiples of 1/8 in [-4, 4]: sums and differences with the margins drawn
+# below are exact, so ties m - (s_i - s_j) = 0 are exact in both formulas.
+GRID = st.integers(-32, 32).map(lambda k: k / 8)
+SCORE = st.floats(-5, 5, allow_nan=False, allow_subnormal=False)
+MARGINS = st.sampled_from([0.0, 0.5, 0.75, 1.0, 2.0])
+
+
+def test_registry_has_both_pairwise_losses():
+    assert {"pairwise_squared_hinge", "pairwise_square"} <= set(LOSSES)
+    for loss in PAIRWISE:
+        assert isinstance(loss, PairwiseLoss)
+        assert loss.is_pairwise and loss.is_smooth and not loss.is_multiclass
+
+
+# ------------------------------------------------------------- the reference
+def naive(loss, y, s, w):
+    """Value, gradient and Hessian matrix by explicit pairs (O(n^2) memory)."""
+    y, s = np.ravel(y), np.ravel(s)
+    w = np.ones_like(s) if w is None else np.asarray(w, dtype=float)
+    P, N = np.flatnonzero(y > 0), np.flatnonzero(y < 0)
+    wp, wn = w[P], w[N]
+    factor = w.sum() / (wp.sum() * wn.sum())
+    violation = loss.margin - (s[P][:, None] - s[N][None, :])
+    if isinstance(loss, PairwiseSquaredHinge):
+        active = violation > 0
+    else:
+        active = np.ones(violation.shape, dtype=bool)
+    d = np.where(active, violation, 0.0)
+    pair_w = factor * wp[:, None] * wn[None, :]
+    value = np.sum(pair_w * d * d)
+    grad = np.zeros_like(s)
+    grad[P] = -2.0 * (pair_w * d).sum(axis=1)
+    grad[N] = 2.0 * (pair_w * d).sum(axis=0)
+    curv = 2.0 * pair_w * active
+    H = np.zeros((s.size, s.size))
+    H[P, P] += curv.sum(axis=1)
+    H[N, N] += curv.sum(axis=0)
+    H[np.ix_(P, N)] -= curv
+    H[np.ix_(N, P)] -= curv.T
+    # magnitudes that bound the rounding error of either formula: every
+    # violation is computed to about eps * (m + 2 max|s|)
+    span = loss.margin + 2.0 * np.abs(s).max()
+    grad_scale = np.zeros_like(s)
+    grad_scale[P] = 2.0 * span * pair_w.sum(axis=1)
+    grad_scale[N] = 2.0 * span * pair_w.sum(axis=0)
+    value_scale = span * span * pair_w.sum()
+    return value, grad, H, value_scale, grad_scale
+
+
+def _close(fast, slow, scale):
+    """Relative 1e-10, plus 1e-13 of the scale at which scores are rounded."""
+    fast, slow = np.asarray(fast), np.asarray(slow)
+    assert np.all(np.abs(fast - slow) <= 1e-10 * np.abs(slow) + 1e-13 * scale), (
+        fast,
+        slow,
+    )
+
+
+@st.composite
+def pair_problems(draw, grid_only=False):
+    """``(y, scores, weights)``: both classes present, ties and equal scores."""
+    n = draw(st.integers(2, 12))
+    y = draw(arrays(np.float64, n, elements=st.sampled_from([-1.0, 1.0])))
+    y[0], y[1] = 1.0, -1.0
+    y = y[draw(st.permutations(range(n)))]
+    layout = draw(st.sampled_from(["mixed", "grid", "equal"]))
+    if layout == "equal":
+        s = np.full(n, draw(GRID if grid_only else SCORE))
+    else:
+        elements = GRID if grid_only or layout == "grid" else st.one_of(GRID, SCORE)
+        s = draw(arrays(np.float64, n, elements=elements))
+    if draw(st.booleans()):
+        w = None
+    else:
+        w = draw(arrays(np.float64, n, elements=st.sampled_from([0.0, 0.5, 1, 2.5])))
+        assume(w[y > 0].sum() > 0 and w[y < 0].sum() > 0)
+    if draw(st.booleans()):  # the (n, 1) column the objective passes
+        y, s = y[:, None], s[:, None]
+    return y, s, w
+
+
+# ---------------------------------------------------- against the naive sums
+@pytest.mark.parametrize("cls", [PairwiseSquaredHinge, PairwiseSquare])
+@SETTINGS
+@given(problem=pair_problems(), margin=MARGINS)
+def test_value_and_gradient_equal_the_naive_sums(cls, problem, margin):
+    y, s, w = problem
+    loss = cls(margin=margin)
+    value, grad, _, value_scale, grad_scale = naive(loss, y, s, w)
+    fused_value, fused_grad = loss.pair_loss_gradient(y, s, w)
+    assert fused_grad.shape == s.shape
+    _close(fused_value, value, value_scale)
+    _close(loss.pair_loss(y, s, w), value, value_scale)
+    _close(fused_grad.ravel(), grad, grad_scale)
+    _close(loss.pair_gradient(y, s, w).ravel(), grad, grad_scale)
+
+
+@pytest.mark.parametrize("cls", [PairwiseSquaredHinge, PairwiseSquare])
+@SETTINGS
+@given(problem=pair_problems(grid_only=True), margin=MARGINS, data=st.data())
+def test_hessian_product_equals_the_naive_matrix(cls, problem, margin, data):
+    # on the grid the active set (a jump of the curvature) is decided exactly
+    y, s, w = problem
+    loss = cls(margin=margin)
+    _, _, H, _, _ = naive(loss, y, s, w)
+    v = data.draw(arrays(np.float64, s.shape, elements=st.floats(-3, 3)))
+    expected = H @ v.ravel()
+    scale = np.abs(H) @ np.abs(v.ravel())
+    product = loss.pair_hessian_product(y, s, v, w)
+    assert product.shape == v.shape
+    _close(product.ravel(), expected, scale)
+    operator = loss.pair_hessian_operator(y, s, w)
+    _close(operator(v).ravel(), expected, scale)
+    # the curvature bound is above the Hessian: B - H is positive semi-definite
+    bound = loss.pair_curvature_bound(y, w)
+    B = np.column_stack([bound(e) for e in np.eye(s.size)])
+    np.testing.assert_allclose(B, B.T, atol=1e-12 * np.abs(B).max())
+    assert np.linalg.eigvalsh(B - H).min() >= -1e-10 * max(1.0, np.abs(B).max())
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+def test_ties_contribute_nothing_to_the_squared_hinge(loss):
+    # one pair exactly at the margin, one violated, one beyond it
+    m = loss.margin
+    y = np.array([1.0, -1.0, -1.0, -1.0])
+    s = np.array([1.0, 1.0 - m, 1.5, 1.0 - m - 3.0])
+    value, grad = loss.pair_loss_gradient(y, s)
+    factor = 4 / 3
+    if isinstance(loss, PairwiseSquaredHinge):
+        expected = factor * (m + 0.5) ** 2
+        assert grad[1] == 0.0 and grad[3] == 0.0
+    else:
+        expected = factor * (0.0 + (m + 0.5) ** 2 + 9.0)
+    assert value == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+def test_all_equal_scores(loss):
+    y = np.array([1.0, -1.0, 1.0, -1.0, -1.0])
+    w = np.array([1.0, 2.0, 0.5, 1.0, 0.0])
+    s = np.full(5, 0.3)
+    value, grad = loss.pair_loss_gradient(y, s, w)
+    # every pair has violation m: the mean over pairs is m^2, times W
+    assert value == pytest.approx(w.sum() * loss.margin**2, rel=1e-14)
+    expected = naive(loss, y, s, w)[1]
+    np.testing.assert_allclose(grad, expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(grad.sum(), 0.0, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+@SETTINGS
+@given(problem=pair_problems(), shift=st.sampled_from([-3.0, 0.25, 7.0]))
+def test_shift_invariance_and_convexity(loss, problem, shift):
+    y, s, w = problem
+    value, grad = loss.pair_loss_gradient(y, s, w)
+    _, _, _, scale, grad_scale = naive(loss, y, s + shift, w)
+    assert abs(loss.pair_loss(y, s + shift, w) - value) <= 1e-13 * scale
+    assert abs(grad.sum()) <= 1e-13 * grad_scale.sum()
+    other = s + np.linspace(-1.0, 1.0, s.size).reshape(s.shape)
+    lower = value + np.sum(grad * (other - s))
+    scale = max(scale, naive(loss, y, other, w)[3])
+    assert loss.pair_loss(y, other, w) >= lower - 1e-13 * scale
+
+
+def test_one_class_or_no_weight_means_no_pairs():
+    loss = PairwiseSquaredHinge()
+    y = np.array([1.0, 1.0, -1.0])
+    s = np.array([0.0, 1.0, 2.0])
+    assert loss.pair_loss(np.ones(3), s) == 0.0
+    value, grad = loss.pair_loss_gradient(y, s, np.array([1.0, 1.0, 0.0]))
+    assert value == 0.0 and not grad.any()
+    assert not loss.pair_hessian_product(y, s, s, np.array([0.0, 0.0, 1.0])).any()
+
+
+def test_large_scores_small_violations_keep_their_digits():
+    # scores near 1e4, violations below 2e-3: an expanded quadratic
+    # (a^2 sum w - 2 a sum w s + sum w s^2) would keep no correct digit
+    loss = PairwiseSquaredHinge()
+    rng = np.random.default_rng(0)
+    u = rng.uniform(0, 1e-3, size=(2, 50))
+    y = np.where(np.arange(100) < 50, 1.0, -1.0)
+    s = np.concatenate([1e4 + u[0], 1e4 - 1.0 + 1e-3 + u[1]])
+    value, grad = loss.pair_loss_gradient(y, s)
+    # Sterbenz: s_i - s_j and 1 - (s_i - s_j) are exact here
+    d = np.maximum(1.0 - (s[:50, None] - s[None, 50:]), 0.0)
+    assert value == pytest.approx(100 / 2500 * np.sum(d**2), rel=1e-6)
+    np.testing.assert_allclose(grad[:50], -2 * 100 / 2500 * d.sum(axis=1), rtol=1e-6)
+
+
+def test_per_sample_methods_refuse_clearly():
+    loss = PairwiseSquaredHinge()
+    y, s = np.array([1.0, -1.0]), np.zeros(2)
+    for method in (loss.loss, loss.gradient, loss.loss_gradient):
+        with pytest.raises(NotImplementedError, match="pair_loss"):
+            method(y, s)
+    with pytest.raises(ValueError, match="one score per sample"):
+        loss.pair_loss(y, np.zeros((2, 2)))
+
+
+# -------------------------------------------------------------- the objective
+OBJECTIVE_LAYOUTS = st.fixed_dictionaries(
+    {
+        "seed": st.integers(0, 10_000),
+        "sparse": st.booleans(),
+        "weighted": st.booleans(),
+        "C": st.sampled_from([0.1, 1.0, 7.0]),
+        "penalty": st.sampled_from(["l2", None]),
+    }
+)
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+@settings(max_examples=25, deadline=None)
+@given(layout=OBJECTIVE_LAYOUTS)
+def test_objective_gradient_matches_finite_differences(loss, layout):
+    objective = make_objective(loss, fit_intercept=False, **layout)
+    rng = np.random.default_rng(layout["seed"])
+    coef = rng.normal(size=objective.size)
+    value, grad = objective.value_and_gradient(coef)
+    assert value == pytest.approx(objective.value(coef), rel=1e-14)
+    for _ in range(3):
+        v = rng.normal(size=objective.size)
+        h = 1e-6
+        fd = (objective.value(coef + h * v) - objective.value(coef - h * v)) / (2 * h)
+        scale = max(1.0, abs(fd), np.linalg.norm(grad) * np.linalg.norm(v))
+        assert abs(fd - grad @ v) <= 1e-6 * scale
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_objective_hessian_matches_finite_differences(loss, sparse):
+    objective = make_objective(
+        loss, seed=3, fit_intercept=False, weighted=True, sparse=sparse, C=2.0
+    )
+    rng = np.random.default_rng(1)
+    coef = 0.3 * rng.normal(size=objective.size)
+    v = rng.normal(size=objective.size)
+    h = 1e-7
+    # no pair changes side between coef - h v and coef + h v
+    signs = [
+        np.sign(loss.margin - (s[:, None] - s[None, :]))
+        for s in (objective.scores(coef + t * v)[:, 0] for t in (-h, h))
+    ]
+    assert np.array_equal(*signs)
+    fd = (objective.gradient(coef + h * v) - objective.gradient(coef - h * v)) / (2 * h)
+    np.testing.assert_allclose(
+        objective.hessian_product(coef, v), fd, rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("loss", PAIRWISE, ids=repr)
+def test_objective_value_is_penalty_plus_c_times_pair_loss(loss):
+    objective = make_objective(loss, seed=4, fit_intercept=False, weighted=True, C=3.0)
+    coef = np.random.default_rng(4).normal(size=objective.size)
+    X, y, w = objective.X, objective.y, objective.sample_weight
+    expected = 0.5 * coef @ coef + 3.0 * naive(loss, y, X @ coef, w)[0]
+    assert objective.value(coef) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", PAIRWISE, ids=repr)
+def test_lipschitz_bounds_the_gradient(loss):
+    objective = make_objective(loss, seed=6, fit_intercept=False, weighted=True)
+    L = objective.lipschitz()
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = rng.normal(size=(2, objective.size))
+        change = np.linalg.norm(objective.gradient(a) - objective.gradient(b))
+        assert change <= L * np.linalg.norm(a - b) * (1 + 1e-9)
+
+
+def test_objective_refuses_an_intercept_and_several_columns():
+    loss = PairwiseSquaredHinge()
+    with pytest.raises(ValueError, match="no intercept to fit"):
+        make_objective(loss, fit_intercept=True)
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="one \\+-1 column"):
+        LinearObjective(loss, X, -np.ones((4, 3)), n_outputs=3, fit_intercept=False)
+
+
+@pytest.mark.parametrize("loss", PAIRWISE, ids=repr)
+def test_weight_k_equals_repeating_k_times_in_the_objective(loss):
+    counts = np.random.default_rng(0).integers(0, 4, size=20)
+    counts[:2] = 1  # both classes keep a sample
+    weighted = make_objective(loss, seed=5, n=20, fit_intercept=False)
+    weighted.sample_weight = counts.astype(float)
+    repeated = make_objective(loss, seed=5, n=20, fit_intercept=False)
+    repeated.X = np.repeat(weighted.X, counts, axis=0)
+    repeated.y = np.repeat(weighted.y, counts, axis=0)
+    repeated.sample_weight = np.ones(counts.sum())
+    repeated.n_samples = counts.sum()
+    coef = np.random.default_rng(5).normal(size=weighted.size)
+    np.testing.assert_allclose(weighted.value(coef), repeated.value(coef), rtol=1e-13)
+    np.testing.assert_allclose(
+        weighted.gradient(coef), repeated.gradient(coef), rtol=1e-12, atol=1e-12
+    )
+
+
+# ------------------------------------------------------------------ solvers
+SOLVER_LAYOUTS = [
+    dict(seed=10, n=60, d=5),
+    dict(seed=11, n=60, d=5, weighted=True, sparse=True, C=10.0),
+    dict(seed=12, n=50, d=4, weighted=True, C=0.1),
+]
+
+
+@pytest.mark.parametrize("layout", SOLVER_LAYOUTS, ids=str)
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+def test_gd_lbfgs_newton_agree_on_the_optimum(loss, layout):
+    objective = make_objective(loss, fit_intercept=False, **layout)
+    results = {}
+    for solver in (GradientDescent(), LBFGS(), TrustRegionNewton()):
+        result = solver.solve(objective, tol=1e-10, max_iter=50_000)
+        assert result.converged, (solver, result.message)
+        assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
+        results[solver.name] = result
+    best = min(r.value for r in results.values())
+    for result in results.values():
+        assert result.value <= best * (1 + 1e-6)
+    np.testing.assert_allclose(
+        results["gd"].coef, results["newton"].coef, rtol=1e-5, atol=1e-6
+    )
+    # the optimum: zero gradient (recomputed, not taken from the solvers)
+    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    assert np.linalg.norm(objective.gradient(results["newton"].coef)) <= 1e-6 * g_ref
+
+
+def test_dual_cd_refuses_pairwise_losses():
+    for loss in PAIRWISE:
+        with pytest.raises(ValueError, match="no update for the pairwise loss"):
+            get_solver("dual_cd", loss)
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match="PairwiseSquaredHinge.*'newton'"):
+        HingeClassifier(loss="pairwise_squared_hinge", solver="dual_cd").fit(X, y)
+
+
+def test_auto_picks_newton():
+    for loss in PAIRWISE:
+        assert isinstance(auto_solver(loss), TrustRegionNewton)
+        assert isinstance(auto_solver(loss, penalty=None), TrustRegionNewton)
+
+
+# ---------------------------------------------------------------- estimator
+@pytest.fixture(scope="module")
+def imbalanced():
+    rng = np.random.default_rng(0)
+    n = 200
+    y = (rng.random(n) < 0.2).astype(int)
+    X = rng.normal(size=(n, 4)) + 1.2 * y[:, None] * np.array([1.0, 0.5, 0.0, 0.0])
+    return X, y
+
+
+def test_multiclass_targets_are_refused(imbalanced):
+    X, _ = imbalanced
+    y = np.arange(X.shape[0]) % 3
+    for loss in ["pairwise_squared_hinge", PairwiseSquare()]:
+        with pytest.raises(
+            ValueError, match="Only binary classification.*pairwise.*3 classes"
+        ):
+            HingeClassifier(loss=loss).fit(X, y)
+
+
+def test_intercept_scaling_is_refused(imbalanced):
+    X, y = imbalanced
+    clf = HingeClassifier(loss="pairwise_squared_hinge", intercept_scaling=1.0)
+    with pytest.raises(ValueError, match="'intercept_scaling' must be None"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
+def test_fit_with_each_solver_and_midpoint_threshold(imbalanced, solver):
+    X, y = imbalanced
+    w = np.where(np.arange(X.shape[0]) % 3 == 0, 2.0, 1.0)
+    clf = HingeClassifier(
+        loss="pairwise_squared_hinge", solver=solver, tol=1e-10, max_iter=20_000
+    )
+    clf.fit(X, y, sample_weight=w)
+    flat = HingeClassifier(
+        loss="pairwise_squared_hinge", solver="newton", fit_intercept=False, tol=1e-12
+    ).fit(X, y, sample_weight=w)
+    # the intercept does not enter the objective: the same coefficients
+    np.testing.assert_allclose(clf.coef_, flat.coef_, rtol=1e-5, atol=1e-7)
+    assert flat.intercept_.tolist() == [0.0]
+    scores = X @ clf.coef_[0]
+    mean_pos = np.sum(w * scores * y) / np.sum(w * y)
+    mean_neg = np.sum(w * scores * (1 - y)) / np.sum(w * (1 - y))
+    assert clf.intercept_[0] == pytest.approx(-(mean_pos + mean_neg) / 2, rel=1e-10)
+    assert clf.score(X, y) > 0.7
+    assert clf.objective_value_ == pytest.approx(
+        0.5 * clf.coef_[0] @ clf.coef_[0]
+        + naive(PairwiseSquaredHinge(), 2.0 * y - 1, scores, w)[0],
+        rel=1e-10,
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sample_weight_k_equals_repeating_the_sample(imbalanced, sparse):
+    X, y = imbalanced
+    counts = np.random.default_rng(1).integers(0, 4, size=X.shape[0])
+    Xw = sp.csr_matrix(X) if sparse else X
+    Xr = np.repeat(X, counts, axis=0)
+    Xr = sp.csr_matrix(Xr) if sparse else Xr
+    params = dict(loss="pairwise_squared_hinge", solver="newton", tol=1e-12, C=5.0)
+    weighted = HingeClassifier(**params).fit(Xw, y, sample_weight=counts)
+    repeated = HingeClassifier(**params).fit(Xr, np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-8)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=1e-8)
+
+
+def test_tags_say_binary_only():
+    from sklearn.utils import get_tags
+
+    assert not get_tags(
+        HingeClassifier(loss="pairwise_square")
+    ).classifier_tags.multi_class
+    assert not get_tags(
+        HingeClassifier(loss=PairwiseSquaredHinge())
+    ).classifier_tags.multi_class
+    assert get_tags(HingeClassifier()).classifier_tags.multi_class
+
+
+def test_ranks_better_than_per_sample_hinge_on_rare_positives():
+    # a sanity check of what the loss is for, not a benchmark: on 5 %
+    # positives the pairwise fit's training AUC is at least the hinge's
+    from sklearn.datasets import make_classification
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_classification(
+        n_samples=400, n_features=10, weights=[0.95], flip_y=0.02, random_state=3
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pair = HingeClassifier(loss="pairwise_squared_hinge").fit(X, y)
+        hinge = HingeClassifier(loss="hinge").fit(X, y)
+    assert (
+        roc_auc_score(y, pair.decision_function(X))
+        >= roc_auc_score(y, hinge.decision_function(X)) - 0.01
+    )

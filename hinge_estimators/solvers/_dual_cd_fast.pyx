@@ -23,46 +23,9 @@ densified); dense rows use BLAS.
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
-from scipy.linalg.cython_blas cimport daxpy, ddot
+from ._rows cimport Rows, make_rows, row_axpy, row_dot, row_prefetch
 
 import numpy as np
-
-
-cdef struct Rows:
-    const double *data
-    const int *indices
-    const long long *indptr
-    bint sparse
-    int n_features
-    double bias            # value of the appended constant feature (0: none)
-
-
-cdef inline double row_dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogil:
-    """``x_i . w`` (including the constant feature, stored at ``w[d]``)."""
-    cdef double s = 0.0
-    cdef long long k
-    cdef int one = 1, d = X.n_features
-    if X.sparse:
-        for k in range(X.indptr[i], X.indptr[i + 1]):
-            s += X.data[k] * w[X.indices[k]]
-    else:
-        s = ddot(&d, <double *> X.data + i * d, &one, <double *> w, &one)
-    if X.bias != 0.0:
-        s += X.bias * w[d]
-    return s
-
-
-cdef inline void row_axpy(Rows *X, Py_ssize_t i, double a, double *w) noexcept nogil:
-    """``w += a x_i``."""
-    cdef long long k
-    cdef int one = 1, d = X.n_features
-    if X.sparse:
-        for k in range(X.indptr[i], X.indptr[i + 1]):
-            w[X.indices[k]] += a * X.data[k]
-    else:
-        daxpy(&d, &a, <double *> X.data + i * d, &one, w, &one)
-    if X.bias != 0.0:
-        w[d] += a * X.bias
 
 
 cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
@@ -83,32 +46,6 @@ cdef inline void shuffle(int *order, Py_ssize_t n, uint64_t *state) noexcept nog
         tmp = order[i]
         order[i] = order[j]
         order[j] = tmp
-
-
-cdef Rows make_rows(object X, double bias):
-    """A ``Rows`` view of a C-ordered float64 array or of CSR arrays."""
-    cdef Rows rows
-    cdef const double[::1] data
-    cdef const int[::1] indices
-    cdef const long long[::1] indptr
-    cdef const double[:, ::1] dense
-    if isinstance(X, tuple):
-        # the caller pads empty CSR arrays to length 1, so &data[0] is valid
-        data, indices, indptr, n_features = X
-        rows.data = &data[0]
-        rows.indices = &indices[0]
-        rows.indptr = &indptr[0]
-        rows.sparse = True
-        rows.n_features = n_features
-    else:
-        dense = X
-        rows.data = &dense[0, 0]
-        rows.indices = NULL
-        rows.indptr = NULL
-        rows.sparse = False
-        rows.n_features = dense.shape[1]
-    rows.bias = bias
-    return rows
 
 
 def binary_dual_cd(
@@ -189,6 +126,8 @@ def binary_dual_cd(
                 s = 0
                 while s < active:
                     i = order[s]
+                    if s + 1 < active:
+                        row_prefetch(&rows, order[s + 1])
                     G = y[i] * row_dot(&rows, i, wp) - offset[i] + diag[i] * alpha[i]
                     PG = 0.0
                     if alpha[i] == 0.0:
@@ -420,6 +359,8 @@ def multiclass_dual_cd(
                 s = 0
                 while s < active:
                     i = order[s]
+                    if s + 1 < active:
+                        row_prefetch(&rows, order[s + 1])
                     yi = y[i]
                     cls = classes + i * K
                     nc = n_classes[i]

@@ -1,0 +1,157 @@
+# cython: language_level=3
+# Rows of a design matrix as the compiled kernels read them: one view for
+# C-ordered float64 dense arrays (rows through BLAS) and for CSR arrays (never
+# densified), with an optional appended constant feature, shared by every
+# kernel (dual coordinate descent, SGD).
+
+from scipy.linalg.cython_blas cimport daxpy, ddot
+
+
+# Dense rows this short are read by inline loops: a BLAS call costs more than
+# the arithmetic (benchmarks/bench_sgd.py, d = 50: about 100 ns a sample).
+cdef enum:
+    SHORT_ROW = 128
+
+
+cdef struct Rows:
+    const double *data
+    const int *indices
+    const long long *indptr
+    bint sparse
+    int n_features
+    double bias            # value of the appended constant feature (0: none)
+
+
+cdef inline double row_dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogil:
+    """``x_i . w`` (including the constant feature, stored at ``w[d]``)."""
+    cdef double s = 0.0
+    cdef long long k
+    cdef int one = 1, d = X.n_features
+    if X.sparse:
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            s += X.data[k] * w[X.indices[k]]
+    elif d <= SHORT_ROW:
+        s = short_dot(X.data + i * d, w, d)
+    else:
+        s = ddot(&d, <double *> X.data + i * d, &one, <double *> w, &one)
+    if X.bias != 0.0:
+        s += X.bias * w[d]
+    return s
+
+
+cdef inline double short_dot(const double *x, const double *w, int d) noexcept nogil:
+    """A dot product with four running sums (a single one is latency-bound)."""
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    cdef int j = 0
+    while j + 4 <= d:
+        s0 += x[j] * w[j]
+        s1 += x[j + 1] * w[j + 1]
+        s2 += x[j + 2] * w[j + 2]
+        s3 += x[j + 3] * w[j + 3]
+        j += 4
+    while j < d:
+        s0 += x[j] * w[j]
+        j += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline void row_axpy(Rows *X, Py_ssize_t i, double a, double *w) noexcept nogil:
+    """``w += a x_i``."""
+    cdef long long k
+    cdef Py_ssize_t j
+    cdef const double *x
+    cdef int one = 1, d = X.n_features
+    if X.sparse:
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            w[X.indices[k]] += a * X.data[k]
+    elif d <= SHORT_ROW:
+        x = X.data + i * d
+        for j in range(d):
+            w[j] += a * x[j]
+    else:
+        daxpy(&d, &a, <double *> X.data + i * d, &one, w, &one)
+    if X.bias != 0.0:
+        w[d] += a * X.bias
+
+
+cdef inline void row_axpy2(
+    Rows *X, Py_ssize_t i, double a, double *w, double c, double *v
+) noexcept nogil:
+    """``w += a x_i`` and ``v += c x_i`` in one pass over the row."""
+    cdef long long k
+    cdef Py_ssize_t j
+    cdef double x_k
+    cdef const double *x
+    cdef int d = X.n_features
+    if X.sparse:
+        for k in range(X.indptr[i], X.indptr[i + 1]):
+            x_k = X.data[k]
+            j = X.indices[k]
+            w[j] += a * x_k
+            v[j] += c * x_k
+    else:
+        x = X.data + i * d
+        for j in range(d):
+            w[j] += a * x[j]
+            v[j] += c * x[j]
+    if X.bias != 0.0:
+        w[d] += a * X.bias
+        v[d] += c * X.bias
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define HINGE_PREFETCH(p) __builtin_prefetch(p)
+    #else
+    #define HINGE_PREFETCH(p) ((void) 0)
+    #endif
+    """
+    void HINGE_PREFETCH(const void *p) noexcept nogil
+
+
+cdef inline void row_prefetch(Rows *X, Py_ssize_t i) noexcept nogil:
+    """Ask for row ``i``'s memory ahead of use: samples visited in random order
+    each miss the cache, and the miss costs about as much as a short row's
+    arithmetic."""
+    cdef long long k, start, stop
+    cdef const char *p
+    if X.sparse:
+        start, stop = X.indptr[i], X.indptr[i + 1]
+        k = start
+        while k < stop:
+            HINGE_PREFETCH(X.data + k)
+            HINGE_PREFETCH(X.indices + k)
+            k += 8
+    else:
+        p = <const char *> (X.data + i * X.n_features)
+        k = 0
+        while k < X.n_features * 8:
+            HINGE_PREFETCH(p + k)
+            k += 64
+
+
+cdef inline Rows make_rows(object X, double bias):
+    """A ``Rows`` view of a C-ordered float64 array or of CSR arrays."""
+    cdef Rows rows
+    cdef const double[::1] data
+    cdef const int[::1] indices
+    cdef const long long[::1] indptr
+    cdef const double[:, ::1] dense
+    if isinstance(X, tuple):
+        # the caller pads empty CSR arrays to length 1, so &data[0] is valid
+        data, indices, indptr, n_features = X
+        rows.data = &data[0]
+        rows.indices = &indices[0]
+        rows.indptr = &indptr[0]
+        rows.sparse = True
+        rows.n_features = n_features
+    else:
+        dense = X
+        rows.data = &dense[0, 0]
+        rows.indices = NULL
+        rows.indptr = NULL
+        rows.sparse = False
+        rows.n_features = dense.shape[1]
+    rows.bias = bias
+    return rows

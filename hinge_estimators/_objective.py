@@ -95,6 +95,29 @@ class LinearObjective:
         other.loss = loss
         return other
 
+    def with_C(self, C):
+        """The same objective with another ``C`` (``penalty="l2"`` only)."""
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.C = float(C)
+        other.loss_scale = other.C
+        return other
+
+    def subset(self, rows, weight_scale=1.0):
+        """The objective of the samples ``rows`` only (weights times ``weight_scale``).
+
+        Same loss, ``C``, penalty and intercept; the pairs of a pairwise loss
+        are then the pairs within ``rows``.
+        """
+        rows = np.asarray(rows)
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.X = self.X[rows]
+        other.y = self.y[rows]
+        other.sample_weight = self.sample_weight[rows] * weight_scale
+        other.n_samples = len(rows)
+        return other
+
     def column(self, k):
         """The binary problem of one-vs-rest column ``k``, as its own objective.
 
@@ -112,6 +135,21 @@ class LinearObjective:
         other.n_outputs = 1
         other._n_coef = self.n_features
         other.size = self.n_features + int(self.fit_intercept)
+        return other
+
+    def features(self, columns):
+        """The objective restricted to the features ``columns`` (the rest held at 0).
+
+        Same loss, targets, weights, ``C``, penalty and intercept; ``X`` is
+        sliced to those columns (a copy), so the coefficients are ``W[:,
+        columns]`` then ``b``. The fully-corrective refit of ``fc_boosting``.
+        """
+        columns = np.asarray(columns, dtype=np.intp)
+        other = self.with_loss(self.loss)
+        other.X = self.X[:, columns]
+        other.n_features = len(columns)
+        other._n_coef = self.n_outputs * len(columns)
+        other.size = other._n_coef + (self.n_outputs if self.fit_intercept else 0)
         return other
 
     # -- coefficient layout -------------------------------------------------
@@ -168,14 +206,14 @@ class LinearObjective:
     # -- values and derivatives from precomputed scores ------------------------
     def value_from_scores(self, coef, scores):
         """``P`` at ``coef`` given ``scores = self.scores(coef)``."""
+        return self._penalty(coef) + self.loss_scale * self.risk_from_scores(scores)
+
+    def risk_from_scores(self, scores):
+        """The weighted loss ``sum_i s_i l_i`` (no ``C``, no penalty) of ``scores``."""
         if self.loss.is_pairwise:
-            return self._penalty(coef) + self.loss_scale * self.loss.pair_loss(
-                self.y, scores, self.sample_weight
-            )
+            return self.loss.pair_loss(self.y, scores, self.sample_weight)
         values = self._per_sample(self.loss.loss(self.y, self._fit_shape(scores)))
-        return self._penalty(coef) + self.loss_scale * np.dot(
-            self.sample_weight, values
-        )
+        return float(np.dot(self.sample_weight, values))
 
     def score_gradient_from_scores(self, scores):
         """Loss part of the value and ``dP/dscores`` (shape ``(n, K)``)."""
@@ -202,6 +240,10 @@ class LinearObjective:
         return scores
 
     # -- the public interface ------------------------------------------------
+    def risk(self, coef):
+        """The weighted loss ``sum_i s_i l_i`` (no ``C``, no penalty) at ``coef``."""
+        return self.risk_from_scores(self.scores(coef))
+
     def value(self, coef):
         """Objective value ``P(coef)``."""
         return self.value_from_scores(coef, self.scores(coef))
@@ -296,13 +338,7 @@ class LinearObjective:
         For a pairwise loss the batch's own pairs are used, which gives a
         consistent but not an unbiased estimate (a ratio of batch sums).
         """
-        rows = np.asarray(rows)
-        sub = self.with_loss(self.loss)
-        sub.X = self.X[rows]
-        sub.y = self.y[rows]
-        sub.sample_weight = self.sample_weight[rows] * (self.n_samples / len(rows))
-        sub.n_samples = len(rows)
-        return sub.gradient(coef)
+        return self.subset(rows, self.n_samples / len(rows)).gradient(coef)
 
     def lipschitz(self, n_power_iter=30, random_state=0):
         """Upper estimate of the Lipschitz constant of ``grad P``.

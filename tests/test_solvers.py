@@ -219,6 +219,10 @@ def test_every_solver_that_accepts_a_loss_reaches_the_same_optimum(loss, layout)
     objective = make_objective(loss, **layout)
     values = {}
     for name, cls in SOLVERS.items():
+        if name == "sgd":
+            # stochastic: its agreement with these optima, to a stated 1e-3,
+            # is tests/test_sgd.py::test_averaged_sgd_reaches_the_exact_optimum
+            continue
         solver = cls()
         try:
             solver.check_loss(loss)

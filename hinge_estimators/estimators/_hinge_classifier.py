@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
@@ -19,7 +20,26 @@ from .._targets import (
     encode_labels,
 )
 from ..losses import LOSSES, get_loss
-from ..solvers import get_solver
+from ..solvers import SOLVERS, get_solver
+from ._shared import check_two_classes, check_weighted_classes, labels_from_scores
+
+
+def _solver_learns_online(estimator):
+    """``partial_fit`` exists when the solver learns online (``SGD``)."""
+    spec = estimator.solver
+    cls = SOLVERS.get(spec) if isinstance(spec, str) else type(spec)
+    if not getattr(cls, "supports_partial_fit", False):
+        raise AttributeError(
+            f"partial_fit needs a solver that learns online (solver='sgd'); "
+            f"solver={spec!r} does not. Use solver='sgd', or fit."
+        )
+    if getattr(spec, "early_stopping", False):
+        raise AttributeError(
+            "partial_fit makes one pass over each chunk it is given, so it "
+            "cannot hold out data and compare epochs as early_stopping=True "
+            "asks; use SGD(early_stopping=False) for partial_fit."
+        )
+    return True
 
 
 class HingeClassifier(ClassifierMixin, BaseEstimator):
@@ -47,7 +67,12 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         more than two classes raise a ``ValueError``.
     solver : str or Solver, default="auto"
         ``"auto"``, ``"dual_cd"`` (compiled dual coordinate descent),
-        ``"newton"`` (trust-region Newton-CG), ``"lbfgs"``, ``"gd"`` or a
+        ``"newton"`` (trust-region Newton-CG), ``"lbfgs"``, ``"gd"``,
+        ``"fc_boosting"`` (fully-corrective greedy feature selection: a sparse
+        ``coef_``, smooth losses only, never picked by ``"auto"``),
+        ``"sgd"`` (compiled stochastic gradient descent with averaging, for
+        data too large for the exact solvers and for streams: it enables
+        :meth:`partial_fit`; never picked by ``"auto"``) or a
         solver object (parameters tunable as ``solver__<name>``). ``"auto"``
         picks the fastest exact solver for the loss and the data shape:
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
@@ -84,12 +109,18 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         Stopping tolerance. For the exact solvers (``dual_cd``, ``newton``) it
         bounds the relative suboptimality :math:`(P - P^*)/P`: ``dual_cd``
         stops on the relative duality gap (a proof), ``newton`` on the Newton
-        decrement (an estimate, exact for quadratics). For ``lbfgs`` and
-        ``gd`` it is the relative gradient norm
-        :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`. The value measured at the
-        solution is ``optimality_``.
+        decrement (an estimate, exact for quadratics). For ``lbfgs``, ``gd``
+        and ``fc_boosting`` it is the relative gradient norm
+        :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`. For ``sgd`` it is the
+        relative improvement of the returned model's objective below which
+        ``n_iter_no_change`` epochs in a row stop the run. The value measured
+        at the solution is ``optimality_``.
     max_iter : int, default=1000
-        Iteration budget of the solver (passes over the data for ``dual_cd``).
+        Iteration budget of the solver (passes over the data for ``dual_cd``
+        and ``sgd``;
+        for ``fc_boosting`` the number of features it may select, per
+        one-vs-rest class: ``max_iter=k`` asks for a ``k``-feature model,
+        and warns when ``tol`` was not reached with ``k`` features).
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features; ``dual_cd`` resumes from its dual
@@ -206,11 +237,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         )
         check_classification_targets(y)
         classes, codes = encode_labels(y)
-        if len(classes) < 2:
-            raise ValueError(
-                "HingeClassifier needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}."
-            )
+        check_two_classes("HingeClassifier", classes)
         if loss.is_pairwise and len(classes) > 2:
             raise ValueError(
                 "Only binary classification is supported by the pairwise loss "
@@ -230,31 +257,9 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight
         )
-        if not np.any(weights > 0):
-            raise ValueError(
-                "Every sample has zero weight after applying sample_weight and "
-                "class_weight: there is nothing to fit."
-            )
-        weighted_classes = np.unique(codes[weights > 0])
-        if len(weighted_classes) < 2:
-            raise ValueError(
-                "HingeClassifier needs positive weight in at least 2 classes, but "
-                "after applying sample_weight and class_weight only class "
-                f"{classes[weighted_classes[0]]!r} has any."
-            )
+        check_weighted_classes("HingeClassifier", classes, codes, weights)
         encoding = TargetEncoding(classes, loss.is_multiclass)
-        objective = LinearObjective(
-            loss,
-            X,
-            encoding.encode(codes),
-            n_outputs=encoding.n_outputs,
-            sample_weight=weights,
-            C=self.C,
-            # a pairwise objective has no intercept: see fit_intercept
-            fit_intercept=self.fit_intercept and not loss.is_pairwise,
-            intercept_scaling=self.intercept_scaling,
-            penalty=self.penalty,
-        )
+        objective = self._objective(loss, X, encoding, codes, weights)
         coef_init, resume = None, {}
         if (
             self.warm_start
@@ -291,19 +296,137 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        self._store(result, objective, encoding, codes, loss, solver)
+        self.n_iter_ = int(result.n_iter)
+        self._online_rng = None
+        return self
+
+    @available_if(_solver_learns_online)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One online pass over a chunk of data (``solver="sgd"`` only).
+
+        Follows ``SGDClassifier.partial_fit``: the first call needs
+        ``classes``, every later call continues the same run -- the step
+        counter, the step-size schedule and the averages carry on (also from
+        a previous ``fit`` with ``solver="sgd"``), and each call is one epoch
+        over its chunk (shuffled if the solver's ``shuffle`` is on; its
+        ``early_stopping`` must be off). ``max_iter``, ``tol`` and
+        ``warm_start`` do not apply; ``fit`` starts a new run.
+
+        The objective is ``P`` over every sample given so far: with the
+        solver's ``alpha=None`` the L2 strength of step ``t`` is
+        :math:`1/(C n_{seen})`, so passing the same data twice weighs it
+        twice, as repeating samples does in ``fit``. Set ``SGD(alpha=...)``
+        for a fixed strength (``SGDClassifier``'s convention).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            Every label the stream will contain; required on the first call,
+            and must match ``classes_`` on later ones.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights. ``class_weight="balanced"`` needs the whole
+            data and is refused; pass a dict instead.
+
+        Returns
+        -------
+        self : HingeClassifier
+        """
+        self._check_params()
+        loss = get_loss(self.loss)
+        solver = get_solver(self.solver, loss, penalty=self.penalty)
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit: all "
+                "the labels the stream will contain (a chunk may lack some)."
+            )
+        if isinstance(self.class_weight, str) and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class totals of the whole "
+                "data, which partial_fit does not see; pass a dict, e.g. from "
+                "sklearn.utils.class_weight.compute_class_weight."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            reset=first_call,
+        )
+        check_classification_targets(y)
+        if classes is not None:
+            classes = np.unique(np.asarray(classes))
+            if not first_call and not np.array_equal(classes, self.classes_):
+                raise ValueError(
+                    f"classes={classes.tolist()} differs from the classes of "
+                    f"the previous calls, {self.classes_.tolist()}."
+                )
+        else:
+            classes = self.classes_
+        check_two_classes("HingeClassifier", classes)
+        unknown = np.setdiff1d(np.unique(y), classes)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} that are not in classes="
+                f"{classes.tolist()}; pass every label on the first call."
+            )
+        if loss.is_pairwise and len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported by the pairwise loss "
+                f"{loss.name!r}; classes has {len(classes)} labels."
+            )
+        codes = np.searchsorted(classes, y)
+        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        weights = sample_weight * class_weight_per_sample(
+            self.class_weight, classes, codes, sample_weight
+        )
+        encoding = TargetEncoding(classes, loss.is_multiclass)
+        objective = self._objective(loss, X, encoding, codes, weights)
+        state = getattr(self, "_solver_state", None)
+        if first_call or type(state).__name__ != "SGDState":
+            state = None
+        if getattr(self, "_online_rng", None) is None:
+            self._online_rng = np.random.default_rng(_seed(self.random_state))
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            result = solver.partial_solve(objective, state, rng=self._online_rng)
+        self._store(result, objective, encoding, codes, loss, solver)
+        self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
+        return self
+
+    def _objective(self, loss, X, encoding, codes, weights):
+        return LinearObjective(
+            loss,
+            X,
+            encoding.encode(codes),
+            n_outputs=encoding.n_outputs,
+            sample_weight=weights,
+            C=self.C,
+            # a pairwise objective has no intercept: see fit_intercept
+            fit_intercept=self.fit_intercept and not loss.is_pairwise,
+            intercept_scaling=self.intercept_scaling,
+            penalty=self.penalty,
+        )
+
+    def _store(self, result, objective, encoding, codes, loss, solver):
+        """Unpack a solver's result into the fitted attributes."""
         W, b = objective.split(result.coef)
         self.coef_, self.intercept_ = encoding.public_coef(W.copy(), b.copy())
         if loss.is_pairwise and self.fit_intercept:
-            self.intercept_ = _midpoint_threshold(objective, W, codes, weights)
-        self.classes_ = classes
+            self.intercept_ = _midpoint_threshold(
+                objective, W, codes, objective.sample_weight
+            )
+        self.classes_ = encoding.classes
         self.loss_ = loss
         self.solver_ = solver
-        self.n_iter_ = int(result.n_iter)
         self.objective_value_ = float(result.value)
         self.optimality_ = float(result.optimality)
         self._solution = result.coef
         self._solver_state = result.state
-        return self
 
     def _check_params(self):
         def fail(name, what):
@@ -394,10 +517,8 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(np.intp)]
-        return self.classes_[np.argmax(scores, axis=1)]
+        scores = self.decision_function(X)  # checks that the model is fitted
+        return labels_from_scores(self.classes_, scores)
 
 
 @functools.cache

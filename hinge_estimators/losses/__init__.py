@@ -1,6 +1,6 @@
 """Losses of the hinge family and their registry (name -> class)."""
 
-from ._base import DualForm, Loss, MarginLoss, PairwiseLoss
+from ._base import CompiledLoss, DualForm, Loss, MarginLoss, PairwiseLoss
 from ._crammer_singer import CrammerSinger
 from ._gaussian_hinge import GaussianHinge
 from ._hinge import Hinge
@@ -54,6 +54,7 @@ def get_loss(spec):
 
 __all__ = [
     "LOSSES",
+    "CompiledLoss",
     "CrammerSinger",
     "DualForm",
     "GaussianHinge",

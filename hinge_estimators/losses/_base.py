@@ -97,6 +97,15 @@ Optional hooks used by the first-order solvers
     The same arrays for a loss that is the hinge of a MAX of such terms per
     sample, ``[max_t (c_t + a_t . s_i)]_+`` (Crammer-Singer).
 
+Optional hook used by the compiled per-sample solvers
+-----------------------------------------------------
+``compiled_kernel()``
+    A :class:`CompiledLoss` naming the formula of the compiled SGD kernel that
+    computes this loss per sample, or ``None`` (the default: the solver then
+    takes mini-batch steps through the vectorized ``loss_gradient``, which is
+    how a user-written loss works). Both formulas are tested against each
+    other.
+
 Hyper-parameters are constructor arguments, exposed through ``get_params`` /
 ``set_params``; :meth:`validate` raises a ``ValueError`` for a bad value.
 """
@@ -126,6 +135,26 @@ class DualForm:
     multiclass: bool
     margin: float
     squared: bool
+
+
+@dataclass(frozen=True)
+class CompiledLoss:
+    """The compiled per-sample formula of a built-in loss (see ``compiled_kernel``).
+
+    Attributes
+    ----------
+    name : str
+        Key of the kernel's loss table (``_sgd_fast.LOSS_CODES``).
+    a, b, c : float
+        The loss's parameters in the kernel's order (margin, gamma, sigma,
+        delta, squared, smoothing: see ``_sgd_fast.margin_derivative`` and
+        ``multiclass_gradient``).
+    """
+
+    name: str
+    a: float = 0.0
+    b: float = 0.0
+    c: float = 0.0
 
 
 class Loss(ParamsMixin):
@@ -172,6 +201,20 @@ class Loss(ParamsMixin):
     def dual_form(self):
         """The :class:`DualForm` the compiled dual solver uses, or ``None``."""
         return None
+
+    def compiled_kernel(self):
+        """The :class:`CompiledLoss` of the compiled SGD kernel, or ``None``."""
+        return None
+
+    def step_curvature(self, n_outputs=1):
+        """Bound on the curvature of one sample's term wherever it has one.
+
+        ``smoothness()`` for a smooth loss; a loss that is not smooth only at
+        ties (the squared Crammer-Singer) still has a curvature bound between
+        them, which keeps SGD's steps stable. ``inf``: steps need no cap (a
+        Lipschitz loss).
+        """
+        return self.smoothness(n_outputs)
 
     @property
     def name(self):

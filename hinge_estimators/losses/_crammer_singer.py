@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import DualForm, Loss
+from ._base import CompiledLoss, DualForm, Loss
 
 
 class CrammerSinger(Loss):
@@ -128,10 +128,24 @@ class CrammerSinger(Loss):
         gv = (g * direction).sum(axis=1, keepdims=True)
         return 2.0 * (pos > 0) * gv * g + 2.0 * pos * curvature
 
+    def compiled_kernel(self):
+        if self.smoothing > 0:
+            return None
+        return CompiledLoss(
+            "crammer_singer", a=float(self.delta), b=float(self.squared)
+        )
+
     def smoothness(self, n_outputs=1):
         if self.smoothing > 0 and not self.squared:
             return 1.0 / self.smoothing
         return np.inf
+
+    def step_curvature(self, n_outputs=1):
+        # squared: between ties the Hessian is 2 (e_r - e_y)(e_r - e_y)^T,
+        # top eigenvalue 4; the plain loss is Lipschitz
+        if self.squared and self.smoothing == 0:
+            return 4.0
+        return self.smoothness(n_outputs)
 
     def smoothed(self, mu):
         if self.smoothing > 0:

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.special import erfc, ndtr
 
-from ._base import MarginLoss
+from ._base import CompiledLoss, MarginLoss
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 # Up to this the direct formula loses under two digits to cancellation;
@@ -98,6 +98,9 @@ class GaussianHinge(MarginLoss):
         u = np.clip(u, -_UNDERFLOW, _UNDERFLOW)
         with np.errstate(under="ignore"):
             return np.exp(-0.5 * u * u - _LOG_SQRT_2PI) / self.sigma
+
+    def compiled_kernel(self):
+        return CompiledLoss("gaussian_hinge", a=float(self.sigma))
 
     def smoothness(self, n_outputs=1):
         return 1.0 / (self.sigma * np.sqrt(2.0 * np.pi))

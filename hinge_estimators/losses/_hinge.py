@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import DualForm, MarginLoss
+from ._base import CompiledLoss, DualForm, MarginLoss
 
 
 class Hinge(MarginLoss):
@@ -41,6 +41,9 @@ class Hinge(MarginLoss):
 
     def dual_form(self):
         return DualForm(multiclass=False, margin=float(self.margin), squared=False)
+
+    def compiled_kernel(self):
+        return CompiledLoss("hinge", a=float(self.margin))
 
     def smoothed(self, mu):
         from ._smooth_hinge import SmoothHinge

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import MarginLoss
+from ._base import CompiledLoss, MarginLoss
 
 
 class ModifiedHuber(MarginLoss):
@@ -50,6 +50,9 @@ class ModifiedHuber(MarginLoss):
     def _d2phi(self, z):
         z = np.asarray(z, dtype=float)
         return np.where((z >= -1.0) & (z < 1.0), 2.0, 0.0)
+
+    def compiled_kernel(self):
+        return CompiledLoss("modified_huber")
 
     def smoothness(self, n_outputs=1):
         return 2.0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import MarginLoss, smooth_plus
+from ._base import CompiledLoss, MarginLoss, smooth_plus
 
 
 class SmoothHinge(MarginLoss):
@@ -54,6 +54,9 @@ class SmoothHinge(MarginLoss):
         # One pass of smooth_plus gives both value and slope.
         value, ramp, _ = smooth_plus(self.margin - y * scores, self.gamma)
         return value, -y * ramp
+
+    def compiled_kernel(self):
+        return CompiledLoss("smooth_hinge", a=float(self.gamma), b=float(self.margin))
 
     def smoothness(self, n_outputs=1):
         return 1.0 / self.gamma

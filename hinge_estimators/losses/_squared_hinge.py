@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import DualForm, MarginLoss
+from ._base import CompiledLoss, DualForm, MarginLoss
 
 
 class SquaredHinge(MarginLoss):
@@ -35,6 +35,9 @@ class SquaredHinge(MarginLoss):
 
     def smoothness(self, n_outputs=1):
         return 2.0
+
+    def compiled_kernel(self):
+        return CompiledLoss("squared_hinge")
 
     def dual_form(self):
         return DualForm(multiclass=False, margin=1.0, squared=True)

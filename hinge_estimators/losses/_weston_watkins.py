@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import Loss, smooth_plus
+from ._base import CompiledLoss, Loss, smooth_plus
 
 
 class WestonWatkins(Loss):
@@ -99,6 +99,14 @@ class WestonWatkins(Loss):
         out = curvature * (direction - direction[rows, y][:, None])
         out[rows, y] = -out.sum(axis=1)
         return out
+
+    def compiled_kernel(self):
+        return CompiledLoss(
+            "weston_watkins",
+            a=float(self.delta),
+            b=float(self.squared),
+            c=float(self.smoothing),
+        )
 
     def smoothness(self, n_outputs=1):
         if self.squared:

@@ -2,9 +2,11 @@
 
 from ._base import Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
+from ._fc_boosting import FullyCorrectiveBoosting
 from ._gradient_descent import GradientDescent
 from ._lbfgs import LBFGS
 from ._newton import TrustRegionNewton
+from ._sgd import SGD
 
 #: auto: the squared hinge goes to newton on dense data this many times
 #: taller than wide (benchmarks/bench_exact.py: dual_cd wins at 1000 x 300,
@@ -13,9 +15,11 @@ TALL_RATIO = 10
 
 SOLVERS = {
     "dual_cd": DualCoordinateDescent,
+    "fc_boosting": FullyCorrectiveBoosting,
     "gd": GradientDescent,
     "lbfgs": LBFGS,
     "newton": TrustRegionNewton,
+    "sgd": SGD,
 }
 
 
@@ -109,7 +113,9 @@ def get_solver(
 
 __all__ = [
     "DualCoordinateDescent",
+    "FullyCorrectiveBoosting",
     "LBFGS",
+    "SGD",
     "SOLVERS",
     "GradientDescent",
     "SolveResult",

@@ -116,3 +116,48 @@ def gradient_reference(objective):
     optimal.
     """
     return float(np.linalg.norm(objective.gradient(objective.zeros())))
+
+
+def optimal_at_zero(objective):
+    """The result when ``gradient_reference(objective)`` is 0: 0 is optimal."""
+    zero = objective.zeros()
+    return SolveResult(zero, 0, True, objective.value(zero), 0.0, [], "0 is optimal")
+
+
+def solve_columns(solve, objective, coef_init, combine):
+    """Solve the one-vs-rest columns of a binary loss one at a time.
+
+    The columns do not interact (see ``LinearObjective.column``).
+    ``solve(part, start)`` minimizes one column's objective from ``start``
+    (``None`` without ``coef_init``) and returns a :class:`SolveResult`;
+    ``combine(results)`` gives the whole problem's stopping measure from the
+    columns' results.
+
+    Returns
+    -------
+    result : SolveResult
+        The columns' coefficients joined in ``objective``'s flat layout, the
+        largest ``n_iter``, and the summed value.
+    """
+    W0 = b0 = None
+    if coef_init is not None:
+        W0, b0 = objective.split(np.asarray(coef_init, dtype=float))
+    results = []
+    for k in range(objective.n_outputs):
+        part = objective.column(k)
+        start = None if W0 is None else part.join(W0[k], b0[k : k + 1])
+        results.append(solve(part, start))
+    splits = [objective.column(k).split(r.coef) for k, r in enumerate(results)]
+    coef = objective.join(
+        np.vstack([W for W, _ in splits]), np.concatenate([b for _, b in splits])
+    )
+    total = float(sum(r.value for r in results))
+    return SolveResult(
+        coef=coef,
+        n_iter=max(r.n_iter for r in results),
+        converged=all(r.converged for r in results),
+        value=total,
+        optimality=float(combine(results)),
+        history=[total],
+        message="; ".join(sorted({r.message for r in results})),
+    )

@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import Solver, SolveResult, gradient_reference, optimal_at_zero
 from ._newton_finish import newton_finish
 
 
@@ -46,10 +46,7 @@ class LBFGS(Solver):
         x0 = objective.zeros() if coef_init is None else np.array(coef_init, float)
         g_ref = gradient_reference(objective)
         if g_ref == 0.0:
-            zero = objective.zeros()
-            return SolveResult(
-                zero, 0, True, objective.value(zero), 0.0, [], "0 is optimal"
-            )
+            return optimal_at_zero(objective)
 
         last = {}
 

@@ -4,7 +4,13 @@ import numbers
 
 import numpy as np
 
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import (
+    Solver,
+    SolveResult,
+    gradient_reference,
+    optimal_at_zero,
+    solve_columns,
+)
 
 # Ratio-test thresholds and radius factors of LIBLINEAR's TRON (formulas.md §7.2).
 ETA0, ETA1, ETA2 = 1e-4, 0.25, 0.75
@@ -112,10 +118,7 @@ class TrustRegionNewton(Solver):
             return self._solve_columns(objective, coef_init, tol, max_iter, callback)
         g_ref = gradient_reference(objective)
         if g_ref == 0.0:
-            zero = objective.zeros()
-            return SolveResult(
-                zero, 0, True, objective.value(zero), 0.0, [], "0 is optimal"
-            )
+            return optimal_at_zero(objective)
         w = objective.zeros() if coef_init is None else np.array(coef_init, float)
         f, g = objective.value_and_gradient(w)
         gnorm = np.linalg.norm(g)
@@ -192,32 +195,17 @@ class TrustRegionNewton(Solver):
         limited by the hardest column at every step (measured: 5948 joint
         iterations against about 1200 for L-BFGS on a 3-class problem).
         """
-        W0, b0 = (None, None)
-        if coef_init is not None:
-            W0, b0 = objective.split(np.asarray(coef_init, dtype=float))
-        results = []
-        for k in range(objective.n_outputs):
-            part = objective.column(k)
-            start = None if W0 is None else part.join(W0[k], b0[k : k + 1])
-            results.append(
-                self.solve(part, start, tol=tol, max_iter=max_iter, callback=callback)
-            )
-        splits = [objective.column(k).split(r.coef) for k, r in enumerate(results)]
-        coef = objective.join(
-            np.vstack([W for W, _ in splits]), np.concatenate([b for _, b in splits])
-        )
-        values = np.array([r.value for r in results])
-        total = float(values.sum())
         # sum of the columns' bounds on P_k - P_k*, relative to the total P
-        gap = float(sum(r.optimality * abs(r.value) for r in results))
-        return SolveResult(
-            coef=coef,
-            n_iter=max(r.n_iter for r in results),
-            converged=all(r.converged for r in results),
-            value=total,
-            optimality=_relative(gap, total),
-            history=[total],
-            message="; ".join(sorted({r.message for r in results})),
+        return solve_columns(
+            lambda part, start: self.solve(
+                part, start, tol=tol, max_iter=max_iter, callback=callback
+            ),
+            objective,
+            coef_init,
+            lambda results: _relative(
+                sum(r.optimality * abs(r.value) for r in results),
+                sum(r.value for r in results),
+            ),
         )
 
 

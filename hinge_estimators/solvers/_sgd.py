@@ -1,0 +1,459 @@
+"""Stochastic gradient descent: Pegasos-style steps, averaging, online learning."""
+
+import warnings
+from dataclasses import replace
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .._params import _violation
+from ._base import Solver, SolveResult
+from ._sgd_parts import (
+    N_AVERAGED,
+    CompiledEpoch,
+    SGDState,
+    StepRule,
+    projection_radius,
+    python_epoch,
+    stable_step,
+)
+
+SCHEDULES = ("optimal", "pegasos", "constant", "invscaling", "adaptive")
+#: the "adaptive" schedule divides its step by this when an epoch fails to
+#: improve, and stops below ADAPTIVE_MIN_ETA (SGDClassifier's rule)
+ADAPTIVE_DIVISOR = 5.0
+ADAPTIVE_MIN_ETA = 1e-6
+#: the schedules that use eta0 (and so may calibrate it)
+ETA0_SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
+#: eta0="auto": samples of the trial runs, and doublings/halvings at most
+CALIBRATION_SAMPLES = 1000
+CALIBRATION_MAX_STEPS = 40
+#: the stopping rule's objective is measured on at most this many samples
+MONITOR_SAMPLES = 10_000
+
+
+def _average_rule(value):
+    if isinstance(value, bool | np.bool_) or _violation("positive_int", value) == "":
+        return None
+    if isinstance(value, int | np.integer) and value == 0:
+        return None
+    return "must be True, False or an integer >= 0"
+
+
+def _eta0_rule(value):
+    if isinstance(value, str) and value == "auto":
+        return None
+    return _violation("positive", value) and "must be 'auto' or a finite number > 0"
+
+
+def _alpha_rule(value):
+    if value is None:
+        return None
+    return _violation("positive", value) and "must be None or a finite number > 0"
+
+
+def _fraction_rule(value):
+    if _violation("positive", value) or value >= 1.0:
+        return "must be a number strictly between 0 and 1"
+    return None
+
+
+class SGD(Solver):
+    """Stochastic gradient descent on the per-sample objective; online capable.
+
+    Parameters
+    ----------
+    learning_rate : {"optimal", "pegasos", "constant", "invscaling", \
+"adaptive"}, default="optimal"
+        Step size of step ``t`` (counted over the whole run, and across
+        ``partial_fit`` calls): ``"optimal"`` :math:`1/(\\lambda(t_0 + t - 1))`
+        with Bottou's ``t0`` (as ``SGDClassifier``); ``"pegasos"``
+        :math:`1/(\\lambda t)` (Shalev-Shwartz et al.); ``"constant"``
+        ``eta0``; ``"invscaling"`` ``eta0 / t**power_t``; ``"adaptive"``
+        ``eta0``, divided by 5 each time ``n_iter_no_change`` epochs fail to
+        improve, stopping once it falls below 1e-6. ``"optimal"`` and
+        ``"pegasos"`` need the L2 penalty.
+    eta0 : float, default=0.01
+        Initial step of ``"constant"``, ``"invscaling"`` and ``"adaptive"``
+        (the other schedules do not use it).
+    power_t : float, default=0.5
+        Exponent of ``"invscaling"``.
+    alpha : float or None, default=None
+        :math:`\\lambda`, the L2 strength of the per-sample objective. ``None``
+        uses :math:`1/(C n)`, which makes SGD minimize the estimator's
+        objective ``P`` (``n`` the training samples; for ``partial_fit``, all
+        samples given so far, so that the stream's objective is ``P`` over
+        everything seen). A number fixes it, as ``SGDClassifier``'s ``alpha``
+        does: ``C`` is then not used and the objective reported is ``P`` with
+        ``C = 1 / (alpha n)``.
+    average : bool or int, default=False
+        Report the average of the iterates (averaged SGD, Polyak-Ruppert)
+        rather than the last one: ``True`` averages every step, an integer
+        ``k`` the steps once ``k`` samples have been seen.
+    batch_size : int, default=1
+        Samples per step (their gradients are averaged). A pairwise loss needs
+        at least 2 (it compares the batch's positives with its negatives).
+    shuffle : bool, default=True
+        Visit the samples in a fresh random order every epoch (seeded by the
+        estimator's ``random_state``); ``False`` keeps the data order.
+    projection : bool, default=False
+        Project the coefficients after every step onto a ball that provably
+        contains the optimum (Pegasos' :math:`1/\\sqrt{\\lambda}` for the hinge,
+        :math:`\\sqrt{2 L(0)/\\lambda}` for other losses, see Notes).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified)
+        and stop when the objective on it stops improving; otherwise the
+        running training objective of each epoch is watched.
+    validation_fraction : float, default=0.1
+        Size of the held-out part when ``early_stopping=True``.
+    n_iter_no_change : int, default=5
+        Epochs without an improvement of more than ``tol`` (relative) after
+        which the run stops (or ``"adaptive"`` shrinks its step).
+
+    Notes
+    -----
+    SGD minimizes :math:`P/(Cn)`, the per-sample form of the objective:
+
+    .. math:: F(W, b) = \\frac{\\lambda}{2}\\|W\\|_F^2
+              + \\frac{1}{n}\\sum_i s_i\\,\\ell(y_i, W x_i + b),
+              \\qquad \\lambda = \\frac{1}{Cn},
+
+    with the intercept unpenalized (``intercept_scaling = B`` adds
+    :math:`\\lambda\\|b\\|^2/(2B^2)`). A step on the batch :math:`A_t` of
+    size :math:`m` is
+
+    .. math:: W \\leftarrow (1 - \\eta_t\\lambda) W
+              - \\frac{\\eta_t}{m}\\sum_{i\\in A_t} s_i\\, g_i x_i^\\top,
+              \\qquad b \\leftarrow b - \\frac{\\eta_t}{m}\\sum_{i\\in A_t} s_i g_i,
+
+    :math:`g_i` the loss's (sub)gradient in score space at the scores before
+    the step; a shrink factor below 0 is clipped to 0. Built-in losses run in
+    a compiled kernel whose cost per step is the batch's non-zeros: the
+    shrink is a scalar (:math:`W = \\sigma V`) and the average is kept as
+    :math:`\\alpha V + R`. A loss without a compiled formula (a user's loss,
+    a pairwise loss) takes the same steps through its vectorized gradient.
+
+    Projection radius: at the optimum :math:`\\frac{\\lambda}{2}\\|W^*\\|^2 \\le
+    F(W^*, b^*) \\le F(0, b) \\le L(0) = \\frac1n\\sum_i s_i\\ell(y_i, 0)`; for the
+    hinge with margin :math:`m` the dual bound :math:`\\lambda\\|w^*\\|^2 \\le
+    m\\,\\bar s` is tighter (Pegasos), per one-vs-rest column.
+
+    Stopping: after each epoch the watched value (the running training
+    objective, or the held-out objective with ``early_stopping``) is
+    compared with the best so far; ``n_iter_no_change`` epochs in a row that
+    improve it by less than ``tol`` times its size stop the run
+    (``converged``). ``max_iter`` counts epochs. ``optimality`` is the last
+    relative improvement.
+    """
+
+    handles_pairwise = True
+    supports_partial_fit = True
+    _constraints = {
+        "learning_rate": SCHEDULES,
+        "eta0": _eta0_rule,
+        "power_t": "nonnegative",
+        "alpha": _alpha_rule,
+        "average": _average_rule,
+        "batch_size": "positive_int",
+        "shuffle": "bool",
+        "projection": "bool",
+        "early_stopping": "bool",
+        "validation_fraction": _fraction_rule,
+        "n_iter_no_change": "positive_int",
+    }
+
+    def __init__(
+        self,
+        learning_rate="invscaling",
+        eta0="auto",
+        power_t=0.25,
+        alpha=None,
+        average=1000,
+        batch_size=1,
+        shuffle=True,
+        projection=False,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+    ):
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.alpha = alpha
+        self.average = average
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.projection = projection
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+
+    def check_loss(self, loss):
+        super().check_loss(loss)
+        if loss.is_pairwise and self.batch_size < 2:
+            raise ValueError(
+                f"SGD with the pairwise loss {type(loss).__name__} compares the "
+                "positives and negatives of each batch, so it needs batch_size "
+                f">= 2 (a few hundred works well); got batch_size="
+                f"{self.batch_size}."
+            )
+
+    # -- the two entry points ---------------------------------------------------
+    def solve(
+        self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
+    ):
+        """Run epochs until the watched objective stalls; see :class:`Solver`."""
+        self.check_loss(objective.loss)
+        rng = np.random.default_rng(rng)
+        train, valid = self._split(objective, rng)
+        lam = self._lam(objective, train.n_samples)
+        rule = self._rule(train, lam, rng)
+        state = SGDState.start(objective, coef_init, rule.eta0)
+        epoch = self._epoch_runner(train, rule)
+        monitor = valid if valid is not None else _monitor_sample(train, rng)
+        history, best, stalled, change = [], np.inf, 0, np.nan
+        converged, message = False, f"max_iter={max_iter} epochs reached"
+        for n_epoch in range(1, max_iter + 1):
+            epoch(state, self._order(train.n_samples, rng))
+            watched = self._watched(monitor, state, rule)
+            if not np.isfinite(watched):
+                raise FloatingPointError(
+                    f"SGD diverged in epoch {n_epoch} (objective {watched}); "
+                    "use a smaller eta0 or another learning_rate, or scale the "
+                    "data."
+                )
+            history.append(watched)
+            if callback is not None:
+                callback(n_epoch, watched)
+            if rule.average_start > 0 and state.scalars[N_AVERAGED] == 0:
+                continue  # the returned model, the average, does not exist yet
+            change = (best - watched) / max(abs(best), abs(watched), 1e-300)
+            if watched < best - tol * abs(best):
+                stalled = 0
+            else:
+                stalled += 1
+            best = min(best, watched)
+            if stalled >= self.n_iter_no_change:
+                if self.learning_rate == "adaptive" and state.eta > ADAPTIVE_MIN_ETA:
+                    state.eta /= ADAPTIVE_DIVISOR
+                    stalled = 0
+                    if state.eta > ADAPTIVE_MIN_ETA:
+                        continue
+                converged = True
+                message = (
+                    f"no improvement > tol in {self.n_iter_no_change} epochs"
+                    if self.learning_rate != "adaptive"
+                    else "the adaptive step fell below 1e-6"
+                )
+                break
+        return self._result(
+            objective, state, lam, n_epoch, converged, change, message, history
+        )
+
+    def partial_solve(self, objective, state=None, *, rng=None):
+        """One epoch over ``objective``'s samples, continuing ``state``.
+
+        The online step behind ``HingeClassifier.partial_fit``: the step
+        counter, the schedule and the averages go on from ``state`` (a
+        previous result's ``state``; ``None`` starts at zero).
+        ``early_stopping`` does not apply (there is no epoch to compare).
+        """
+        self.check_loss(objective.loss)
+        if self.early_stopping:
+            raise ValueError(
+                "SGD: early_stopping=True holds out part of the data of a fit and "
+                "compares epochs; partial_fit makes a single pass over each chunk "
+                "it is given, so it cannot. Set early_stopping=False for "
+                "partial_fit."
+            )
+        rng = np.random.default_rng(rng)
+        first = state is None
+        if first:
+            state = SGDState.start(objective, None, 1.0)
+        if state.V.shape != (objective.n_outputs, objective.n_features):
+            raise ValueError(
+                "partial_fit: the state has coefficients of shape "
+                f"{state.V.shape}, the data needs "
+                f"{(objective.n_outputs, objective.n_features)}."
+            )
+        state.n_seen += objective.n_samples
+        lam = self._lam(objective, state.n_seen)
+        rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
+        if first:
+            state.eta = state.eta0 = rule.eta0
+        self._epoch_runner(objective, rule)(
+            state, self._order(objective.n_samples, rng)
+        )
+        return self._result(
+            objective, state, lam, 1, True, np.nan, "one online pass", []
+        )
+
+    # -- pieces ---------------------------------------------------------------
+    def _lam(self, objective, n):
+        if objective.reg == 0.0:
+            if self.learning_rate in ("optimal", "pegasos"):
+                raise ValueError(
+                    f"SGD: learning_rate={self.learning_rate!r} is 1/(alpha t) and "
+                    "needs the L2 penalty; with penalty=None use 'constant', "
+                    "'invscaling' or 'adaptive'."
+                )
+            if self.alpha is not None:
+                raise ValueError(
+                    "SGD: alpha sets the L2 penalty, which penalty=None removes; "
+                    "use alpha=None or penalty='l2'."
+                )
+            return 0.0
+        if self.alpha is not None:
+            if objective.C != 1.0:
+                warnings.warn(
+                    f"C={objective.C:g} is not used because SGD(alpha="
+                    f"{self.alpha:g}) sets the regularization.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            return float(self.alpha)
+        return 1.0 / (objective.C * n)
+
+    def _rule(self, objective, lam, rng, eta0=None):
+        max_step = stable_step(objective, lam)
+        if self.average is True:
+            average_start = 1.0
+        elif self.average is False:
+            average_start = 0.0
+        else:
+            average_start = float(max(int(self.average), 0))
+        rule = StepRule(
+            schedule=self.learning_rate,
+            eta0=1.0 if self.eta0 == "auto" else float(self.eta0),
+            power_t=float(self.power_t),
+            lam=lam,
+            lam_b=lam * objective.intercept_penalty,
+            batch_size=int(self.batch_size),
+            average_start=average_start,
+            radius=projection_radius(objective, lam) if self.projection else 0.0,
+        )
+        if eta0 is not None:
+            return replace(rule, eta0=eta0)
+        if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
+            eta0 = min(self._calibrate(objective, rule, rng), max_step)
+            return replace(rule, eta0=eta0)
+        return rule
+
+    def _calibrate(self, objective, rule, rng):
+        """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
+
+        Each candidate runs one epoch of the configured schedule (and
+        averaging) from zero over at most ``CALIBRATION_SAMPLES`` samples; its
+        score is the per-sample objective there. The search starts at 1 and
+        walks by factors of 2 while the score improves.
+        """
+        n = objective.n_samples
+        rows = np.sort(rng.choice(n, size=min(n, CALIBRATION_SAMPLES), replace=False))
+        sample = objective.subset(rows)
+        run = None
+
+        def score(eta0):
+            nonlocal run
+            trial = replace(rule, eta0=eta0)
+            run = self._epoch_runner(sample, trial)
+            state = SGDState.start(sample, None, eta0)
+            with np.errstate(all="ignore"):
+                run(state, np.arange(sample.n_samples))
+                W, b = state.model()
+                value = sample.risk(sample.join(W, b)) / sample.n_samples
+            value += 0.5 * rule.lam * float(np.vdot(W, W))
+            return value if np.isfinite(value) else np.inf
+
+        eta, best = 1.0, score(1.0)
+        direction = 2.0 if score(2.0) < best else 0.5
+        for _ in range(CALIBRATION_MAX_STEPS):
+            candidate = score(eta * direction)
+            if not candidate < best:
+                break
+            eta, best = eta * direction, candidate
+        return eta
+
+    def _epoch_runner(self, objective, rule):
+        kernel = objective.loss.compiled_kernel()
+        if kernel is None:
+            return lambda state, order: python_epoch(objective, state, order, rule)
+        compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
+        return lambda state, order: compiled.run(state, order, rule)
+
+    def _order(self, n, rng):
+        return rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def _split(self, objective, rng):
+        if not self.early_stopping:
+            return objective, None
+        y = objective.y
+        if objective.loss.is_multiclass:
+            strata = y
+        elif y.ndim == 2 and y.shape[1] > 1:
+            strata = np.argmax(y, axis=1)
+        else:
+            strata = np.asarray(y).ravel() > 0
+        n = objective.n_samples
+        n_valid = int(np.ceil(self.validation_fraction * n))
+        if n_valid < 1 or n - n_valid < 1:
+            raise ValueError(
+                f"SGD: early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {n} samples and keep some to "
+                "train on; use more data or early_stopping=False."
+            )
+        seed = int(rng.integers(np.iinfo(np.int32).max))
+        try:
+            # stratified when every class can appear on both sides
+            train, valid = train_test_split(
+                np.arange(n), test_size=n_valid, stratify=strata, random_state=seed
+            )
+        except ValueError:
+            # tiny or very unbalanced data: a plain random split
+            train, valid = train_test_split(
+                np.arange(n), test_size=n_valid, random_state=seed
+            )
+        return objective.subset(np.sort(train)), objective.subset(np.sort(valid))
+
+    def _watched(self, monitor, state, rule):
+        """The per-sample objective, on ``monitor``, of the model SGD would
+        return (the averaged one, if any).
+
+        The model's own objective rather than the running loss of the epoch's
+        iterates, which is free but noisy: with unequal weights it fluctuates
+        by more than any sensible ``tol`` and stops runs far from the optimum.
+        """
+        W, b = state.model()
+        with np.errstate(over="ignore", invalid="ignore"):
+            penalty = 0.5 * rule.lam * float(np.vdot(W, W))
+            penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
+            risk = monitor.risk(monitor.join(W, b)) / monitor.n_samples
+            return risk + penalty
+
+    def _result(
+        self, objective, state, lam, n_iter, converged, change, message, history
+    ):
+        W, b = state.model()
+        coef = objective.join(W, b)
+        reported = objective
+        if self.alpha is not None and lam > 0:
+            reported = objective.with_C(1.0 / (lam * objective.n_samples))
+        return SolveResult(
+            coef=coef,
+            n_iter=int(n_iter),
+            converged=converged,
+            value=float(reported.value(coef)),
+            optimality=float(change),
+            history=history,
+            message=message,
+            state=state,
+        )
+
+
+def _monitor_sample(objective, rng):
+    """The samples the stopping rule evaluates: all, or a fixed random
+    ``MONITOR_SAMPLES`` of them (the same every epoch, so that epochs are
+    compared on equal terms at a small fraction of an epoch's cost)."""
+    n = objective.n_samples
+    if n <= MONITOR_SAMPLES:
+        return objective
+    return objective.subset(np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False)))

@@ -1,0 +1,387 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Compiled kernel of stochastic gradient descent: one epoch over given rows.
+
+:func:`sgd_epoch` runs the steps of one pass in a given sample order, a
+mini-batch of ``batch_size`` rows per step, on the per-sample objective
+
+    ``lam/2 ||W||^2 + lam_b/2 ||b||^2 + (1/n) sum_i s_i loss(y_i, W x_i + b)``.
+
+It knows the built-in per-sample losses by code (``LOSS_CODES``; a loss names
+its code through ``Loss.compiled_kernel()``), and the step-size schedules by
+code (``SCHEDULE_CODES``). The Python side (``_sgd.py``) owns the state
+arrays, decides the order and when to stop.
+
+Two tricks keep a step at the cost of the rows' non-zeros, not of ``d``:
+
+* *lazy scaling*: ``W = scale * V``; the L2 shrink ``W *= 1 - eta lam`` only
+  changes ``scale``;
+* *lazy averaging*: the running sum of the iterates is kept as
+  ``alpha * V + R``. A step that moves ``V`` by ``delta`` (sparse) does
+  ``R -= alpha delta`` and then ``alpha += scale``, which adds the new iterate
+  ``scale * V`` to the sum without touching the other coordinates.
+
+State scalars (``scalars``): ``[scale, t, alpha, n_averaged, norm2, seen]``,
+with ``t`` the steps taken, ``norm2 = ||V||^2`` (kept only when projecting) and
+``seen`` the samples processed.
+"""
+
+from libc.math cimport erfc, exp, pow, sqrt
+from libc.stdlib cimport free, malloc
+from libc.string cimport memset
+
+from ._rows cimport Rows, make_rows, row_axpy, row_axpy2, row_dot, row_prefetch
+
+
+cdef enum:
+    HINGE = 0
+    SQUARED_HINGE = 1
+    SMOOTH_HINGE = 2
+    MODIFIED_HUBER = 3
+    GAUSSIAN_HINGE = 4
+    CRAMMER_SINGER = 10
+    WESTON_WATKINS = 11
+
+cdef enum:
+    CONSTANT = 0
+    OPTIMAL = 1
+    INVSCALING = 2
+    PEGASOS = 3
+
+#: loss name -> code; the parameters ``(a, b, c)`` each loss reads are listed
+#: in ``margin_derivative`` and ``multiclass_gradient``
+LOSS_CODES = {
+    "hinge": HINGE,
+    "squared_hinge": SQUARED_HINGE,
+    "smooth_hinge": SMOOTH_HINGE,
+    "modified_huber": MODIFIED_HUBER,
+    "gaussian_hinge": GAUSSIAN_HINGE,
+    "crammer_singer": CRAMMER_SINGER,
+    "weston_watkins": WESTON_WATKINS,
+}
+MULTICLASS_CODES = frozenset({CRAMMER_SINGER, WESTON_WATKINS})
+#: "adaptive" steps with a constant eta0 that the Python side divides
+SCHEDULE_CODES = {
+    "constant": CONSTANT,
+    "adaptive": CONSTANT,
+    "optimal": OPTIMAL,
+    "invscaling": INVSCALING,
+    "pegasos": PEGASOS,
+}
+
+cdef double INV_SQRT_2PI = 0.3989422804014327
+cdef double SQRT1_2 = 0.7071067811865476
+#: below this the scale is folded into V (and the average's alpha into R): V
+#: stays within 1e4 of W, so alpha V + R loses at most ~1e-12 to cancellation
+cdef double MIN_SCALE = 1e-4
+
+
+cdef struct LossSpec:
+    int kind
+    double a
+    double b
+    double c
+
+
+cdef inline double margin_derivative(
+    const LossSpec *L, double z, double *value
+) noexcept nogil:
+    """``phi'(z)`` of a margin loss; writes ``phi(z)`` to ``value``.
+
+    Parameters: hinge ``a`` = margin; smooth hinge ``a`` = gamma, ``b`` =
+    margin; Gaussian hinge ``a`` = sigma. The kinks follow the numpy losses
+    (the hinge's subgradient is -1 at ``z = margin``).
+    """
+    cdef double u, t
+    if L.kind == HINGE:
+        u = L.a - z
+        value[0] = u if u > 0.0 else 0.0
+        return -1.0 if u >= 0.0 else 0.0
+    if L.kind == MODIFIED_HUBER and z < -1.0:
+        value[0] = -4.0 * z  # the linear tail; above it, the squared hinge
+        return -4.0
+    if L.kind == SQUARED_HINGE or L.kind == MODIFIED_HUBER:
+        u = 1.0 - z
+        if u > 0.0:
+            value[0] = u * u
+            return -2.0 * u
+        value[0] = 0.0
+        return 0.0
+    if L.kind == SMOOTH_HINGE:
+        u = L.b - z
+        if u <= 0.0:
+            value[0] = 0.0
+            return 0.0
+        if u >= L.a:
+            value[0] = u - 0.5 * L.a
+            return -1.0
+        value[0] = 0.5 * u * u / L.a
+        return -u / L.a
+    # GAUSSIAN_HINGE: psi = [t]_+ + sigma E[(Z - |u|)_+], psi' = -Phi(u)
+    t = 1.0 - z
+    u = t / L.a
+    value[0] = (t if t > 0.0 else 0.0) + L.a * gaussian_excess(u if u > 0 else -u)
+    return -0.5 * erfc(-u * SQRT1_2)
+
+
+cdef inline double gaussian_excess(double a) noexcept nogil:
+    """``E[(Z - a)_+] = phi(a) - a Phi(-a)`` for ``a >= 0``."""
+    cdef double excess = INV_SQRT_2PI * exp(-0.5 * a * a) - a * 0.5 * erfc(a * SQRT1_2)
+    return excess if excess > 0.0 else 0.0
+
+
+cdef inline double multiclass_gradient(
+    const LossSpec *L, const double *s, Py_ssize_t K, Py_ssize_t y, double *g
+) noexcept nogil:
+    """Loss of one sample and its gradient ``g`` (length ``K``) in score space.
+
+    Parameters: ``a`` = delta, ``b`` = squared (0/1), ``c`` = smoothing
+    (Weston-Watkins only; Crammer-Singer with smoothing has no kernel).
+    """
+    cdef Py_ssize_t r, best = -1
+    cdef double h, m, slope, total = 0.0, value = 0.0
+    memset(g, 0, K * sizeof(double))
+    if L.kind == CRAMMER_SINGER:
+        for r in range(K):
+            if r != y and (best < 0 or s[r] > s[best]):
+                best = r
+        h = L.a + s[best] - s[y]
+        if h <= 0.0:
+            return 0.0
+        slope = 2.0 * h if L.b != 0.0 else 1.0
+        g[best] = slope
+        g[y] = -slope
+        return h * h if L.b != 0.0 else h
+    # WESTON_WATKINS
+    for r in range(K):
+        if r == y:
+            continue
+        m = L.a + s[r] - s[y]
+        if L.c > 0.0:
+            if m <= 0.0:
+                continue
+            if m >= L.c:
+                value += m - 0.5 * L.c
+                slope = 1.0
+            else:
+                value += 0.5 * m * m / L.c
+                slope = m / L.c
+        elif L.b != 0.0:
+            if m <= 0.0:
+                continue
+            value += m * m
+            slope = 2.0 * m
+        else:
+            if m < 0.0:
+                continue
+            value += m
+            slope = 1.0
+        g[r] = slope
+        total += slope
+    g[y] = -total
+    return value
+
+
+def loss_gradient(
+    int loss_kind,
+    double a,
+    double b,
+    double c,
+    const double[:, ::1] scores,
+    const double[:, ::1] y_signs,
+    const Py_ssize_t[::1] codes,
+    double[::1] values,
+    double[:, ::1] gradient,
+):
+    """Per-sample values and score gradients of a compiled loss, for tests.
+
+    Margin losses read ``y_signs`` (+-1, the shape of ``scores``) and sum the
+    values over columns; multiclass losses read ``codes``.
+    """
+    cdef LossSpec L = LossSpec(loss_kind, a, b, c)
+    cdef Py_ssize_t n = scores.shape[0], K = scores.shape[1], i, k
+    cdef double v
+    for i in range(n):
+        if loss_kind in MULTICLASS_CODES:
+            values[i] = multiclass_gradient(&L, &scores[i, 0], K, codes[i], &gradient[i, 0])
+        else:
+            values[i] = 0.0
+            for k in range(K):
+                gradient[i, k] = y_signs[i, k] * margin_derivative(
+                    &L, y_signs[i, k] * scores[i, k], &v
+                )
+                values[i] += v
+
+
+cdef inline double step_size(
+    int schedule, double t, double eta0, double power_t, double t0, double lam
+) noexcept nogil:
+    if schedule == OPTIMAL:
+        return 1.0 / (lam * (t0 + t - 1.0))
+    if schedule == PEGASOS:
+        return 1.0 / (lam * t)
+    if schedule == INVSCALING:
+        # pow costs more than the rest of a short step; the common exponents
+        # go through square roots (equal to pow up to rounding)
+        if power_t == 0.5:
+            return eta0 / sqrt(t)
+        if power_t == 0.25:
+            return eta0 / sqrt(sqrt(t))
+        return eta0 / pow(t, power_t)
+    return eta0
+
+
+cdef inline void fold(
+    double[:, ::1] V, double[:, ::1] R, double *scale, double *alpha, double *norm2
+) noexcept nogil:
+    """Move ``scale`` into ``V`` (and ``alpha V`` into ``R``): same iterate, same sum."""
+    cdef Py_ssize_t k, j
+    for k in range(V.shape[0]):
+        for j in range(V.shape[1]):
+            if alpha[0] != 0.0:
+                R[k, j] += alpha[0] * V[k, j]
+            V[k, j] *= scale[0]
+    norm2[0] *= scale[0] * scale[0]
+    alpha[0] = 0.0
+    scale[0] = 1.0
+
+
+def sgd_epoch(
+    object X,
+    const double[:, ::1] y_signs,
+    const Py_ssize_t[::1] codes,
+    const double[::1] weights,
+    const double[::1] sq_norms,
+    const Py_ssize_t[::1] order,
+    int loss_kind,
+    double a,
+    double b,
+    double c,
+    double[:, ::1] V,
+    double[::1] intercept,
+    double[:, ::1] R,
+    double[::1] intercept_sum,
+    double[::1] scalars,
+    int schedule,
+    double eta0,
+    double power_t,
+    double t0,
+    double lam,
+    double lam_b,
+    bint fit_intercept,
+    Py_ssize_t batch_size,
+    double average_start,
+    double radius,
+):
+    """One pass over ``order``; returns ``sum_i s_i loss_i`` at the iterates met.
+
+    ``X`` comes from ``compiled_rows``; binary losses read ``y_signs`` (n, K),
+    multiclass ones ``codes``. ``V``, ``intercept``, ``R``, ``intercept_sum``
+    and ``scalars`` (module docstring) are updated in place. A step is
+    averaged once ``seen`` reaches ``average_start`` (0: no averaging);
+    ``radius > 0`` projects ``W`` onto the ball of that radius after each step
+    (``sq_norms`` then holds ``||x_i||^2``).
+    """
+    cdef Rows rows = make_rows(X, 0.0)
+    cdef LossSpec L = LossSpec(loss_kind, a, b, c)
+    cdef bint multiclass = loss_kind in MULTICLASS_CODES
+    cdef Py_ssize_t n = order.shape[0], K = V.shape[0], pos = 0, m, j, k, i
+    cdef double scale = scalars[0], t = scalars[1], alpha = scalars[2]
+    cdef double n_avg = scalars[3], norm2 = scalars[4], seen = scalars[5]
+    cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, dot, norm
+    cdef double alpha_prev
+    cdef bint averaged
+    cdef double *G = <double *> malloc(batch_size * K * sizeof(double))
+    cdef double *scores = <double *> malloc(K * sizeof(double))
+    cdef double *g
+    if G == NULL or scores == NULL:
+        free(G)
+        free(scores)
+        raise MemoryError()
+    with nogil:
+        while pos < n:
+            m = batch_size if n - pos > batch_size else n - pos
+            if pos + m < n:
+                row_prefetch(&rows, order[pos + m])
+            t += 1.0
+            eta = step_size(schedule, t, eta0, power_t, t0, lam)
+            # gradients of the batch, all at the iterate before the step
+            for j in range(m):
+                i = order[pos + j]
+                g = G + j * K
+                weight = weights[i]
+                if weight == 0.0:
+                    memset(g, 0, K * sizeof(double))
+                    continue
+                for k in range(K):
+                    scores[k] = scale * row_dot(&rows, i, &V[k, 0]) + (
+                        intercept[k] if fit_intercept else 0.0
+                    )
+                if multiclass:
+                    value = multiclass_gradient(&L, scores, K, codes[i], g)
+                else:
+                    value = 0.0
+                    for k in range(K):
+                        g[k] = y_signs[i, k] * margin_derivative(
+                            &L, y_signs[i, k] * scores[k], &dot
+                        )
+                        value += dot
+                loss_sum += weight * value
+                for k in range(K):
+                    g[k] *= weight
+            # the L2 shrink, lazily; a step past the origin lands on it
+            shrink = 1.0 - eta * lam
+            if shrink <= 0.0:
+                fold(V, R, &scale, &alpha, &norm2)
+                for k in range(K):
+                    for j in range(V.shape[1]):
+                        V[k, j] = 0.0
+                norm2 = 0.0
+            else:
+                scale *= shrink
+            if fit_intercept and lam_b > 0.0:
+                shrink = 1.0 - eta * lam_b
+                for k in range(K):
+                    intercept[k] *= shrink if shrink > 0.0 else 0.0
+            averaged = average_start > 0.0 and seen + m >= average_start
+            alpha_prev = alpha
+            step = eta / m
+            for j in range(m):
+                i = order[pos + j]
+                g = G + j * K
+                for k in range(K):
+                    if g[k] == 0.0:
+                        continue
+                    coef = -step * g[k] / scale
+                    if radius > 0.0:
+                        dot = row_dot(&rows, i, &V[k, 0])
+                        norm2 += 2.0 * coef * dot + coef * coef * sq_norms[i]
+                    if averaged and alpha_prev != 0.0:
+                        row_axpy2(
+                            &rows, i, coef, &V[k, 0], -alpha_prev * coef, &R[k, 0]
+                        )
+                    else:
+                        row_axpy(&rows, i, coef, &V[k, 0])
+                    if fit_intercept:
+                        intercept[k] -= step * g[k]
+            if radius > 0.0:
+                norm = scale * sqrt(norm2 if norm2 > 0.0 else 0.0)
+                if norm > radius:
+                    scale *= radius / norm
+            if averaged:
+                alpha = alpha_prev + scale
+                n_avg += 1.0
+                for k in range(K):
+                    intercept_sum[k] += intercept[k]
+            seen += m
+            if scale < MIN_SCALE:
+                fold(V, R, &scale, &alpha, &norm2)
+            pos += m
+    free(G)
+    free(scores)
+    scalars[0] = scale
+    scalars[1] = t
+    scalars[2] = alpha
+    scalars[3] = n_avg
+    scalars[4] = norm2
+    scalars[5] = seen
+    return loss_sum

@@ -1,0 +1,263 @@
+"""The pieces of SGD: its state, the step sizes and the two epoch paths.
+
+An epoch runs either in the compiled kernel (``_sgd_fast.sgd_epoch``, for a
+loss with a ``compiled_kernel``) or in :func:`python_epoch`, mini-batch steps
+through the objective's vectorized loss gradient (any loss, a user-written or
+a pairwise one included). Both take the same steps in the same order, on the
+per-sample objective
+
+    ``lam/2 ||W||^2 + lam_b/2 ||b||^2 + (1/n) sum_i s_i loss(y_i, W x_i + b)``,
+
+which is ``P / (C n)`` for ``lam = 1 / (C n)``; the tests hold them to the
+same iterates.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _sgd_fast
+from ._dual_cd_parts import compiled_rows
+
+#: state scalars, in the kernel's order
+SCALE, STEPS, ALPHA, N_AVERAGED, NORM2, SEEN = range(6)
+
+
+@dataclass
+class SGDState:
+    """Everything an SGD run carries from one epoch (or one ``partial_fit``) on.
+
+    ``W = scalars[SCALE] * V``; the sum of the averaged iterates is
+    ``scalars[ALPHA] * V + R`` (see ``_sgd_fast``), of the intercepts
+    ``intercept_sum``.
+
+    Attributes
+    ----------
+    V : ndarray of shape (K, d)
+    intercept : ndarray of shape (K,)
+    R : ndarray of shape (K, d)
+    intercept_sum : ndarray of shape (K,)
+    scalars : ndarray of shape (6,)
+        ``[scale, steps, alpha, n_averaged, ||V||^2, samples seen]``.
+    eta : float
+        The current step of the ``"adaptive"`` schedule.
+    eta0 : float
+        The schedule's ``eta0`` (calibrated once when ``eta0="auto"``).
+    n_seen : float
+        Samples given to ``partial_fit`` so far (sets its ``lam``).
+    """
+
+    V: np.ndarray
+    intercept: np.ndarray
+    R: np.ndarray
+    intercept_sum: np.ndarray
+    scalars: np.ndarray
+    eta: float
+    eta0: float = 1.0
+    n_seen: float = 0.0
+
+    @classmethod
+    def start(cls, objective, coef_init, eta):
+        """A fresh state at ``coef_init`` (zeros if ``None``)."""
+        coef = objective.zeros() if coef_init is None else np.asarray(coef_init)
+        W, b = objective.split(np.array(coef, dtype=np.float64))
+        V = np.ascontiguousarray(W, dtype=np.float64)
+        scalars = np.zeros(6)
+        scalars[SCALE] = 1.0
+        scalars[NORM2] = float(np.dot(V.ravel(), V.ravel()))
+        return cls(
+            V=V,
+            intercept=np.array(b, dtype=np.float64),
+            R=np.zeros_like(V),
+            intercept_sum=np.zeros_like(b, dtype=np.float64),
+            scalars=scalars,
+            eta=float(eta),
+            eta0=float(eta),
+        )
+
+    def weights(self):
+        """The current iterate ``(W, b)``."""
+        return self.scalars[SCALE] * self.V, self.intercept.copy()
+
+    def model(self):
+        """``(W, b)`` to report: the average of the averaged steps, if any."""
+        n_avg = self.scalars[N_AVERAGED]
+        if n_avg == 0:
+            return self.weights()
+        W = (self.scalars[ALPHA] * self.V + self.R) / n_avg
+        return W, self.intercept_sum / n_avg
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """The hyper-parameters of an epoch, fixed by the solver for a run."""
+
+    schedule: str
+    eta0: float
+    power_t: float
+    lam: float
+    lam_b: float
+    batch_size: int
+    average_start: float
+    radius: float
+
+    @property
+    def t0(self):
+        """Offset of ``"optimal"``, whose step ``1/(lam (t0 + t - 1))`` is then
+        ``eta0 / (1 + lam eta0 (t - 1))``."""
+        return 1.0 / (self.lam * self.eta0) if self.lam > 0 else 0.0
+
+    def eta(self, t, eta_adaptive):
+        """Step size of step ``t`` (counted from 1)."""
+        if self.schedule == "optimal":
+            return 1.0 / (self.lam * (self.t0 + t - 1.0))
+        if self.schedule == "pegasos":
+            return 1.0 / (self.lam * t)
+        if self.schedule == "invscaling":
+            return self.eta0 / t**self.power_t
+        if self.schedule == "adaptive":
+            return eta_adaptive
+        return self.eta0
+
+
+def stable_step(objective, lam):
+    """The largest step that cannot overshoot on a smooth loss: ``1 / (L + lam)``.
+
+    ``L = kappa * max_i s_i (||x_i||^2 + [intercept])`` bounds the curvature
+    of one sample's term in coefficient space (``kappa`` the loss's
+    ``smoothness``), so a step of at most ``1 / L`` on any batch average
+    decreases that batch's objective. ``inf`` for a non-smooth (Lipschitz)
+    loss, whose steps cannot blow up.
+    """
+    kappa = objective.loss.step_curvature(objective.n_outputs)
+    if not np.isfinite(kappa) or objective.loss.is_pairwise:
+        return np.inf
+    sq = _squared_row_norms(objective.X) + float(objective.fit_intercept)
+    curvature = kappa * float(np.max(objective.sample_weight * sq, initial=0.0))
+    return 1.0 / (curvature + lam) if curvature + lam > 0 else np.inf
+
+
+def projection_radius(objective, lam):
+    """A ball around 0 that holds the optimum of the per-sample objective.
+
+    ``lam/2 ||W*||^2 <= P(W*, b*) <= P(0, b) <= mean_i s_i loss(y_i, 0)``, so
+    ``||W*|| <= sqrt(2 L0 / lam)`` for any loss. For the plain hinge with
+    margin ``m`` the dual gives Pegasos' tighter ``sqrt(m mean(s) / lam)``
+    per one-vs-rest column (``1 / sqrt(lam)`` for unit weights).
+    """
+    zero = objective.zeros()
+    mean_weight = float(np.mean(objective.sample_weight))
+    form = objective.loss.dual_form()
+    if form is not None and not form.multiclass and not form.squared:
+        per_column = np.sqrt(form.margin * mean_weight / lam)
+        return per_column * np.sqrt(objective.n_outputs)
+    loss_at_zero = objective.risk(zero) / objective.n_samples
+    return float(np.sqrt(2.0 * loss_at_zero / lam))
+
+
+class CompiledEpoch:
+    """The data of one objective in the kernel's layout, built once per fit."""
+
+    def __init__(self, objective, kernel, with_sq_norms):
+        self.rows = compiled_rows(objective.X)
+        self.codes = _kernel_codes(kernel)
+        self.kernel = kernel
+        K = objective.n_outputs
+        if objective.loss.is_multiclass:
+            self.y_signs = np.zeros((0, K))
+            self.labels = np.asarray(objective.y, dtype=np.intp)
+        else:
+            y = np.asarray(objective.y, dtype=np.float64)
+            self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
+            self.labels = np.zeros(0, dtype=np.intp)
+        self.weights = np.ascontiguousarray(objective.sample_weight)
+        self.sq_norms = _squared_row_norms(objective.X) if with_sq_norms else None
+        self.fit_intercept = objective.fit_intercept
+
+    def run(self, state, order, rule):
+        """One pass over ``order``; returns ``sum s_i loss_i`` along the way."""
+        k = self.kernel
+        sq_norms = self.sq_norms if self.sq_norms is not None else np.zeros(0)
+        return _sgd_fast.sgd_epoch(
+            self.rows,
+            self.y_signs,
+            self.labels,
+            self.weights,
+            sq_norms,
+            np.ascontiguousarray(order, dtype=np.intp),
+            self.codes,
+            k.a,
+            k.b,
+            k.c,
+            state.V,
+            state.intercept,
+            state.R,
+            state.intercept_sum,
+            state.scalars,
+            _sgd_fast.SCHEDULE_CODES[rule.schedule],
+            state.eta if rule.schedule == "adaptive" else rule.eta0,
+            rule.power_t,
+            rule.t0,
+            rule.lam,
+            rule.lam_b,
+            self.fit_intercept,
+            rule.batch_size,
+            rule.average_start,
+            rule.radius,
+        )
+
+
+def _kernel_codes(kernel):
+    if kernel.name not in _sgd_fast.LOSS_CODES:
+        raise ValueError(f"the SGD kernel has no loss named {kernel.name!r}")
+    return _sgd_fast.LOSS_CODES[kernel.name]
+
+
+def _squared_row_norms(X):
+    if hasattr(X, "multiply"):
+        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    return np.einsum("ij,ij->i", X, X)
+
+
+def python_epoch(objective, state, order, rule):
+    """:func:`_sgd_fast.sgd_epoch`'s steps, through the loss's vectorized gradient.
+
+    Works for any loss; a pairwise loss gets the pairs within each batch.
+    Returns the same progressive loss sum and leaves ``state`` in the same
+    form (with ``scale = 1`` and the sum of iterates explicit in ``R``).
+    """
+    s = state.scalars
+    W = s[SCALE] * state.V
+    b = state.intercept
+    total = s[ALPHA] * state.V + state.R  # the running sum, explicitly
+    loss_sum = 0.0
+    fit_intercept = objective.fit_intercept
+    for start in range(0, len(order), rule.batch_size):
+        rows = order[start : start + rule.batch_size]
+        m = len(rows)
+        s[STEPS] += 1.0
+        eta = rule.eta(s[STEPS], state.eta)
+        batch = objective.subset(rows)
+        scores = batch.scores(objective.join(W, b))
+        value, G = batch.score_gradient_from_scores(scores)
+        loss_sum += value / batch.loss_scale
+        G = G / batch.loss_scale
+        W *= max(1.0 - eta * rule.lam, 0.0)
+        W -= (eta / m) * np.asarray(batch.X.T @ G).T
+        if fit_intercept:
+            b *= max(1.0 - eta * rule.lam_b, 0.0)
+            b -= (eta / m) * G.sum(axis=0)
+        if rule.radius > 0:
+            norm = np.linalg.norm(W)
+            if norm > rule.radius:
+                W *= rule.radius / norm
+        if rule.average_start > 0 and s[SEEN] + m >= rule.average_start:
+            total += W
+            state.intercept_sum += b
+            s[N_AVERAGED] += 1.0
+        s[SEEN] += m
+    state.V[...] = W
+    state.R[...] = total
+    s[SCALE], s[ALPHA] = 1.0, 0.0
+    s[NORM2] = float(np.dot(W.ravel(), W.ravel()))
+    return loss_sum

@@ -1,0 +1,398 @@
+"""SGD: the compiled kernel against the pure-Python path, convergence to the
+exact optimum, online learning with partial_fit, and refusals."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from hinge_estimators import HingeClassifier
+from hinge_estimators.losses import (
+    LOSSES,
+    CrammerSinger,
+    GaussianHinge,
+    Hinge,
+    ModifiedHuber,
+    SmoothHinge,
+    SquaredHinge,
+    WestonWatkins,
+)
+from hinge_estimators.solvers import SGD, get_solver
+from hinge_estimators.solvers import _sgd_fast as kernel
+
+from ._problems import make_objective
+
+# every loss with a compiled formula, with non-default parameters too
+COMPILED = [
+    Hinge(),
+    Hinge(margin=0.5),
+    SquaredHinge(),
+    SmoothHinge(gamma=0.4, margin=1.5),
+    ModifiedHuber(),
+    GaussianHinge(sigma=0.3),
+    CrammerSinger(delta=0.7),
+    CrammerSinger(squared=True),
+    WestonWatkins(delta=1.3),
+    WestonWatkins(squared=True),
+    WestonWatkins(smoothing=0.5),
+]
+
+
+def as_python_loss(loss):
+    """The same loss without its compiled formula: what a user's loss is."""
+    cls = type(
+        "Python" + type(loss).__name__,
+        (type(loss),),
+        {"compiled_kernel": lambda self: None},
+    )
+    return cls(**loss.get_params())
+
+
+def test_every_builtin_per_sample_loss_has_a_compiled_formula():
+    for name, cls in LOSSES.items():
+        loss = cls()
+        if loss.is_pairwise:
+            assert loss.compiled_kernel() is None
+        else:
+            assert loss.compiled_kernel() is not None, name
+    assert CrammerSinger(smoothing=0.2).compiled_kernel() is None
+
+
+@pytest.mark.parametrize("loss", COMPILED, ids=repr)
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.sampled_from([0.1, 1.0, 3.0]))
+def test_compiled_formula_equals_numpy_loss(loss, seed, scale):
+    rng = np.random.default_rng(seed)
+    n, K = 25, 4
+    scores = scale * rng.standard_normal((n, K))
+    if loss.is_multiclass:
+        codes = rng.integers(0, K, n).astype(np.intp)
+        y_signs, labels = np.zeros((0, K)), codes
+        expected_values, expected_grad = loss.loss_gradient(codes, scores)
+    else:
+        y_signs = np.where(rng.random((n, K)) < 0.5, -1.0, 1.0)
+        labels = np.zeros(0, dtype=np.intp)
+        values, expected_grad = loss.loss_gradient(y_signs, scores)
+        expected_values = values.sum(axis=1)
+    spec = loss.compiled_kernel()
+    values, grad = np.empty(n), np.empty((n, K))
+    kernel.loss_gradient(
+        kernel.LOSS_CODES[spec.name],
+        spec.a,
+        spec.b,
+        spec.c,
+        np.ascontiguousarray(scores),
+        y_signs,
+        labels,
+        values,
+        grad,
+    )
+    np.testing.assert_allclose(values, expected_values, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+SOLVER_VARIANTS = [
+    SGD(average=True),
+    SGD(learning_rate="pegasos", projection=True, batch_size=3),
+    SGD(learning_rate="optimal", average=7, batch_size=4),
+    SGD(learning_rate="constant", eta0=0.05, average=False),
+    SGD(learning_rate="adaptive", eta0=0.1, shuffle=False),
+]
+
+
+@pytest.mark.parametrize("loss", COMPILED, ids=repr)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_compiled_and_python_paths_take_the_same_steps(loss, sparse):
+    # same seed, same data: the kernel (lazy scaling and averaging) and the
+    # numpy path (explicit iterates) must produce the same iterates
+    n_classes = 3 if loss.is_multiclass else 2
+    for i, solver in enumerate(SOLVER_VARIANTS):
+        args = dict(seed=i, sparse=sparse, weighted=True, n_classes=n_classes)
+        if i == 2:
+            args.update(intercept_scaling=2.0)
+        compiled = make_objective(loss, **args)
+        python = make_objective(as_python_loss(loss), **args)
+        results = [
+            solver.solve(obj, tol=1e-300, max_iter=4, rng=5)
+            for obj in (compiled, python)
+        ]
+        scale = max(1.0, np.abs(results[1].coef).max())
+        np.testing.assert_allclose(
+            results[0].coef, results[1].coef, rtol=0, atol=1e-10 * scale
+        )
+        assert results[0].value == pytest.approx(results[1].value, rel=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "crammer_singer"])
+def test_fold_of_the_scale_and_a_step_past_the_origin(loss):
+    # a large alpha makes the scale underflow (folded into V every ~30 steps)
+    # and then shrink factors below 0 (the iterate is set to 0): both paths
+    # must still agree
+    for alpha, eta0 in [(1.0, 0.5), (3.0, 0.5)]:
+        solver = SGD(learning_rate="constant", eta0=eta0, alpha=alpha, average=True)
+        loss_obj = LOSSES[loss]()
+        n_classes = 3 if loss_obj.is_multiclass else 2
+        a = make_objective(loss_obj, seed=1, n_classes=n_classes, n=80)
+        b = make_objective(as_python_loss(loss_obj), seed=1, n_classes=n_classes, n=80)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            ra = solver.solve(a, tol=1e-300, max_iter=3, rng=0)
+            rb = solver.solve(b, tol=1e-300, max_iter=3, rng=0)
+        np.testing.assert_allclose(ra.coef, rb.coef, rtol=1e-9, atol=1e-12)
+
+
+def exact_solution(loss, X, y, C, **kw):
+    """The optimum from an exact solver, certified to 1e-10 relative."""
+    solver = "dual_cd" if loss in ("hinge", "crammer_singer") else "lbfgs"
+    clf = HingeClassifier(loss=loss, solver=solver, C=C, tol=1e-10, **kw)
+    return clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "loss, n_classes",
+    [("hinge", 2), ("squared_hinge", 2), ("smooth_hinge", 3), ("crammer_singer", 3)],
+)
+def test_averaged_sgd_reaches_the_exact_optimum(loss, n_classes):
+    # stated tolerance: 1e-3 relative objective after 300 epochs of 400 samples,
+    # with the schedule whose average converges like 1/(lam T) on these
+    # strongly convex objectives (Bottou's; lam = 1/(C n))
+    X, y = make_classification(
+        400, 8, n_informative=5, n_classes=n_classes, random_state=0
+    )
+    C = 0.05
+    exact = exact_solution(loss, X, y, C)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = HingeClassifier(
+            loss=loss,
+            solver=SGD(learning_rate="optimal", average=True),
+            C=C,
+            max_iter=300,
+            tol=1e-12,
+            random_state=0,
+        ).fit(X, y)
+    assert sgd.objective_value_ >= exact.objective_value_ * (1 - 1e-9)
+    assert sgd.objective_value_ <= exact.objective_value_ * (1 + 1e-3)
+
+
+def test_stopping_rule_converges_without_warning():
+    X, y = make_classification(2000, 10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = HingeClassifier(solver="sgd", random_state=0).fit(X, y)
+    assert 1 <= clf.n_iter_ < 1000
+    exact = exact_solution("squared_hinge", X, y, 1.0)
+    assert clf.objective_value_ <= exact.objective_value_ * 1.05
+
+
+def test_max_iter_reached_warns():
+    X, y = make_classification(300, 5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="SGD did not converge"):
+        HingeClassifier(solver="sgd", max_iter=2, tol=1e-12, random_state=0).fit(X, y)
+
+
+def test_early_stopping_holds_out_data_and_stops():
+    X, y = make_classification(3000, 10, random_state=0)
+    clf = HingeClassifier(
+        loss="hinge",
+        solver=SGD(early_stopping=True, validation_fraction=0.2, n_iter_no_change=3),
+        random_state=0,
+        max_iter=500,
+    ).fit(X, y)
+    assert clf.n_iter_ < 500
+    assert clf.score(X, y) > 0.85
+
+
+def test_projection_keeps_the_iterates_in_the_ball_around_the_optimum():
+    from hinge_estimators.solvers._sgd_parts import projection_radius
+
+    for loss in (Hinge(), SquaredHinge(), CrammerSinger()):
+        n_classes = 3 if loss.is_multiclass else 2
+        obj = make_objective(loss, seed=3, n=60, n_classes=n_classes, weighted=True)
+        lam = 1.0 / (obj.C * obj.n_samples)
+        radius = projection_radius(obj, lam)
+        # the optimum lies inside (the point of the ball)
+        exact = get_solver("lbfgs" if loss.is_smooth else "gd", loss)
+        best = exact.solve(obj, tol=1e-8, max_iter=20_000)
+        W, _ = obj.split(best.coef)
+        assert np.linalg.norm(W) <= radius * (1 + 1e-6)
+        solver = SGD(learning_rate="pegasos", projection=True, average=False)
+        for epochs in (1, 2, 5):
+            result = solver.solve(obj, tol=1e-300, max_iter=epochs, rng=0)
+            W, _ = obj.split(result.coef)
+            assert np.linalg.norm(W) <= radius * (1 + 1e-12)
+
+
+def test_zero_weight_samples_change_nothing():
+    X, y = make_classification(200, 6, random_state=1)
+    w = np.ones(200)
+    w[::3] = 0.0
+    keep = w > 0
+    solver = SGD(shuffle=False, average=True, alpha=1e-3, learning_rate="optimal")
+    a = HingeClassifier(loss="hinge", solver=solver, max_iter=3, tol=1e-300)
+    b = HingeClassifier(loss="hinge", solver=solver, max_iter=3, tol=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a.fit(X, y, sample_weight=w)
+        b.fit(X[keep], y[keep])
+    # a zero-weight sample still takes its step of the schedule, so the
+    # models differ, but only by the schedule: both fit the same objective
+    assert a.score(X[keep], y[keep]) == pytest.approx(
+        b.score(X[keep], y[keep]), abs=0.05
+    )
+
+
+# -- online learning -----------------------------------------------------------
+def chunks(X, y, n_chunks):
+    parts = np.array_split(np.arange(X.shape[0]), n_chunks)
+    return [(X[rows], y[rows]) for rows in parts]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "weston_watkins"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_partial_fit_over_chunks_equals_one_epoch_of_fit(loss, sparse):
+    n_classes = 3 if loss == "weston_watkins" else 2
+    X, y = make_classification(
+        300, 6, n_informative=4, n_classes=n_classes, random_state=0
+    )
+    if sparse:
+        X[np.abs(X) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    solver = SGD(
+        shuffle=False,
+        alpha=1e-3,
+        average=10,
+        batch_size=2,
+        eta0=0.05,
+        learning_rate="invscaling",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        full = HingeClassifier(loss=loss, solver=solver, max_iter=1, tol=1e-300)
+        full.fit(X, y)
+    online = HingeClassifier(loss=loss, solver=solver)
+    for i, (Xc, yc) in enumerate(chunks(X, y, 5)):
+        online.partial_fit(Xc, yc, classes=np.unique(y) if i == 0 else None)
+    np.testing.assert_allclose(online.coef_, full.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        online.intercept_, full.intercept_, rtol=1e-12, atol=1e-14
+    )
+    assert online.n_iter_ == 5
+
+
+def test_partial_fit_learns_a_stream_and_continues_a_fit():
+    X, y = make_classification(4000, 10, random_state=2)
+    clf = HingeClassifier(loss="hinge", solver="sgd", random_state=0)
+    for _ in range(3):
+        for Xc, yc in chunks(X, y, 8):
+            clf.partial_fit(Xc, yc, classes=[0, 1])
+    assert clf.score(X, y) > 0.85
+    # after fit, partial_fit carries on from the fit's steps and averages
+    fitted = HingeClassifier(loss="hinge", solver="sgd", random_state=0).fit(X, y)
+    steps = fitted._solver_state.scalars[1]
+    fitted.partial_fit(X[:100], y[:100])
+    assert fitted._solver_state.scalars[1] == steps + 100
+
+
+def test_partial_fit_lambda_follows_the_samples_seen():
+    # alpha=None: the stream's objective is P over everything seen, so the
+    # L2 strength of the second chunk is 1 / (C * n_seen)
+    X, y = make_classification(200, 5, random_state=0)
+    clf = HingeClassifier(solver=SGD(shuffle=False), C=2.0)
+    clf.partial_fit(X[:50], y[:50], classes=[0, 1])
+    clf.partial_fit(X[50:], y[50:])
+    assert clf._solver_state.n_seen == 200
+
+
+def test_partial_fit_refusals():
+    X, y = make_classification(60, 4, random_state=0)
+    with pytest.raises(AttributeError) as info:
+        HingeClassifier(solver="newton").partial_fit(X, y, classes=[0, 1])
+    assert "solver='sgd'" in str(info.value.__cause__)
+    assert not hasattr(HingeClassifier(), "partial_fit")
+    assert hasattr(HingeClassifier(solver=SGD()), "partial_fit")
+    with pytest.raises(AttributeError) as info:
+        HingeClassifier(solver=SGD(early_stopping=True)).partial_fit(X, y)
+    assert "early_stopping" in str(info.value.__cause__)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        HingeClassifier(solver="sgd").partial_fit(X, y)
+    clf = HingeClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="differs from the classes"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not in classes"):
+        HingeClassifier(solver="sgd").partial_fit(X, y + 5, classes=[0, 1])
+    with pytest.raises(ValueError, match="class_weight='balanced'"):
+        HingeClassifier(solver="sgd", class_weight="balanced").partial_fit(
+            X, y, classes=[0, 1]
+        )
+    with pytest.raises(ValueError, match="n_features|features"):
+        clf.partial_fit(X[:, :3], y)
+
+
+def test_solver_refusals():
+    X, y = make_classification(60, 4, random_state=0)
+    with pytest.raises(ValueError, match="batch_size >= 2"):
+        HingeClassifier(loss="pairwise_squared_hinge", solver="sgd").fit(X, y)
+    with pytest.raises(ValueError, match="needs the L2 penalty"):
+        HingeClassifier(solver=SGD(learning_rate="pegasos"), penalty=None).fit(X, y)
+    with pytest.raises(ValueError, match="alpha"):
+        HingeClassifier(solver=SGD(alpha=0.1), penalty=None).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="C=2 is not used"):
+            HingeClassifier(solver=SGD(alpha=0.1), C=2.0, max_iter=3).fit(X, y)
+    for bad in [
+        dict(learning_rate="fast"),
+        dict(eta0=-1.0),
+        dict(eta0="big"),
+        dict(alpha=0.0),
+        dict(average=-2),
+        dict(batch_size=0),
+        dict(validation_fraction=1.0),
+        dict(n_iter_no_change=0),
+    ]:
+        name = next(iter(bad))
+        with pytest.raises(ValueError, match=f"parameter '{name}'"):
+            HingeClassifier(solver=SGD(**bad)).fit(X, y)
+
+
+def test_divergence_is_reported_clearly():
+    X, y = make_classification(200, 5, random_state=0)
+    X = X * 1e3
+    with pytest.raises(FloatingPointError, match="diverged"):
+        HingeClassifier(
+            solver=SGD(learning_rate="constant", eta0=10.0), max_iter=5
+        ).fit(X, y)
+
+
+def test_pairwise_loss_with_mini_batches_reaches_the_newton_optimum():
+    # issue 6's mini-batch SGD on pairs: each batch's pairs in O(b log b)
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_classification(
+        3000, 10, weights=[0.9, 0.1], n_informative=6, random_state=0
+    )
+    C = 0.01
+    exact = HingeClassifier(loss="pairwise_squared_hinge", solver="newton", C=C).fit(
+        X, y
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = HingeClassifier(
+            loss="pairwise_squared_hinge",
+            solver=SGD(batch_size=256, average=True),
+            C=C,
+            max_iter=100,
+            random_state=0,
+        ).fit(X, y)
+    auc_exact = roc_auc_score(y, exact.decision_function(X))
+    auc_sgd = roc_auc_score(y, sgd.decision_function(X))
+    assert auc_sgd == pytest.approx(auc_exact, abs=0.01)
+    # the batch estimate is biased (a ratio of batch sums), so the objective
+    # is compared loosely
+    assert sgd.objective_value_ <= exact.objective_value_ * 1.1

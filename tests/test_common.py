@@ -146,14 +146,6 @@ _PAIRWISE_CLASS_WEIGHT = (
 )
 
 
-_UNREGULARIZED_TIES = (
-    "with l2_regularization=0 one unpruned tree per class brings this check's "
-    "15-sample training loss to 0, with margins exactly 1, so two classes' "
-    "scores tie exactly (at -1) on some points and argmax breaks the tie by "
-    "rounding; the decision functions agree to 1e-15 (the check compares them "
-    "before predict, and passes that part)"
-)
-
 _VALIDATION_SPLIT = (
     "early stopping holds out a fraction of the SAMPLES: repeating a sample "
     "changes which ones are held out, a weight does not, as in sklearn's "
@@ -193,15 +185,11 @@ def _expected_failed_checks(estimator):
             failed["check_class_weight_classifiers"] = _CAPPED_STEPS
         return failed
     if isinstance(estimator, HingeBoostingClassifier):
-        if estimator.n_iter_no_change is not None:
-            reason = _VALIDATION_SPLIT
-        elif estimator.l2_regularization == 0:
-            reason = _UNREGULARIZED_TIES
-        else:
+        if estimator.n_iter_no_change is None:
             return {}
         return {
-            "check_sample_weight_equivalence_on_dense_data": reason,
-            "check_sample_weight_equivalence_on_sparse_data": reason,
+            "check_sample_weight_equivalence_on_dense_data": _VALIDATION_SPLIT,
+            "check_sample_weight_equivalence_on_sparse_data": _VALIDATION_SPLIT,
         }
     loss = estimator.loss
     loss_class = LOSSES[loss] if isinstance(loss, str) else type(loss)

@@ -104,12 +104,19 @@ def test_weights_equal_an_independent_solver_on_the_tree_outputs(hastie, alpha):
         np.testing.assert_allclose(ours, reference.coef, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("leaf_values", ["newton", "gradient"])
-def test_first_tree_has_the_documented_leaf_values(hastie, leaf_values):
+@pytest.mark.parametrize(
+    "leaf_values, leaf_lambda",
+    [("newton", 10.0), ("newton", 0.0), ("newton", 300.0), ("gradient", 10.0)],
+)
+def test_first_tree_has_the_documented_leaf_values(hastie, leaf_values, leaf_lambda):
     X, y, _, _ = hastie
     weights = np.random.default_rng(1).uniform(0.5, 2.0, size=len(y))
     clf = HingeBoostingClassifier(
-        n_estimators=1, max_depth=2, leaf_values=leaf_values, random_state=0
+        n_estimators=1,
+        max_depth=2,
+        leaf_values=leaf_values,
+        leaf_l2_regularization=leaf_lambda,
+        random_state=0,
     ).fit(X, y, sample_weight=weights)
     tree = clf.estimators_[0][0]
     yb = _binary(y, clf.classes_)
@@ -127,7 +134,8 @@ def test_first_tree_has_the_documented_leaf_values(hastie, leaf_values):
         rows = leaves == leaf
         numerator = weights[rows] @ residual[rows]
         if leaf_values == "newton":
-            expected[leaf] = numerator / (2.0 * weights[rows] @ (residual[rows] != 0))
+            curvature = 2.0 * weights[rows] @ (residual[rows] != 0)
+            expected[leaf] = numerator / (curvature + leaf_lambda)
         else:
             expected[leaf] = numerator / weights[rows].sum()
     outputs = tree.predict(X.astype(np.float32))
@@ -269,6 +277,8 @@ def test_verbose_prints_one_line_per_round(hastie, capsys):
         (dict(max_leaf_nodes=1), "max_leaf_nodes"),
         (dict(min_samples_leaf=0), "min_samples_leaf"),
         (dict(l2_regularization=-1.0), "l2_regularization"),
+        (dict(leaf_l2_regularization=-1.0), "leaf_l2_regularization"),
+        (dict(leaf_l2_regularization=np.inf), "leaf_l2_regularization"),
         (dict(validation_fraction=1.0), "validation_fraction"),
         (dict(n_iter_no_change=0), "n_iter_no_change"),
         (dict(tol=-1.0), "tol"),

@@ -396,3 +396,21 @@ def test_pairwise_loss_with_mini_batches_reaches_the_newton_optimum():
     # the batch estimate is biased (a ratio of batch sums), so the objective
     # is compared loosely
     assert sgd.objective_value_ <= exact.objective_value_ * 1.1
+
+
+def test_warm_start_starts_from_the_previous_coefficients():
+    X, y = make_classification(500, 6, random_state=3)
+    clf = HingeClassifier(loss="hinge", solver="sgd", random_state=0).fit(X, y)
+    first = clf.coef_.copy()
+    # a new run, from the previous coefficients, with steps too small to move
+    clf.set_params(
+        warm_start=True,
+        solver=SGD(learning_rate="constant", eta0=1e-12, average=False),
+        max_iter=1,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    np.testing.assert_allclose(clf.coef_, first, rtol=1e-8)
+    # and its schedule starts again: one epoch of steps, not more
+    assert clf._solver_state.scalars[1] == 500

@@ -124,7 +124,11 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features; ``dual_cd`` resumes from its dual
-        variables (when the number of samples is unchanged).
+        variables (when the number of samples is unchanged). ``sgd`` starts
+        from the previous coefficients with a new step-size schedule and new
+        averages (as ``SGDClassifier`` does); to continue a run instead,
+        call :meth:`partial_fit`, which keeps the step counter, the schedule
+        and the averages.
     random_state : int, RandomState instance or None, default=None
         Seed of randomized solvers.
     verbose : int, default=0

@@ -7,12 +7,6 @@
 from scipy.linalg.cython_blas cimport daxpy, ddot
 
 
-# Dense rows this short are read by inline loops: a BLAS call costs more than
-# the arithmetic (benchmarks/bench_sgd.py, d = 50: about 100 ns a sample).
-cdef enum:
-    SHORT_ROW = 128
-
-
 cdef struct Rows:
     const double *data
     const int *indices
@@ -30,8 +24,6 @@ cdef inline double row_dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogi
     if X.sparse:
         for k in range(X.indptr[i], X.indptr[i + 1]):
             s += X.data[k] * w[X.indices[k]]
-    elif d <= SHORT_ROW:
-        s = short_dot(X.data + i * d, w, d)
     else:
         s = ddot(&d, <double *> X.data + i * d, &one, <double *> w, &one)
     if X.bias != 0.0:
@@ -39,35 +31,13 @@ cdef inline double row_dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogi
     return s
 
 
-cdef inline double short_dot(const double *x, const double *w, int d) noexcept nogil:
-    """A dot product with four running sums (a single one is latency-bound)."""
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    cdef int j = 0
-    while j + 4 <= d:
-        s0 += x[j] * w[j]
-        s1 += x[j + 1] * w[j + 1]
-        s2 += x[j + 2] * w[j + 2]
-        s3 += x[j + 3] * w[j + 3]
-        j += 4
-    while j < d:
-        s0 += x[j] * w[j]
-        j += 1
-    return (s0 + s1) + (s2 + s3)
-
-
 cdef inline void row_axpy(Rows *X, Py_ssize_t i, double a, double *w) noexcept nogil:
     """``w += a x_i``."""
     cdef long long k
-    cdef Py_ssize_t j
-    cdef const double *x
     cdef int one = 1, d = X.n_features
     if X.sparse:
         for k in range(X.indptr[i], X.indptr[i + 1]):
             w[X.indices[k]] += a * X.data[k]
-    elif d <= SHORT_ROW:
-        x = X.data + i * d
-        for j in range(d):
-            w[j] += a * x[j]
     else:
         daxpy(&d, &a, <double *> X.data + i * d, &one, w, &one)
     if X.bias != 0.0:
@@ -77,26 +47,22 @@ cdef inline void row_axpy(Rows *X, Py_ssize_t i, double a, double *w) noexcept n
 cdef inline void row_axpy2(
     Rows *X, Py_ssize_t i, double a, double *w, double c, double *v
 ) noexcept nogil:
-    """``w += a x_i`` and ``v += c x_i`` in one pass over the row."""
+    """``w += a x_i`` and ``v += c x_i``; a sparse row is read once for both."""
     cdef long long k
     cdef Py_ssize_t j
     cdef double x_k
-    cdef const double *x
-    cdef int d = X.n_features
     if X.sparse:
         for k in range(X.indptr[i], X.indptr[i + 1]):
             x_k = X.data[k]
             j = X.indices[k]
             w[j] += a * x_k
             v[j] += c * x_k
+        if X.bias != 0.0:
+            w[X.n_features] += a * X.bias
+            v[X.n_features] += c * X.bias
     else:
-        x = X.data + i * d
-        for j in range(d):
-            w[j] += a * x[j]
-            v[j] += c * x[j]
-    if X.bias != 0.0:
-        w[d] += a * X.bias
-        v[d] += c * X.bias
+        row_axpy(X, i, a, w)
+        row_axpy(X, i, c, v)
 
 
 cdef extern from *:

@@ -109,7 +109,7 @@ class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Defined when ``X`` has string feature names.
     estimators_ : list of lists of DecisionTreeRegressor
         ``estimators_[k]`` holds the trees of score column ``k`` (one column

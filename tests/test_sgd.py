@@ -414,3 +414,13 @@ def test_warm_start_starts_from_the_previous_coefficients():
     np.testing.assert_allclose(clf.coef_, first, rtol=1e-8)
     # and its schedule starts again: one epoch of steps, not more
     assert clf._solver_state.scalars[1] == 500
+
+
+def test_history_reports_the_objective_of_the_returned_model():
+    # below 10,000 samples the stopping rule measures the returned model on
+    # all of them, in the units of P: its last entry is P at the solution
+    loss = SquaredHinge()
+    objective = make_objective(loss, seed=4, n=300, weighted=True)
+    result = SGD(average=True).solve(objective, tol=1e-300, max_iter=7, rng=0)
+    assert len(result.history) == 7
+    assert result.history[-1] == pytest.approx(objective.value(result.coef), rel=1e-10)

@@ -101,9 +101,10 @@ class SGD(Solver):
         contains the optimum (Pegasos' :math:`1/\\sqrt{\\lambda}` for the hinge,
         :math:`\\sqrt{2 L(0)/\\lambda}` for other losses, see Notes).
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified)
-        and stop when the objective on it stops improving; otherwise the
-        running training objective of each epoch is watched.
+        Hold out ``validation_fraction`` of the training data (stratified
+        when every class has samples to spare, else at random) and stop when
+        the model's objective on it stops improving; otherwise its objective
+        on (a fixed sample of) the training data is watched (see Notes).
     validation_fraction : float, default=0.1
         Size of the held-out part when ``early_stopping=True``.
     n_iter_no_change : int, default=5
@@ -138,12 +139,16 @@ class SGD(Solver):
     hinge with margin :math:`m` the dual bound :math:`\\lambda\\|w^*\\|^2 \\le
     m\\,\\bar s` is tighter (Pegasos), per one-vs-rest column.
 
-    Stopping: after each epoch the watched value (the running training
-    objective, or the held-out objective with ``early_stopping``) is
-    compared with the best so far; ``n_iter_no_change`` epochs in a row that
-    improve it by less than ``tol`` times its size stop the run
-    (``converged``). ``max_iter`` counts epochs. ``optimality`` is the last
-    relative improvement.
+    Stopping: after each epoch the objective of the model SGD would return
+    (the average, once averaging has started) is measured on a fixed sample
+    of at most 10,000 training samples, or on the held-out part with
+    ``early_stopping``, and compared with the best so far;
+    ``n_iter_no_change`` epochs in a row that improve it by less than
+    ``tol`` times its size stop the run (``converged``). Not the running loss
+    of the epoch's iterates (``SGDClassifier``'s rule): it is free but noisy,
+    and with unequal sample weights it stopped runs far from the optimum.
+    ``max_iter`` counts epochs; ``history`` holds the watched values in the
+    units of ``P``; ``optimality`` is the last relative improvement.
     """
 
     handles_pairwise = True
@@ -222,9 +227,12 @@ class SGD(Solver):
                     "use a smaller eta0 or another learning_rate, or scale the "
                     "data."
                 )
-            history.append(watched)
+            # reported in the units of P (the estimator's objective), as the
+            # other solvers do; the stopping rule only compares ratios
+            as_p = watched / rule.lam if rule.lam > 0 else watched * train.n_samples
+            history.append(as_p)
             if callback is not None:
-                callback(n_epoch, watched)
+                callback(n_epoch, as_p)
             if rule.average_start > 0 and state.scalars[N_AVERAGED] == 0:
                 continue  # the returned model, the average, does not exist yet
             change = (best - watched) / max(abs(best), abs(watched), 1e-300)

@@ -161,12 +161,13 @@ _STOCHASTIC = (
 )
 
 
-_CAPPED_STEPS = (
-    "SGD keeps a smooth loss's steps below 1 / (curvature * max_i s_i "
-    "||x_i||^2), or they can diverge; this check weighs one class 1000 and "
-    "the other 1e-4 on unscaled blobs (||x||^2 ~ 1e3), so the cap is ~1e-7 "
-    "and 1000 epochs of 50 samples do not reach the optimum (the "
-    "Lipschitz hinge and Crammer-Singer losses, uncapped, pass it)"
+_EARLY_STOP_ON_FIVE = (
+    "early stopping judges the model on 5 held-out samples (10 % of this "
+    "check's 50), weighted 1000 or 1e-4; in the first epochs their objective "
+    "rises while the average is still moving the intercept, so "
+    "n_iter_no_change=5 epochs without improvement end the run at epoch 5 "
+    "with 66 % of class 0 predicted (the same solver without early stopping "
+    "predicts 100 % and passes)"
 )
 
 
@@ -181,8 +182,8 @@ def _expected_failed_checks(estimator):
         loss = LOSSES[loss]() if isinstance(loss, str) else loss
         if loss.is_pairwise:
             failed["check_class_weight_classifiers"] = _PAIRWISE_CLASS_WEIGHT
-        elif np.isfinite(loss.step_curvature(3)):
-            failed["check_class_weight_classifiers"] = _CAPPED_STEPS
+        elif getattr(solver, "early_stopping", False):
+            failed["check_class_weight_classifiers"] = _EARLY_STOP_ON_FIVE
         return failed
     if isinstance(estimator, HingeBoostingClassifier):
         if estimator.n_iter_no_change is None:

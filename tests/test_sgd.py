@@ -361,12 +361,27 @@ def test_solver_refusals():
             HingeClassifier(solver=SGD(**bad)).fit(X, y)
 
 
-def test_divergence_is_reported_clearly():
+def test_clipped_steps_keep_a_smooth_loss_stable_and_divergence_is_reported():
     X, y = make_classification(200, 5, random_state=0)
     X = X * 1e3
+    # a smooth loss: every sample's step is clipped to what its own term
+    # allows, so a huge constant step cannot blow up
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = HingeClassifier(
+            solver=SGD(learning_rate="constant", eta0=10.0),
+            max_iter=5,
+            random_state=0,
+        ).fit(X, y)
+    # (without the clip this run overflows to nan in its first epoch)
+    assert np.isfinite(clf.objective_value_)
+    assert np.all(np.isfinite(clf.coef_))
+    # the pairwise loss has no such clip: it diverges, and says so
     with pytest.raises(FloatingPointError, match="diverged"):
         HingeClassifier(
-            solver=SGD(learning_rate="constant", eta0=10.0), max_iter=5
+            loss="pairwise_squared_hinge",
+            solver=SGD(learning_rate="constant", eta0=10.0, batch_size=20),
+            max_iter=5,
         ).fit(X, y)
 
 

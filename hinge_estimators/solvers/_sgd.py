@@ -15,7 +15,8 @@ from ._sgd_parts import (
     StepRule,
     projection_radius,
     python_epoch,
-    stable_step,
+    step_clip,
+    typical_step,
 )
 
 SCHEDULES = ("optimal", "pegasos", "constant", "invscaling", "adaptive")
@@ -128,7 +129,14 @@ class SGD(Solver):
               \\qquad b \\leftarrow b - \\frac{\\eta_t}{m}\\sum_{i\\in A_t} s_i g_i,
 
     :math:`g_i` the loss's (sub)gradient in score space at the scores before
-    the step; a shrink factor below 0 is clipped to 0. Built-in losses run in
+    the step; a shrink factor below 0 is clipped to 0. For a smooth loss
+    (curvature at most :math:`\\kappa`, its ``step_curvature``) each sample's
+    step is clipped, :math:`\\eta_t/m \\to \\min(\\eta_t/m,\\ 1/(\\kappa s_i
+    (\\|x_i\\|^2 + 1)))` (the 1 for the intercept), the largest step that
+    cannot overshoot that sample's own term: large steps on unscaled data
+    then cannot diverge (``SGDClassifier``'s squared hinge does), and a few
+    heavy samples do not slow the others down. As :math:`\\eta_t` decays the
+    clip stops binding, so the fixed point is the optimum. Built-in losses run in
     a compiled kernel whose cost per step is the batch's non-zeros: the
     shrink is a scalar (:math:`W = \\sigma V`) and the average is kept as
     :math:`\\alpha V + R`. A loss without a compiled formula (a user's loss,
@@ -219,7 +227,9 @@ class SGD(Solver):
         history, best, stalled, change = [], np.inf, 0, np.nan
         converged, message = False, f"max_iter={max_iter} epochs reached"
         for n_epoch in range(1, max_iter + 1):
-            epoch(state, self._order(train.n_samples, rng))
+            # a diverging run is reported below, not by numpy's warnings
+            with np.errstate(over="ignore", invalid="ignore"):
+                epoch(state, self._order(train.n_samples, rng))
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
                 raise FloatingPointError(
@@ -323,7 +333,6 @@ class SGD(Solver):
         return 1.0 / (objective.C * n)
 
     def _rule(self, objective, lam, rng, eta0=None):
-        max_step = stable_step(objective, lam)
         if self.average is True:
             average_start = 1.0
         elif self.average is False:
@@ -339,11 +348,14 @@ class SGD(Solver):
             batch_size=int(self.batch_size),
             average_start=average_start,
             radius=projection_radius(objective, lam) if self.projection else 0.0,
+            clip=step_clip(objective),
         )
         if eta0 is not None:
             return replace(rule, eta0=eta0)
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
-            eta0 = min(self._calibrate(objective, rule, rng), max_step)
+            eta0 = self._calibrate(objective, rule, rng)
+            if rule.clip > 0:
+                eta0 = min(eta0, typical_step(objective, rule.clip))
             return replace(rule, eta0=eta0)
         return rule
 
@@ -385,7 +397,9 @@ class SGD(Solver):
         kernel = objective.loss.compiled_kernel()
         if kernel is None:
             return lambda state, order: python_epoch(objective, state, order, rule)
-        compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
+        compiled = CompiledEpoch(
+            objective, kernel, with_sq_norms=rule.radius > 0 or rule.clip > 0
+        )
         return lambda state, order: compiled.run(state, order, rule)
 
     def _order(self, n, rng):

@@ -271,6 +271,7 @@ def sgd_epoch(
     Py_ssize_t batch_size,
     double average_start,
     double radius,
+    double clip,
 ):
     """One pass over ``order``; returns ``sum_i s_i loss_i`` at the iterates met.
 
@@ -279,7 +280,10 @@ def sgd_epoch(
     and ``scalars`` (module docstring) are updated in place. A step is
     averaged once ``seen`` reaches ``average_start`` (0: no averaging);
     ``radius > 0`` projects ``W`` onto the ball of that radius after each step
-    (``sq_norms`` then holds ``||x_i||^2``).
+    (``sq_norms`` then holds ``||x_i||^2``). ``clip > 0`` (a smooth loss's
+    curvature bound) limits each sample's step to ``1 / (clip s_i (||x_i||^2
+    + [intercept]))``, the largest that cannot overshoot its own term
+    (``sq_norms`` needed too).
     """
     cdef Rows rows = make_rows(X, 0.0)
     cdef LossSpec L = LossSpec(loss_kind, a, b, c)
@@ -288,7 +292,7 @@ def sgd_epoch(
     cdef double scale = scalars[0], t = scalars[1], alpha = scalars[2]
     cdef double n_avg = scalars[3], norm2 = scalars[4], seen = scalars[5]
     cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, dot, norm
-    cdef double alpha_prev
+    cdef double alpha_prev, step_i, limit
     cdef bint averaged
     cdef double *G = <double *> malloc(batch_size * K * sizeof(double))
     cdef double *scores = <double *> malloc(K * sizeof(double))
@@ -348,10 +352,17 @@ def sgd_epoch(
             for j in range(m):
                 i = order[pos + j]
                 g = G + j * K
+                step_i = step
+                if clip > 0.0 and weights[i] > 0.0:
+                    limit = 1.0 / (
+                        clip * weights[i] * (sq_norms[i] + (1.0 if fit_intercept else 0.0))
+                    )
+                    if step_i > limit:
+                        step_i = limit
                 for k in range(K):
                     if g[k] == 0.0:
                         continue
-                    coef = -step * g[k] / scale
+                    coef = -step_i * g[k] / scale
                     if radius > 0.0:
                         dot = row_dot(&rows, i, &V[k, 0])
                         norm2 += 2.0 * coef * dot + coef * coef * sq_norms[i]
@@ -362,7 +373,7 @@ def sgd_epoch(
                     else:
                         row_axpy(&rows, i, coef, &V[k, 0])
                     if fit_intercept:
-                        intercept[k] -= step * g[k]
+                        intercept[k] -= step_i * g[k]
             if radius > 0.0:
                 norm = scale * sqrt(norm2 if norm2 > 0.0 else 0.0)
                 if norm > radius:

@@ -100,6 +100,7 @@ class StepRule:
     batch_size: int
     average_start: float
     radius: float
+    clip: float = 0.0
 
     @property
     def t0(self):
@@ -120,21 +121,21 @@ class StepRule:
         return self.eta0
 
 
-def stable_step(objective, lam):
-    """The largest step that cannot overshoot on a smooth loss: ``1 / (L + lam)``.
+def step_clip(objective):
+    """The curvature bound that clips each sample's step (0: no clipping).
 
-    ``L = kappa * max_i s_i (||x_i||^2 + [intercept])`` bounds the curvature
-    of one sample's term in coefficient space (``kappa`` the loss's
-    ``smoothness``), so a step of at most ``1 / L`` on any batch average
-    decreases that batch's objective. ``inf`` for a non-smooth (Lipschitz)
-    loss, whose steps cannot blow up.
+    A smooth loss's term for sample ``i`` has curvature at most ``kappa s_i
+    (||x_i||^2 + [intercept])`` in coefficient space (``kappa`` the loss's
+    ``step_curvature``), so a step of at most the inverse cannot overshoot
+    it. Without the clip, large steps on unscaled data diverge (as
+    ``SGDClassifier``'s squared hinge does); a clip per sample rather than one
+    cap for all keeps light samples' steps large when a few are heavy. A
+    Lipschitz loss's steps cannot blow up: no clip.
     """
     kappa = objective.loss.step_curvature(objective.n_outputs)
     if not np.isfinite(kappa) or objective.loss.is_pairwise:
-        return np.inf
-    sq = _squared_row_norms(objective.X) + float(objective.fit_intercept)
-    curvature = kappa * float(np.max(objective.sample_weight * sq, initial=0.0))
-    return 1.0 / (curvature + lam) if curvature + lam > 0 else np.inf
+        return 0.0
+    return float(kappa)
 
 
 def projection_radius(objective, lam):
@@ -153,6 +154,21 @@ def projection_radius(objective, lam):
         return per_column * np.sqrt(objective.n_outputs)
     loss_at_zero = objective.risk(zero) / objective.n_samples
     return float(np.sqrt(2.0 * loss_at_zero / lam))
+
+
+def typical_step(objective, clip):
+    """``1 / (clip * median_i s_i (||x_i||^2 + [intercept]))``: the clip of a
+    typical sample, the most ``eta0="auto"`` may be for a smooth loss.
+
+    A step the clip cuts for most samples all run long would minimize a
+    reweighted objective (each sample's gradient divided by its curvature),
+    not ``P``; below this bound the clip binds only for the heaviest samples,
+    and stops binding as the step decays.
+    """
+    s = objective.sample_weight
+    size = s * (_squared_row_norms(objective.X) + float(objective.fit_intercept))
+    positive = size[s > 0]
+    return 1.0 / (clip * float(np.median(positive))) if positive.size else np.inf
 
 
 class CompiledEpoch:
@@ -204,6 +220,7 @@ class CompiledEpoch:
             rule.batch_size,
             rule.average_start,
             rule.radius,
+            rule.clip,
         )
 
 
@@ -242,6 +259,14 @@ def python_epoch(objective, state, order, rule):
         value, G = batch.score_gradient_from_scores(scores)
         loss_sum += value / batch.loss_scale
         G = G / batch.loss_scale
+        if rule.clip > 0:
+            # each sample's step at most 1 / (clip s_i (||x_i||^2 + [b])), as
+            # in the kernel: a rescaling of its row of G
+            s_b = batch.sample_weight
+            size = _squared_row_norms(batch.X) + float(fit_intercept)
+            with np.errstate(divide="ignore"):
+                limit = np.where(s_b > 0, 1.0 / (rule.clip * s_b * size), np.inf)
+            G = G * (np.minimum(eta / m, limit) / (eta / m))[:, None]
         W *= max(1.0 - eta * rule.lam, 0.0)
         W -= (eta / m) * np.asarray(batch.X.T @ G).T
         if fit_intercept:

@@ -397,9 +397,7 @@ class SGD(Solver):
         kernel = objective.loss.compiled_kernel()
         if kernel is None:
             return lambda state, order: python_epoch(objective, state, order, rule)
-        compiled = CompiledEpoch(
-            objective, kernel, with_sq_norms=rule.radius > 0 or rule.clip > 0
-        )
+        compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
         return lambda state, order: compiled.run(state, order, rule)
 
     def _order(self, n, rng):

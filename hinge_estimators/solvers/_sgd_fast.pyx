@@ -29,7 +29,15 @@ from libc.math cimport erfc, exp, pow, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
-from ._rows cimport Rows, make_rows, row_axpy, row_axpy2, row_dot, row_prefetch
+from ._rows cimport (
+    HINGE_PREFETCH,
+    Rows,
+    make_rows,
+    row_axpy,
+    row_axpy2,
+    row_dot,
+    row_prefetch,
+)
 
 
 cdef enum:
@@ -271,7 +279,8 @@ def sgd_epoch(
     Py_ssize_t batch_size,
     double average_start,
     double radius,
-    double clip,
+    const double[::1] step_limits,
+    double min_limit,
 ):
     """One pass over ``order``; returns ``sum_i s_i loss_i`` at the iterates met.
 
@@ -280,10 +289,10 @@ def sgd_epoch(
     and ``scalars`` (module docstring) are updated in place. A step is
     averaged once ``seen`` reaches ``average_start`` (0: no averaging);
     ``radius > 0`` projects ``W`` onto the ball of that radius after each step
-    (``sq_norms`` then holds ``||x_i||^2``). ``clip > 0`` (a smooth loss's
-    curvature bound) limits each sample's step to ``1 / (clip s_i (||x_i||^2
-    + [intercept]))``, the largest that cannot overshoot its own term
-    (``sq_norms`` needed too).
+    (``sq_norms`` then holds ``||x_i||^2``). ``step_limits`` (empty: none)
+    holds each sample's largest step for a smooth loss, ``1 / (curvature s_i
+    (||x_i||^2 + [intercept]))``, the most that cannot overshoot its own
+    term; steps below ``min_limit``, their minimum, skip the check.
     """
     cdef Rows rows = make_rows(X, 0.0)
     cdef LossSpec L = LossSpec(loss_kind, a, b, c)
@@ -292,7 +301,8 @@ def sgd_epoch(
     cdef double scale = scalars[0], t = scalars[1], alpha = scalars[2]
     cdef double n_avg = scalars[3], norm2 = scalars[4], seen = scalars[5]
     cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, dot, norm
-    cdef double alpha_prev, step_i, limit
+    cdef double alpha_prev, step_i
+    cdef bint clipping = step_limits.shape[0] > 0
     cdef bint averaged
     cdef double *G = <double *> malloc(batch_size * K * sizeof(double))
     cdef double *scores = <double *> malloc(K * sizeof(double))
@@ -306,6 +316,8 @@ def sgd_epoch(
             m = batch_size if n - pos > batch_size else n - pos
             if pos + m < n:
                 row_prefetch(&rows, order[pos + m])
+                if clipping:
+                    HINGE_PREFETCH(&step_limits[order[pos + m]])
             t += 1.0
             eta = step_size(schedule, t, eta0, power_t, t0, lam)
             # gradients of the batch, all at the iterate before the step
@@ -353,12 +365,8 @@ def sgd_epoch(
                 i = order[pos + j]
                 g = G + j * K
                 step_i = step
-                if clip > 0.0 and weights[i] > 0.0:
-                    limit = 1.0 / (
-                        clip * weights[i] * (sq_norms[i] + (1.0 if fit_intercept else 0.0))
-                    )
-                    if step_i > limit:
-                        step_i = limit
+                if step > min_limit and step_i > step_limits[i]:
+                    step_i = step_limits[i]
                 for k in range(K):
                     if g[k] == 0.0:
                         continue

@@ -156,6 +156,16 @@ def projection_radius(objective, lam):
     return float(np.sqrt(2.0 * loss_at_zero / lam))
 
 
+def step_limits(clip, sample_weight, X, fit_intercept):
+    """Each sample's largest step, ``1 / (clip s_i (||x_i||^2 + [b]))``.
+
+    ``inf`` for a zero weight; the one formula of both epoch paths.
+    """
+    size = sample_weight * (_squared_row_norms(X) + float(fit_intercept))
+    with np.errstate(divide="ignore"):
+        return np.where(size > 0, 1.0 / (clip * size), np.inf)
+
+
 def typical_step(objective, clip):
     """``1 / (clip * median_i s_i (||x_i||^2 + [intercept]))``: the clip of a
     typical sample, the most ``eta0="auto"`` may be for a smooth loss.
@@ -189,6 +199,14 @@ class CompiledEpoch:
         self.weights = np.ascontiguousarray(objective.sample_weight)
         self.sq_norms = _squared_row_norms(objective.X) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
+        self.clip = step_clip(objective)
+        self.limits = (
+            step_limits(self.clip, self.weights, objective.X, self.fit_intercept)
+            if self.clip > 0
+            else np.zeros(0)
+        )
+        # a step below every sample's limit needs no per-sample check
+        self.min_limit = float(self.limits.min(initial=np.inf))
 
     def run(self, state, order, rule):
         """One pass over ``order``; returns ``sum s_i loss_i`` along the way."""
@@ -220,7 +238,8 @@ class CompiledEpoch:
             rule.batch_size,
             rule.average_start,
             rule.radius,
-            rule.clip,
+            self.limits,
+            self.min_limit,
         )
 
 
@@ -260,12 +279,9 @@ def python_epoch(objective, state, order, rule):
         loss_sum += value / batch.loss_scale
         G = G / batch.loss_scale
         if rule.clip > 0:
-            # each sample's step at most 1 / (clip s_i (||x_i||^2 + [b])), as
-            # in the kernel: a rescaling of its row of G
-            s_b = batch.sample_weight
-            size = _squared_row_norms(batch.X) + float(fit_intercept)
-            with np.errstate(divide="ignore"):
-                limit = np.where(s_b > 0, 1.0 / (rule.clip * s_b * size), np.inf)
+            # each sample's step at most its limit, as in the kernel: a
+            # rescaling of its row of G
+            limit = step_limits(rule.clip, batch.sample_weight, batch.X, fit_intercept)
             G = G * (np.minimum(eta / m, limit) / (eta / m))[:, None]
         W *= max(1.0 - eta * rule.lam, 0.0)
         W -= (eta / m) * np.asarray(batch.X.T @ G).T

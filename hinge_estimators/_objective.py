@@ -88,17 +88,21 @@ class LinearObjective:
         self._n_coef = self.n_outputs * self.n_features
         self.size = self._n_coef + (self.n_outputs if self.fit_intercept else 0)
 
-    def with_loss(self, loss):
-        """The same objective (data, weights, C, intercept) with another loss."""
+    def _copy(self):
+        """A shallow copy (arrays shared) for the variants below to adjust."""
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
+        return other
+
+    def with_loss(self, loss):
+        """The same objective (data, weights, C, intercept) with another loss."""
+        other = self._copy()
         other.loss = loss
         return other
 
     def with_C(self, C):
         """The same objective with another ``C`` (``penalty="l2"`` only)."""
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
+        other = self._copy()
         other.C = float(C)
         other.loss_scale = other.C
         return other
@@ -110,8 +114,7 @@ class LinearObjective:
         are then the pairs within ``rows``.
         """
         rows = np.asarray(rows)
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
+        other = self._copy()
         other.X = self.X[rows]
         other.y = self.y[rows]
         other.sample_weight = self.sample_weight[rows] * weight_scale
@@ -129,8 +132,7 @@ class LinearObjective:
             raise ValueError("a multiclass loss couples its score columns")
         if self.loss.is_pairwise:
             raise ValueError("a pairwise loss has a single score column")
-        other = object.__new__(type(self))
-        other.__dict__.update(self.__dict__)
+        other = self._copy()
         other.y = self.y[:, k : k + 1]
         other.n_outputs = 1
         other._n_coef = self.n_features

@@ -391,9 +391,9 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         )
         encoding = TargetEncoding(classes, loss.is_multiclass)
         objective = self._objective(loss, X, encoding, codes, weights)
-        state = getattr(self, "_solver_state", None)
-        if first_call or type(state).__name__ != "SGDState":
-            state = None
+        state = None
+        if not first_call and type(self.solver_) is type(solver):
+            state = self._solver_state
         if getattr(self, "_online_rng", None) is None:
             self._online_rng = np.random.default_rng(_seed(self.random_state))
         with _blas_controller().limit(limits=1, user_api="blas"):

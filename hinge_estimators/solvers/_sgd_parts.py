@@ -15,6 +15,7 @@ same iterates.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils.extmath import row_norms
 
 from . import _sgd_fast
 from ._dual_cd_parts import compiled_rows
@@ -156,12 +157,18 @@ def projection_radius(objective, lam):
     return float(np.sqrt(2.0 * loss_at_zero / lam))
 
 
+def sample_curvature(sample_weight, X, fit_intercept):
+    """``s_i (||x_i||^2 + [intercept])``: sample ``i``'s term's curvature per
+    unit of loss curvature, in coefficient space."""
+    return sample_weight * (row_norms(X, squared=True) + float(fit_intercept))
+
+
 def step_limits(clip, sample_weight, X, fit_intercept):
     """Each sample's largest step, ``1 / (clip s_i (||x_i||^2 + [b]))``.
 
     ``inf`` for a zero weight; the one formula of both epoch paths.
     """
-    size = sample_weight * (_squared_row_norms(X) + float(fit_intercept))
+    size = sample_curvature(sample_weight, X, fit_intercept)
     with np.errstate(divide="ignore"):
         return np.where(size > 0, 1.0 / (clip * size), np.inf)
 
@@ -176,7 +183,7 @@ def typical_step(objective, clip):
     and stops binding as the step decays.
     """
     s = objective.sample_weight
-    size = s * (_squared_row_norms(objective.X) + float(objective.fit_intercept))
+    size = sample_curvature(s, objective.X, objective.fit_intercept)
     positive = size[s > 0]
     return 1.0 / (clip * float(np.median(positive))) if positive.size else np.inf
 
@@ -197,7 +204,7 @@ class CompiledEpoch:
             self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
             self.labels = np.zeros(0, dtype=np.intp)
         self.weights = np.ascontiguousarray(objective.sample_weight)
-        self.sq_norms = _squared_row_norms(objective.X) if with_sq_norms else None
+        self.sq_norms = row_norms(objective.X, squared=True) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
         self.clip = step_clip(objective)
         self.limits = (
@@ -247,12 +254,6 @@ def _kernel_codes(kernel):
     if kernel.name not in _sgd_fast.LOSS_CODES:
         raise ValueError(f"the SGD kernel has no loss named {kernel.name!r}")
     return _sgd_fast.LOSS_CODES[kernel.name]
-
-
-def _squared_row_norms(X):
-    if hasattr(X, "multiply"):
-        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-    return np.einsum("ij,ij->i", X, X)
 
 
 def python_epoch(objective, state, order, rule):

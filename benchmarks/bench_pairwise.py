@@ -2,8 +2,9 @@
 
 Run: ``python benchmarks/bench_pairwise.py`` (add ``--quick`` for a smoke run)
 
-1. Time of one value + gradient of ``PairwiseSquaredHinge`` (and of the O(n)
-   ``PairwiseSquare``) on random scores, half positives, unit weights, for n
+1. Time of one value + gradient of ``PairwiseSquaredHinge`` (and of the
+   O(n log n) ``PairwiseSmoothHinge`` and the O(n) ``PairwiseSquare``) on
+   random scores, half positives, unit weights, for n
    from 1e3 to 1e6; best of several repeats. Prints the slope of a log-log
    fit and saves ``benchmarks/pairwise_scaling.png``.
 2. Speed-up over a naive O(n^2) numpy implementation written here (the
@@ -13,7 +14,8 @@ Run: ``python benchmarks/bench_pairwise.py`` (add ``--quick`` for a smoke run)
 3. Test ROC AUC on ``make_classification`` (n = 20000, 20 features, 1 % and
    0.1 % positives, ``flip_y=0.001``, stratified half/half split, 10
    seeds, ``StandardScaler``): ``HingeClassifier(loss="pairwise_squared_hinge")``
-   against ``HingeClassifier(loss="hinge")``, ``LinearSVC()`` and
+   and ``HingeClassifier(loss="pairwise_smooth_hinge")`` (robust to the
+   flipped labels) against ``HingeClassifier(loss="hinge")``, ``LinearSVC()`` and
    ``LinearSVC(class_weight="balanced")``, all with ``C=1``, and again with C
    picked per model by a 3-fold CV on ROC AUC over {0.01, 0.1, 1, 10}.
 4. Which solver ``solver="auto"`` should pick for the pairwise squared hinge:
@@ -41,7 +43,11 @@ from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from hinge_estimators import HingeClassifier
-from hinge_estimators.losses import PairwiseSquare, PairwiseSquaredHinge
+from hinge_estimators.losses import (
+    PairwiseSmoothHinge,
+    PairwiseSquare,
+    PairwiseSquaredHinge,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,37 +74,52 @@ def random_problem(n, seed=0, positive_fraction=0.5):
 
 # ----------------------------------------------------------------- 1. scaling
 def scaling(sizes):
-    hinge, square = PairwiseSquaredHinge(), PairwiseSquare()
+    hinge, square, smooth = (
+        PairwiseSquaredHinge(),
+        PairwiseSquare(),
+        PairwiseSmoothHinge(),
+    )
     rows = []
     for n in sizes:
         y, s = random_problem(n)
         t_hinge = best_time(lambda y=y, s=s: hinge.pair_loss_gradient(y, s))
         t_square = best_time(lambda y=y, s=s: square.pair_loss_gradient(y, s))
-        rows.append((n, t_hinge, t_square))
-    n, t_hinge, t_square = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+        t_smooth = best_time(lambda y=y, s=s: smooth.pair_loss_gradient(y, s))
+        rows.append((n, t_hinge, t_square, t_smooth))
+    n, t_hinge, t_square, t_smooth = (
+        np.array(c, dtype=float) for c in zip(*rows, strict=True)
+    )
     big = n >= 1e4  # below that, fixed per-call overhead dominates
     slope = np.polyfit(np.log(n[big]), np.log(t_hinge[big]), 1)[0]
     slope_all = np.polyfit(np.log(n), np.log(t_hinge), 1)[0]
     slope_sq = np.polyfit(np.log(n[big]), np.log(t_square[big]), 1)[0]
+    slope_smooth = np.polyfit(np.log(n[big]), np.log(t_smooth[big]), 1)[0]
     # what an n log n law predicts for the same range, as a log-log slope
     nlogn = n * np.log(n)
     slope_nlogn = np.polyfit(np.log(n[big]), np.log(nlogn[big]), 1)[0]
     # past the caches (n >= 1e5) the memory hierarchy stops adding to it
     top = n >= 1e5
-    fits = [np.polyfit(np.log(n[top]), np.log(t[top]), 1)[0] for t in (t_hinge, nlogn)]
+    if top.sum() >= 2:
+        fits = [
+            np.polyfit(np.log(n[top]), np.log(t[top]), 1)[0] for t in (t_hinge, nlogn)
+        ]
+        above = f"For n >= 1e5: squared hinge {fits[0]:.3f}, n log n {fits[1]:.3f}. "
+    else:  # --quick stops below 1e5
+        above = ""
 
     print("\n## 1. value + gradient time vs n (half positives, best of repeats)\n")
-    print("| n | squared hinge (s) | ns / (n log2 n) | square (s) |")
-    print("| ---: | ---: | ---: | ---: |")
-    for ni, th, ts in rows:
-        print(f"| {ni:,} | {th:.4g} | {1e9 * th / (ni * np.log2(ni)):.2f} | {ts:.4g} |")
+    print("| n | squared hinge (s) | ns / (n log2 n) | smooth hinge (s) | square (s) |")
+    print("| ---: | ---: | ---: | ---: | ---: |")
+    for ni, th, ts, tm in rows:
+        per = 1e9 * th / (ni * np.log2(ni))
+        print(f"| {ni:,} | {th:.4g} | {per:.2f} | {tm:.4g} | {ts:.4g} |")
     print(
         f"\nlog-log slope, squared hinge: {slope:.3f} for n >= 1e4 "
         f"({slope_all:.3f} over all n); an n log n law gives {slope_nlogn:.3f} "
         f"over n >= 1e4. Square loss (O(n)): {slope_sq:.3f}, so about "
         f"{slope_sq - 1:.2f} of each slope is the memory hierarchy, not the "
-        f"algorithm. For n >= 1e5: squared hinge {fits[0]:.3f}, n log n "
-        f"{fits[1]:.3f}."
+        f"algorithm. {above}Smooth hinge (O(n log n)): {slope_smooth:.3f} for "
+        "n >= 1e4."
     )
 
     import matplotlib
@@ -108,6 +129,7 @@ def scaling(sizes):
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.loglog(n, t_hinge, "o-", label="pairwise_squared_hinge (sort + sweep)")
+    ax.loglog(n, t_smooth, "^-", label="pairwise_smooth_hinge (two merges)")
     ax.loglog(n, t_square, "s-", label="pairwise_square (O(n))")
     ref = t_hinge[-1] * nlogn / nlogn[-1]
     ax.loglog(n, ref, "k--", lw=1, label="c n log n")
@@ -188,6 +210,9 @@ def models(cv):
         "HingeClassifier(pairwise_squared_hinge)": pipe(
             HingeClassifier(loss="pairwise_squared_hinge", C=1.0), "hingeclassifier"
         ),
+        "HingeClassifier(pairwise_smooth_hinge)": pipe(
+            HingeClassifier(loss="pairwise_smooth_hinge", C=1.0), "hingeclassifier"
+        ),
         "HingeClassifier(hinge)": pipe(
             HingeClassifier(loss="hinge", C=1.0, random_state=0), "hingeclassifier"
         ),
@@ -229,10 +254,11 @@ def auc_table(n, seeds, positive_rates, cv):
         f"{len(seeds)} seeds, {title}\n"
     )
     print(
-        "| positives | model | mean AUC | std | pairwise minus model (± s.e.) | "
+        "| positives | model | mean AUC | std | squared-hinge pairwise minus model "
+        "(± s.e.) | smooth-hinge pairwise minus model (± s.e.) | "
         "best-or-tied on seeds | fit time (s) |"
     )
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for rate in positive_rates:
         names = [name for (r, name) in results if r == rate]
         aucs = np.array([[a for a, _ in results[(rate, nm)]] for nm in names])
@@ -240,15 +266,22 @@ def auc_table(n, seeds, positive_rates, cv):
         for k, name in enumerate(names):
             runs = results[(rate, name)]
             wins = int(np.sum(aucs[k] >= best - 1e-12))
-            diff = aucs[0] - aucs[k]  # row 0 is the pairwise model
-            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
-            paired = "—" if k == 0 else f"{diff.mean():+.4f} ± {se:.4f}"
+            paired = [
+                _paired(aucs[row], aucs[k]) if row != k else "—" for row in (0, 1)
+            ]
             print(
                 f"| {rate:.1%} | {name} | {aucs[k].mean():.4f} | {aucs[k].std():.4f}"
-                f" | {paired} | {wins}/{len(seeds)} | "
+                f" | {paired[0]} | {paired[1]} | {wins}/{len(seeds)} | "
                 f"{np.mean([t for _, t in runs]):.2f} |"
             )
     return results
+
+
+def _paired(ours, theirs):
+    """Mean paired difference over seeds, with its standard error."""
+    diff = ours - theirs
+    se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0
+    return f"{diff.mean():+.4f} ± {se:.4f}"
 
 
 # ---------------------------------------------------------- 4. solver choice

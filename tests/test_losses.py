@@ -24,6 +24,7 @@ from hinge_estimators.losses import (
     GaussianHinge,
     Hinge,
     ModifiedHuber,
+    PairwiseSmoothHinge,
     PairwiseSquare,
     PairwiseSquaredHinge,
     SmoothHinge,
@@ -358,6 +359,8 @@ BAD = [
     (CrammerSinger, {"smoothing": np.inf}, ["smoothing"]),
     (PairwiseSquaredHinge, {"margin": -1}, ["margin"]),
     (PairwiseSquare, {"margin": np.nan}, ["margin"]),
+    (PairwiseSmoothHinge, {"gamma": 0.0}, ["gamma"]),
+    (PairwiseSmoothHinge, {"gamma": np.inf}, ["gamma"]),
 ]
 
 

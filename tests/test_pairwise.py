@@ -1,9 +1,10 @@
 """Pairwise (all-pairs) losses against the naive O(n^2) sums over pairs.
 
-The O(n log n) sweep of the squared hinge and the O(n) centred sums of the
-square loss share nothing with the reference below, which builds the
-(positive x negative) matrix of violations, and the Hessian as an explicit
-n x n matrix, by broadcasting. Then the objective (finite differences), the
+The O(n log n) sweeps of the squared and smoothed hinges and the O(n)
+centred sums of the square loss share nothing with the reference below, which
+builds the (positive x negative) matrix of violations, applies each loss's
+formula to every pair, and the Hessian as an explicit n x n matrix, by
+broadcasting. Then the objective (finite differences), the
 solvers (three algorithms agree), the estimator (refusals, threshold,
 sample-weight equivalence).
 """
@@ -22,6 +23,7 @@ from hinge_estimators import HingeClassifier, LinearObjective
 from hinge_estimators.losses import (
     LOSSES,
     PairwiseLoss,
+    PairwiseSmoothHinge,
     PairwiseSquare,
     PairwiseSquaredHinge,
 )
@@ -36,23 +38,51 @@ from hinge_estimators.solvers import (
 from ._problems import make_objective
 
 PAIRWISE = [cls() for cls in LOSSES.values() if cls.is_pairwise]
-VARIANTS = PAIRWISE + [PairwiseSquaredHinge(margin=0.5), PairwiseSquare(margin=2.0)]
+VARIANTS = PAIRWISE + [
+    PairwiseSquaredHinge(margin=0.5),
+    PairwiseSquare(margin=2.0),
+    PairwiseSmoothHinge(gamma=0.25, margin=0.5),
+    PairwiseSmoothHinge(gamma=4.0),
+]
 SETTINGS = settings(max_examples=100, deadline=None)
 # Multiples of 1/8 in [-4, 4]: sums and differences with the margins drawn
 # below are exact, so ties m - (s_i - s_j) = 0 are exact in both formulas.
 GRID = st.integers(-32, 32).map(lambda k: k / 8)
 SCORE = st.floats(-5, 5, allow_nan=False, allow_subnormal=False)
 MARGINS = st.sampled_from([0.0, 0.5, 0.75, 1.0, 2.0])
+# band widths on the same grid, so that the band's ends are decided exactly
+GAMMAS = st.sampled_from([0.125, 0.5, 1.0, 3.0])
+# each pairwise loss, from a drawn margin and band width
+FACTORIES = {
+    "squared_hinge": lambda margin, gamma: PairwiseSquaredHinge(margin=margin),
+    "square": lambda margin, gamma: PairwiseSquare(margin=margin),
+    "smooth_hinge": lambda margin, gamma: PairwiseSmoothHinge(gamma, margin),
+}
 
 
-def test_registry_has_both_pairwise_losses():
-    assert {"pairwise_squared_hinge", "pairwise_square"} <= set(LOSSES)
+def test_registry_has_the_pairwise_losses():
+    names = {"pairwise_squared_hinge", "pairwise_square", "pairwise_smooth_hinge"}
+    assert names <= set(LOSSES)
     for loss in PAIRWISE:
         assert isinstance(loss, PairwiseLoss)
         assert loss.is_pairwise and loss.is_smooth and not loss.is_multiclass
 
 
 # ------------------------------------------------------------- the reference
+def pair_terms(loss, d):
+    """``phi(d)``, ``phi'(d)``, ``phi''(d)`` of each pair's violation ``d``."""
+    if isinstance(loss, PairwiseSquaredHinge):
+        active = d > 0
+        return np.where(active, d * d, 0.0), np.where(active, 2 * d, 0.0), 2.0 * active
+    if isinstance(loss, PairwiseSmoothHinge):
+        g = loss.gamma
+        band = (d > 0) & (d < g)
+        value = np.where(d <= 0, 0.0, np.where(d < g, d * d / (2 * g), d - g / 2))
+        slope = np.where(d <= 0, 0.0, np.where(d < g, d / g, 1.0))
+        return value, slope, band / g
+    return d * d, 2 * d, np.full(np.shape(d), 2.0)
+
+
 def naive(loss, y, s, w):
     """Value, gradient and Hessian matrix by explicit pairs (O(n^2) memory)."""
     y, s = np.ravel(y), np.ravel(s)
@@ -61,29 +91,27 @@ def naive(loss, y, s, w):
     wp, wn = w[P], w[N]
     factor = w.sum() / (wp.sum() * wn.sum())
     violation = loss.margin - (s[P][:, None] - s[N][None, :])
-    if isinstance(loss, PairwiseSquaredHinge):
-        active = violation > 0
-    else:
-        active = np.ones(violation.shape, dtype=bool)
-    d = np.where(active, violation, 0.0)
+    phi, dphi, d2phi = pair_terms(loss, violation)
     pair_w = factor * wp[:, None] * wn[None, :]
-    value = np.sum(pair_w * d * d)
+    value = np.sum(pair_w * phi)
     grad = np.zeros_like(s)
-    grad[P] = -2.0 * (pair_w * d).sum(axis=1)
-    grad[N] = 2.0 * (pair_w * d).sum(axis=0)
-    curv = 2.0 * pair_w * active
+    grad[P] = -(pair_w * dphi).sum(axis=1)
+    grad[N] = (pair_w * dphi).sum(axis=0)
+    curv = pair_w * d2phi
     H = np.zeros((s.size, s.size))
     H[P, P] += curv.sum(axis=1)
     H[N, N] += curv.sum(axis=0)
     H[np.ix_(P, N)] -= curv
     H[np.ix_(N, P)] -= curv.T
     # magnitudes that bound the rounding error of either formula: every
-    # violation is computed to about eps * (m + 2 max|s|)
+    # violation is computed to about eps * (m + 2 max|s|), and moves phi and
+    # phi' by at most smoothness (sup phi'') times that
     span = loss.margin + 2.0 * np.abs(s).max()
+    lip = loss.smoothness()
     grad_scale = np.zeros_like(s)
-    grad_scale[P] = 2.0 * span * pair_w.sum(axis=1)
-    grad_scale[N] = 2.0 * span * pair_w.sum(axis=0)
-    value_scale = span * span * pair_w.sum()
+    grad_scale[P] = lip * span * pair_w.sum(axis=1)
+    grad_scale[N] = lip * span * pair_w.sum(axis=0)
+    value_scale = lip * span * span * pair_w.sum()
     return value, grad, H, value_scale, grad_scale
 
 
@@ -120,12 +148,12 @@ def pair_problems(draw, grid_only=False):
 
 
 # ---------------------------------------------------- against the naive sums
-@pytest.mark.parametrize("cls", [PairwiseSquaredHinge, PairwiseSquare])
+@pytest.mark.parametrize("name", FACTORIES)
 @SETTINGS
-@given(problem=pair_problems(), margin=MARGINS)
-def test_value_and_gradient_equal_the_naive_sums(cls, problem, margin):
+@given(problem=pair_problems(), margin=MARGINS, gamma=GAMMAS)
+def test_value_and_gradient_equal_the_naive_sums(name, problem, margin, gamma):
     y, s, w = problem
-    loss = cls(margin=margin)
+    loss = FACTORIES[name](margin, gamma)
     value, grad, _, value_scale, grad_scale = naive(loss, y, s, w)
     fused_value, fused_grad = loss.pair_loss_gradient(y, s, w)
     assert fused_grad.shape == s.shape
@@ -135,17 +163,25 @@ def test_value_and_gradient_equal_the_naive_sums(cls, problem, margin):
     _close(loss.pair_gradient(y, s, w).ravel(), grad, grad_scale)
 
 
-@pytest.mark.parametrize("cls", [PairwiseSquaredHinge, PairwiseSquare])
+@pytest.mark.parametrize("name", FACTORIES)
 @SETTINGS
-@given(problem=pair_problems(grid_only=True), margin=MARGINS, data=st.data())
-def test_hessian_product_equals_the_naive_matrix(cls, problem, margin, data):
+@given(
+    problem=pair_problems(grid_only=True), margin=MARGINS, gamma=GAMMAS, data=st.data()
+)
+def test_hessian_product_equals_the_naive_matrix(name, problem, margin, gamma, data):
     # on the grid the active set (a jump of the curvature) is decided exactly
     y, s, w = problem
-    loss = cls(margin=margin)
+    loss = FACTORIES[name](margin, gamma)
     _, _, H, _, _ = naive(loss, y, s, w)
     v = data.draw(arrays(np.float64, s.shape, elements=st.floats(-3, 3)))
     expected = H @ v.ravel()
     scale = np.abs(H) @ np.abs(v.ravel())
+    if isinstance(loss, PairwiseSmoothHinge):
+        # each band is a window of the other class's running sums: the
+        # difference of two running sums is exact only up to eps times the
+        # sums themselves, i.e. the whole other class
+        complete = naive(PairwiseSquare(), y, s, w)[2] / 2 / loss.gamma
+        scale = scale + np.abs(complete) @ np.abs(v.ravel())
     product = loss.pair_hessian_product(y, s, v, w)
     assert product.shape == v.shape
     _close(product.ravel(), expected, scale)
@@ -159,18 +195,23 @@ def test_hessian_product_equals_the_naive_matrix(cls, problem, margin, data):
 
 
 @pytest.mark.parametrize("loss", VARIANTS, ids=repr)
-def test_ties_contribute_nothing_to_the_squared_hinge(loss):
-    # one pair exactly at the margin, one violated, one beyond it
+def test_ties_contribute_nothing_to_the_hinges(loss):
+    # one pair exactly at the margin, one violated (by m + 0.5), one beyond it
     m = loss.margin
     y = np.array([1.0, -1.0, -1.0, -1.0])
     s = np.array([1.0, 1.0 - m, 1.5, 1.0 - m - 3.0])
     value, grad = loss.pair_loss_gradient(y, s)
     factor = 4 / 3
+    d = m + 0.5
     if isinstance(loss, PairwiseSquaredHinge):
-        expected = factor * (m + 0.5) ** 2
-        assert grad[1] == 0.0 and grad[3] == 0.0
+        expected = factor * d**2
+    elif isinstance(loss, PairwiseSmoothHinge):
+        g = loss.gamma
+        expected = factor * (d * d / (2 * g) if d < g else d - g / 2)
     else:
-        expected = factor * (0.0 + (m + 0.5) ** 2 + 9.0)
+        expected = factor * (0.0 + d**2 + 9.0)
+    if not isinstance(loss, PairwiseSquare):
+        assert grad[1] == 0.0 and grad[3] == 0.0
     assert value == pytest.approx(expected, rel=1e-14)
 
 
@@ -180,8 +221,9 @@ def test_all_equal_scores(loss):
     w = np.array([1.0, 2.0, 0.5, 1.0, 0.0])
     s = np.full(5, 0.3)
     value, grad = loss.pair_loss_gradient(y, s, w)
-    # every pair has violation m: the mean over pairs is m^2, times W
-    assert value == pytest.approx(w.sum() * loss.margin**2, rel=1e-14)
+    # every pair has violation m: the mean over pairs is phi(m), times W
+    phi = pair_terms(loss, np.array(loss.margin))[0]
+    assert value == pytest.approx(w.sum() * phi, rel=1e-14)
     expected = naive(loss, y, s, w)[1]
     np.testing.assert_allclose(grad, expected, rtol=1e-14, atol=1e-15)
     np.testing.assert_allclose(grad.sum(), 0.0, atol=1e-14)
@@ -225,6 +267,63 @@ def test_large_scores_small_violations_keep_their_digits():
     d = np.maximum(1.0 - (s[:50, None] - s[None, 50:]), 0.0)
     assert value == pytest.approx(100 / 2500 * np.sum(d**2), rel=1e-6)
     np.testing.assert_allclose(grad[:50], -2 * 100 / 2500 * d.sum(axis=1), rtol=1e-6)
+
+
+def test_smooth_hinge_keeps_its_digits_far_from_zero():
+    # scores near 1e4 and a band of width 1e-2: the band sums only ever hold
+    # violations below gamma, so nothing of size 1e4 cancels in them
+    loss = PairwiseSmoothHinge(gamma=1e-2)
+    rng = np.random.default_rng(1)
+    y = np.where(np.arange(200) < 80, 1.0, -1.0)
+    s = 1e4 + np.concatenate([rng.uniform(0, 0.05, 80), rng.uniform(-1, -0.97, 120)])
+    value, grad = loss.pair_loss_gradient(y, s)
+    # Sterbenz: s_i - s_j and 1 - (s_i - s_j) are exact here
+    d = 1.0 - (s[:80, None] - s[None, 80:])
+    assert (d > 0).any() and (d < 1e-2).any() and (d > 1e-2).any()
+    factor = 200 / (80 * 120)
+    phi, dphi, _ = pair_terms(loss, d)
+    assert value == pytest.approx(factor * phi.sum(), rel=1e-9)
+    np.testing.assert_allclose(grad[:80], -factor * dphi.sum(axis=1), rtol=1e-9)
+    np.testing.assert_allclose(grad[80:], factor * dphi.sum(axis=0), rtol=1e-9)
+
+
+@SETTINGS
+@given(problem=pair_problems(), gamma=GAMMAS, far=st.sampled_from([10.0, 1e3, 1e6]))
+def test_smooth_hinge_pulls_each_sample_with_a_bounded_force(problem, gamma, far):
+    # the point of the loss: however badly a sample is ranked, its derivative
+    # is at most (its weight) x (the other class's weight) x factor, because
+    # phi' <= 1 on every pair; the squared hinge's grows with the violation
+    y, s, w = problem
+    y, s = np.ravel(y), np.ravel(s).copy()
+    w = np.ones_like(s) if w is None else w
+    first = np.flatnonzero(y > 0)[0]
+    s[first] = -far  # a positive ranked below every negative
+    groups = w.sum() / (w[y > 0].sum() * w[y < 0].sum())
+    grad = PairwiseSmoothHinge(gamma).pair_gradient(y, s, w)
+    bound = groups * w * np.where(y > 0, w[y < 0].sum(), w[y > 0].sum())
+    assert np.all(np.abs(grad) <= bound * (1 + 1e-12))
+    squared = PairwiseSquaredHinge().pair_gradient(y, s, w)
+    if w[first] > 0 and w[y < 0].sum() > 0 and far >= 10:
+        assert abs(squared[first]) > bound[first]
+
+
+def test_smooth_hinge_shrugs_off_mislabelled_samples_the_squared_hinge_follows():
+    # three far-away negatives-looking samples labelled positive: each is
+    # paired with every negative. The squared hinge's fit turns towards them,
+    # the smoothed hinge's much less (cosine to the clean fit)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        y = (rng.random(400) < 0.1).astype(int)
+        X = rng.normal(size=(400, 3)) + 1.5 * y[:, None] * np.array([1.0, 0.0, 0.0])
+        outliers = [[-8.0, 3.0, 0.0], [-9.0, 3.0, 0.0], [-10.0, 3.0, 0.0]]
+        X_dirty, y_dirty = np.vstack([X, outliers]), np.append(y, [1, 1, 1])
+        cosine = {}
+        for loss in ["pairwise_squared_hinge", "pairwise_smooth_hinge"]:
+            clean = HingeClassifier(loss=loss, tol=1e-10).fit(X, y).coef_[0]
+            dirty = HingeClassifier(loss=loss, tol=1e-10).fit(X_dirty, y_dirty)
+            dirty = dirty.coef_[0]
+            cosine[loss] = clean @ dirty / np.linalg.norm(clean) / np.linalg.norm(dirty)
+        assert cosine["pairwise_smooth_hinge"] > cosine["pairwise_squared_hinge"] + 0.1
 
 
 def test_per_sample_methods_refuse_clearly():
@@ -393,7 +492,7 @@ def imbalanced():
 def test_multiclass_targets_are_refused(imbalanced):
     X, _ = imbalanced
     y = np.arange(X.shape[0]) % 3
-    for loss in ["pairwise_squared_hinge", PairwiseSquare()]:
+    for loss in ["pairwise_squared_hinge", PairwiseSquare(), "pairwise_smooth_hinge"]:
         with pytest.raises(
             ValueError, match="Only binary classification.*pairwise.*3 classes"
         ):

@@ -385,7 +385,8 @@ def test_clipped_steps_keep_a_smooth_loss_stable_and_divergence_is_reported():
         ).fit(X, y)
 
 
-def test_pairwise_loss_with_mini_batches_reaches_the_newton_optimum():
+@pytest.mark.parametrize("loss", ["pairwise_squared_hinge", "pairwise_smooth_hinge"])
+def test_pairwise_loss_with_mini_batches_reaches_the_newton_optimum(loss):
     # issue 6's mini-batch SGD on pairs: each batch's pairs in O(b log b)
     from sklearn.metrics import roc_auc_score
 
@@ -393,13 +394,11 @@ def test_pairwise_loss_with_mini_batches_reaches_the_newton_optimum():
         3000, 10, weights=[0.9, 0.1], n_informative=6, random_state=0
     )
     C = 0.01
-    exact = HingeClassifier(loss="pairwise_squared_hinge", solver="newton", C=C).fit(
-        X, y
-    )
+    exact = HingeClassifier(loss=loss, solver="newton", C=C).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         sgd = HingeClassifier(
-            loss="pairwise_squared_hinge",
+            loss=loss,
             solver=SGD(batch_size=256, average=True),
             C=C,
             max_iter=100,

@@ -59,12 +59,13 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         A registry name (``"hinge"``, ``"squared_hinge"``, ``"smooth_hinge"``,
         ``"gaussian_hinge"``, ``"modified_huber"``, ``"crammer_singer"``,
         ``"weston_watkins"``, ``"pairwise_squared_hinge"``,
-        ``"pairwise_square"``) or a loss object, whose parameters are then
-        tunable as ``loss__<name>``. A binary loss on more than two classes
-        trains one-vs-rest; a multiclass loss trains all classes jointly. A
-        pairwise loss (an AUC surrogate over all (positive, negative) pairs,
-        see :class:`~hinge_estimators.losses.PairwiseLoss`) is binary only:
-        more than two classes raise a ``ValueError``.
+        ``"pairwise_square"``, ``"pairwise_smooth_hinge"``) or a loss
+        object, whose parameters are then tunable as ``loss__<name>``. A
+        binary loss on more than two classes trains one-vs-rest; a multiclass
+        loss trains all classes jointly. A pairwise loss (an AUC surrogate
+        over all (positive, negative) pairs, see
+        :class:`~hinge_estimators.losses.PairwiseLoss`) is binary only: more
+        than two classes raise a ``ValueError``.
     solver : str or Solver, default="auto"
         ``"auto"``, ``"dual_cd"`` (compiled dual coordinate descent),
         ``"newton"`` (trust-region Newton-CG), ``"lbfgs"``, ``"gd"``,

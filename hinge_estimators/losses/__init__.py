@@ -5,6 +5,7 @@ from ._crammer_singer import CrammerSinger
 from ._gaussian_hinge import GaussianHinge
 from ._hinge import Hinge
 from ._modified_huber import ModifiedHuber
+from ._pairwise_smooth_hinge import PairwiseSmoothHinge
 from ._pairwise_square import PairwiseSquare
 from ._pairwise_squared_hinge import PairwiseSquaredHinge
 from ._smooth_hinge import SmoothHinge
@@ -21,6 +22,7 @@ LOSSES = {
     "weston_watkins": WestonWatkins,
     "pairwise_squared_hinge": PairwiseSquaredHinge,
     "pairwise_square": PairwiseSquare,
+    "pairwise_smooth_hinge": PairwiseSmoothHinge,
 }
 
 
@@ -63,6 +65,7 @@ __all__ = [
     "MarginLoss",
     "ModifiedHuber",
     "PairwiseLoss",
+    "PairwiseSmoothHinge",
     "PairwiseSquare",
     "PairwiseSquaredHinge",
     "SmoothHinge",

@@ -44,3 +44,130 @@ def squared_hinge_sweep(
             grad[p] -= 2.0 * w_pos[p] * Q_neg
             after += w_neg[p]
     return value
+
+
+
+def smooth_hinge_sweep(
+    const double[::1] s_pos,
+    const double[::1] w_pos,
+    const double[::1] a_neg,
+    const double[::1] w_neg,
+    double gamma,
+    double[::1] grad_pos,
+    double[::1] grad_neg,
+):
+    """Value and gradient of the all-pairs smoothed hinge, by two merges.
+
+    A pair (positive ``i``, negative ``j``) with ``d = a_j - s_i`` costs 0 for
+    ``d <= 0``, ``d^2 / (2 gamma)`` on ``(0, gamma)`` and ``d - gamma / 2``
+    beyond. ``s_pos`` are the positives' scores and ``a_neg`` the negatives'
+    ``s_j + m``, each sorted ascending, with their weights.
+
+    Going up, three sorted streams are merged: the positives entering the
+    band at ``s_i``, leaving it at ``e_i = s_i + gamma``, and the negatives.
+    Over the positives in the band ``B = sum w_i``, ``Qb = sum w_i (v - s_i)``
+    and ``Rb = sum w_i (v - s_i)^2`` grow by the gaps between keys; an exit
+    removes what its positive added, ``w width`` and ``w width^2`` with
+    ``width = e_i - s_i`` as rounded, and an empty band is reset to 0 so that
+    rounding cannot build up from one band to the next. The positives past
+    the band add ``L = sum w_i`` and ``QL = sum w_i (v - e_i)``. A negative
+    costs ``w_j (Rb / (2 gamma) + QL + L gamma / 2)`` and its derivative is
+    ``w_j (Qb / gamma + L)``. Going down is the mirror image over the
+    negatives (band ``(v, v + gamma)``, leaving at ``a_j - gamma``) and gives
+    each positive ``-w_i (Qn / gamma + Ln)``. The loss is C^1, so the order
+    of tied keys changes no number, except that an element enters before it
+    leaves (``width`` may round to 0). Writes the unscaled gradients in the
+    sorted orders and returns the unscaled value.
+    """
+    cdef Py_ssize_t n_pos = s_pos.shape[0], n_neg = a_neg.shape[0]
+    cdef Py_ssize_t entered = 0, left = 0, k = 0
+    cdef int event
+    cdef double B = 0.0, Qb = 0.0, Rb = 0.0, L = 0.0, QL = 0.0
+    cdef double value = 0.0, half = 0.5 * gamma, inv = 1.0 / gamma
+    cdef double key, cur, next_exit, gap, width
+    cdef double INF = float("inf")
+    if n_pos == 0 or n_neg == 0:
+        return 0.0
+    with nogil:
+        cur = s_pos[0] if s_pos[0] < a_neg[0] else a_neg[0]
+        while k < n_neg:
+            next_exit = s_pos[left] + gamma if left < entered else INF
+            # ties: an entry first (it adds 0 there), then an exit
+            if (
+                entered < n_pos
+                and s_pos[entered] <= next_exit
+                and s_pos[entered] <= a_neg[k]
+            ):
+                event = 0
+                key = s_pos[entered]
+            elif next_exit <= a_neg[k]:
+                event = 1
+                key = next_exit
+            else:
+                event = 2
+                key = a_neg[k]
+            gap = key - cur
+            Rb += gap * (2.0 * Qb + gap * B)
+            Qb += gap * B
+            QL += gap * L
+            cur = key
+            if event == 0:
+                B += w_pos[entered]
+                entered += 1
+            elif event == 1:
+                if left + 1 == entered:
+                    B = 0.0
+                    Qb = 0.0
+                    Rb = 0.0
+                else:
+                    width = next_exit - s_pos[left]
+                    B -= w_pos[left]
+                    Qb -= w_pos[left] * width
+                    Rb -= w_pos[left] * width * width
+                L += w_pos[left]
+                left += 1
+            else:
+                value += w_neg[k] * (0.5 * inv * Rb + QL + half * L)
+                grad_neg[k] = w_neg[k] * (inv * Qb + L)
+                k += 1
+        # going down: negatives enter at a_j and leave at a_j - gamma
+        B = 0.0
+        Qb = 0.0
+        L = 0.0
+        entered = n_neg - 1
+        left = n_neg - 1
+        k = n_pos - 1
+        cur = s_pos[k] if s_pos[k] > a_neg[entered] else a_neg[entered]
+        while k >= 0:
+            next_exit = a_neg[left] - gamma if left > entered else -INF
+            if (
+                entered >= 0
+                and a_neg[entered] >= next_exit
+                and a_neg[entered] >= s_pos[k]
+            ):
+                event = 0
+                key = a_neg[entered]
+            elif next_exit >= s_pos[k]:
+                event = 1
+                key = next_exit
+            else:
+                event = 2
+                key = s_pos[k]
+            Qb += (cur - key) * B
+            cur = key
+            if event == 0:
+                B += w_neg[entered]
+                entered -= 1
+            elif event == 1:
+                if left - 1 == entered:
+                    B = 0.0
+                    Qb = 0.0
+                else:
+                    B -= w_neg[left]
+                    Qb -= w_neg[left] * (a_neg[left] - next_exit)
+                L += w_neg[left]
+                left -= 1
+            else:
+                grad_pos[k] = -w_pos[k] * (inv * Qb + L)
+                k -= 1
+    return value

@@ -136,16 +136,6 @@ _NO_EXACT_FINISH = (
 )
 
 
-_PAIRWISE_CLASS_WEIGHT = (
-    "a pairwise loss is the weighted MEAN over (positive, negative) pairs: a "
-    "class weight multiplies a whole class, which that mean does not see (it "
-    "only rescales the total, like C), and the threshold is the midpoint of "
-    "the two classes' mean scores (the project's decision, see fit_intercept), "
-    "so class_weight={0: 1000, 1: 1e-4} cannot make class 0 win as this check "
-    "expects of per-sample losses"
-)
-
-
 _VALIDATION_SPLIT = (
     "early stopping holds out a fraction of the SAMPLES: repeating a sample "
     "changes which ones are held out, a weight does not, as in sklearn's "
@@ -180,9 +170,7 @@ def _expected_failed_checks(estimator):
         }
         loss = estimator.loss
         loss = LOSSES[loss]() if isinstance(loss, str) else loss
-        if loss.is_pairwise:
-            failed["check_class_weight_classifiers"] = _PAIRWISE_CLASS_WEIGHT
-        elif getattr(solver, "early_stopping", False):
+        if getattr(solver, "early_stopping", False):
             failed["check_class_weight_classifiers"] = _EARLY_STOP_ON_FIVE
         return failed
     if isinstance(estimator, HingeBoostingClassifier):
@@ -193,9 +181,6 @@ def _expected_failed_checks(estimator):
             "check_sample_weight_equivalence_on_sparse_data": _VALIDATION_SPLIT,
         }
     loss = estimator.loss
-    loss_class = LOSSES[loss] if isinstance(loss, str) else type(loss)
-    if loss_class.is_pairwise:
-        return {"check_class_weight_classifiers": _PAIRWISE_CLASS_WEIGHT}
     first_order = isinstance(estimator.solver, GradientDescent) or (
         estimator.solver == "gd"
     )

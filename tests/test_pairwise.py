@@ -326,6 +326,31 @@ def test_smooth_hinge_shrugs_off_mislabelled_samples_the_squared_hinge_follows()
         assert cosine["pairwise_smooth_hinge"] > cosine["pairwise_squared_hinge"] + 0.1
 
 
+@pytest.mark.parametrize(
+    ("gamma", "margin", "s"),
+    [(0.7, 0.0, [0.1, 0.1 + 0.7]), (0.3, 1.0, [0.0, -0.7, 0.2, -0.6999999999999998])],
+)
+def test_smooth_hinge_hessian_is_symmetric_when_band_ends_round(gamma, margin, s):
+    # a_j - gamma and s_i + gamma round differently: both sides of a pair
+    # must still agree on whether it is in the band (a review found they did
+    # not, and H was indefinite)
+    y = np.array([1.0, -1.0] * (len(s) // 2))
+    operator = PairwiseSmoothHinge(gamma, margin).pair_hessian_operator(y, np.array(s))
+    H = np.column_stack([operator(e) for e in np.eye(len(s))])
+    np.testing.assert_array_equal(H, H.T)
+    assert np.linalg.eigvalsh(H).min() >= -1e-12 * max(1.0, np.abs(H).max())
+
+
+@pytest.mark.parametrize("loss", VARIANTS, ids=repr)
+def test_infinite_scores_give_non_finite_numbers_not_a_crash(loss):
+    # the compiled merges once ran past their arrays on a key of +-inf
+    y = np.array([1.0, -1.0, 1.0, -1.0])
+    for s in ([0.0, np.inf, 1.0, 0.5], [-np.inf, 0.0, 1.0, 0.5]):
+        with np.errstate(invalid="ignore"):
+            value, grad = loss.pair_loss_gradient(y, np.array(s))
+        assert not np.isfinite(value) or not np.all(np.isfinite(grad))
+
+
 def test_per_sample_methods_refuse_clearly():
     loss = PairwiseSquaredHinge()
     y, s = np.array([1.0, -1.0]), np.zeros(2)
@@ -507,7 +532,7 @@ def test_intercept_scaling_is_refused(imbalanced):
 
 
 @pytest.mark.parametrize("solver", ["gd", "lbfgs", "newton"])
-def test_fit_with_each_solver_and_midpoint_threshold(imbalanced, solver):
+def test_fit_with_each_solver_and_squared_hinge_threshold(imbalanced, solver):
     X, y = imbalanced
     w = np.where(np.arange(X.shape[0]) % 3 == 0, 2.0, 1.0)
     clf = HingeClassifier(
@@ -521,14 +546,83 @@ def test_fit_with_each_solver_and_midpoint_threshold(imbalanced, solver):
     np.testing.assert_allclose(clf.coef_, flat.coef_, rtol=1e-5, atol=1e-7)
     assert flat.intercept_.tolist() == [0.0]
     scores = X @ clf.coef_[0]
-    mean_pos = np.sum(w * scores * y) / np.sum(w * y)
-    mean_neg = np.sum(w * scores * (1 - y)) / np.sum(w * (1 - y))
-    assert clf.intercept_[0] == pytest.approx(-(mean_pos + mean_neg) / 2, rel=1e-10)
+    # the threshold: the weighted squared hinge's best shift of fixed scores,
+    # found here by a bounded scalar search instead of the knot sweep
+    b_ref = best_shift(scores, y, w)
+    assert clf.intercept_[0] == pytest.approx(b_ref, abs=1e-7)
     assert clf.score(X, y) > 0.7
     assert clf.objective_value_ == pytest.approx(
         0.5 * clf.coef_[0] @ clf.coef_[0]
         + naive(PairwiseSquaredHinge(), 2.0 * y - 1, scores, w)[0],
         rel=1e-10,
+    )
+
+
+def best_shift(scores, y, w):
+    """``argmin_b sum w [1 - y (scores + b)]_+^2`` by a bounded scalar search."""
+    from scipy.optimize import minimize_scalar
+
+    sign = 2.0 * y - 1.0
+
+    def cost(b):
+        return np.sum(w * np.maximum(1.0 - sign * (scores + b), 0.0) ** 2)
+
+    span = 2.0 + np.abs(scores).max()
+    return minimize_scalar(
+        cost, bounds=(-span, span), method="bounded", options={"xatol": 1e-12}
+    ).x
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_threshold_minimizes_the_weighted_squared_hinge(seed):
+    from hinge_estimators.estimators._hinge_classifier import _pairwise_threshold
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 60))
+    y = (rng.random(n) < rng.uniform(0.05, 0.9)).astype(int)
+    y[:2] = [1, 0]
+    scores = rng.normal(size=n) * rng.choice([0.1, 1.0, 10.0]) + 2.0 * y
+    if seed % 3 == 0:  # ties between knots
+        scores = np.round(4 * scores) / 4
+    w = rng.choice([0.0, 0.5, 1.0, 3.0], size=n) if seed % 2 else np.ones(n)
+    w[:2] = 1.0
+    objective = type("Scores", (), {"X": scores[:, None]})
+    (b,) = _pairwise_threshold(objective, np.ones((1, 1)), y, w)
+    sign = 2.0 * y - 1.0
+    slope = -2.0 * np.sum(w * sign * np.maximum(1.0 - sign * (scores + b), 0.0))
+    assert abs(slope) <= 1e-9 * (1.0 + np.sum(w) * (1.0 + np.abs(scores).max()))
+
+
+def test_separated_classes_get_the_middle_of_the_gap():
+    # (a ranking fit keeps its closest pair about one margin apart, so this
+    # case is met through the function, with scores given)
+    from hinge_estimators.estimators._hinge_classifier import _pairwise_threshold
+
+    scores = np.array([5.0, 6.0, -3.0, -4.0, -3.5])
+    y = np.array([1, 1, 0, 0, 0])
+    objective = type("Scores", (), {"X": scores[:, None]})
+    # every b in [1 - 5, -1 + 3] = [-4, 2] puts each sample beyond its margin
+    (b,) = _pairwise_threshold(objective, np.ones((1, 1)), y, np.ones(5))
+    assert b == -1.0
+
+
+def test_class_weight_moves_the_threshold_not_the_ranking(imbalanced):
+    X, y = imbalanced  # 20 % positives
+    plain = HingeClassifier(loss="pairwise_squared_hinge", tol=1e-12).fit(X, y)
+    balanced = HingeClassifier(
+        loss="pairwise_squared_hinge", class_weight="balanced", tol=1e-12
+    ).fit(X, y)
+    np.testing.assert_allclose(balanced.coef_, plain.coef_, rtol=1e-8)
+    # the balanced threshold calls more samples positive, as LinearSVC's does
+    assert balanced.intercept_[0] > plain.intercept_[0]
+    assert balanced.predict(X).sum() > plain.predict(X).sum()
+    counts = np.bincount(y)
+    weights = np.where(
+        y == 1, counts.sum() / (2 * counts[1]), counts.sum() / (2 * counts[0])
+    )
+    scores = X @ plain.coef_[0]
+    assert balanced.intercept_[0] == pytest.approx(
+        best_shift(scores, y, weights), abs=1e-7
     )
 
 

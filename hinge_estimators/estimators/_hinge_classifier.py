@@ -90,10 +90,14 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         Whether to fit an intercept. A pairwise loss ranks samples and does
         not change when every score moves by the same amount, so its objective
         has no intercept and does not determine a threshold: with
-        ``fit_intercept=True`` the intercept is set after the fit to minus the
-        midpoint of the two classes' weighted mean scores,
-        :math:`b = -(\\bar s_+ + \\bar s_-)/2`, the threshold ``predict`` uses
-        (``decision_function`` and the ROC AUC do not depend on it).
+        ``fit_intercept=True`` the intercept is set after the fit, with the
+        ranking's scores :math:`t_i` held fixed, to the shift that a
+        per-sample squared hinge would choose,
+        :math:`b = \\arg\\min_b \\sum_i s_i [1 - y_i (t_i + b)]_+^2` (the
+        middle of the minimizers when the classes are separated by more than
+        the margins), so sample and class weights move it as they move
+        LinearSVC's. ``decision_function`` and the ROC AUC do not depend on
+        it.
     intercept_scaling : float or None, default=None
         ``None``: the intercept is not penalized. A number ``B``: LIBLINEAR's
         convention, the intercept is the weight of a constant feature of value
@@ -104,8 +108,11 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         Multipliers of ``C`` per class. ``"balanced"`` uses
         ``total_weight / (n_classes * class_weight_total)``. A pairwise loss
         is already a mean over (positive, negative) pairs, balanced by
-        construction: a class weight only rescales its total (``"balanced"``
-        changes nothing) and does not move the threshold.
+        construction: there a class weight only rescales the loss's total, as
+        ``C`` does (``"balanced"`` leaves the ranking unchanged), and it
+        moves the threshold (see ``fit_intercept``): ``"balanced"`` gives a
+        threshold that weighs both classes equally, ``None`` one that favours
+        the larger class, as for a per-sample loss.
     tol : float, default=1e-4
         Stopping tolerance. For the exact solvers (``dual_cd``, ``newton``) it
         bounds the relative suboptimality :math:`(P - P^*)/P`: ``dual_cd``
@@ -422,7 +429,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         W, b = objective.split(result.coef)
         self.coef_, self.intercept_ = encoding.public_coef(W.copy(), b.copy())
         if loss.is_pairwise and self.fit_intercept:
-            self.intercept_ = _midpoint_threshold(
+            self.intercept_ = _pairwise_threshold(
                 objective, W, codes, objective.sample_weight
             )
         self.classes_ = encoding.classes
@@ -534,15 +541,58 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-def _midpoint_threshold(objective, W, codes, weights):
-    """``-(mean_+ + mean_-) / 2`` of the training scores, class-weighted means.
+def _pairwise_threshold(objective, W, codes, weights):
+    """The intercept of a pairwise loss: the best squared-hinge shift.
 
-    The intercept of a pairwise loss (see ``fit_intercept``); weights are
-    used so that a weight ``k`` stays equivalent to ``k`` repeats.
+    ``b = argmin_b sum_i s_i [1 - y_i (score_i + b)]_+^2`` with the scores of
+    the fitted ranking held fixed and ``s_i`` the sample times class weights
+    (see ``fit_intercept``); the middle of the minimizers where they form an
+    interval (a ranking with a gap wider than 2 between the classes).
+
+    The derivative is ``2 g(b)`` with
+    ``g(b) = sum_N s_j [1 + score_j + b]_+ - sum_P s_i [1 - score_i - b]_+``,
+    continuous, non-decreasing and linear between the knots ``1 - score_i``
+    (positives) and ``-1 - score_j`` (negatives). ``g`` at every knot comes
+    from running sums over the sorted knots (O(n log n)); the root is then
+    found on one linear piece, exactly.
     """
     scores = np.asarray(objective.X @ W[0]).ravel()
-    means = [np.average(scores, weights=weights * (codes == c)) for c in (0, 1)]
-    return np.array([-0.5 * (means[0] + means[1])])
+    keep = weights > 0
+    positive = (codes == 1)[keep]
+    s, v = scores[keep], weights[keep]
+    p, v_p = _sorted_with_weights(1.0 - s[positive], v[positive])  # b < p_i
+    q, v_q = _sorted_with_weights(-1.0 - s[~positive], v[~positive])  # b > q_j
+    knots = np.unique(np.concatenate([p, q]))
+    # sum over the negatives with q_j < k of v_j (k - q_j), and over the
+    # positives with p_i > k of v_i (p_i - k)
+    below = np.searchsorted(q, knots, side="left")
+    above = np.searchsorted(p, knots, side="right")
+    cum_q, cum_qq = _running(v_q), _running(v_q * q)
+    cum_p, cum_pp = _running(v_p), _running(v_p * p)
+    g_neg = knots * cum_q[below] - cum_qq[below]
+    g_pos = (cum_pp[-1] - cum_pp[above]) - knots * (cum_p[-1] - cum_p[above])
+    g = g_neg - g_pos
+    # g <= 0 at the first knot (no negative active), >= 0 at the last
+    first = int(np.argmax(g >= 0.0))
+    if first == 0:
+        root = knots[0]
+    else:
+        a, c = knots[first - 1], knots[first]
+        root = a - g[first - 1] * (c - a) / (g[first] - g[first - 1])
+    # an empty active set makes g exactly 0: the minimizers are [root, high]
+    zero = np.flatnonzero(g == 0.0)
+    high = max(root, knots[zero[-1]]) if zero.size else root
+    return np.array([0.5 * (root + high)])
+
+
+def _sorted_with_weights(keys, weights):
+    order = np.argsort(keys, kind="stable")
+    return keys[order], weights[order]
+
+
+def _running(values):
+    """``[0, cumsum(values)]``."""
+    return np.concatenate([[0.0], np.cumsum(values)])
 
 
 def _is_real(value):

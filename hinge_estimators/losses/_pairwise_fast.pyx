@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-"""Compiled sweep of the all-pairs squared hinge (Rust & Hocking).
+"""Compiled sweeps of the all-pairs squared and smoothed hinges (Rust & Hocking).
 
 One pass up and one pass down the sorted keys replace a dozen numpy passes
 (cumulative sums, gathers, products): at n = 5000 the numpy sweep cost more
@@ -76,8 +76,11 @@ def smooth_hinge_sweep(
     negatives (band ``(v, v + gamma)``, leaving at ``a_j - gamma``) and gives
     each positive ``-w_i (Qn / gamma + Ln)``. The loss is C^1, so the order
     of tied keys changes no number, except that an element enters before it
-    leaves (``width`` may round to 0). Writes the unscaled gradients in the
-    sorted orders and returns the unscaled value.
+    leaves (``width`` may round to 0). The band's far end is ``s_i + gamma``
+    going up and ``a_j - gamma`` going down, the same up to one rounding of
+    the scores: for ``gamma`` within a few units in the last place of the
+    scores the two passes may disagree by that much. Writes the unscaled
+    gradients in the sorted orders and returns the unscaled value.
     """
     cdef Py_ssize_t n_pos = s_pos.shape[0], n_neg = a_neg.shape[0]
     cdef Py_ssize_t entered = 0, left = 0, k = 0
@@ -100,7 +103,8 @@ def smooth_hinge_sweep(
             ):
                 event = 0
                 key = s_pos[entered]
-            elif next_exit <= a_neg[k]:
+            elif left < entered and next_exit <= a_neg[k]:
+                # (left < entered: with a_j = +inf, INF <= a_j holds too)
                 event = 1
                 key = next_exit
             else:
@@ -147,7 +151,7 @@ def smooth_hinge_sweep(
             ):
                 event = 0
                 key = a_neg[entered]
-            elif next_exit >= s_pos[k]:
+            elif left > entered and next_exit >= s_pos[k]:
                 event = 1
                 key = next_exit
             else:

@@ -50,17 +50,23 @@ class PairwiseSmoothHinge(PairwiseLoss):
     :math:`\\partial L / \\partial s_j \\propto w_j \\sum_i w_i
     \\operatorname{clip}(d_{ij} / \\gamma, 0, 1)` from them. The descending
     pass over the negatives gives the positives' derivatives. Band sums only
-    hold terms below :math:`\\gamma`, and are reset whenever the band empties,
-    so the subtraction at a band exit loses digits relative to the band, not
-    to the scores.
+    hold terms below :math:`\\gamma` and are reset whenever the band empties:
+    an exit subtracts what its own sample added, never a sum over the class,
+    so the rounding left is that of forming each violation from the scores
+    (a unit in their last place, as in the naive sum over pairs). A
+    ``gamma`` within a few such units of 0 makes the band vanish in floating
+    point.
 
     **Generalized Hessian**: :math:`\\psi_\\gamma'' = 1/\\gamma` on the open
     band :math:`0 < d_{ij} < \\gamma` and 0 elsewhere, so
     :math:`(Hv)_i = \\frac{W}{\\gamma W_P W_N} w_i \\sum_{j:\\, 0 < d_{ij} <
     \\gamma} w_j (v_i - v_j)`; each sample's band is an interval of the other
-    class's sorted keys (two binary searches), and a product is :math:`O(n)`
-    from running sums of :math:`w` and :math:`w v`. Like every pairwise loss
-    it is invariant to a common shift of the scores.
+    class's sorted keys (two binary searches on the same rounded keys from
+    both sides, so that :math:`H` is symmetric), and a product is
+    :math:`O(n)` from running sums of :math:`w` and :math:`w v` (a window is
+    a difference of two running sums, exact to rounding relative to the
+    class's sums, which is ample for conjugate gradients). Like every
+    pairwise loss it is invariant to a common shift of the scores.
     """
 
     _constraints = {"gamma": "positive", "margin": "nonnegative"}
@@ -105,11 +111,14 @@ class PairwiseSmoothHinge(PairwiseLoss):
         pos_order, neg_order = _sorted_classes(g)
         s_pos = g.scores[pos_order]
         a_neg = g.scores[neg_order] + self.margin
-        # the open band 0 < a_j - s_i < gamma, seen from either side
-        neg_lo = np.searchsorted(s_pos, a_neg - gamma, side="right")
+        # the open band s_i < a_j < s_i + gamma, seen from either side with
+        # the same rounded keys, so that H stays symmetric (s + gamma is
+        # non-decreasing in s, hence sorted too)
+        e_pos = s_pos + gamma
+        neg_lo = np.searchsorted(e_pos, a_neg, side="right")
         neg_hi = np.searchsorted(s_pos, a_neg, side="left")
         pos_lo = np.searchsorted(a_neg, s_pos, side="right")
-        pos_hi = np.searchsorted(a_neg, s_pos + gamma, side="left")
+        pos_hi = np.searchsorted(a_neg, e_pos, side="left")
         w_pos, w_neg = g.weights[pos_order], g.weights[neg_order]
         pos_band = _window(np.cumsum(w_neg), pos_lo, pos_hi)
         neg_band = _window(np.cumsum(w_pos), neg_lo, neg_hi)

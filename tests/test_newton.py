@@ -1,5 +1,6 @@
-"""The trust-region Newton solver: agreement with L-BFGS, an honest
-suboptimality certificate, the Hessian fast path, refusals and estimator use."""
+"""The Newton-CG solver, with either globalization (trust region, exact line
+search): agreement with L-BFGS, an honest suboptimality certificate, the
+Hessian fast path, refusals and estimator use."""
 
 import warnings
 
@@ -50,12 +51,16 @@ def _reference_value(objective):
     return min(lbfgs.value, newton.value), lbfgs
 
 
+GLOBALIZATIONS = ["trust_region", "line_search"]
+
+
+@pytest.mark.parametrize("globalization", GLOBALIZATIONS)
 @pytest.mark.parametrize("layout", LAYOUTS, ids=lambda p: str(p))
 @pytest.mark.parametrize("loss", SMOOTH, ids=repr)
-def test_newton_agrees_with_lbfgs(loss, layout):
+def test_newton_agrees_with_lbfgs(loss, layout, globalization):
     objective = make_objective(loss, **layout)
     lbfgs = LBFGS().solve(objective, tol=1e-12, max_iter=20_000)
-    newton = TrustRegionNewton().solve(objective, tol=1e-10, max_iter=1000)
+    newton = TrustRegionNewton(globalization).solve(objective, tol=1e-10, max_iter=1000)
     assert lbfgs.converged and newton.converged, newton.message
     assert newton.value == pytest.approx(objective.value(newton.coef), rel=1e-14)
     assert abs(newton.value - lbfgs.value) <= 1e-6 * abs(lbfgs.value)
@@ -69,13 +74,16 @@ def test_newton_agrees_with_lbfgs(loss, layout):
     np.testing.assert_allclose(b_newton, b_lbfgs, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("globalization", GLOBALIZATIONS)
 @pytest.mark.parametrize("tol", [1e-2, 1e-4, 1e-6])
 @pytest.mark.parametrize("layout", LAYOUTS[:5], ids=lambda p: str(p))
 @pytest.mark.parametrize("loss", SMOOTH, ids=repr)
-def test_certificate_bounds_the_true_relative_suboptimality(loss, layout, tol):
+def test_certificate_bounds_the_true_relative_suboptimality(
+    loss, layout, tol, globalization
+):
     objective = make_objective(loss, **layout)
     p_star, _ = _reference_value(objective)
-    result = TrustRegionNewton().solve(objective, tol=tol, max_iter=1000)
+    result = TrustRegionNewton(globalization).solve(objective, tol=tol, max_iter=1000)
     assert result.converged, result.message
     assert result.optimality <= tol
     assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
@@ -163,13 +171,15 @@ def test_hessian_fast_path_drops_inactive_rows_correctly(layout):
         )
 
 
-def test_singular_hessian_is_handled_by_the_trust_region():
+@pytest.mark.parametrize("globalization", GLOBALIZATIONS)
+def test_singular_hessian_is_handled(globalization):
     # Unregularized smooth hinge at 0: every margin sits where the curvature
-    # is 0, so the first model is linear and only the trust region bounds it.
+    # is 0, so the first model is linear: only the trust region bounds it, or
+    # the line search along CG's first (descent) direction
     objective = make_objective(SmoothHinge(), seed=5, penalty=None, n=300, d=2)
     hessp = objective.hessian_operator(objective.zeros())
     assert not np.any(hessp(np.ones(objective.size)))
-    result = TrustRegionNewton().solve(objective, tol=1e-10, max_iter=1000)
+    result = TrustRegionNewton(globalization).solve(objective, tol=1e-10, max_iter=1000)
     reference = LBFGS().solve(objective, tol=1e-12, max_iter=20_000)
     assert result.converged
     assert result.value == pytest.approx(reference.value, rel=1e-9)
@@ -216,6 +226,76 @@ def test_max_cg_iter_is_validated():
     for bad in (0, 2.5, True):
         with pytest.raises(ValueError, match="max_cg_iter"):
             TrustRegionNewton(max_cg_iter=bad).validate()
+    with pytest.raises(ValueError, match="globalization.*trust_region"):
+        TrustRegionNewton(globalization="wolfe").validate()
+
+
+def test_auto_globalization_follows_the_loss():
+    solver = TrustRegionNewton()
+    for loss in (SquaredHinge(), ModifiedHuber(), SmoothHinge()):
+        assert solver._line_search(loss)
+    assert solver._line_search(WestonWatkins(squared=True))
+    assert not solver._line_search(GaussianHinge())  # curvature varies everywhere
+    assert not solver._line_search(CrammerSinger(smoothing=0.4))
+    from hinge_estimators.losses import PairwiseSquaredHinge
+
+    assert not solver._line_search(PairwiseSquaredHinge())  # see _line_search
+    assert TrustRegionNewton("line_search")._line_search(GaussianHinge())
+    assert not TrustRegionNewton("trust_region")._line_search(SquaredHinge())
+
+
+@pytest.mark.parametrize("loss", [SquaredHinge(), GaussianHinge()], ids=repr)
+@pytest.mark.parametrize("layout", LAYOUTS[:5], ids=lambda p: str(p))
+def test_exact_step_is_the_minimizer_along_the_direction(loss, layout):
+    from scipy.optimize import minimize_scalar
+
+    from hinge_estimators.solvers._newton import _exact_step
+
+    objective = make_objective(loss, **layout)
+    rng = np.random.default_rng(3)
+    w = rng.normal(scale=0.3, size=objective.size)
+    s = -objective.gradient(w) + 0.3 * rng.normal(size=objective.size)
+    slope = objective.gradient(w) @ s
+    assert slope < 0
+    t, direction_scores = _exact_step(objective, w, objective.scores(w), s, slope)
+    np.testing.assert_allclose(direction_scores, objective.scores(s))
+    # an independent 1-D minimization of P itself, by bounded Brent
+    reference = minimize_scalar(
+        lambda u: objective.value(w + u * s),
+        bounds=(0.0, 4.0 * t),
+        method="bounded",
+        options={"xatol": 1e-10 * t},
+    ).x
+    assert t == pytest.approx(reference, rel=1e-5)
+    # and the derivative along s vanishes there
+    along = objective.gradient(w + t * s) @ s
+    assert abs(along) <= 1e-9 * abs(slope)
+    assert _exact_step(objective, w, objective.scores(w), -s, -slope)[0] == 0.0
+
+
+def test_line_search_finishes_where_the_trust_region_stalls():
+    # standardized digits, 3 against the rest, squared hinge, C = 100: nearly
+    # separable, so the curvature 2 C x x^T of a sample vanishes as soon as it
+    # leaves the margin and TRON's radius keeps collapsing (600 iterations;
+    # LIBLINEAR's primal solver stops at its 1000). Newton directions with
+    # exact line searches end in tens of steps (Keerthi and DeCoste).
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = np.where(y == 3, 1.0, -1.0)[:, None]
+    from hinge_estimators import LinearObjective
+
+    objective = LinearObjective(SquaredHinge(), X, y, n_outputs=1, C=100.0)
+    result = TrustRegionNewton("line_search").solve(objective, tol=1e-8, max_iter=100)
+    assert result.converged, result.message
+    assert result.n_iter <= 100
+    # the optimum, from an independent solver run to its tightest tolerance
+    reference = LBFGS().solve(objective, tol=1e-12, max_iter=100_000)
+    assert result.value <= reference.value * (1 + 1e-8)
+    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    assert np.linalg.norm(objective.gradient(result.coef)) <= 1e-6 * g_ref
 
 
 def test_estimator_resolves_newton_dense_and_sparse():

@@ -195,8 +195,9 @@ class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
     derivative below 1e-8 on 100 trees with its best penalty parameter
     (:math:`\\rho = 0.01`), and did not get there in 20,000 with
     :math:`\\rho \\in \\{0.1, 1, 10\\}`; each iteration is two passes over the
-    atoms. The project's trust-region Newton
-    (:class:`~hinge_estimators.solvers.TrustRegionNewton`, on a
+    atoms. The project's Newton-CG with a trust region
+    (:class:`~hinge_estimators.solvers.TrustRegionNewton` with
+    ``globalization="trust_region"``, on a
     ``LinearObjective`` over the atoms) converges, but near zero training
     loss its radius shrank at every kink: 67 to 1,000 iterations per refit
     with :math:`\\alpha = 10^{-4}`. The finite Newton method, warm-started,

@@ -68,7 +68,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         than two classes raise a ``ValueError``.
     solver : str or Solver, default="auto"
         ``"auto"``, ``"dual_cd"`` (compiled dual coordinate descent),
-        ``"newton"`` (trust-region Newton-CG), ``"lbfgs"``, ``"gd"``,
+        ``"newton"`` (Newton-CG), ``"lbfgs"``, ``"gd"``,
         ``"fc_boosting"`` (fully-corrective greedy feature selection: a sparse
         ``coef_``, smooth losses only, never picked by ``"auto"``),
         ``"sgd"`` (compiled stochastic gradient descent with averaging, for

@@ -83,6 +83,12 @@ Capabilities, declared rather than inferred from the class
 ``is_pairwise``
     Couples samples (takes the whole score vector, see above); solvers that
     do not declare ``handles_pairwise`` refuse it.
+``is_piecewise_quadratic``
+    Smooth, with a (generalized) second derivative that is constant between
+    finitely many breakpoints (the squared hinge, modified Huber, smoothed
+    hinges). A quadratic model of such a loss is exact until a sample crosses
+    a breakpoint and can be badly wrong past it, so the Newton solver moves
+    along its direction by a line search rather than within a trust region.
 
 Optional hooks used by the first-order solvers
 ----------------------------------------------
@@ -163,6 +169,7 @@ class Loss(ParamsMixin):
     is_smooth = False
     is_multiclass = False
     is_pairwise = False
+    is_piecewise_quadratic = False
 
     def loss(self, y, scores):
         """Per-sample (or per-entry) loss values."""

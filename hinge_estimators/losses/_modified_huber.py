@@ -30,6 +30,7 @@ class ModifiedHuber(MarginLoss):
     """
 
     is_smooth = True
+    is_piecewise_quadratic = True
 
     def __init__(self):
         pass

@@ -69,6 +69,8 @@ class PairwiseSmoothHinge(PairwiseLoss):
     pairwise loss it is invariant to a common shift of the scores.
     """
 
+    is_piecewise_quadratic = True
+
     _constraints = {"gamma": "positive", "margin": "nonnegative"}
 
     def __init__(self, gamma=1.0, margin=1.0):

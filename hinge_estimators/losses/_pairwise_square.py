@@ -40,6 +40,8 @@ class PairwiseSquare(PairwiseLoss):
     Hessian of :class:`PairwiseSquaredHinge` never exceeds it.
     """
 
+    is_piecewise_quadratic = True
+
     def pair_loss_gradient(self, y, scores, sample_weight=None):
         """Value and gradient in O(n); see Notes."""
         g = pair_groups(y, scores, sample_weight)

@@ -67,6 +67,8 @@ class PairwiseSquaredHinge(PairwiseLoss):
     :math:`H \\mathbf 1 = 0`).
     """
 
+    is_piecewise_quadratic = True
+
     def pair_loss(self, y, scores, sample_weight=None):
         """The loss alone (the same compiled sweep)."""
         sweep = _Sweep(pair_groups(y, scores, sample_weight), self.margin)

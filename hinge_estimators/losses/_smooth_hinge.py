@@ -35,6 +35,7 @@ class SmoothHinge(MarginLoss):
     """
 
     is_smooth = True
+    is_piecewise_quadratic = True
     _constraints = {"gamma": "positive", "margin": "nonnegative"}
 
     def __init__(self, gamma=1.0, margin=1.0):

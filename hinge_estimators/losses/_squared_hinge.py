@@ -20,6 +20,7 @@ class SquaredHinge(MarginLoss):
     """
 
     is_smooth = True
+    is_piecewise_quadratic = True
 
     def __init__(self):
         pass

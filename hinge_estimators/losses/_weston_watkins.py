@@ -47,6 +47,11 @@ class WestonWatkins(Loss):
     def is_smooth(self):
         return bool(self.squared) or self.smoothing > 0
 
+    @property
+    def is_piecewise_quadratic(self):
+        # squared hinges, or hinges smoothed quadratically: both are smooth
+        return self.is_smooth
+
     def validate(self):
         super().validate()
         if self.squared and self.smoothing > 0:

@@ -39,7 +39,7 @@ class FullyCorrectiveBoosting(Solver):
        functional gradient;
     2. refits ALL the active coefficients and the intercept: it minimizes
        :math:`P` restricted to the columns :math:`\\mathcal{A}` of ``X``
-       (``LinearObjective.features``) by trust-region Newton
+       (``LinearObjective.features``) by Newton-CG
        (:class:`TrustRegionNewton`), warm-started from the previous
        coefficients and 0 for the new feature, to a relative suboptimality
        of 1e-10, finished by gradient-judged Newton steps when its gradient

@@ -1,4 +1,5 @@
-"""Trust-region Newton-CG (TRON, LIBLINEAR's primal solver) for smooth losses."""
+"""Newton-CG for smooth losses: a trust region (TRON, LIBLINEAR's primal
+solver) or, for piecewise-quadratic losses, exact line searches (finite Newton)."""
 
 import numbers
 
@@ -23,6 +24,9 @@ FLOOR = 16 * np.finfo(float).eps
 # CG works on H + SHIFT * (g.Hg / g.g) I: H can be singular, and the gradient's
 # rounding error along a null direction would send every CG to the boundary.
 SHIFT = 1e-10
+# With line searches, a step counts as the full Newton step when its length
+# is within this fraction of 1 (the decrement test then applies, see Notes).
+FULL_STEP = 0.1
 
 
 def _cg_limit(value):
@@ -36,10 +40,20 @@ def _cg_limit(value):
 
 
 class TrustRegionNewton(Solver):
-    """Trust-region Newton method with conjugate gradients (TRON).
+    """Newton-CG: trust region (TRON) or exact line search (finite Newton).
 
     Parameters
     ----------
+    globalization : {"auto", "trust_region", "line_search"}, default="auto"
+        How a Newton-CG direction becomes a step. ``"trust_region"``: TRON, as
+        LIBLINEAR's primal solver. ``"line_search"``: the CG direction is
+        solved without a radius and the step goes to the minimizer of ``P``
+        along it (Keerthi and DeCoste's modified finite Newton method, for
+        the squared hinge). ``"auto"`` uses the line search for per-sample
+        losses whose curvature is piecewise constant
+        (``loss.is_piecewise_quadratic``: squared and smoothed hinges,
+        modified Huber, squared or smoothed Weston-Watkins) and the trust
+        region otherwise (pairwise losses included); see Notes.
     max_cg_iter : int or None, default=None
         Conjugate-gradient steps allowed per Newton iteration; ``None`` means
         ``max(10 * objective.size, 100)``. CG needs at most ``objective.size``
@@ -88,6 +102,21 @@ class TrustRegionNewton(Solver):
     ``max_iter`` the result is not converged and ``optimality`` is the last
     :math:`\\delta / |P|` (``inf`` if that CG ended on the boundary).
 
+    **Line search.** For a piecewise-quadratic loss the quadratic model is
+    exact only until a sample crosses a breakpoint of the loss. With a large
+    ``C`` on nearly separable data the curvature jumps from about ``2C x
+    x^T`` to 0 as samples leave the margin, and TRON's radius keeps
+    collapsing: on standardized digits (3 against the rest, squared hinge,
+    ``C = 100``) it took 600 iterations, and did not converge in 1000 at
+    ``C = 10^4``; LIBLINEAR's primal solver also stops at its 1000 then. Along
+    a direction :math:`s`, :math:`P(w + t s)` needs no pass over ``X`` once
+    the scores :math:`Xs` are known, so the exact minimizer :math:`t^*` (the
+    root of the monotone derivative, by safeguarded regula falsi: a handful
+    of loss evaluations) is cheap, and the method ends in finitely many
+    steps once the active set stops changing (36 and 55 iterations on those
+    two problems). The stopping test is the same, with "the full Newton
+    step" meaning :math:`|t^* - 1| \\le 0.1`.
+
     Once predicted decreases fall under ``P``'s rounding error
     (:math:`10^{-12} |P|`), steps are accepted when they lower the gradient
     norm; when that fails, or the radius collapses, the solver stops,
@@ -104,10 +133,23 @@ class TrustRegionNewton(Solver):
     non_smooth_advice = (
         "use solver='dual_cd' for the hinge and Crammer-Singer losses or solver='gd'"
     )
-    _constraints = {"max_cg_iter": _cg_limit}
+    _constraints = {
+        "globalization": ("auto", "trust_region", "line_search"),
+        "max_cg_iter": _cg_limit,
+    }
 
-    def __init__(self, max_cg_iter=None):
+    def __init__(self, globalization="auto", max_cg_iter=None):
+        self.globalization = globalization
         self.max_cg_iter = max_cg_iter
+
+    def _line_search(self, loss):
+        if self.globalization == "auto":
+            # a pairwise loss has a breakpoint per PAIR: its quadratic model
+            # degrades gradually, and each point of a line search costs a
+            # sort (measured: check_estimator's fits 10x slower)
+            piecewise = bool(getattr(loss, "is_piecewise_quadratic", False))
+            return piecewise and not loss.is_pairwise
+        return self.globalization == "line_search"
 
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
@@ -120,6 +162,8 @@ class TrustRegionNewton(Solver):
         if g_ref == 0.0:
             return optimal_at_zero(objective)
         w = objective.zeros() if coef_init is None else np.array(coef_init, float)
+        if self._line_search(objective.loss):
+            return self._solve_line_search(objective, w, tol, max_iter, callback)
         f, g = objective.value_and_gradient(w)
         gnorm = np.linalg.norm(g)
         radius = max(gnorm, np.linalg.norm(w))
@@ -146,13 +190,12 @@ class TrustRegionNewton(Solver):
             prered = -0.5 * (gs - s @ r)  # = -(g.s + s.Hs/2), r = -(g + Hs)
             decrement = prered if status == "solved" else np.inf
             measure = _relative(decrement, f)
-            if prev_abs is not None and decrement <= prev_abs / 4:
-                bound = 4 * measure if prev_rel is None else prev_rel
-                if bound <= tol:
-                    trial = objective.value(w + s)
-                    if trial <= f:
-                        w, f = w + s, trial
-                    return done(True, bound, "Newton decrement below tol * P")
+            bound = _certified(prev_abs, prev_rel, decrement, measure, tol)
+            if bound is not None:
+                trial = objective.value(w + s)
+                if trial <= f:
+                    w, f = w + s, trial
+                return done(True, bound, "Newton decrement below tol * P")
             if n_iter >= max_iter:
                 return done(False, measure, "max_iter reached")
             f_new, g_new = objective.value_and_gradient(w + s)
@@ -188,6 +231,69 @@ class TrustRegionNewton(Solver):
                     converged, measure, "P stopped decreasing in floating point"
                 )
 
+    def _solve_line_search(self, objective, w, tol, max_iter, callback):
+        """Newton-CG directions and exact line searches (see Notes)."""
+        g_ref = gradient_reference(objective)
+        scores = objective.scores(w)
+        f, g = objective.value_and_gradient_from_scores(w, scores)
+        gnorm = np.linalg.norm(g)
+        max_cg = self.max_cg_iter or max(10 * objective.size, 100)
+        history, n_iter = [], 0
+        prev_abs, prev_rel = tol * abs(f), None  # as in the trust-region loop
+
+        def done(converged, optimality, message):
+            return SolveResult(
+                w, n_iter, converged, float(f), optimality, history, message
+            )
+
+        while True:
+            if gnorm == 0.0:
+                return done(True, 0.0, "gradient is exactly zero")
+            forcing = min(0.1, np.sqrt(gnorm / g_ref))
+            hessp = objective.hessian_operator(w)
+            s, r, status = _steihaug(hessp, g, np.inf, forcing * gnorm, max_cg)
+            if status == "boundary":  # a flat direction: no Newton step
+                status = "capped"
+            decrement = -0.5 * (g @ s - s @ r) if status == "solved" else np.inf
+            measure = _relative(decrement, f)
+            bound = _certified(prev_abs, prev_rel, decrement, measure, tol)
+            if bound is not None:
+                trial = objective.value(w + s)
+                if trial <= f:
+                    w, f = w + s, trial
+                return done(True, bound, "Newton decrement below tol * P")
+            if decrement <= NOISE * abs(f) and 4 * measure <= tol:
+                # the model's decrease is within P's rounding: so are the
+                # line search's derivatives, and t^* is noise (never "full").
+                # The Newton step is still taken when it lowers the gradient,
+                # which is computed to far better relative accuracy than P
+                trial, trial_grad = objective.value_and_gradient(w + s)
+                if np.linalg.norm(trial_grad) < gnorm:
+                    w, f = w + s, trial
+                return done(True, 4 * measure, "Newton decrement at P's rounding")
+            if n_iter >= max_iter:
+                return done(False, measure, "max_iter reached")
+            step, direction_scores = _exact_step(objective, w, scores, s, g @ s)
+            n_iter += 1
+            moved = w + step * s
+            if step <= 0.0 or np.array_equal(moved, w):
+                converged = measure <= max(tol, FLOOR) or gnorm <= 1e-9 * g_ref
+                return done(
+                    converged, measure, "P stopped decreasing in floating point"
+                )
+            full = status == "solved" and abs(step - 1.0) <= FULL_STEP
+            prev_abs, prev_rel = (decrement, measure) if full else (None, None)
+            w = moved
+            if n_iter % 16:  # X w by linearity; afresh now and then (drift)
+                scores = scores + step * direction_scores
+            else:
+                scores = objective.scores(w)
+            f, g = objective.value_and_gradient_from_scores(w, scores)
+            gnorm = np.linalg.norm(g)
+            history.append(float(f))
+            if callback is not None:
+                callback(n_iter, history[-1])
+
     def _solve_columns(self, objective, coef_init, tol, max_iter, callback):
         """One-vs-rest: one trust region per column.
 
@@ -207,6 +313,78 @@ class TrustRegionNewton(Solver):
                 sum(r.value for r in results),
             ),
         )
+
+
+def _exact_step(objective, w, scores, s, slope):
+    """The minimizer ``t > 0`` of ``P(w + t s)``, from scores alone.
+
+    ``P(w + t s) = penalty(w) + t penalty'(w).s + t^2 penalty(s)
+    + C risk(scores + t X s)``: one product ``X s``, then each derivative
+    costs one loss gradient on the scores. The derivative is continuous and
+    non-decreasing (``P`` is convex and C^1) and negative at 0 (``slope``, a
+    descent direction): it is bracketed by doubling from ``t = 1``, then its
+    root found by regula falsi with the Illinois safeguard, to ``1e-12`` of
+    the initial slope. On a piece where the derivative is linear (the
+    squared hinge between breakpoints) one secant step is exact. Near the
+    optimum, where the active set no longer changes and ``s`` is a CG
+    solution, the minimizer is ``t = 1`` up to rounding (CG's residual is
+    orthogonal to ``s``), and one evaluation ends the search. Returns
+    ``(t, X s)``, ``t = 0`` when ``s`` is not a descent direction.
+    """
+    direction_scores = objective.scores(s)
+    if not slope < 0.0:
+        return 0.0, direction_scores
+    linear = objective._penalty_gradient(w) @ s
+    quadratic = 2.0 * objective._penalty(s)
+
+    def derivative(t):
+        _, G = objective.score_gradient_from_scores(scores + t * direction_scores)
+        return linear + quadratic * t + float(np.sum(G * direction_scores))
+
+    low, d_low = 0.0, slope
+    high, d_high = 1.0, derivative(1.0)
+    if abs(d_high) <= 1e-12 * abs(slope):
+        return 1.0, direction_scores
+    for _ in range(60):  # the minimizer is beyond 1: double until it is bracketed
+        if d_high >= 0.0:
+            break
+        low, d_low, high = high, d_high, 2.0 * high
+        d_high = derivative(high)
+    else:
+        return high, direction_scores
+    t, side = high, 0
+    for _ in range(100):
+        if d_high == 0.0:
+            return high, direction_scores
+        t = (low * d_high - high * d_low) / (d_high - d_low)
+        if not low < t < high:
+            t = 0.5 * (low + high)
+        d_t = derivative(t)
+        if abs(d_t) <= 1e-12 * abs(slope) or high - low <= 4e-16 * high:
+            break
+        if d_t < 0.0:
+            low, d_low = t, d_t
+            if side < 0:  # the same end twice: halve the other's weight
+                d_high *= 0.5
+            side = -1
+        else:
+            high, d_high = t, d_t
+            if side > 0:
+                d_low *= 0.5
+            side = 1
+    return float(t), direction_scores
+
+
+def _certified(prev_abs, prev_rel, decrement, measure, tol):
+    """The bound on the relative suboptimality if it is certified, else None.
+
+    Certified once the previous step was the full Newton step (``prev_abs``
+    is its decrement) and the decrement has since fallen four-fold (Notes).
+    """
+    if prev_abs is None or not decrement <= prev_abs / 4:
+        return None
+    bound = 4 * measure if prev_rel is None else prev_rel
+    return bound if bound <= tol else None
 
 
 def _relative(decrement, f):
@@ -250,6 +428,9 @@ def _steihaug(hessp, g, radius, cg_tol, max_steps):
         Hd = Hd + shift * d
         dHd = d @ Hd
         alpha = rr / dHd if dHd > 0 else np.inf
+        if not np.isfinite(alpha) and radius == np.inf:
+            # no positive curvature and no region: the descent made so far
+            return (s if s.any() else d), r, "boundary"
         if not np.isfinite(alpha) or np.linalg.norm(s + alpha * d) >= radius:
             # leaving the region, or no positive curvature: stop on the boundary
             sd, dd, gap = s @ d, d @ d, radius**2 - s @ s

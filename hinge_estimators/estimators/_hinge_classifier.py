@@ -20,6 +20,7 @@ from .._targets import (
     encode_labels,
 )
 from ..losses import LOSSES, get_loss
+from ..losses._base import running_sum
 from ..solvers import SOLVERS, get_solver
 from ._shared import check_two_classes, check_weighted_classes, labels_from_scores
 
@@ -567,8 +568,8 @@ def _pairwise_threshold(objective, W, codes, weights):
     # positives with p_i > k of v_i (p_i - k)
     below = np.searchsorted(q, knots, side="left")
     above = np.searchsorted(p, knots, side="right")
-    cum_q, cum_qq = _running(v_q), _running(v_q * q)
-    cum_p, cum_pp = _running(v_p), _running(v_p * p)
+    cum_q, cum_qq = running_sum(v_q), running_sum(v_q * q)
+    cum_p, cum_pp = running_sum(v_p), running_sum(v_p * p)
     g_neg = knots * cum_q[below] - cum_qq[below]
     g_pos = (cum_pp[-1] - cum_pp[above]) - knots * (cum_p[-1] - cum_p[above])
     g = g_neg - g_pos
@@ -588,11 +589,6 @@ def _pairwise_threshold(objective, W, codes, weights):
 def _sorted_with_weights(keys, weights):
     order = np.argsort(keys, kind="stable")
     return keys[order], weights[order]
-
-
-def _running(values):
-    """``[0, cumsum(values)]``."""
-    return np.concatenate([[0.0], np.cumsum(values)])
 
 
 def _is_real(value):

@@ -324,6 +324,17 @@ def pair_groups(y, scores, sample_weight=None):
     return PairGroups(s, w, is_pos, pos, neg, w_pos, w_neg, factor)
 
 
+def running_sum(values):
+    """``[0, cumsum(values)]``: ``out[k]`` is the sum of the first ``k`` values.
+
+    Sorted sweeps index it by a count (a ``searchsorted`` position), and a
+    window ``values[lo:hi]`` sums to ``out[hi] - out[lo]``.
+    """
+    out = np.zeros(np.size(values) + 1)
+    np.cumsum(values, out=out[1:])
+    return out
+
+
 def all_pairs_product(groups, direction, curvature):
     """``curvature * factor * L v``, ``L`` the Laplacian of the complete pair graph.
 

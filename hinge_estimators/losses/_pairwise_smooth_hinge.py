@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import PairwiseLoss, pair_groups
+from ._base import PairwiseLoss, pair_groups, running_sum
 from ._pairwise_fast import smooth_hinge_sweep
 
 
@@ -122,8 +122,8 @@ class PairwiseSmoothHinge(PairwiseLoss):
         pos_lo = np.searchsorted(a_neg, s_pos, side="right")
         pos_hi = np.searchsorted(a_neg, e_pos, side="left")
         w_pos, w_neg = g.weights[pos_order], g.weights[neg_order]
-        pos_band = _window(np.cumsum(w_neg), pos_lo, pos_hi)
-        neg_band = _window(np.cumsum(w_pos), neg_lo, neg_hi)
+        pos_band = _window(running_sum(w_neg), pos_lo, pos_hi)
+        neg_band = _window(running_sum(w_pos), neg_lo, neg_hi)
         scale = g.factor / gamma
 
         def product(direction):
@@ -133,12 +133,18 @@ class PairwiseSmoothHinge(PairwiseLoss):
             out[pos_order] = (
                 scale
                 * w_pos
-                * (pos_band * v_pos - _window(np.cumsum(w_neg * v_neg), pos_lo, pos_hi))
+                * (
+                    pos_band * v_pos
+                    - _window(running_sum(w_neg * v_neg), pos_lo, pos_hi)
+                )
             )
             out[neg_order] = (
                 scale
                 * w_neg
-                * (neg_band * v_neg - _window(np.cumsum(w_pos * v_pos), neg_lo, neg_hi))
+                * (
+                    neg_band * v_neg
+                    - _window(running_sum(w_pos * v_pos), neg_lo, neg_hi)
+                )
             )
             return out
 
@@ -154,7 +160,6 @@ def _sorted_classes(groups):
     return pos, neg
 
 
-def _window(cumulative, lo, hi):
-    """``sum(values[lo:hi])`` for each ``(lo, hi)``, from ``cumsum(values)``."""
-    padded = np.concatenate([[0.0], cumulative])
-    return np.where(hi > lo, padded[hi] - padded[np.minimum(lo, hi)], 0.0)
+def _window(running, lo, hi):
+    """``sum(values[lo:hi])`` for each ``(lo, hi)``, from ``running_sum(values)``."""
+    return np.where(hi > lo, running[hi] - running[np.minimum(lo, hi)], 0.0)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import PairwiseLoss, pair_groups
+from ._base import PairwiseLoss, pair_groups, running_sum
 from ._pairwise_fast import squared_hinge_sweep
 
 
@@ -127,14 +127,14 @@ class _Sweep:
             hi = np.searchsorted(self.v, self.v, side="right")
         else:
             lo, hi = np.arange(n), np.arange(1, n + 1)
-        below = _running(self.w_pos)[lo]  # positives' weight strictly below
+        below = running_sum(self.w_pos)[lo]  # positives' weight strictly below
         above = np.append(_reverse_cumsum(self.w_neg), 0.0)[hi]
         order, w_pos, w_neg = self.order, self.w_pos, self.w_neg
         scale = 2.0 * self.factor
 
         def product(direction):
             v = np.asarray(direction, dtype=np.float64).reshape(-1)[order]
-            v_below = _running(w_pos * v)[lo]
+            v_below = running_sum(w_pos * v)[lo]
             v_above = np.append(_reverse_cumsum(w_neg * v), 0.0)[hi]
             out = np.empty_like(v)
             out[order] = scale * (
@@ -143,13 +143,6 @@ class _Sweep:
             return out
 
         return product
-
-
-def _running(increments):
-    """``[0, cumsum(increments)]``: a running sum that starts at 0."""
-    out = np.zeros(increments.size + 1)
-    np.cumsum(increments, out=out[1:])
-    return out
 
 
 def _reverse_cumsum(values):

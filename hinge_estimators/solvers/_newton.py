@@ -226,7 +226,7 @@ class TrustRegionNewton(Solver):
             if callback is not None:
                 callback(n_iter, history[-1])
             if stalled:
-                converged = measure <= max(tol, FLOOR) or gnorm <= 1e-9 * g_ref
+                converged = _converged_at_stall(measure, tol, gnorm, g_ref)
                 return done(
                     converged, measure, "P stopped decreasing in floating point"
                 )
@@ -277,7 +277,7 @@ class TrustRegionNewton(Solver):
             n_iter += 1
             moved = w + step * s
             if step <= 0.0 or np.array_equal(moved, w):
-                converged = measure <= max(tol, FLOOR) or gnorm <= 1e-9 * g_ref
+                converged = _converged_at_stall(measure, tol, gnorm, g_ref)
                 return done(
                     converged, measure, "P stopped decreasing in floating point"
                 )
@@ -385,6 +385,11 @@ def _certified(prev_abs, prev_rel, decrement, measure, tol):
         return None
     bound = 4 * measure if prev_rel is None else prev_rel
     return bound if bound <= tol else None
+
+
+def _converged_at_stall(measure, tol, gnorm, g_ref):
+    """Whether a run that can no longer lower ``P`` is at the optimum (Notes)."""
+    return measure <= max(tol, FLOOR) or gnorm <= 1e-9 * g_ref
 
 
 def _relative(decrement, f):

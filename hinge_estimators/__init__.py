@@ -4,17 +4,18 @@ Public names only; see ``losses`` and ``solvers`` for the building blocks.
 """
 
 from ._objective import LinearObjective
+from ._version import __version__
 from .estimators import HingeBoostingClassifier, HingeClassifier
+from .estimators._shared import InconsistentVersionWarning
 from .losses import LOSSES
 from .solvers import SOLVERS
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "LOSSES",
     "SOLVERS",
     "HingeBoostingClassifier",
     "HingeClassifier",
+    "InconsistentVersionWarning",
     "LinearObjective",
     "__version__",
 ]

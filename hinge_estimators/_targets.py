@@ -8,6 +8,7 @@
 * A multiclass loss gets integer codes ``(n,)`` and ``K = n_classes`` outputs.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,40 @@ def encode_labels(y):
     """Return ``(classes, codes)`` for a 1-d label array."""
     classes, codes = np.unique(y, return_inverse=True)
     return classes, codes.reshape(-1)
+
+
+def check_label_types(y):
+    """Refuse labels that mix kinds (numbers and strings) or cannot be sorted.
+
+    ``np.unique`` fails on such labels with a bare ``TypeError`` about ``<``,
+    and ``np.asarray`` turns a list such as ``[1, "a"]`` into the strings
+    ``["1", "a"]``, so a list is inspected element by element.
+    """
+    y = np.asarray(y) if hasattr(y, "dtype") else np.asarray(y, dtype=object)
+    if y.dtype != object:
+        return
+    kinds = {}
+    for label in y.ravel():
+        if isinstance(label, str | bytes):
+            kind = "string"
+        elif isinstance(label, numbers.Number | np.bool_):
+            kind = "number"
+        else:
+            kind = type(label).__name__
+        kinds.setdefault(kind, label)
+    if len(kinds) > 1:
+        examples = ", ".join(f"{k} {v!r}" for k, v in kinds.items())
+        raise ValueError(
+            f"y mixes labels of different kinds ({examples}): class labels "
+            "must be all numbers or all strings, e.g. y.astype(str)."
+        )
+    try:
+        np.unique(y)
+    except TypeError as exc:
+        raise ValueError(
+            f"the labels in y cannot be sorted ({exc}); use numbers or strings "
+            "as class labels."
+        ) from None
 
 
 def class_weight_per_sample(class_weight, classes, codes, sample_weight):

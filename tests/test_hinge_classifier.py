@@ -15,8 +15,9 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 
-from hinge_estimators import HingeClassifier
+from hinge_estimators import HingeBoostingClassifier, HingeClassifier
 from hinge_estimators.losses import CrammerSinger, SmoothHinge
 from hinge_estimators.solvers import GradientDescent
 
@@ -84,36 +85,99 @@ def test_mismatched_lengths_are_refused(binary):
 @pytest.mark.parametrize(
     "weights, message",
     [
-        (lambda n: -np.ones(n), "negative"),
-        (lambda n: np.zeros(n), "zero for every sample"),
-        (lambda n: np.ones(n - 1), "entries but X has"),
-        (lambda n: np.full(n, np.nan), "NaN or infinity"),
+        (lambda n: -np.ones(n), "Negative values in data passed to `sample_weight`"),
+        (lambda n: np.zeros(n), "Sample weights must contain at least one non-zero"),
+        (lambda n: np.ones(n - 1), r"sample_weight.shape == \(119,\), expected"),
+        (lambda n: np.ones((n, 2)), "Sample weights must be 1D"),
+        (lambda n: np.full(n, np.nan), "sample_weight contains NaN"),
+        (lambda n: np.full(n, np.inf), "sample_weight contains infinity"),
+        (lambda n: np.ones(n) + 1j, "sample_weight is complex"),
+        (lambda n: np.ones(n, dtype=complex), "sample_weight is complex"),
+        (lambda n: [1.0] * (n - 1) + [1 + 2j], "sample_weight is complex"),
     ],
 )
 def test_bad_sample_weights_are_refused(binary, weights, message):
     X, y = binary
-    with pytest.raises(ValueError, match=message):
-        HingeClassifier().fit(X, y, sample_weight=weights(len(y)))
+    for estimator in (HingeClassifier(), HingeBoostingClassifier(n_estimators=2)):
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(X, y, sample_weight=weights(len(y)))
+
+
+def test_complex_data_is_refused(binary):
+    # numpy casts complex to float by dropping the imaginary part; a complex
+    # sample_weight used to be fitted on its real part without an error
+    X, y = binary
+    with pytest.raises(ValueError, match="X is complex"):
+        HingeClassifier().fit(X + 1j, y)
+    with pytest.raises(ValueError, match="y is complex"):
+        HingeClassifier().fit(X, y + 0j)
+    with pytest.raises(ValueError, match="X is complex"):
+        HingeClassifier().fit(sp.csr_matrix(X.astype(complex)), y)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        lambda y: np.array([1 if v else "a" for v in y], dtype=object),
+        lambda y: [1 if v else "b" for v in y],
+        lambda y: np.where(y == 0, 1.5, None).astype(object),
+    ],
+)
+def test_mixed_labels_are_refused_clearly(binary, labels):
+    X, y = binary
+    with pytest.raises(ValueError, match="y mixes labels of different kinds"):
+        HingeClassifier().fit(X, labels(y))
 
 
 @pytest.mark.parametrize(
     "params, message",
     [
-        (dict(loss="huber"), r"Unknown loss 'huber'.*'hinge'"),
-        (dict(solver="sag"), r"Unknown solver 'sag'.*'lbfgs'"),
+        (dict(loss="huber"), r"'loss' parameter.*'hinge'.*Got 'huber'"),
+        (dict(solver="sag"), r"'solver' parameter.*'lbfgs'.*Got 'sag'"),
+        (dict(C=-1.0), r"'C' parameter.*range \(0.0, 1e\+50\]"),
+        (dict(C=0.0), r"'C' parameter"),
+        (dict(C=np.inf), r"'C' parameter"),
+        (dict(C=np.nan), r"'C' parameter"),
+        (dict(C=1e300), r"'C' parameter"),
+        (dict(C="1"), r"'C' parameter"),
+        (dict(tol=0), r"'tol' parameter"),
+        (dict(tol=np.inf), r"'tol' parameter"),
+        (dict(max_iter=0), r"'max_iter' parameter"),
+        (dict(max_iter=2.5), r"'max_iter' parameter"),
+        (dict(penalty="l1"), r"'penalty' parameter"),
+        (dict(intercept_scaling=-2.0), r"'intercept_scaling' parameter"),
+        (dict(intercept_scaling=1e-200), r"'intercept_scaling' parameter"),
+        (dict(intercept_scaling=1e200), r"'intercept_scaling' parameter"),
+        (dict(fit_intercept="yes"), r"'fit_intercept' parameter"),
+        (dict(warm_start=1), r"'warm_start' parameter"),
+        (dict(verbose=-1), r"'verbose' parameter"),
+        (dict(random_state="seed"), r"'random_state' parameter"),
+        (dict(class_weight="unbalanced"), r"'class_weight' parameter"),
+        (dict(class_weight=[1.0, 2.0]), r"'class_weight' parameter"),
+        (dict(loss=3), r"'loss' parameter.*instance of .*Loss'"),
+        (dict(solver=GradientDescent), r"'solver' parameter.*instance of .*Solver'"),
+    ],
+)
+def test_bad_parameters_raise_invalid_parameter_error(binary, params, message):
+    # scikit-learn's own error, from _parameter_constraints
+    X, y = binary
+    with pytest.raises(InvalidParameterError, match=message):
+        HingeClassifier(**params).fit(X, y)
+    if "loss" not in params and "solver" not in params:
+        with pytest.raises(InvalidParameterError, match=message):
+            HingeClassifier(solver="sgd").set_params(**params).partial_fit(
+                X, y, classes=[0, 1]
+            )
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
         (dict(loss="hinge", solver="lbfgs"), r"LBFGS needs a smooth loss.*'gd'"),
-        (dict(C=-1.0), r"'C' must be a finite number > 0"),
-        (dict(C=np.inf), r"'C' must be a finite number > 0"),
-        (dict(tol=0), r"'tol'"),
-        (dict(max_iter=0), r"'max_iter'"),
-        (dict(penalty="l1"), r"'penalty'"),
-        (dict(intercept_scaling=-2.0), r"'intercept_scaling'"),
         (dict(loss=SmoothHinge(gamma=0.0)), r"SmoothHinge: parameter 'gamma'"),
         (dict(loss=CrammerSinger(delta=-1)), r"CrammerSinger: parameter 'delta'"),
         (dict(solver=GradientDescent(step_size=-1)), r"'step_size'"),
         (dict(class_weight={7: 1.0}), r"label 7.*not in the training classes"),
-        (dict(class_weight="unbalanced"), r"class_weight must be"),
-        (dict(loss=3), r"loss must be a string or a Loss object"),
     ],
 )
 def test_bad_parameters_are_refused_clearly(binary, params, message):
@@ -311,3 +375,238 @@ def test_matches_crammer_singer_linear_svc():
     theirs = 0.5 * np.sum(svc.coef_**2) + np.sum(h)
     assert ours.objective_value_ <= theirs * (1 + 1e-3)
     assert ours.objective_value_ >= theirs * (1 - 1e-3)
+
+
+# -- extreme scales (issue 13, defect 4) -------------------------------------------
+_FMAX = np.finfo(float).max
+
+EXTREME_CASES = {
+    "X * 1e150": (dict(), lambda X: X * 1e150, None),
+    "X * 1e300": (dict(), lambda X: X * 1e300, None),
+    "X * 1e-150": (dict(), lambda X: X * 1e-150, None),
+    "float max * uniform": (
+        dict(),
+        lambda X: _FMAX * np.random.default_rng(0).uniform(size=X.shape),
+        None,
+    ),
+    "class_weight 1e300": (dict(class_weight={0: 1e300}), None, None),
+    "class_weight 1e-300": (dict(class_weight={0: 1e-300, 1: 1e-300}), None, None),
+    "sample_weight 1e300": (dict(), None, 1e300),
+    "sample_weight 1e-300": (dict(), None, 1e-300),
+    "C 1e-300": (dict(C=1e-300), None, None),
+}
+
+EXTREME_PAIRS = [
+    ("hinge", "dual_cd"),
+    ("hinge", "gd"),
+    ("squared_hinge", "newton"),
+    ("squared_hinge", "lbfgs"),
+    ("crammer_singer", "dual_cd"),
+    ("hinge", "sgd"),
+    ("pairwise_squared_hinge", "newton"),
+]
+
+
+@pytest.mark.parametrize("case", sorted(EXTREME_CASES))
+@pytest.mark.parametrize("loss, solver", EXTREME_PAIRS)
+def test_extreme_scales_are_refused_with_a_clear_error(binary, case, loss, solver):
+    # before: inf/NaN coefficients, constant predictions with only numpy
+    # RuntimeWarnings, ZeroDivisionError, OverflowError or LinAlgError
+    X, y = binary
+    params, transform, weight = EXTREME_CASES[case]
+    X = X if transform is None else transform(X)
+    sample_weight = None if weight is None else np.full(len(y), weight)
+    clf = HingeClassifier(loss=loss, solver=solver, random_state=0, **params)
+    with pytest.raises(ValueError, match="kappa|largest absolute value in X"):
+        clf.fit(X, y, sample_weight=sample_weight)
+    assert not hasattr(clf, "coef_")
+
+
+@pytest.mark.parametrize(
+    "loss, solver",
+    [("hinge", "dual_cd"), ("squared_hinge", "newton"), ("pairwise_square", "newton")],
+)
+def test_weights_far_from_one_are_normalized_into_C_exactly(binary, loss, solver):
+    # P(W) is the same function for (C, s) and (C t, s / t): the model and the
+    # objective must be those of unit weights; before, the pairwise loss's
+    # normalization overflowed (W_P W_N = 1e400 n^2) and fitted nothing
+    X, y = binary
+    params = dict(loss=loss, solver=solver, tol=1e-12, max_iter=10_000, random_state=0)
+    plain = HingeClassifier(**params).fit(X, y)
+    for t in (1e200, 1e-45):  # C = 1 / t stays within (0, 1e50]
+        scaled = HingeClassifier(**params, C=1.0 / t).fit(
+            X, y, sample_weight=np.full(len(y), t)
+        )
+        np.testing.assert_allclose(scaled.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            scaled.intercept_, plain.intercept_, rtol=1e-6, atol=1e-9
+        )
+        assert scaled.objective_value_ == pytest.approx(plain.objective_value_, 1e-9)
+
+
+def test_unpenalized_objective_reports_the_weights_scale(binary):
+    # penalty=None has no C to absorb the weights: P scales with them, the
+    # minimizer does not
+    X, y = binary
+    params = dict(loss="pairwise_square", penalty=None, tol=1e-12, max_iter=10_000)
+    plain = HingeClassifier(**params).fit(X, y)
+    scaled = HingeClassifier(**params).fit(X, y, sample_weight=np.full(len(y), 1e250))
+    np.testing.assert_allclose(scaled.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
+    assert scaled.objective_value_ == pytest.approx(1e250 * plain.objective_value_)
+
+
+def test_a_non_finite_solution_is_never_stored(binary, monkeypatch):
+    # the final guard: whatever a solver returns, no NaN/inf model is kept
+    from hinge_estimators.solvers import LBFGS
+
+    solve = LBFGS.solve
+
+    def broken(self, objective, *args, **kwargs):
+        result = solve(self, objective, *args, **kwargs)
+        result.coef[0] = np.nan
+        return result
+
+    monkeypatch.setattr(LBFGS, "solve", broken)
+    X, y = binary
+    clf = HingeClassifier(solver="lbfgs")
+    with pytest.raises(FloatingPointError, match="non-finite model"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+
+
+# -- non-canonical sparse input (defect 8) -------------------------------------------
+def _non_canonical(X, index_dtype):
+    """``X`` as CSR with every entry stored as two halves, in reversed order."""
+    coo = sp.coo_matrix(X)
+    rows = np.concatenate([coo.row, coo.row])
+    cols = np.concatenate([coo.col, coo.col])
+    data = np.concatenate([0.5 * coo.data, 0.5 * coo.data])
+    indptr = np.zeros(X.shape[0] + 1, dtype=index_dtype)
+    order = np.lexsort((-cols, rows))  # within a row: columns descending
+    np.cumsum(np.bincount(rows, minlength=X.shape[0]), out=indptr[1:])
+    matrix = sp.csr_matrix(X.shape)
+    matrix.data = data[order]
+    matrix.indices = cols[order].astype(index_dtype)
+    matrix.indptr = indptr
+    return matrix
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize(
+    "loss, solver", [("hinge", "dual_cd"), ("squared_hinge", "sgd"), ("hinge", "sgd")]
+)
+def test_non_canonical_csr_gives_the_canonical_model(binary, loss, solver, index_dtype):
+    # row norms (dual_cd's diagonal, SGD's steps) came from the stored, not
+    # the summed, entries: slower dual_cd and different SGD models
+    X, y = binary
+    X = X.copy()
+    X[X < 0.3] = 0.0  # some sparsity
+    canonical = sp.csr_matrix(X)
+    messy = _non_canonical(X, index_dtype)
+    assert not messy.has_canonical_format
+    np.testing.assert_allclose(messy.toarray(), X)
+    arrays = [a.copy() for a in (messy.data, messy.indices, messy.indptr)]
+    max_iter = 50 if solver == "sgd" else 1000
+    params = dict(loss=loss, solver=solver, random_state=0, max_iter=max_iter)
+    expected = HingeClassifier(**params).fit(canonical, y)
+    got = HingeClassifier(**params).fit(messy, y)
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got.intercept_, expected.intercept_, rtol=1e-12)
+    assert got.n_iter_ == expected.n_iter_
+    # the caller's matrix is untouched
+    stored = (messy.data, messy.indices, messy.indptr)
+    for before, after in zip(arrays, stored, strict=True):
+        assert after.dtype == before.dtype
+        np.testing.assert_array_equal(after, before)
+
+
+# -- threads (defect 9) ---------------------------------------------------------------
+def test_concurrent_fits_leave_blas_threads_as_they_were():
+    # each fit limited BLAS to 1 thread and restored "its" original on exit;
+    # overlapping fits restored out of order and left the process at 1
+    import threading
+
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    X, y = make_classification(n_samples=400, n_features=20, random_state=0)
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    with threadpool_limits(limits=3, user_api="blas"):
+        before = blas_threads()
+        assert before and set(before) == {3}
+        barrier = threading.Barrier(8)
+        errors = []
+
+        def work(seed):
+            try:
+                for round_ in range(4):
+                    barrier.wait()
+                    HingeClassifier(
+                        solver="lbfgs", C=0.1 + seed + round_, max_iter=30
+                    ).fit(X, y)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert not errors
+        assert blas_threads() == before
+
+
+# -- clear errors (defect 14) ---------------------------------------------------------
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(loss__gamma=0.3), r"pass the loss as an object, e\.g\. .*SquaredHinge"),
+        (dict(solver__memory=3), r"pass the solver as an object, e\.g\. .*LBFGS"),
+        (dict(penalty__alpha=3), r"penalty .*has no parameters"),
+    ],
+)
+def test_nested_parameters_of_a_name_are_refused_clearly(params, message):
+    # before: AttributeError: 'str' object has no attribute 'set_params'
+    clf = HingeClassifier(solver="lbfgs")
+    with pytest.raises(ValueError, match=f"(?i){message}"):
+        clf.set_params(**params)
+
+
+def test_nested_parameters_of_an_object_still_work():
+    clf = HingeClassifier().set_params(loss=SmoothHinge(), loss__gamma=0.3)
+    assert clf.loss.gamma == 0.3
+
+
+def test_partial_fit_on_a_batch_solver_says_why():
+    # the reason used to be only in the chained cause
+    clf = HingeClassifier(solver="lbfgs")
+    assert not hasattr(clf, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit.*solver='sgd'"):
+        clf.partial_fit
+    assert callable(HingeClassifier(solver="sgd").partial_fit)
+
+
+def test_pickles_carry_the_package_version(binary):
+    import hinge_estimators
+    from hinge_estimators import InconsistentVersionWarning
+
+    X, y = binary
+    for clf in (HingeClassifier().fit(X, y), HingeBoostingClassifier(n_estimators=2)):
+        state = clf.__getstate__()
+        assert state["_hinge_estimators_version"] == hinge_estimators.__version__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pickle.loads(pickle.dumps(clf))  # same version: no warning
+        for stored in ("0.0.1", None):
+            old = dict(state)
+            if stored is None:
+                del old["_hinge_estimators_version"]  # a pickle with no version
+            else:
+                old["_hinge_estimators_version"] = stored
+            again = type(clf).__new__(type(clf))
+            with pytest.warns(InconsistentVersionWarning, match="hinge_estimators"):
+                again.__setstate__(old)

@@ -14,22 +14,26 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._targets import TargetEncoding, encode_labels
+from .._targets import TargetEncoding, check_label_types, encode_labels
 from ._fc_refit import REFIT_TOL, SquaredHingeRefit, grown
-from ._hinge_classifier import (
-    HingeClassifier,
-    _blas_controller,
-    _check_sample_weight,
-    _is_real,
+from ._hinge_classifier import HingeClassifier
+from ._shared import (
+    VersionedPickleMixin,
+    canonical_csr,
+    check_not_complex,
+    check_sample_weight,
+    check_two_classes,
+    check_weighted_classes,
+    labels_from_scores,
+    single_threaded_blas,
 )
-from ._shared import check_two_classes, check_weighted_classes, labels_from_scores
 
 #: a tree whose outputs have a cosine below this with the negative
 #: functional gradient is no descent direction: that score column is done
 NULL_ATOM = 1e-8
 
 
-class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
+class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """Fully-corrective gradient boosting of regression trees, squared hinge.
 
     The nonlinear learner of Zeng, Zhang and Lin ("Fully-corrective gradient
@@ -277,11 +281,15 @@ class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         name = type(self).__name__
+        check_not_complex(X, "X")
+        check_not_complex(y, "y")
+        check_label_types(y)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float32)
+        X = canonical_csr(X) if sp.issparse(X) and X.format == "csr" else X
         check_classification_targets(y)
         classes, codes = encode_labels(y)
         check_two_classes(name, classes)
-        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X)
         check_weighted_classes(name, classes, codes, sample_weight)
         targets = TargetEncoding(classes, False).encode(codes)
         rng = check_random_state(self.random_state)
@@ -302,7 +310,7 @@ class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
                     f"{name}: every held-out sample for early stopping has zero "
                     "weight; raise validation_fraction or set n_iter_no_change=None."
                 )
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             columns, history = self._boost(
                 X, targets, sample_weight, fit_rows, val_rows, rng
             )
@@ -529,6 +537,10 @@ class HingeBoostingClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float32, reset=False)
         return _rows_for_predict(X)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _rows_for_predict(X):

@@ -1,28 +1,50 @@
 """HingeClassifier: a linear classifier composed of a loss and a solver."""
 
-import functools
-import numbers
+import math
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.metaestimators import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import ThreadpoolController
 
 from .._objective import LinearObjective
 from .._targets import (
     TargetEncoding,
+    check_label_types,
     class_weight_per_sample,
     encode_labels,
 )
-from ..losses import LOSSES, get_loss
+from ..losses import LOSSES, Loss, get_loss
 from ..losses._base import running_sum
-from ..solvers import SOLVERS, get_solver
-from ._shared import check_two_classes, check_weighted_classes, labels_from_scores
+from ..solvers import SGD, SOLVERS, Solver, get_solver
+from ._shared import (
+    VersionedPickleMixin,
+    available_if_explained,
+    canonical_csr,
+    check_finite_model,
+    check_not_complex,
+    check_sample_weight,
+    check_two_classes,
+    check_weighted_classes,
+    labels_from_scores,
+    single_threaded_blas,
+)
+
+#: the largest C accepted whatever the data (see ``fit``'s Notes)
+C_MAX = 1e50
+#: the range of ``intercept_scaling`` (see its description)
+INTERCEPT_SCALING_RANGE = (1e-10, 1e10)
+#: the largest absolute feature value accepted (see ``fit``'s Notes)
+X_MAX = 1e100
+#: the accepted range of kappa = C * sum(s_i) * max ||x_i||^2 (``fit``'s Notes)
+KAPPA_RANGE = (1e-10, 1e50)
+#: weights whose largest value lies outside this range are normalized into C
+WEIGHT_RANGE = (2.0**-30, 2.0**30)
 
 
 def _solver_learns_online(estimator):
@@ -43,7 +65,7 @@ def _solver_learns_online(estimator):
     return True
 
 
-class HingeClassifier(ClassifierMixin, BaseEstimator):
+class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 
     Minimizes
@@ -206,6 +228,24 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    _parameter_constraints: dict = {
+        "loss": [StrOptions(set(LOSSES)), Loss],
+        "solver": [StrOptions({"auto", *SOLVERS}), Solver],
+        "penalty": [StrOptions({"l2"}), None],
+        "C": [Interval(Real, 0, C_MAX, closed="right")],
+        "fit_intercept": ["boolean"],
+        "intercept_scaling": [
+            Interval(Real, *INTERCEPT_SCALING_RANGE, closed="both"),
+            None,
+        ],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -214,7 +254,35 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             tags.classifier_tags.multi_class = False
         return tags
 
+    def set_params(self, **params):
+        """Set the parameters; ``loss__<name>`` etc. need a loss object.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, and ``loss__<name>`` / ``solver__<name>``
+            for a loss or solver given as an object.
+
+        Returns
+        -------
+        self : HingeClassifier
+        """
+        for key in params:
+            head, nested, _ = key.partition("__")
+            if not nested or head not in _OBJECT_PARAMS:
+                continue
+            current = params.get(head, getattr(self, head, None))
+            if not hasattr(current, "set_params"):
+                raise ValueError(
+                    f"Cannot set {key!r}: {head}={current!r} is "
+                    f"{'a name' if isinstance(current, str) else 'not an object'}"
+                    f", which has no parameters to set. "
+                    f"{_OBJECT_PARAMS[head](current)}"
+                )
+        return super().set_params(**params)
+
     # -- fitting -------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
@@ -229,17 +297,45 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         Returns
         -------
         self : HingeClassifier
+
+        Notes
+        -----
+        **Scales.** The problem is invariant under ``X -> a X``,
+        ``C -> C / a^2`` (the coefficients scale by ``1 / a``) and under
+        ``s -> t s``, ``C -> C / t``, so its numerical difficulty is one
+        number,
+
+        .. math:: \\kappa = C \\sum_i s_i \\max_i \\|x_i\\|^2
+
+        (``x_i`` with ``intercept_scaling`` appended when it is set), which
+        bounds the ratio of the loss's curvature to the penalty's (the
+        condition number of ``P`` is at most :math:`1 + \\kappa` times the
+        loss's smoothness). The rule, in order:
+
+        * ``X`` must have its largest absolute entry in ``[1e-100, 1e100]``
+          (or be all zero): beyond, squared row norms and their products with
+          ``C`` leave the double range. ``ValueError`` otherwise.
+        * Weights ``s_i`` (``sample_weight`` times ``class_weight``) whose
+          largest value lies outside ``[2**-30, 2**30]`` are divided by a
+          power of two near it and ``C`` multiplied by it: exact, ``P`` is
+          unchanged (with ``penalty=None`` it scales by that power, and
+          ``objective_value_`` reports the unscaled ``P``). This keeps
+          products of weights (pairwise losses) finite. Not done for
+          ``SGD(alpha=...)``, whose objective does not contain ``C``.
+        * With ``penalty="l2"``, :math:`\\kappa` must lie in
+          ``[1e-10, 1e50]``; ``ValueError`` otherwise, naming its factors.
+          Above: measured, every solver stays finite (and as accurate as on
+          a well-scaled problem) up to about ``1e80``, and Newton overflows
+          near ``1e120``. Below: at the optimum each score's linear part is
+          at most :math:`\\kappa |\\ell'|` (``W = C \\sum_i \\alpha_i y_i
+          x_i``) against an intercept of order 1, so predictions would be
+          decided by the intercept's rounding (within a million roundings of
+          it). Hence ``C <= 1e50`` for any data (``C_MAX``).
+        * Last, a fitted ``coef_``, ``intercept_`` and objective value must
+          be finite; otherwise a ``FloatingPointError`` is raised and no
+          model is stored.
         """
-        self._check_params()
-        loss = get_loss(self.loss)
-        if loss.is_pairwise and self.intercept_scaling is not None:
-            raise ValueError(
-                f"HingeClassifier: parameter 'intercept_scaling' must be None with "
-                f"the pairwise loss {type(loss).__name__}, whose objective has no "
-                f"intercept to penalize, got {self.intercept_scaling!r}."
-            )
-        # an unknown or incompatible solver is refused before the data is read
-        get_solver(self.solver, loss, penalty=self.penalty)
+        loss, solver = self._resolve(X, y)
         X, y = validate_data(
             self,
             X,
@@ -248,6 +344,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             order="C",
         )
+        X = canonical_csr(X)
         check_classification_targets(y)
         classes, codes = encode_labels(y)
         check_two_classes("HingeClassifier", classes)
@@ -266,13 +363,14 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             sparse=sp.issparse(X),
             penalty=self.penalty,
         )
-        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X)
         weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight
         )
         check_weighted_classes("HingeClassifier", classes, codes, weights)
+        C, weights, value_scale = self._check_scale(X, weights, solver)
         encoding = TargetEncoding(classes, loss.is_multiclass)
-        objective = self._objective(loss, X, encoding, codes, weights)
+        objective = self._objective(loss, X, encoding, codes, weights, C)
         coef_init, resume = None, {}
         if (
             self.warm_start
@@ -285,11 +383,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             # variables of dual_cd), not only from the coefficients
             if solver.resumes_from_state and type(self.solver_) is type(solver):
                 resume = {"warm_state": self._solver_state}
-        # The solvers' BLAS work is vector operations and matrix-vector
-        # products, which threaded OpenBLAS barely speeds up and, on small
-        # machines, slows down badly (each call wakes its threads: a dot of
-        # 1e5 numbers measured 8 ms with 2 threads, 16 us with one).
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             result = solver.solve(
                 objective,
                 coef_init,
@@ -307,14 +401,15 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
                 f"({result.message}); increase max_iter, loosen tol, or scale "
                 "the data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the caller of fit, past _fit_context's wrapper
             )
-        self._store(result, objective, encoding, codes, loss, solver)
+        self._store(result, objective, encoding, codes, loss, solver, value_scale)
         self.n_iter_ = int(result.n_iter)
         self._online_rng = None
         return self
 
-    @available_if(_solver_learns_online)
+    @available_if_explained(_solver_learns_online)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One online pass over a chunk of data (``solver="sgd"`` only).
 
@@ -347,9 +442,7 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : HingeClassifier
         """
-        self._check_params()
-        loss = get_loss(self.loss)
-        solver = get_solver(self.solver, loss, penalty=self.penalty)
+        loss, solver = self._resolve(X, y)
         first_call = not hasattr(self, "classes_")
         if first_call and classes is None:
             raise ValueError(
@@ -371,8 +464,11 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             order="C",
             reset=first_call,
         )
+        X = canonical_csr(X)
         check_classification_targets(y)
         if classes is not None:
+            check_not_complex(classes, "classes")
+            check_label_types(classes)
             classes = np.unique(np.asarray(classes))
             if not first_call and not np.array_equal(classes, self.classes_):
                 raise ValueError(
@@ -394,89 +490,156 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
                 f"{loss.name!r}; classes has {len(classes)} labels."
             )
         codes = np.searchsorted(classes, y)
-        sample_weight = _check_sample_weight(sample_weight, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X)
         weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight
         )
+        # one chunk's weights do not fix the stream's scale, so they are not
+        # normalized here (see fit's Notes); the data's range is checked
+        _check_X_range(X)
         encoding = TargetEncoding(classes, loss.is_multiclass)
-        objective = self._objective(loss, X, encoding, codes, weights)
+        objective = self._objective(loss, X, encoding, codes, weights, self.C)
         state = None
         if not first_call and type(self.solver_) is type(solver):
             state = self._solver_state
         if getattr(self, "_online_rng", None) is None:
             self._online_rng = np.random.default_rng(_seed(self.random_state))
-        with _blas_controller().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             result = solver.partial_solve(objective, state, rng=self._online_rng)
         self._store(result, objective, encoding, codes, loss, solver)
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
         return self
 
-    def _objective(self, loss, X, encoding, codes, weights):
+    def _resolve(self, X, y):
+        """Checks that need no data pass; the loss and solver objects.
+
+        The parameters' types and ranges are checked by ``_fit_context``
+        (``_parameter_constraints``) before this runs.
+        """
+        self._warn_unused_params()
+        loss = get_loss(self.loss)
+        if loss.is_pairwise and self.intercept_scaling is not None:
+            raise ValueError(
+                f"HingeClassifier: parameter 'intercept_scaling' must be None with "
+                f"the pairwise loss {type(loss).__name__}, whose objective has no "
+                f"intercept to penalize, got {self.intercept_scaling!r}."
+            )
+        # an incompatible solver is refused before the data is read
+        solver = get_solver(self.solver, loss, penalty=self.penalty)
+        check_not_complex(X, "X")
+        check_not_complex(y, "y")
+        check_label_types(y)
+        return loss, solver
+
+    def _check_scale(self, X, weights, solver):
+        """Apply the scale rule of ``fit``'s Notes: ``(C, weights, value_scale)``.
+
+        ``value_scale`` converts the solved objective back to ``P`` (it
+        differs from 1 only with ``penalty=None`` and normalized weights).
+        """
+        _check_X_range(X)
+        C, value_scale, log_scale = float(self.C), 1.0, 0.0
+        top = float(weights.max())
+        fixed_alpha = isinstance(solver, SGD) and solver.alpha is not None
+        if not WEIGHT_RANGE[0] <= top <= WEIGHT_RANGE[1] and not fixed_alpha:
+            # a power of two: dividing by it is exact (no subnormal results
+            # for weights within 2**-970 of the largest)
+            exponent = math.frexp(top)[1]
+            weights = np.ldexp(weights, -exponent)
+            log_scale = exponent * math.log10(2.0)
+            if self.penalty == "l2":
+                C = math.ldexp(C, exponent) if exponent < 1000 else math.inf
+            else:
+                value_scale = math.ldexp(1.0, exponent)
+        if self.penalty != "l2":
+            return C, weights, value_scale
+        row_norm2 = _max_row_norm2(X)
+        if self.fit_intercept and self.intercept_scaling is not None:
+            row_norm2 += float(self.intercept_scaling) ** 2
+        if row_norm2 == 0.0:
+            return C, weights, value_scale  # X = 0: W = 0 exactly
+        total = float(weights.sum())
+        log_kappa = (
+            math.log10(self.C) + log_scale + math.log10(total) + math.log10(row_norm2)
+        )
+        low, high = KAPPA_RANGE
+        if not math.log10(low) <= log_kappa <= math.log10(high):
+            factors = (
+                f"C = {self.C:.3g}, total weight sum(s_i) = "
+                f"{total:.3g}e{log_scale:+.0f} (sample_weight times class_weight), "
+                f"max ||x_i||^2 = {row_norm2:.3g}"
+            )
+            if log_kappa > math.log10(high):
+                why = (
+                    f"above {high:g}: the loss's curvature would exceed the "
+                    "penalty's by so much that the solvers' products overflow"
+                )
+                fix = "lower C or the weights, or scale the features down"
+            else:
+                why = (
+                    f"below {low:g}: the optimal coefficients would move the "
+                    "scores by less than the rounding of the intercept decides"
+                )
+                fix = "raise C or the weights, or scale the features up"
+            raise ValueError(
+                f"HingeClassifier: the problem's scale kappa = C * sum(s_i) * "
+                f"max ||x_i||^2 = 1e{log_kappa:.1f} is {why} ({factors}). "
+                f"Standardize the features (StandardScaler), or {fix}; "
+                "see HingeClassifier.fit's Notes."
+            )
+        return C, weights, value_scale
+
+    def _objective(self, loss, X, encoding, codes, weights, C=None):
         return LinearObjective(
             loss,
             X,
             encoding.encode(codes),
             n_outputs=encoding.n_outputs,
             sample_weight=weights,
-            C=self.C,
+            C=self.C if C is None else C,
             # a pairwise objective has no intercept: see fit_intercept
             fit_intercept=self.fit_intercept and not loss.is_pairwise,
             intercept_scaling=self.intercept_scaling,
             penalty=self.penalty,
         )
 
-    def _store(self, result, objective, encoding, codes, loss, solver):
-        """Unpack a solver's result into the fitted attributes."""
+    def _store(self, result, objective, encoding, codes, loss, solver, value_scale=1.0):
+        """Unpack a solver's result into the fitted attributes.
+
+        A non-finite model raises ``FloatingPointError`` before anything is
+        stored (see ``fit``'s Notes).
+        """
         W, b = objective.split(result.coef)
-        self.coef_, self.intercept_ = encoding.public_coef(W.copy(), b.copy())
+        coef, intercept = encoding.public_coef(W.copy(), b.copy())
         if loss.is_pairwise and self.fit_intercept:
-            self.intercept_ = _pairwise_threshold(
-                objective, W, codes, objective.sample_weight
-            )
+            with np.errstate(all="ignore"):
+                intercept = _pairwise_threshold(
+                    objective, W, codes, objective.sample_weight
+                )
+        value = float(result.value) * value_scale
+        check_finite_model("HingeClassifier", coef, intercept, value)
+        self.coef_, self.intercept_ = coef, intercept
         self.classes_ = encoding.classes
         self.loss_ = loss
         self.solver_ = solver
-        self.objective_value_ = float(result.value)
+        self.objective_value_ = value
         self.optimality_ = float(result.optimality)
         self._solution = result.coef
         self._solver_state = result.state
 
-    def _check_params(self):
-        def fail(name, what):
-            raise ValueError(
-                f"HingeClassifier: parameter {name!r} {what}, "
-                f"got {getattr(self, name)!r}."
+    def _warn_unused_params(self):
+        if self.intercept_scaling is not None and not self.fit_intercept:
+            warnings.warn(
+                "intercept_scaling is not used because fit_intercept=False.",
+                UserWarning,
+                stacklevel=5,
             )
-
-        if not _is_real(self.C) or not np.isfinite(self.C) or self.C <= 0:
-            fail("C", "must be a finite number > 0")
-        if self.penalty not in ("l2", None):
-            fail("penalty", "must be 'l2' or None")
-        if not _is_real(self.tol) or not np.isfinite(self.tol) or self.tol <= 0:
-            fail("tol", "must be a finite number > 0")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            fail("max_iter", "must be an integer >= 1")
-        for name in ("fit_intercept", "warm_start"):
-            if not isinstance(getattr(self, name), bool | np.bool_):
-                fail(name, "must be True or False")
-        if self.intercept_scaling is not None:
-            s = self.intercept_scaling
-            if not _is_real(s) or not np.isfinite(s) or s <= 0:
-                fail("intercept_scaling", "must be None or a finite number > 0")
-            if not self.fit_intercept:
-                warnings.warn(
-                    "intercept_scaling is not used because fit_intercept=False.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-        if not isinstance(self.verbose, numbers.Integral) or self.verbose < 0:
-            fail("verbose", "must be an integer >= 0")
         if self.penalty is None and self.C != 1.0:
             warnings.warn(
                 "C is not used because penalty=None (the objective is the plain "
                 "empirical risk).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=5,
             )
 
     def _progress_printer(self):
@@ -534,14 +697,6 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         return labels_from_scores(self.classes_, scores)
 
 
-@functools.cache
-def _blas_controller():
-    """One controller for the process: building it scans the loaded libraries
-    (milliseconds), applying its limits is cheap. numpy and scipy, whose BLAS
-    the solvers use, are loaded before the first fit."""
-    return ThreadpoolController()
-
-
 def _pairwise_threshold(objective, W, codes, weights):
     """The intercept of a pairwise loss: the best squared-hinge shift.
 
@@ -591,38 +746,58 @@ def _sorted_with_weights(keys, weights):
     return keys[order], weights[order]
 
 
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
 def _seed(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state.randint(np.iinfo(np.int32).max)
     return random_state
 
 
-def _check_sample_weight(sample_weight, n_samples):
-    if sample_weight is None:
-        return np.ones(n_samples)
-    if isinstance(sample_weight, numbers.Number):
-        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    try:
-        sample_weight = np.asarray(sample_weight, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"sample_weight must be numeric: {exc}") from None
-    if sample_weight.ndim != 1:
+def _check_X_range(X):
+    """Refuse features beyond the double range the solvers need (fit's Notes)."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    largest = max(float(values.max()), -float(values.min()))
+    if largest > X_MAX or 0.0 < largest < 1.0 / X_MAX:
         raise ValueError(
-            f"sample_weight must be 1-dimensional, got shape {sample_weight.shape}."
+            f"HingeClassifier: the largest absolute value in X is {largest:.3g}, "
+            f"outside [{1.0 / X_MAX:g}, {X_MAX:g}]: squared row norms and their "
+            "products with C would leave the range of double precision. Scale "
+            "the features (e.g. StandardScaler); see HingeClassifier.fit's Notes."
         )
-    if sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight has {sample_weight.shape[0]} entries but X has "
-            f"{n_samples} samples."
+
+
+def _max_row_norm2(X):
+    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow)."""
+    if sp.issparse(X):
+        squares = sp.csr_matrix(
+            (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
         )
-    if not np.all(np.isfinite(sample_weight)):
-        raise ValueError("sample_weight contains NaN or infinity.")
-    if np.any(sample_weight < 0):
-        raise ValueError("sample_weight contains negative values.")
-    if not np.any(sample_weight > 0):
-        raise ValueError("sample_weight is zero for every sample.")
-    return sample_weight.copy()
+        return float(squares.sum(axis=1).max())
+    return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
+
+
+def _loss_hint(current):
+    cls = LOSSES.get(current) if isinstance(current, str) else None
+    example = f"{cls.__name__}()" if cls is not None else "SmoothHinge()"
+    return (
+        "Pass the loss as an object, e.g. "
+        f"loss={example}, whose parameters are then tunable as loss__<name>."
+    )
+
+
+def _solver_hint(current):
+    cls = SOLVERS.get(current) if isinstance(current, str) else None
+    example = f"{cls.__name__}()" if cls is not None else "LBFGS()"
+    return (
+        "Pass the solver as an object, e.g. "
+        f"solver={example}, whose parameters are then tunable as solver__<name>."
+    )
+
+
+def _penalty_hint(current):
+    return "The penalty is 'l2' or None and has no parameters; its strength is C."
+
+
+#: parameters that may be objects with their own parameters
+_OBJECT_PARAMS = {"loss": _loss_hint, "solver": _solver_hint, "penalty": _penalty_hint}

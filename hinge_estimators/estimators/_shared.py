@@ -1,6 +1,19 @@
 """Checks and rules shared by the estimators."""
 
+import functools
+import numbers
+import threading
+import warnings
+from contextlib import contextmanager
+from types import MethodType
+
 import numpy as np
+import scipy.sparse as sp
+from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
+from sklearn.utils.validation import _check_sample_weight
+from threadpoolctl import ThreadpoolController
+
+from .._version import __version__
 
 
 def check_two_classes(name, classes):
@@ -33,3 +46,216 @@ def labels_from_scores(classes, scores):
     if scores.ndim == 1:
         return classes[(scores > 0).astype(np.intp)]
     return classes[np.argmax(scores, axis=1)]
+
+
+# -- input checks --------------------------------------------------------------
+def check_not_complex(value, name):
+    """Refuse complex input before it is cast to float.
+
+    numpy drops the imaginary part with only a warning (or none, for an object
+    array), so a complex ``sample_weight`` used to be fitted on its real part.
+    """
+    if value is None or isinstance(value, numbers.Real):
+        return
+    if isinstance(value, numbers.Complex):
+        complex_ = True
+    elif sp.issparse(value):
+        complex_ = np.issubdtype(value.dtype, np.complexfloating)
+    elif hasattr(value, "dtypes") and not hasattr(value, "dtype"):  # a DataFrame
+        complex_ = any(np.issubdtype(d, np.complexfloating) for d in value.dtypes)
+    else:
+        array = value if hasattr(value, "dtype") else np.asarray(value)
+        if array.dtype == object:
+            complex_ = any(
+                isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real)
+                for v in np.ravel(array)
+            )
+        else:
+            complex_ = np.issubdtype(array.dtype, np.complexfloating)
+    if complex_:
+        raise ValueError(
+            f"{name} is complex; complex values are not supported (the "
+            f"imaginary part would be dropped): pass a real {name}."
+        )
+
+
+def check_sample_weight(sample_weight, X):
+    """scikit-learn's ``_check_sample_weight``, non-negative, as float64.
+
+    Refuses complex weights, NaN or infinity, a wrong shape, negative values
+    and weights that are all zero, each with a message that names
+    ``sample_weight``. Always returns a new array (the caller's is never
+    modified).
+    """
+    check_not_complex(sample_weight, "sample_weight")
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
+    )
+
+
+def canonical_csr(X):
+    """``X`` (CSR from ``validate_data``) with summed duplicates, sorted indices.
+
+    Row norms, the dual's diagonal and SGD's steps are computed from the
+    stored entries, so duplicate entries (allowed by scipy, summed on use)
+    made them wrong. A non-canonical matrix is copied before it is fixed:
+    ``validate_data`` may return the caller's own matrix, which is never
+    modified.
+    """
+    if not sp.issparse(X):
+        return X
+    # scipy caches the flag after checking the structure; check on a view so
+    # that nothing of the caller's matrix is touched
+    canonical = sp.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape)
+    if not canonical.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()  # sums duplicates and sorts the indices
+    return X
+
+
+def check_finite_model(name, coef, intercept, value):
+    """A final guard: a fitted model is finite, or the fit fails clearly."""
+    if not (
+        np.all(np.isfinite(coef))
+        and np.all(np.isfinite(intercept))
+        and np.isfinite(value)
+    ):
+        raise FloatingPointError(
+            f"{name}: the solver produced a non-finite model (coef_, "
+            "intercept_ or the objective overflowed), so no model is returned. "
+            "Scale the features (e.g. StandardScaler), or bring C and the "
+            "sample and class weights closer to 1."
+        )
+
+
+# -- process-wide state ---------------------------------------------------------
+@functools.cache
+def _blas_controller():
+    """One controller for the process: building it scans the loaded libraries
+    (milliseconds), applying its limits is cheap. numpy and scipy, whose BLAS
+    the solvers use, are loaded before the first fit."""
+    return ThreadpoolController()
+
+
+_blas_lock = threading.Lock()
+_blas_state = {"depth": 0, "limiter": None}
+
+
+@contextmanager
+def single_threaded_blas():
+    """Run BLAS on one thread while the block runs, in every thread of the process.
+
+    The solvers' BLAS work is vector operations and matrix-vector products,
+    which threaded OpenBLAS barely speeds up and, on small machines, slows
+    down badly (each call wakes its threads: a dot of 1e5 numbers measured
+    8 ms with 2 threads, 16 us with one). The limit is process-wide, so
+    concurrent fits share it: the first to enter records the original
+    limits and sets 1, the last to leave restores them. (Each fit setting
+    and restoring its own limit restored out of order under threads: the
+    fit that started second recorded 1 as the "original" and, leaving last,
+    left the process at 1 thread for good.)
+    """
+    with _blas_lock:
+        if _blas_state["depth"] == 0:
+            _blas_state["limiter"] = _blas_controller().limit(limits=1, user_api="blas")
+        _blas_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_state["depth"] -= 1
+            if _blas_state["depth"] == 0:
+                _blas_state["limiter"].restore_original_limits()
+                _blas_state["limiter"] = None
+
+
+# -- pickles --------------------------------------------------------------------
+class InconsistentVersionWarning(_SklearnVersionWarning):
+    """An estimator is unpickled by another version of hinge_estimators.
+
+    A subclass of scikit-learn's ``InconsistentVersionWarning``, so that a
+    filter for that warning also covers this one.
+
+    Attributes
+    ----------
+    estimator_name : str
+    current_version : str
+        The version unpickling.
+    original_version : str
+        The version that pickled (``"unknown"`` for pickles that stored none).
+    """
+
+    def __init__(self, *, estimator_name, current_version, original_version):
+        self.estimator_name = estimator_name
+        self.current_version = current_version
+        self.original_version = original_version
+        # scikit-learn's attribute names, for code that reads them
+        self.current_sklearn_version = current_version
+        self.original_sklearn_version = original_version
+
+    def __str__(self):
+        return (
+            f"Trying to unpickle estimator {self.estimator_name} from "
+            f"hinge_estimators version {self.original_version} when using "
+            f"version {self.current_version}. This might lead to breaking code "
+            "or invalid results. Use at your own risk."
+        )
+
+
+_VERSION_KEY = "_hinge_estimators_version"
+
+
+class VersionedPickleMixin:
+    """Store the package version in pickles and warn when it differs on load."""
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if isinstance(state, dict):
+            state = dict(state)
+            state[_VERSION_KEY] = __version__
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state, dict):
+            state = dict(state)
+            version = state.pop(_VERSION_KEY, "unknown")
+            if version != __version__:
+                warnings.warn(
+                    InconsistentVersionWarning(
+                        estimator_name=type(self).__name__,
+                        current_version=__version__,
+                        original_version=version,
+                    ),
+                    stacklevel=2,
+                )
+        super().__setstate__(state)
+
+
+# -- optional methods ----------------------------------------------------------
+class available_if_explained:  # noqa: N801 - used as a decorator
+    """``available_if`` whose ``AttributeError`` gives the reason itself.
+
+    scikit-learn's puts the reason only in the chained cause ("This
+    'HingeClassifier' has no attribute 'partial_fit'"). ``check(obj)`` raises
+    an ``AttributeError`` that says why the method is unavailable.
+    """
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, fn):
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+        return self
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self.fn
+        try:
+            self.check(obj)
+        except AttributeError as exc:
+            raise AttributeError(
+                f"This {type(obj).__name__!r} has no attribute "
+                f"{self.fn.__name__!r}: {exc}"
+            ) from None
+        return MethodType(self.fn, obj)

@@ -91,9 +91,18 @@ def test_mismatched_lengths_are_refused(binary):
         (lambda n: np.ones((n, 2)), "Sample weights must be 1D"),
         (lambda n: np.full(n, np.nan), "sample_weight contains NaN"),
         (lambda n: np.full(n, np.inf), "sample_weight contains infinity"),
-        (lambda n: np.ones(n) + 1j, "sample_weight is complex"),
-        (lambda n: np.ones(n, dtype=complex), "sample_weight is complex"),
-        (lambda n: [1.0] * (n - 1) + [1 + 2j], "sample_weight is complex"),
+        (
+            lambda n: np.ones(n) + 1j,
+            "Complex data not supported: sample_weight is complex",
+        ),
+        (
+            lambda n: np.ones(n, dtype=complex),
+            "Complex data not supported: sample_weight is complex",
+        ),
+        (
+            lambda n: [1.0] * (n - 1) + [1 + 2j],
+            "Complex data not supported: sample_weight is complex",
+        ),
     ],
 )
 def test_bad_sample_weights_are_refused(binary, weights, message):
@@ -107,11 +116,11 @@ def test_complex_data_is_refused(binary):
     # numpy casts complex to float by dropping the imaginary part; a complex
     # sample_weight used to be fitted on its real part without an error
     X, y = binary
-    with pytest.raises(ValueError, match="X is complex"):
+    with pytest.raises(ValueError, match="Complex data not supported: X is complex"):
         HingeClassifier().fit(X + 1j, y)
-    with pytest.raises(ValueError, match="y is complex"):
+    with pytest.raises(ValueError, match="Complex data not supported: y is complex"):
         HingeClassifier().fit(X, y + 0j)
-    with pytest.raises(ValueError, match="X is complex"):
+    with pytest.raises(ValueError, match="Complex data not supported: X is complex"):
         HingeClassifier().fit(sp.csr_matrix(X.astype(complex)), y)
 
 
@@ -693,3 +702,9 @@ def test_pickles_carry_the_package_version(binary):
             again = type(clf).__new__(type(clf))
             with pytest.warns(InconsistentVersionWarning, match="hinge_estimators"):
                 again.__setstate__(old)
+
+
+def test_pairwise_loss_with_the_sgd_name_says_how_to_set_the_batch(binary):
+    X, y = binary
+    with pytest.raises(ValueError, match=r"solver=SGD\(batch_size=256\)"):
+        HingeClassifier(loss="pairwise_squared_hinge", solver="sgd").fit(X, y)

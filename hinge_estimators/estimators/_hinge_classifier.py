@@ -108,7 +108,9 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         ``None`` minimizes the plain empirical risk
         :math:`\\sum_i s_i \\ell_i` (``C`` is then not used).
     C : float, default=1.0
-        Inverse regularization strength (LinearSVC's convention).
+        Inverse regularization strength (LinearSVC's convention), in
+        ``(0, 1e50]``; with the data and weights it must also keep the
+        problem's scale in range (see :meth:`fit`'s Notes).
     fit_intercept : bool, default=True
         Whether to fit an intercept. A pairwise loss ranks samples and does
         not change when every score moves by the same amount, so its objective
@@ -127,6 +129,11 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         ``B``, penalized like the others (the objective gains
         :math:`\\|b\\|^2 / (2B^2)`). A pairwise loss has no intercept in its
         objective: a number raises a ``ValueError``.
+        ``B`` must lie in ``[1e-10, 1e10]``: ``B^2`` joins every row's
+        squared norm and ``1 / B^2`` is the intercept's curvature, so
+        beyond it one of them exceeds the coefficients' (1 for scaled
+        features) by more than ``1e20``, past what double precision
+        resolves against it (and ``1e-200`` or ``1e200`` overflowed).
     class_weight : dict, "balanced" or None, default=None
         Multipliers of ``C`` per class. ``"balanced"`` uses
         ``total_weight / (n_classes * class_weight_total)``. A pairwise loss
@@ -326,11 +333,16 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
           ``[1e-10, 1e50]``; ``ValueError`` otherwise, naming its factors.
           Above: measured, every solver stays finite (and as accurate as on
           a well-scaled problem) up to about ``1e80``, and Newton overflows
-          near ``1e120``. Below: at the optimum each score's linear part is
-          at most :math:`\\kappa |\\ell'|` (``W = C \\sum_i \\alpha_i y_i
-          x_i``) against an intercept of order 1, so predictions would be
-          decided by the intercept's rounding (within a million roundings of
-          it). Hence ``C <= 1e50`` for any data (``C_MAX``).
+          near ``1e120``. Below: at the optimum
+          :math:`W = C \\sum_i \\alpha_i y_i x_i` with
+          :math:`0 \\le \\alpha_i \\le s_i |\\ell'|`, so each score's
+          linear part is at most :math:`\\kappa |\\ell'|` against an
+          intercept of order 1: predictions would be decided by the
+          intercept's rounding (within a million roundings of it). ``C``
+          itself is limited to ``(0, 1e50]``, the limit of :math:`\\kappa`
+          for unit weights and unit row norms.
+        * :meth:`partial_fit` checks the range of ``X`` and the final
+          guard only: one chunk does not fix the scale of the stream.
         * Last, a fitted ``coef_``, ``intercept_`` and objective value must
           be finite; otherwise a ``FloatingPointError`` is raised and no
           model is stored.

@@ -74,8 +74,8 @@ def check_not_complex(value, name):
             complex_ = np.issubdtype(array.dtype, np.complexfloating)
     if complex_:
         raise ValueError(
-            f"{name} is complex; complex values are not supported (the "
-            f"imaginary part would be dropped): pass a real {name}."
+            f"Complex data not supported: {name} is complex, and casting it "
+            f"to float would drop the imaginary part; pass a real {name}."
         )
 
 
@@ -257,5 +257,5 @@ class available_if_explained:  # noqa: N801 - used as a decorator
             raise AttributeError(
                 f"This {type(obj).__name__!r} has no attribute "
                 f"{self.fn.__name__!r}: {exc}"
-            ) from None
+            ) from exc
         return MethodType(self.fn, obj)

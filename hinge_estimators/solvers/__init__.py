@@ -107,7 +107,17 @@ def get_solver(
             f"solver must be a string or a Solver object, got {type(spec).__name__}."
         )
     solver.validate()
-    solver.check_loss(loss)
+    try:
+        solver.check_loss(loss)
+    except ValueError as exc:
+        if isinstance(spec, str) and isinstance(solver, SGD) and loss.is_pairwise:
+            # the name builds SGD() with batch_size=1, which a pairwise loss
+            # cannot use: say how to set it
+            raise ValueError(
+                f"{exc} solver='sgd' is SGD() with its defaults; pass the "
+                "solver as an object to set them, e.g. solver=SGD(batch_size=256)."
+            ) from None
+        raise
     return solver
 
 

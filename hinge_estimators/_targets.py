@@ -80,18 +80,18 @@ def check_label_types(y):
     if y.dtype != object:
         return
     kinds = {}
-    for label in y.ravel():
-        if isinstance(label, str | bytes):
+    for label_type in set(map(type, y.ravel())):
+        if issubclass(label_type, str | bytes):
             kind = "string"
-        elif isinstance(label, numbers.Number | np.bool_):
+        elif issubclass(label_type, numbers.Number | np.bool_):
             kind = "number"
         else:
-            kind = type(label).__name__
-        kinds.setdefault(kind, label)
+            kind = label_type.__name__
+        kinds.setdefault(kind, label_type.__name__)
     if len(kinds) > 1:
-        examples = ", ".join(f"{k} {v!r}" for k, v in kinds.items())
+        found = ", ".join(sorted(set(kinds.values())))
         raise ValueError(
-            f"y mixes labels of different kinds ({examples}): class labels "
+            f"y mixes labels of different kinds ({found}): class labels "
             "must be all numbers or all strings, e.g. y.astype(str)."
         )
     try:

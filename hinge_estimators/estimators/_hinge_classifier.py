@@ -560,9 +560,9 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             weights = np.ldexp(weights, -exponent)
             log_scale = exponent * math.log10(2.0)
             if self.penalty == "l2":
-                C = math.ldexp(C, exponent) if exponent < 1000 else math.inf
+                C = _ldexp(C, exponent)  # inf is refused by kappa below
             else:
-                value_scale = math.ldexp(1.0, exponent)
+                value_scale = _ldexp(1.0, exponent)
         if self.penalty != "l2":
             return C, weights, value_scale
         row_norm2 = _max_row_norm2(X)
@@ -762,6 +762,14 @@ def _seed(random_state):
     if isinstance(random_state, np.random.RandomState):
         return random_state.randint(np.iinfo(np.int32).max)
     return random_state
+
+
+def _ldexp(value, exponent):
+    """``value * 2**exponent``, ``inf`` where it overflows."""
+    try:
+        return math.ldexp(value, exponent)
+    except OverflowError:
+        return math.inf
 
 
 def _check_X_range(X):

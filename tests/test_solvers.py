@@ -239,3 +239,29 @@ def test_every_solver_that_accepts_a_loss_reaches_the_same_optimum(loss, layout)
     best = min(values.values())
     for name, value in values.items():
         assert value <= best * (1 + 1e-6), (name, values)
+
+
+@pytest.mark.parametrize("loss", [CrammerSinger(), Hinge()], ids=repr)
+def test_polish_never_solves_more_kink_terms_than_the_cap(loss, monkeypatch):
+    # The polish factors a dense Gram matrix of the kink terms (cubic time,
+    # square memory): both polishes must refuse an active set above
+    # MAX_KINK_TERMS (Crammer-Singer's had no cap: 75 GiB asked for on a
+    # sparse 200,000 x 200,000 input). A small cap stands in for the real one.
+    from hinge_estimators.solvers import _active_set
+
+    cap = 5
+    sizes = []
+    solve = _active_set._solve_on_sets
+
+    def recording(objective, sample, A, c, w, kink, upper):
+        sizes.append(int(kink.sum()))
+        return solve(objective, sample, A, c, w, kink, upper)
+
+    monkeypatch.setattr(_active_set, "MAX_KINK_TERMS", cap)
+    monkeypatch.setattr(_active_set, "_solve_on_sets", recording)
+    objective = make_objective(loss, seed=1, n=60, n_classes=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = GradientDescent().solve(objective, tol=1e-6, max_iter=300)
+    assert np.all(np.isfinite(result.coef))
+    assert max(sizes, default=0) <= cap

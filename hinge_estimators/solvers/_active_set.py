@@ -191,6 +191,8 @@ def polish_max(objective, coef, band):
     ``theta_{t0} = w_i - sum theta_t`` (a term at its bound) and equations
     ``u_t - u_{t0} = 0``, which are hinge-kink equations with ``a_t - a_{t0}``
     and offset 0. So one linear solve, :func:`_solve_on_sets`, serves both.
+    Nothing is solved when more than ``MAX_KINK_TERMS`` terms sit on a kink
+    (the solve's dense Gram matrix is the square of that count).
 
     Returns ``(coef, violation)`` like :func:`polish`.
     """
@@ -228,6 +230,11 @@ def polish_max(objective, coef, band):
     is_ref[rows[saturated], ref[saturated]] = True
     kink = (in_support & live[:, None] & ~is_ref).ravel()
     upper = is_ref.ravel()
+    if kink.sum() > MAX_KINK_TERMS:
+        # the solve forms a dense Gram matrix of the kink terms and factors
+        # it (cubic time): as in :func:`polish`, leave it to a finer stage or
+        # to the smoothing's own stopping test
+        return None, np.inf
     A2 = A.copy()
     c2 = c.copy()
     ref_rows = rows * m + ref

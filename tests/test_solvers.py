@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from hinge_estimators.losses import (
     LOSSES,
     CrammerSinger,
+    GaussianHinge,
     Hinge,
     ModifiedHuber,
     SmoothHinge,
@@ -42,10 +43,13 @@ def test_gd_and_lbfgs_agree_on_smooth_losses(loss, layout):
     lbfgs = LBFGS().solve(objective, tol=1e-8, max_iter=20_000)
     assert gd.converged and lbfgs.converged
     assert abs(gd.value - lbfgs.value) <= 1e-6 * abs(lbfgs.value)
-    # the reported stopping measure is honest: recompute it
-    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    # the reported stopping measure is honest: recompute it, in the centered
+    # coordinates both solvers measure it in (LinearObjective.centered)
+    inner = objective.centered()
+    g_ref = np.linalg.norm(inner.gradient(inner.zeros()))
     for result in (gd, lbfgs):
-        measured = np.linalg.norm(objective.gradient(result.coef)) / g_ref
+        coef = inner.center_coef(result.coef)
+        measured = np.linalg.norm(inner.gradient(coef)) / g_ref
         assert measured <= 1e-8 * (1 + 1e-6)
         np.testing.assert_allclose(result.optimality, measured, rtol=1e-6)
         assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
@@ -265,3 +269,58 @@ def test_polish_never_solves_more_kink_terms_than_the_cap(loss, monkeypatch):
         result = GradientDescent().solve(objective, tol=1e-6, max_iter=300)
     assert np.all(np.isfinite(result.coef))
     assert max(sizes, default=0) <= cap
+
+
+def _shifted(objective, offset):
+    """The same problem on ``X + offset`` (every feature moved by a constant)."""
+    from hinge_estimators import LinearObjective
+
+    return LinearObjective(
+        objective.loss,
+        objective.X + offset,
+        objective.y,
+        n_outputs=objective.n_outputs,
+        sample_weight=objective.sample_weight,
+        C=objective.C,
+        penalty=objective.penalty,
+    )
+
+
+SHIFT_CASES = [
+    (LBFGS(), SmoothHinge()),
+    (LBFGS(), GaussianHinge()),
+    (LBFGS(), ModifiedHuber()),
+    (LBFGS(), SquaredHinge()),
+    (LBFGS(), WestonWatkins(squared=True)),
+    (GradientDescent(), SmoothHinge()),
+    (GradientDescent(), GaussianHinge()),
+    (GradientDescent(), SquaredHinge()),
+    (GradientDescent(), Hinge()),
+    (GradientDescent(), CrammerSinger()),
+]
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+@pytest.mark.parametrize("offset", [1e2, 1e4])
+@pytest.mark.parametrize("solver, loss", SHIFT_CASES, ids=repr)
+def test_first_order_solvers_do_not_see_a_shift_of_the_features(
+    solver, loss, offset, tol
+):
+    # With a free intercept, X + c is the same problem as X (the intercept
+    # absorbs c W). Uncentered, L-BFGS stopped 0.6 % above the optimum at
+    # tol=1e-8 without a warning and gradient descent ended 6x above it.
+    n_classes = 3 if loss.is_multiclass else 2
+    objective = make_objective(loss, seed=3, n=80, n_classes=n_classes)
+    reference = get_solver("auto", loss).solve(objective, tol=1e-12, max_iter=10_000)
+    unshifted = solver.solve(objective, tol=tol, max_iter=1000)
+    shifted = _shifted(objective, offset)
+    result = solver.solve(shifted, tol=tol, max_iter=1000)
+    assert result.converged
+    assert np.all(np.isfinite(result.coef))
+    # the shifted fit is as close to the optimum P* as the unshifted one:
+    # what tol promises (a relative gradient norm, not a gap) is the same
+    best = reference.value
+    gap = shifted.value(result.coef) - best
+    assert -1e-9 * best <= gap <= 2 * (unshifted.value - best) + 1e-9 * best
+    if tol <= 1e-8:
+        assert gap <= 1e-7 * best

@@ -113,9 +113,20 @@ def gradient_reference(objective):
 
     Measuring against the gradient at zero (rather than at the starting point)
     keeps ``tol`` meaningful for warm starts. A zero reference means ``0`` is
-    optimal.
+    optimal. A reference that is not finite (features, weights or ``C`` so
+    large that the gradient overflows) raises a ``ValueError`` rather than
+    letting a solver return NaN.
     """
-    return float(np.linalg.norm(objective.gradient(objective.zeros())))
+    with np.errstate(over="ignore", invalid="ignore"):
+        reference = float(np.linalg.norm(objective.gradient(objective.zeros())))
+    if not np.isfinite(reference):
+        raise ValueError(
+            "The objective's gradient at 0 overflows double precision: X, "
+            "sample_weight, class_weight or C is too large (the gradient is "
+            "C * sum_i s_i * x_i * loss'). Scale the features (e.g. with "
+            "StandardScaler) or the weights."
+        )
+    return reference
 
 
 def optimal_at_zero(objective):

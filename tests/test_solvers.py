@@ -324,3 +324,24 @@ def test_first_order_solvers_do_not_see_a_shift_of_the_features(
     assert -1e-9 * best <= gap <= 2 * (unshifted.value - best) + 1e-9 * best
     if tol <= 1e-8:
         assert gap <= 1e-7 * best
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "weston_watkins"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_separable_data_without_penalty_ends_at_zero_loss(loss, n_classes):
+    # P = risk >= 0 and separable data reach P = 0 at a finite W: any
+    # separator with margin 1 is optimal (a whole set of minimizers). gd's
+    # relative change divided by P = 0 (ZeroDivisionError); now it returns
+    # one such separator, certified by P = 0.
+    from hinge_estimators import HingeClassifier
+
+    X = np.arange(2 * n_classes, dtype=float)[:, None]
+    y = np.repeat(np.arange(n_classes), 2)
+    if n_classes == 3 and loss == "hinge":
+        return  # one-vs-rest cannot separate a middle class in 1-D
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = HingeClassifier(loss=loss, solver="gd", penalty=None).fit(X, y)
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    assert model.objective_value_ == 0.0
+    assert model.score(X, y) == 1.0

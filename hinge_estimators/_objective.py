@@ -95,9 +95,19 @@ class LinearObjective:
         self.reg = 1.0 if penalty == "l2" else 0.0
         self.loss_scale = self.C if penalty == "l2" else 1.0
         penalized_bias = self.fit_intercept and intercept_scaling is not None
-        self.intercept_penalty = (
-            self.reg / float(intercept_scaling) ** 2 if penalized_bias else 0.0
-        )
+        self.intercept_penalty = 0.0
+        if penalized_bias and self.reg > 0:
+            # r / B / B: no intermediate B^2 to overflow (B = 1e200 gives a
+            # penalty that underflows to 0, as it should to double precision)
+            scaling = float(intercept_scaling)
+            self.intercept_penalty = self.reg / scaling / scaling
+            if not np.isfinite(self.intercept_penalty):
+                raise ValueError(
+                    f"intercept_scaling={intercept_scaling!r} is too small: the "
+                    "intercept's penalty 1 / intercept_scaling**2 overflows "
+                    "double precision; use intercept_scaling >= 1e-150, or "
+                    "intercept_scaling=None for an unpenalized intercept."
+                )
         if loss.is_pairwise:
             _check_pairwise(loss, self.y, self.n_outputs, self.fit_intercept)
         self._n_coef = self.n_outputs * self.n_features

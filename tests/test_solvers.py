@@ -345,3 +345,69 @@ def test_separable_data_without_penalty_ends_at_zero_loss(loss, n_classes):
     assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
     assert model.objective_value_ == 0.0
     assert model.score(X, y) == 1.0
+
+
+EXTREME = [
+    dict(scale=1e150),
+    dict(scale=1e300),
+    dict(C=1e300),
+    dict(weight=1e300),
+    dict(weight=1e-300),
+    dict(scale=1e-150),
+]
+
+
+@pytest.mark.parametrize("case", EXTREME, ids=lambda c: str(c))
+@pytest.mark.parametrize(
+    "solver, loss",
+    [
+        ("gd", Hinge()),
+        ("gd", CrammerSinger()),
+        ("gd", SquaredHinge()),
+        ("lbfgs", SquaredHinge()),
+        ("lbfgs", GaussianHinge()),
+        ("newton", SmoothHinge()),
+        ("newton", WestonWatkins(squared=True)),
+        ("fc_boosting", ModifiedHuber()),
+    ],
+    ids=repr,
+)
+def test_extreme_scales_give_a_finite_answer_or_a_clear_error(solver, loss, case):
+    # Overflow inside a solver used to give inf/NaN coefficients with only
+    # numpy's RuntimeWarnings (errors in this suite). Either the solve
+    # completes finite, or it stops with a ValueError that names the scale.
+    from hinge_estimators import LinearObjective
+
+    n_classes = 3 if loss.is_multiclass else 2
+    base = make_objective(loss, seed=2, n=30, n_classes=n_classes)
+    objective = LinearObjective(
+        loss,
+        base.X * case.get("scale", 1.0),
+        base.y,
+        n_outputs=base.n_outputs,
+        sample_weight=np.full(base.n_samples, case.get("weight", 1.0)),
+        C=case.get("C", 1.0),
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = get_solver(solver, loss).solve(objective, tol=1e-6, max_iter=200)
+    except ValueError as error:
+        assert "double precision" in str(error)
+        return
+    assert np.all(np.isfinite(result.coef))
+    assert np.isfinite(result.value)
+
+
+@pytest.mark.parametrize("scaling", [1e-200, 1e200])
+def test_extreme_intercept_scaling_is_refused_or_solved(scaling):
+    # 1 / B**2 divided by zero (ZeroDivisionError) or overflowed B**2
+    # (OverflowError) in the objective's constructor
+    if scaling < 1:
+        with pytest.raises(ValueError, match="intercept_scaling"):
+            make_objective(SquaredHinge(), intercept_scaling=scaling)
+        return
+    objective = make_objective(SquaredHinge(), intercept_scaling=scaling)
+    assert objective.intercept_penalty == 0.0  # 1e-400 in double precision
+    result = LBFGS().solve(objective, tol=1e-8, max_iter=1000)
+    assert result.converged and np.all(np.isfinite(result.coef))

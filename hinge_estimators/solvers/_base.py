@@ -22,6 +22,8 @@ instead.
   reports (``verbose``); it must not modify anything.
 """
 
+import functools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,6 +129,44 @@ def gradient_reference(objective):
             "StandardScaler) or the weights."
         )
     return reference
+
+
+@contextmanager
+def floating_point_guard(solver):
+    """Raise a ``ValueError`` if the solve inside overflowed or produced a NaN.
+
+    numpy's overflow, invalid-operation and division-by-zero events are
+    recorded (not printed) while the block runs; any of them means that the
+    data's scale exceeds what double precision holds (on ordinary data the
+    solvers meet none: the test suite turns each into an error), and the
+    answer cannot be trusted, finite or not. Blocks that expect such events
+    (a loss's tail formula) silence them with their own ``np.errstate``.
+    """
+    events = []
+
+    def record(kind, flag):
+        events.append(kind)
+
+    with np.errstate(over="call", invalid="call", divide="call", call=record):
+        yield
+    if events:
+        raise ValueError(
+            f"{solver}: {events[0]} in floating point during the solve: the "
+            "features, sample_weight, class_weight or C are too large (or too "
+            "small) for double precision. Scale the features (e.g. with "
+            "StandardScaler) or the weights."
+        )
+
+
+def guarded(solve):
+    """Decorate a ``solve`` method with :func:`floating_point_guard`."""
+
+    @functools.wraps(solve)
+    def guarded_solve(self, *args, **kwargs):
+        with floating_point_guard(type(self).__name__):
+            return solve(self, *args, **kwargs)
+
+    return guarded_solve
 
 
 def optimal_at_zero(objective):

@@ -6,6 +6,7 @@ from ._base import (
     Solver,
     SolveResult,
     gradient_reference,
+    guarded,
     optimal_at_zero,
     solve_columns,
 )
@@ -90,6 +91,7 @@ class FullyCorrectiveBoosting(Solver):
     def __init__(self):
         pass
 
+    @guarded
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):

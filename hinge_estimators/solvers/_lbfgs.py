@@ -3,7 +3,7 @@
 import numpy as np
 from scipy.optimize import minimize
 
-from ._base import Solver, SolveResult, gradient_reference, optimal_at_zero
+from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
 from ._newton_finish import newton_finish
 
 
@@ -48,6 +48,7 @@ class LBFGS(Solver):
         self.memory = memory
         self.max_line_search = max_line_search
 
+    @guarded
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):

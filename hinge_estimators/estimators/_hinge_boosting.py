@@ -607,12 +607,11 @@ def _tree_inputs(residual, weights):
     of total weight the sums may round again, and ties are decided as
     before).
     """
-    top = float(np.max(weights))
-    weight_step = np.ldexp(1.0, int(np.frexp(top)[1]) - WEIGHT_BITS)
-    while weight_step < top and np.all(np.mod(weights, 2 * weight_step) == 0):
+    tree_weights, weight_step = _on_grid(weights, WEIGHT_BITS)
+    top = float(np.max(tree_weights))
+    while weight_step < top and np.all(np.mod(tree_weights, 2 * weight_step) == 0):
         weight_step *= 2  # a coarser grid that still holds every weight
-    tree_weights = _on_grid(weights, 0, weight_step)[0]
-    units = float(np.sum(tree_weights)) / weight_step
+    units = len(weights) * (top / weight_step)  # bounds the total, no overflow
     most, least = RESIDUAL_BITS
     bits = int(np.clip(52 - np.ceil(np.log2(units + 1.0)), least, most))
     return _on_grid(residual, bits)[0], tree_weights

@@ -25,6 +25,21 @@ class LinearObjective:
     every score moves by the same amount (its intercept gradient would be 0
     and the Hessian singular).
 
+    **Centered coordinates.** With a free, unpenalized intercept,
+    ``x W^T + b = (x - mu) W^T + (b + W mu)`` for any ``mu``: the problem on
+    ``X - mu`` is the same problem, and with ``mu`` the weighted column mean
+    it is far better conditioned when the features sit far from 0 (the
+    intercept's constant column is then nearly collinear with them: on
+    ``X + 1e4``, L-BFGS stopped 0.6 % above the optimum at a 1e-8 relative
+    gradient and gradient descent 6x above it after 1000 iterations).
+    :meth:`centered` returns the problem in those coordinates: ``X`` is left
+    as it is (sparse stays sparse) and ``mu`` enters the products, ``X W^T -
+    mu W^T + b`` and ``X^T G - mu (1^T G)``; :meth:`center_coef` and
+    :meth:`uncenter_coef` map coefficients between the two. The centered
+    products carry an absolute rounding error of about ``eps |mu|`` times the
+    coefficients, so a gradient measured in them bottoms out near
+    ``eps |mu| / |X - mu|`` (relative), about 1e-12 on ``X + 1e4``.
+
     Coefficients travel as one flat vector (what generic optimizers want):
     ``W`` (``K x d``, row ``k`` is class ``k``) row-major, then ``b`` (``K``) when
     the intercept is fitted. Dense and CSR ``X`` are handled here and nowhere
@@ -80,13 +95,25 @@ class LinearObjective:
         self.reg = 1.0 if penalty == "l2" else 0.0
         self.loss_scale = self.C if penalty == "l2" else 1.0
         penalized_bias = self.fit_intercept and intercept_scaling is not None
-        self.intercept_penalty = (
-            self.reg / float(intercept_scaling) ** 2 if penalized_bias else 0.0
-        )
+        self.intercept_penalty = 0.0
+        if penalized_bias and self.reg > 0:
+            # r / B / B: no intermediate B^2 to overflow (B = 1e200 gives a
+            # penalty that underflows to 0, as it should to double precision)
+            scaling = float(intercept_scaling)
+            self.intercept_penalty = self.reg / scaling / scaling
+            if not np.isfinite(self.intercept_penalty):
+                raise ValueError(
+                    f"intercept_scaling={intercept_scaling!r} is too small: the "
+                    "intercept's penalty 1 / intercept_scaling**2 overflows "
+                    "double precision; use intercept_scaling >= 1e-150, or "
+                    "intercept_scaling=None for an unpenalized intercept."
+                )
         if loss.is_pairwise:
             _check_pairwise(loss, self.y, self.n_outputs, self.fit_intercept)
         self._n_coef = self.n_outputs * self.n_features
         self.size = self._n_coef + (self.n_outputs if self.fit_intercept else 0)
+        #: ``mu`` of the centered coordinates (see :meth:`centered`), or None
+        self.offset = None
 
     def _copy(self):
         """A shallow copy (arrays shared) for the variants below to adjust."""
@@ -150,9 +177,58 @@ class LinearObjective:
         other = self.with_loss(self.loss)
         other.X = self.X[:, columns]
         other.n_features = len(columns)
+        if self.offset is not None:
+            other.offset = self.offset[columns]
         other._n_coef = self.n_outputs * len(columns)
         other.size = other._n_coef + (self.n_outputs if self.fit_intercept else 0)
         return other
+
+    # -- centered coordinates (see the class docstring) ----------------------
+    def centered(self):
+        """The same problem in coordinates where the features have weighted mean 0.
+
+        Returns ``self`` when centering does not apply: no intercept, a
+        penalized intercept (``intercept_scaling`` with ``penalty="l2"``: its
+        penalty is not invariant), a pairwise loss (no intercept), features
+        already centered, or weights whose mean is not finite. Coefficients
+        of the returned objective are ``(W, b + W mu)``: map them with
+        :meth:`center_coef` and :meth:`uncenter_coef`.
+        """
+        if (
+            self.offset is not None
+            or not self.fit_intercept
+            or self.intercept_penalty > 0
+            or self.loss.is_pairwise
+        ):
+            return self
+        weights = self.sample_weight
+        top = float(np.max(weights)) if weights.size else 0.0
+        if not (np.isfinite(top) and top > 0):
+            return self
+        weights = weights / top  # the mean does not change; its sums cannot overflow
+        with np.errstate(all="ignore"):
+            mean = np.asarray(self.X.T @ weights).ravel() / weights.sum()
+        if not np.all(np.isfinite(mean)) or not np.any(mean):
+            return self
+        other = self._copy()
+        other.offset = mean
+        return other
+
+    def center_coef(self, coef):
+        """``(W, b)`` of the original problem as this objective's ``(W, b + W mu)``."""
+        return self._move_intercept(coef, 1.0)
+
+    def uncenter_coef(self, coef):
+        """This objective's coefficients as ``(W, b)`` of the original problem."""
+        return self._move_intercept(coef, -1.0)
+
+    def _move_intercept(self, coef, sign):
+        coef = np.array(coef, dtype=np.float64)
+        if self.offset is None:
+            return coef
+        W, b = self.split(coef)
+        b += sign * (W @ self.offset)  # b is a view into coef
+        return coef
 
     # -- coefficient layout -------------------------------------------------
     def zeros(self):
@@ -178,11 +254,15 @@ class LinearObjective:
         """``X W^T + b``, shape ``(n, K)``. Linear in ``coef`` (no offset)."""
         W, b = self.split(coef)
         S = self.X @ W.T
+        if self.offset is not None:
+            S = S - self.offset @ W.T
         return S + b if self.fit_intercept else S
 
     def _adjoint(self, G):
         """Coefficient-space vector ``(G^T X, G.sum(0))`` for score weights ``G``."""
         gW = np.asarray(self.X.T @ G).T
+        if self.offset is not None:
+            gW = gW - np.outer(G.sum(axis=0), self.offset)
         if self.fit_intercept:
             return np.concatenate([gW.ravel(), G.sum(axis=0)])
         return gW.ravel()
@@ -316,12 +396,18 @@ class LinearObjective:
         X = self.X
         if len(active) < self.n_samples:
             X, D = X[active], D[active]
+        offset = self.offset
 
         def product(v):
             W, b = self.split(v)
             S = X @ W.T
+            if offset is not None:
+                S = S - offset @ W.T
             G = D * (S + b if self.fit_intercept else S)
-            gW = np.asarray(X.T @ G).T.ravel()
+            gW = np.asarray(X.T @ G).T
+            if offset is not None:
+                gW = gW - np.outer(G.sum(axis=0), offset)
+            gW = gW.ravel()
             loss_part = (
                 np.concatenate([gW, G.sum(axis=0)]) if self.fit_intercept else gW
             )
@@ -372,10 +458,14 @@ class LinearObjective:
                 break
             v = v / norm
             u = self.X @ v[: self.n_features]
+            if self.offset is not None:
+                u = u - self.offset @ v[: self.n_features]
             if self.fit_intercept:
                 u = u + v[-1]
             u = curvature(u)
             w = np.asarray(self.X.T @ u).ravel()
+            if self.offset is not None:
+                w = w - self.offset * u.sum()
             v = np.concatenate([w, [u.sum()]]) if self.fit_intercept else w
             eig = np.linalg.norm(v)
         return max(self.reg, self.intercept_penalty) + 1.1 * (

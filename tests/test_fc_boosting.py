@@ -203,3 +203,22 @@ def test_fc_boosting_is_registered_but_never_auto():
     assert SOLVERS["fc_boosting"] is FullyCorrectiveBoosting
     for cls in LOSSES.values():
         assert not isinstance(auto_solver(cls()), FullyCorrectiveBoosting)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_features_tied_up_to_rounding_are_taken_in_index_order(seed):
+    # a column and its copy rescaled by 1 -+ 1e-15 have gradient blocks that
+    # differ by rounding only: the lower index must win, whichever way the
+    # rounding (or another BLAS kernel) ranks them
+    from hinge_estimators import LinearObjective
+
+    base = make_objective(SquaredHinge(), seed=seed, n=60, d=4)
+    X = base.X
+    strongest = int(np.argmax(np.abs(base.gradient(base.zeros())[:4])))
+    twin = X[:, [strongest]] * (1 + 1e-15 * (-1) ** seed)
+    objective = LinearObjective(
+        SquaredHinge(), np.hstack([twin, X]), base.y, n_outputs=1
+    )
+    result = FullyCorrectiveBoosting().solve(objective, tol=1e-8, max_iter=1)
+    W, _ = objective.split(result.coef)
+    assert W[0, 0] != 0 and np.count_nonzero(W) == 1

@@ -322,3 +322,28 @@ def test_estimator_warns_when_max_iter_is_too_small():
     with pytest.warns(ConvergenceWarning, match="TrustRegionNewton did not converge"):
         clf.fit(X, y)
     assert clf.n_iter_ == 1
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_newton_finish_stays_bounded_along_a_null_direction(seed):
+    # Squared Weston-Watkins with a free intercept only sees score
+    # differences: H is singular along "every intercept + c". Near the optimum
+    # the gradient's rounding error along that direction used to be divided by
+    # a rounding-size curvature (a CG direction of norm 1e16): the finish then
+    # either stalled (no step lowered the gradient: seeds 0 and 2 here) or,
+    # under other BLAS rounding, walked the intercepts to 1e163. The finish
+    # must reach the optimum, move by a bounded amount and not raise P.
+    from hinge_estimators.solvers._newton_finish import newton_finish
+
+    objective = make_objective(WestonWatkins(squared=True), seed=seed, n_classes=3)
+    optimum = TrustRegionNewton().solve(objective, tol=1e-14, max_iter=100).coef
+    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    rng = np.random.default_rng(seed)
+    for size in [1e-9, 1e-11, 1e-12, 1e-13]:
+        start = optimum + size * rng.standard_normal(optimum.shape)
+        coef, _, optimality = newton_finish(objective, start, g_ref=g_ref, tol=1e-17)
+        assert np.all(np.isfinite(coef))
+        assert optimality <= 1e-15
+        assert np.abs(coef - start).max() <= 1e-6
+        value = objective.value(start)
+        assert objective.value(coef) <= value + 1e-12 * value

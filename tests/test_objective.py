@@ -207,3 +207,76 @@ def test_batch_gradient_is_unbiased():
     batches = np.array_split(np.arange(30), 5)
     mean = np.mean([obj.batch_gradient(coef, rows) for rows in batches], axis=0)
     np.testing.assert_allclose(mean, obj.gradient(coef), rtol=1e-12, atol=1e-12)
+
+
+def _explicitly_centered(objective):
+    """The centered problem built the obvious way: a dense copy of X - mu."""
+    from hinge_estimators import LinearObjective
+
+    X = objective.X.toarray() if hasattr(objective.X, "toarray") else objective.X
+    s = objective.sample_weight
+    return LinearObjective(
+        objective.loss,
+        X - (s @ X) / s.sum(),
+        objective.y,
+        n_outputs=objective.n_outputs,
+        sample_weight=s,
+        C=objective.C,
+        penalty=objective.penalty,
+    )
+
+
+@pytest.mark.parametrize("loss", SMOOTH_LOSSES[:4] + [WestonWatkins(squared=True)])
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    sparse=st.booleans(),
+    n_classes=st.sampled_from([2, 3]),
+    shift=st.sampled_from([0.0, 3.0, 1e3]),
+)
+def test_centered_objective_is_the_same_problem(loss, seed, sparse, n_classes, shift):
+    # x W + b = (x - mu) W + (b + W mu): values agree at mapped coefficients,
+    # and the implicit centering (mu inside the products, sparse X kept
+    # sparse) equals an explicit dense X - mu in every product
+    objective = make_objective(
+        loss, seed=seed, sparse=sparse, n_classes=n_classes, weighted=True
+    )
+    objective.X = objective.X + shift if not sparse else objective.X
+    inner = objective.centered()
+    assert inner.offset is not None
+    assert (inner.X is objective.X) and (not sparse or inner.X.format == "csr")
+    explicit = _explicitly_centered(objective)
+    coef = _coef(inner, seed) * 0.3
+    v = np.random.default_rng(seed).normal(size=inner.size)
+    scale = 1.0 + shift
+    np.testing.assert_allclose(
+        objective.value(inner.uncenter_coef(coef)),
+        inner.value(coef),
+        rtol=1e-12 * scale,
+    )
+    np.testing.assert_allclose(
+        inner.uncenter_coef(inner.center_coef(coef)), coef, rtol=1e-12, atol=1e-12
+    )
+    for got, want in [
+        (inner.value(coef), explicit.value(coef)),
+        (inner.gradient(coef), explicit.gradient(coef)),
+        (inner.hessian_product(coef, v), explicit.hessian_product(coef, v)),
+    ]:
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12 * scale)
+    assert inner.lipschitz() == pytest.approx(explicit.lipschitz(), rel=1e-8)
+    # sub-problems keep the centering
+    columns = [0, 2]
+    np.testing.assert_allclose(
+        inner.features(columns).offset, inner.offset[columns], rtol=0
+    )
+
+
+def test_centering_applies_only_to_a_free_unpenalized_intercept():
+    loss = SmoothHinge()
+    assert make_objective(loss, fit_intercept=False).centered().offset is None
+    penalized = make_objective(loss, intercept_scaling=2.0)
+    assert penalized.centered() is penalized
+    free = make_objective(loss, intercept_scaling=2.0, penalty=None)
+    assert free.centered().offset is not None  # no penalty: b is free
+    inner = make_objective(loss).centered()
+    assert inner.centered() is inner

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from hinge_estimators.losses import (
     LOSSES,
     CrammerSinger,
+    GaussianHinge,
     Hinge,
     ModifiedHuber,
     SmoothHinge,
@@ -42,10 +43,13 @@ def test_gd_and_lbfgs_agree_on_smooth_losses(loss, layout):
     lbfgs = LBFGS().solve(objective, tol=1e-8, max_iter=20_000)
     assert gd.converged and lbfgs.converged
     assert abs(gd.value - lbfgs.value) <= 1e-6 * abs(lbfgs.value)
-    # the reported stopping measure is honest: recompute it
-    g_ref = np.linalg.norm(objective.gradient(objective.zeros()))
+    # the reported stopping measure is honest: recompute it, in the centered
+    # coordinates both solvers measure it in (LinearObjective.centered)
+    inner = objective.centered()
+    g_ref = np.linalg.norm(inner.gradient(inner.zeros()))
     for result in (gd, lbfgs):
-        measured = np.linalg.norm(objective.gradient(result.coef)) / g_ref
+        coef = inner.center_coef(result.coef)
+        measured = np.linalg.norm(inner.gradient(coef)) / g_ref
         assert measured <= 1e-8 * (1 + 1e-6)
         np.testing.assert_allclose(result.optimality, measured, rtol=1e-6)
         assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
@@ -239,3 +243,171 @@ def test_every_solver_that_accepts_a_loss_reaches_the_same_optimum(loss, layout)
     best = min(values.values())
     for name, value in values.items():
         assert value <= best * (1 + 1e-6), (name, values)
+
+
+@pytest.mark.parametrize("loss", [CrammerSinger(), Hinge()], ids=repr)
+def test_polish_never_solves_more_kink_terms_than_the_cap(loss, monkeypatch):
+    # The polish factors a dense Gram matrix of the kink terms (cubic time,
+    # square memory): both polishes must refuse an active set above
+    # MAX_KINK_TERMS (Crammer-Singer's had no cap: 75 GiB asked for on a
+    # sparse 200,000 x 200,000 input). A small cap stands in for the real one.
+    from hinge_estimators.solvers import _active_set
+
+    cap = 5
+    sizes = []
+    solve = _active_set._solve_on_sets
+
+    def recording(objective, sample, A, c, w, kink, upper):
+        sizes.append(int(kink.sum()))
+        return solve(objective, sample, A, c, w, kink, upper)
+
+    monkeypatch.setattr(_active_set, "MAX_KINK_TERMS", cap)
+    monkeypatch.setattr(_active_set, "_solve_on_sets", recording)
+    objective = make_objective(loss, seed=1, n=60, n_classes=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = GradientDescent().solve(objective, tol=1e-6, max_iter=300)
+    assert np.all(np.isfinite(result.coef))
+    assert max(sizes, default=0) <= cap
+
+
+def _shifted(objective, offset):
+    """The same problem on ``X + offset`` (every feature moved by a constant)."""
+    from hinge_estimators import LinearObjective
+
+    return LinearObjective(
+        objective.loss,
+        objective.X + offset,
+        objective.y,
+        n_outputs=objective.n_outputs,
+        sample_weight=objective.sample_weight,
+        C=objective.C,
+        penalty=objective.penalty,
+    )
+
+
+SHIFT_CASES = [
+    (LBFGS(), SmoothHinge()),
+    (LBFGS(), GaussianHinge()),
+    (LBFGS(), ModifiedHuber()),
+    (LBFGS(), SquaredHinge()),
+    (LBFGS(), WestonWatkins(squared=True)),
+    (GradientDescent(), SmoothHinge()),
+    (GradientDescent(), GaussianHinge()),
+    (GradientDescent(), SquaredHinge()),
+    (GradientDescent(), Hinge()),
+    (GradientDescent(), CrammerSinger()),
+]
+
+
+@pytest.mark.parametrize("tol", [1e-4, 1e-8])
+@pytest.mark.parametrize("offset", [1e2, 1e4])
+@pytest.mark.parametrize("solver, loss", SHIFT_CASES, ids=repr)
+def test_first_order_solvers_do_not_see_a_shift_of_the_features(
+    solver, loss, offset, tol
+):
+    # With a free intercept, X + c is the same problem as X (the intercept
+    # absorbs c W). Uncentered, L-BFGS stopped 0.6 % above the optimum at
+    # tol=1e-8 without a warning and gradient descent ended 6x above it.
+    n_classes = 3 if loss.is_multiclass else 2
+    objective = make_objective(loss, seed=3, n=80, n_classes=n_classes)
+    reference = get_solver("auto", loss).solve(objective, tol=1e-12, max_iter=10_000)
+    unshifted = solver.solve(objective, tol=tol, max_iter=1000)
+    shifted = _shifted(objective, offset)
+    result = solver.solve(shifted, tol=tol, max_iter=1000)
+    assert result.converged
+    assert np.all(np.isfinite(result.coef))
+    # the shifted fit is as close to the optimum P* as the unshifted one:
+    # what tol promises (a relative gradient norm, not a gap) is the same
+    best = reference.value
+    gap = shifted.value(result.coef) - best
+    assert -1e-9 * best <= gap <= 2 * (unshifted.value - best) + 1e-9 * best
+    if tol <= 1e-8:
+        assert gap <= 1e-7 * best
+
+
+@pytest.mark.parametrize("loss", ["hinge", "crammer_singer", "weston_watkins"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_separable_data_without_penalty_ends_at_zero_loss(loss, n_classes):
+    # P = risk >= 0 and separable data reach P = 0 at a finite W: any
+    # separator with margin 1 is optimal (a whole set of minimizers). gd's
+    # relative change divided by P = 0 (ZeroDivisionError); now it returns
+    # one such separator, certified by P = 0.
+    from hinge_estimators import HingeClassifier
+
+    X = np.arange(2 * n_classes, dtype=float)[:, None]
+    y = np.repeat(np.arange(n_classes), 2)
+    if n_classes == 3 and loss == "hinge":
+        return  # one-vs-rest cannot separate a middle class in 1-D
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = HingeClassifier(loss=loss, solver="gd", penalty=None).fit(X, y)
+    assert np.all(np.isfinite(model.coef_)) and np.all(np.isfinite(model.intercept_))
+    assert model.objective_value_ == 0.0
+    assert model.score(X, y) == 1.0
+
+
+EXTREME = [
+    dict(scale=1e150),
+    dict(scale=1e300),
+    dict(C=1e300),
+    dict(weight=1e300),
+    dict(weight=1e-300),
+    dict(scale=1e-150),
+]
+
+
+@pytest.mark.parametrize("case", EXTREME, ids=lambda c: str(c))
+@pytest.mark.parametrize(
+    "solver, loss",
+    [
+        ("gd", Hinge()),
+        ("gd", CrammerSinger()),
+        ("gd", SquaredHinge()),
+        ("lbfgs", SquaredHinge()),
+        ("lbfgs", GaussianHinge()),
+        ("newton", SmoothHinge()),
+        ("newton", WestonWatkins(squared=True)),
+        ("fc_boosting", ModifiedHuber()),
+    ],
+    ids=repr,
+)
+def test_extreme_scales_give_a_finite_answer_or_a_clear_error(solver, loss, case):
+    # Overflow inside a solver used to give inf/NaN coefficients with only
+    # numpy's RuntimeWarnings (errors in this suite). Either the solve
+    # completes finite, or it stops with a ValueError that names the scale.
+    from hinge_estimators import LinearObjective
+
+    n_classes = 3 if loss.is_multiclass else 2
+    base = make_objective(loss, seed=2, n=30, n_classes=n_classes)
+    objective = LinearObjective(
+        loss,
+        base.X * case.get("scale", 1.0),
+        base.y,
+        n_outputs=base.n_outputs,
+        sample_weight=np.full(base.n_samples, case.get("weight", 1.0)),
+        C=case.get("C", 1.0),
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = get_solver(solver, loss).solve(objective, tol=1e-6, max_iter=200)
+    except ValueError as error:
+        assert "double precision" in str(error)
+        return
+    assert np.all(np.isfinite(result.coef))
+    assert np.isfinite(result.value)
+
+
+@pytest.mark.parametrize("scaling", [1e-200, 1e200])
+def test_extreme_intercept_scaling_is_refused_or_solved(scaling):
+    # 1 / B**2 divided by zero (ZeroDivisionError) or overflowed B**2
+    # (OverflowError) in the objective's constructor
+    if scaling < 1:
+        with pytest.raises(ValueError, match="intercept_scaling"):
+            make_objective(SquaredHinge(), intercept_scaling=scaling)
+        return
+    objective = make_objective(SquaredHinge(), intercept_scaling=scaling)
+    assert objective.intercept_penalty == 0.0  # 1e-400 in double precision
+    result = LBFGS().solve(objective, tol=1e-8, max_iter=1000)
+    assert result.converged and np.all(np.isfinite(result.coef))

@@ -31,6 +31,13 @@ from ._shared import (
 #: a tree whose outputs have a cosine below this with the negative
 #: functional gradient is no descent direction: that score column is done
 NULL_ATOM = 1e-8
+#: significant bits kept of the sample weights a tree sees
+WEIGHT_BITS = 20
+#: at most / at least this many significant bits kept of the residuals a tree
+#: fits (fewer when the weights' total needs them; see ``_tree_inputs``)
+RESIDUAL_BITS = (30, 20)
+#: significant bits kept of the scores (``_snap_scores``)
+SCORE_BITS = 40
 
 
 class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
@@ -209,6 +216,17 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
     one pass over the atoms plus a Cholesky factorization of a
     :math:`(t + 1)^2` matrix when the active set moved, and ends at the
     exact minimizer, so the objective never increases.
+
+    **Ties are decided by order, not by rounding.** A tree sees the
+    residuals (at most 30 significant bits) and the sample weights (20 bits)
+    rounded to binary grids, so that its weighted sums are exact and splits
+    of mathematically equal impurity decrease compare equal: the tree's
+    seeded feature order and ascending thresholds then pick one, the same
+    for a weight ``k`` and ``k`` repeats and whatever kernel BLAS uses for
+    the refit. The leaves' values use the exact weights and residuals.
+    Scores are rounded to 40 significant bits of a bound on the model's
+    scores, so that classes with equal scores tie exactly and ``predict``
+    takes the first.
 
     More than two classes: one-vs-rest, one boosted score per class with
     targets :math:`\\pm 1`, rounds in lockstep (a round adds one tree per
@@ -480,7 +498,25 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
             scores[:, k] = self.intercept_[k]
             for tree, weight in zip(trees, weights, strict=True):
                 scores[:, k] += weight * tree.predict(X, check_input=False)
+        coefs = [
+            np.concatenate([[b], w])
+            for b, w in zip(self.intercept_, self.tree_weights_, strict=True)
+        ]
+        scores = _snap_scores(scores, self._score_bound(coefs))
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def _score_bound(self, coefs):
+        """A bound on ``|score|`` given each column's ``(intercept, weights)``.
+
+        A tree's outputs are bounded by its largest leaf value. The bound
+        depends on the model only, so that a sample's score does not depend
+        on the other samples it is predicted with.
+        """
+        bound = 0.0
+        for trees, coef in zip(self.estimators_, coefs, strict=True):
+            largest = [1.0] + [np.max(np.abs(t.tree_.value)) for t in trees]
+            bound = max(bound, float(np.abs(coef) @ np.array(largest)[: len(coef)]))
+        return bound
 
     def staged_decision_function(self, X):
         """Scores of the model after each round, ``1..n_estimators_``.
@@ -515,6 +551,10 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
                     )
                 ]
             )
+            bound = self._score_bound(
+                [stages[min(stage, len(stages) - 1)] for stages in self._stages]
+            )
+            scores = _snap_scores(scores, bound)
             yield scores.ravel() if scores.shape[1] == 1 else scores
 
     predict = HingeClassifier.predict
@@ -543,6 +583,67 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _on_grid(values, bits, step=None):
+    """``values`` rounded to multiples of ``step`` (a power of two).
+
+    ``step`` defaults to ``2^(e - bits)`` with ``2^e`` the smallest power of
+    two at least ``max |values|``: ``bits`` significant bits are kept. Returns
+    ``(rounded, step)``; ``step`` is 0 when every value is 0.
+    """
+    if step is None:
+        top = float(np.max(np.abs(values), initial=0.0))
+        if top == 0.0 or not np.isfinite(top):
+            return np.array(values, dtype=np.float64), 0.0
+        step = np.ldexp(1.0, int(np.frexp(top)[1]) - bits)
+    return np.round(values / step) * step, step
+
+
+def _tree_inputs(residual, weights):
+    """The residuals and weights a tree fits, on binary grids.
+
+    Why: a tree picks the split of largest weighted impurity decrease, and
+    deep trees meet splits whose decreases are mathematically EQUAL (two
+    partitions with the same weighted class sums); rounding then decides,
+    and it differs between a weight ``k`` and ``k`` repeats, or between
+    BLAS kernels that round the refit differently (issue 13: 2 of 15
+    predictions of sklearn's weight-equivalence check on OpenBLAS's Haswell
+    kernel). On grids the tree's sums are exact integers times the grid
+    steps, whatever their order, so equal decreases are computed equal and
+    the tree's fixed scanning order (features in its seeded permutation,
+    thresholds ascending) breaks the tie; values within a grid step snap
+    together (what rounding had left 1e-16 apart). The weights keep
+    ``WEIGHT_BITS`` bits, on the coarsest power-of-two grid that holds them
+    all exactly (integer weights stay integers); the residuals keep as many
+    bits, up to ``RESIDUAL_BITS[0]``, as leave the weighted sums below
+    2^52 grid units (at least ``RESIDUAL_BITS[1]``: beyond some 2^32 units
+    of total weight the sums may round again, and ties are decided as
+    before).
+    """
+    tree_weights, weight_step = _on_grid(weights, WEIGHT_BITS)
+    top = float(np.max(tree_weights))
+    while weight_step < top and np.all(np.mod(tree_weights, 2 * weight_step) == 0):
+        weight_step *= 2  # a coarser grid that still holds every weight
+    units = len(weights) * (top / weight_step)  # bounds the total, no overflow
+    most, least = RESIDUAL_BITS
+    bits = int(np.clip(52 - np.ceil(np.log2(units + 1.0)), least, most))
+    return _on_grid(residual, bits)[0], tree_weights
+
+
+def _snap_scores(scores, bound):
+    """Scores rounded to ``SCORE_BITS`` bits of the model's score ``bound``.
+
+    A model may give two classes the same score (deep trees with
+    ``l2_regularization=0`` put held-out or zero-weight samples at exactly
+    +-1 in several columns); rounding, which differs between BLAS kernels,
+    then picked the class. On a common grid such ties are exact and
+    ``argmax`` takes the first class; the change is below ``2^-40`` of the
+    bound.
+    """
+    if not (np.isfinite(bound) and bound > 0):
+        return scores
+    return _on_grid(scores, SCORE_BITS, _on_grid(np.array([bound]), SCORE_BITS)[1])[0]
+
+
 def _rows_for_predict(X):
     """What ``tree.predict(X, check_input=False)`` reads: CSR or C-ordered."""
     return X.tocsr() if sp.issparse(X) else np.ascontiguousarray(X)
@@ -568,6 +669,8 @@ class _BoostedScore:
         """
         refit = self.refit
         residual = refit.residual()
+        # the tree decides on grid values, not on rounding (see _tree_inputs)
+        target, tree_weights = _tree_inputs(residual, weights)
         # a split must lower the squared error by more than rounding: with the
         # weights, a no-op split (equal gradients on both sides, e.g. from
         # rounding in the impurity) would change the leaves' lambda shrinkage
@@ -576,23 +679,26 @@ class _BoostedScore:
         tree = DecisionTreeRegressor(
             random_state=rng, min_impurity_decrease=1e-9 * spread, **tree_params
         )
-        tree.fit(data["fit"], residual, sample_weight=weights, check_input=False)
+        tree.fit(data["fit"], target, sample_weight=tree_weights, check_input=False)
         leaves = tree.apply(data["train"], check_input=False)
         values = tree.tree_.value  # a view: writing it changes the tree
+        # the leaves' values from the exact weights and residuals (the tree
+        # only chose the partition): sum s r / (sum s l'' + lambda) for a
+        # regularized Newton step (l'' = 2 where active, lambda =
+        # newton_leaves), sum s r / sum s for least squares. Whether a sample
+        # is active is read off the grid: a residual that rounding left at
+        # 1e-17 is 0, in every fit alike.
+        size = len(values)
+        step = np.bincount(leaves, weights * residual, minlength=size)
         if newton_leaves is not None:
-            # one regularized Newton step per leaf: sum s r / (sum s l'' +
-            # lambda), l'' = 2 where active, lambda = newton_leaves
-            curvature = np.where(residual != 0, 2.0 * weights, 0.0)
-            size = len(values)
-            step = np.bincount(leaves, weights * residual, minlength=size)
-            hessian = np.bincount(leaves, curvature, minlength=size) + newton_leaves
-            leaf = tree.tree_.children_left == -1
-            values[leaf, 0, 0] = np.divide(
-                step[leaf],
-                hessian[leaf],
-                out=np.zeros(leaf.sum()),
-                where=hessian[leaf] > 0,
-            )
+            curvature = np.where(target != 0, 2.0 * weights, 0.0)
+            scale = np.bincount(leaves, curvature, minlength=size) + newton_leaves
+        else:
+            scale = np.bincount(leaves, weights, minlength=size)
+        leaf = tree.tree_.children_left == -1
+        values[leaf, 0, 0] = np.divide(
+            step[leaf], scale[leaf], out=np.zeros(leaf.sum()), where=scale[leaf] > 0
+        )
         outputs = values[leaves, 0, 0]
         norm = np.sqrt(refit.s @ outputs**2)
         fit = refit.s @ (residual * outputs)

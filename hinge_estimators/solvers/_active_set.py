@@ -128,21 +128,18 @@ def _solve_on_sets(objective, sample, A, c, w, kink, upper):
     ``upper``, 0 on the rest), the new term arguments and the residual of the
     intercept's stationarity.
     """
-    X = objective.X
     reg = objective.reg
     K = objective.n_outputs
     n_kink = int(kink.sum())
     # part of W fixed by the violated terms (theta_t = w_t)
-    Xu = X[sample[upper]]
-    W_fixed = -(np.asarray(Xu.T @ (A[upper] * w[upper, None])).T) / reg
+    Xu = _Rows(objective, sample[upper])
+    W_fixed = -Xu.t_dot(A[upper] * w[upper, None]).T / reg
     fixed_pull = (A[upper] * w[upper, None]).sum(axis=0)  # sum_U w_t a_t
 
-    Xk = X[sample[kink]]
+    Xk = _Rows(objective, sample[kink])
     Ak = A[kink]
-    gram = Xk @ Xk.T
-    gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
-    Q = (Ak @ Ak.T) * gram
-    fixed_scores = np.einsum("tk,tk->t", Ak, np.asarray(Xk @ W_fixed.T))
+    Q = (Ak @ Ak.T) * Xk.gram()
+    fixed_scores = np.einsum("tk,tk->t", Ak, Xk.dot(W_fixed.T))
     rhs = -(c[kink] + fixed_scores)
     penalized_bias = objective.fit_intercept and objective.intercept_penalty > 0
     if penalized_bias:
@@ -164,7 +161,7 @@ def _solve_on_sets(objective, sample, A, c, w, kink, upper):
         theta_kink = np.linalg.lstsq(-Q / reg, rhs, rcond=None)[0]
     if penalized_bias:
         b = -(fixed_pull + Ak.T @ theta_kink) / objective.intercept_penalty
-    W = W_fixed - (np.asarray(Xk.T @ (Ak * theta_kink[:, None])).T) / reg
+    W = W_fixed - Xk.t_dot(Ak * theta_kink[:, None]).T / reg
     candidate = objective.join(W, b)
 
     theta = np.where(upper, w, 0.0)
@@ -179,6 +176,43 @@ def _solve_on_sets(objective, sample, A, c, w, kink, upper):
     return candidate, theta, u_new, float(balance)
 
 
+class _Rows:
+    """The rows ``rows`` of the objective's data, centered when it is.
+
+    In centered coordinates (``LinearObjective.centered``) the data is
+    ``X - mu``: dense rows are centered explicitly (exact differences, which
+    keep the Gram matrix accurate for features far from 0); sparse rows
+    stay sparse and ``mu`` enters each product.
+    """
+
+    def __init__(self, objective, rows):
+        self.X = objective.X[rows]
+        self.offset = objective.offset
+        if self.offset is not None and not sp.issparse(self.X):
+            self.X, self.offset = self.X - self.offset, None
+
+    def dot(self, M):
+        """``X_rows M`` (``M`` of shape ``(d, K)``)."""
+        out = np.asarray(self.X @ M)
+        return out - self.offset @ M if self.offset is not None else out
+
+    def t_dot(self, M):
+        """``X_rows^T M`` (``M`` of shape ``(rows, K)``)."""
+        out = np.asarray(self.X.T @ M)
+        if self.offset is not None:
+            out = out - np.outer(self.offset, M.sum(axis=0))
+        return out
+
+    def gram(self):
+        """``X_rows X_rows^T``, dense."""
+        gram = self.X @ self.X.T
+        gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
+        if self.offset is not None:
+            p = np.asarray(self.X @ self.offset).ravel()
+            gram = gram - p[:, None] - p[None, :] + self.offset @ self.offset
+        return gram
+
+
 def polish_max(objective, coef, band):
     """Exact finish for a loss ``[max_t u_t]_+`` per sample (Crammer-Singer).
 
@@ -191,6 +225,8 @@ def polish_max(objective, coef, band):
     ``theta_{t0} = w_i - sum theta_t`` (a term at its bound) and equations
     ``u_t - u_{t0} = 0``, which are hinge-kink equations with ``a_t - a_{t0}``
     and offset 0. So one linear solve, :func:`_solve_on_sets`, serves both.
+    Nothing is solved when more than ``MAX_KINK_TERMS`` terms sit on a kink
+    (the solve's dense Gram matrix is the square of that count).
 
     Returns ``(coef, violation)`` like :func:`polish`.
     """
@@ -228,6 +264,11 @@ def polish_max(objective, coef, band):
     is_ref[rows[saturated], ref[saturated]] = True
     kink = (in_support & live[:, None] & ~is_ref).ravel()
     upper = is_ref.ravel()
+    if kink.sum() > MAX_KINK_TERMS:
+        # the solve forms a dense Gram matrix of the kink terms and factors
+        # it (cubic time): as in :func:`polish`, leave it to a finer stage or
+        # to the smoothing's own stopping test
+        return None, np.inf
     A2 = A.copy()
     c2 = c.copy()
     ref_rows = rows * m + ref

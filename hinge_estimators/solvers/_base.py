@@ -22,6 +22,8 @@ instead.
   reports (``verbose``); it must not modify anything.
 """
 
+import functools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -113,9 +115,58 @@ def gradient_reference(objective):
 
     Measuring against the gradient at zero (rather than at the starting point)
     keeps ``tol`` meaningful for warm starts. A zero reference means ``0`` is
-    optimal.
+    optimal. A reference that is not finite (features, weights or ``C`` so
+    large that the gradient overflows) raises a ``ValueError`` rather than
+    letting a solver return NaN.
     """
-    return float(np.linalg.norm(objective.gradient(objective.zeros())))
+    with np.errstate(over="ignore", invalid="ignore"):
+        reference = float(np.linalg.norm(objective.gradient(objective.zeros())))
+    if not np.isfinite(reference):
+        raise ValueError(
+            "The objective's gradient at 0 overflows double precision: X, "
+            "sample_weight, class_weight or C is too large (the gradient is "
+            "C * sum_i s_i * x_i * loss'). Scale the features (e.g. with "
+            "StandardScaler) or the weights."
+        )
+    return reference
+
+
+@contextmanager
+def floating_point_guard(solver):
+    """Raise a ``ValueError`` if the solve inside overflowed or produced a NaN.
+
+    numpy's overflow, invalid-operation and division-by-zero events are
+    recorded (not printed) while the block runs; any of them means that the
+    data's scale exceeds what double precision holds (on ordinary data the
+    solvers meet none: the test suite turns each into an error), and the
+    answer cannot be trusted, finite or not. Blocks that expect such events
+    (a loss's tail formula) silence them with their own ``np.errstate``.
+    """
+    events = []
+
+    def record(kind, flag):
+        events.append(kind)
+
+    with np.errstate(over="call", invalid="call", divide="call", call=record):
+        yield
+    if events:
+        raise ValueError(
+            f"{solver}: {events[0]} in floating point during the solve: the "
+            "features, sample_weight, class_weight or C are too large (or too "
+            "small) for double precision. Scale the features (e.g. with "
+            "StandardScaler) or the weights."
+        )
+
+
+def guarded(solve):
+    """Decorate a ``solve`` method with :func:`floating_point_guard`."""
+
+    @functools.wraps(solve)
+    def guarded_solve(self, *args, **kwargs):
+        with floating_point_guard(type(self).__name__):
+            return solve(self, *args, **kwargs)
+
+    return guarded_solve
 
 
 def optimal_at_zero(objective):

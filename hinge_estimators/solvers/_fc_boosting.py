@@ -6,6 +6,7 @@ from ._base import (
     Solver,
     SolveResult,
     gradient_reference,
+    guarded,
     optimal_at_zero,
     solve_columns,
 )
@@ -17,6 +18,8 @@ from ._newton_finish import newton_finish
 REFIT_TOL = 1e-10
 #: Newton iterations allowed per refit
 REFIT_MAX_ITER = 1000
+#: gradient blocks this close (relative) to the largest tie with it
+TIE = 1e-12
 
 
 class FullyCorrectiveBoosting(Solver):
@@ -32,7 +35,9 @@ class FullyCorrectiveBoosting(Solver):
        largest, :math:`j = \\arg\\max_{j \\notin \\mathcal{A}}
        \\|\\partial P / \\partial W_{:, j}\\|_2` (its absolute value for one
        score column; the norm over the ``K`` columns of a multiclass loss,
-       whose classes then share one set of features). Since
+       whose classes then share one set of features; blocks within 1e-12
+       of the largest tie, and the lowest index wins, so that rounding does
+       not choose between duplicated features). Since
        :math:`\\partial P / \\partial W_{:, j} = X_{:, j}^\\top G`, with
        :math:`G = \\partial P / \\partial \\text{scores}` the functional
        gradient, this is the feature most correlated with the negative
@@ -90,6 +95,7 @@ class FullyCorrectiveBoosting(Solver):
     def __init__(self):
         pass
 
+    @guarded
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):
@@ -137,7 +143,7 @@ def _select_and_refit(objective, coef_init, tol, max_iter, callback):
             callback(n_atoms, history[-1])
         strength = np.linalg.norm(objective.split(grad)[0], axis=0)
         strength[active] = -np.inf
-        j = int(np.argmax(strength))
+        j = _strongest(strength)
         if optimality <= tol:
             converged, message = True, "relative gradient norm below tol"
         elif n_atoms >= max_iter:
@@ -151,6 +157,19 @@ def _select_and_refit(objective, coef_init, tol, max_iter, callback):
         return SolveResult(
             w, n_atoms, converged, float(value), optimality, history, message
         )
+
+
+def _strongest(strength):
+    """The feature of largest gradient block; ties go to the lowest index.
+
+    Strengths within ``TIE`` (relative) of the largest count as equal: a
+    duplicated column's gradient differs from its twin's by rounding alone,
+    which a BLAS kernel decides differently from another.
+    """
+    top = float(np.max(strength))
+    if not np.isfinite(top):
+        return int(np.argmax(strength))
+    return int(np.flatnonzero(strength >= top - TIE * abs(top))[0])
 
 
 def _refit(objective, w, active, g_ref, tol):

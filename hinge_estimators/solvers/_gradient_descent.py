@@ -4,7 +4,7 @@ import numpy as np
 
 from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
 
 # Iterations a smoothing stage runs between two polish attempts: on degenerate
 # data a stage can crawl towards its tolerance long after its active set is
@@ -59,6 +59,20 @@ class GradientDescent(Solver):
     ``subgradient`` stops, as in the classical example it reproduces, when
     the objective changes by at most ``tol`` (absolute) between two
     consecutive iterates, or when the subgradient is exactly zero.
+
+    **Centered coordinates.** With a free, unpenalized intercept the
+    accelerated and smoothing methods run on the problem in centered
+    coordinates (:meth:`LinearObjective.centered`; the polish too): the same
+    minimizer, but a shift of every feature by a constant changes nothing
+    (uncentered, ``X + 1e4`` left the iterates 6x above the optimum after
+    1000 iterations). Gradient norms and ``g_ref`` are the centered
+    problem's. The subgradient method reproduces the classical algorithm
+    and is not centered.
+
+    **No penalty, separable data.** With ``penalty=None`` a sum of hinge
+    terms reaches ``P = 0`` at a finite ``W`` on separable data (every
+    separator with margin 1 is optimal): the solve stops there, certified,
+    since such a ``P`` is never negative (``optimality`` 0).
 
     **Rates.** The subgradient method converges as :math:`O(1/\\sqrt{k})`;
     smoothing with acceleration reaches accuracy :math:`\\epsilon` in
@@ -121,6 +135,7 @@ class GradientDescent(Solver):
                 "or 'auto'."
             )
 
+    @guarded
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):
@@ -130,30 +145,39 @@ class GradientDescent(Solver):
         method = self.resolved_method(objective.loss)
         if method == "subgradient":
             return self._subgradient(objective, x0, tol, max_iter, callback)
-        g_ref = gradient_reference(objective)
+        # accelerated and smoothed steps run in centered coordinates (see
+        # LinearObjective.centered): shifting the features changes nothing
+        inner = objective.centered()
+        x0 = inner.center_coef(x0)
         if method == "accelerated":
-            if g_ref == 0.0:
-                x0 = objective.zeros()
-                return SolveResult(x0, 0, True, objective.value(x0), 0.0)
-            run = accelerated_descent(
-                objective,
-                x0,
-                g_ref=g_ref,
-                tol=tol,
-                max_iter=max_iter,
-                lipschitz=objective.lipschitz(),
-                callback=callback,
-            )
-            return SolveResult(
-                run.coef,
-                run.n_iter,
-                run.converged,
-                float(objective.value(run.coef)),
-                run.optimality,
-                run.history,
-                "relative gradient norm below tol" if run.converged else "max_iter",
-            )
-        return self._smoothing(objective, x0, tol, max_iter, callback)
+            result = self._accelerated(inner, x0, tol, max_iter, callback)
+        else:
+            result = self._smoothing(inner, x0, tol, max_iter, callback)
+        result.coef = inner.uncenter_coef(result.coef)
+        return result
+
+    def _accelerated(self, objective, x0, tol, max_iter, callback):
+        g_ref = gradient_reference(objective)
+        if g_ref == 0.0:
+            return optimal_at_zero(objective)
+        run = accelerated_descent(
+            objective,
+            x0,
+            g_ref=g_ref,
+            tol=tol,
+            max_iter=max_iter,
+            lipschitz=objective.lipschitz(),
+            callback=callback,
+        )
+        return SolveResult(
+            run.coef,
+            run.n_iter,
+            run.converged,
+            float(objective.value(run.coef)),
+            run.optimality,
+            run.history,
+            "relative gradient norm below tol" if run.converged else "max_iter",
+        )
 
     def _smoothing(self, objective, x, tol, max_iter, callback):
         loss = objective.loss
@@ -199,6 +223,12 @@ class GradientDescent(Solver):
                         "exact optimum certified by the active-set polish",
                     )
             value = float(objective.value(x))
+            if value == 0.0 and _nonnegative(objective, x):
+                # separable data without a penalty: any separator with margin
+                # 1 is optimal, this one included (P >= 0)
+                return SolveResult(
+                    x, n_iter, True, 0.0, 0.0, history, "P = 0, its lower bound"
+                )
             gap = (value - smooth.value(x)) / max(abs(value), 1e-300)
             settled = abs(previous - value) <= tol * abs(value)
             if (gap <= tol or settled) and stage_tol > tol and g_ref > 0.0:
@@ -224,7 +254,7 @@ class GradientDescent(Solver):
                     n_iter,
                     True,
                     value,
-                    min(gap, abs(previous - value) / value),
+                    min(gap, _relative_change(previous, value)),
                     history,
                     "smoothing gap, or the change between stages, below tol",
                 )
@@ -277,3 +307,22 @@ class GradientDescent(Solver):
             history,
             message,
         )
+
+
+def _relative_change(previous, value):
+    """``|previous - value| / |value|``, with ``0 / 0 = 0`` and ``c / 0 = inf``."""
+    change = abs(previous - value)
+    if value != 0:
+        return change / abs(value)
+    return 0.0 if change == 0 else np.inf
+
+
+def _nonnegative(objective, coef):
+    """Whether ``P >= 0`` is known: a loss that is a sum of hinge terms, or
+    their max (Crammer-Singer), is a sum of positive parts."""
+    scores = objective.scores(coef)
+    loss, y = objective.loss, objective.y
+    return (
+        loss.hinge_terms(y, scores) is not None
+        or loss.max_hinge_terms(y, scores) is not None
+    )

@@ -9,6 +9,7 @@ from ._base import (
     Solver,
     SolveResult,
     gradient_reference,
+    guarded,
     optimal_at_zero,
     solve_columns,
 )
@@ -151,6 +152,7 @@ class TrustRegionNewton(Solver):
             return piecewise and not loss.is_pairwise
         return self.globalization == "line_search"
 
+    @guarded
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):

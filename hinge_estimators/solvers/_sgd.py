@@ -8,11 +8,14 @@ from sklearn.model_selection import train_test_split
 
 from .._params import _violation
 from ._base import Solver, SolveResult
+from ._sgd_certificate import relative_gap
 from ._sgd_parts import (
     N_AVERAGED,
     CompiledEpoch,
     SGDState,
     StepRule,
+    centered,
+    prepared,
     projection_radius,
     python_epoch,
     step_clip,
@@ -93,7 +96,8 @@ class SGD(Solver):
         ``k`` the steps once ``k`` samples have been seen.
     batch_size : int, default=1
         Samples per step (their gradients are averaged). A pairwise loss needs
-        at least 2 (it compares the batch's positives with its negatives).
+        at least 2 (it compares the batch's positives with its negatives). A
+        size above the number of samples means full-batch steps.
     shuffle : bool, default=True
         Visit the samples in a fresh random order every epoch (seeded by the
         estimator's ``random_state``); ``False`` keeps the data order.
@@ -207,8 +211,8 @@ class SGD(Solver):
             raise ValueError(
                 f"SGD with the pairwise loss {type(loss).__name__} compares the "
                 "positives and negatives of each batch, so it needs batch_size "
-                f">= 2 (a few hundred works well); got batch_size="
-                f"{self.batch_size}."
+                f">= 2; got batch_size={self.batch_size}. Pass "
+                "solver=SGD(batch_size=256) (a few hundred works well)."
             )
 
     # -- the two entry points ---------------------------------------------------
@@ -217,6 +221,11 @@ class SGD(Solver):
     ):
         """Run epochs until the watched objective stalls; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        original = objective
+        objective, mu = centered(prepared(objective))
+        if coef_init is not None and mu is not None:
+            W0, b0 = original.split(np.asarray(coef_init, dtype=np.float64))
+            coef_init = objective.join(W0, b0 + W0 @ mu)
         rng = np.random.default_rng(rng)
         train, valid = self._split(objective, rng)
         lam = self._lam(objective, train.n_samples)
@@ -224,8 +233,8 @@ class SGD(Solver):
         state = SGDState.start(objective, coef_init, rule.eta0)
         epoch = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
-        history, best, stalled, change = [], np.inf, 0, np.nan
-        converged, message = False, f"max_iter={max_iter} epochs reached"
+        history, best, stalled, change = [], np.inf, 0, np.inf
+        stopped, message = False, f"max_iter={max_iter} epochs reached"
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
@@ -257,15 +266,30 @@ class SGD(Solver):
                     stalled = 0
                     if state.eta > ADAPTIVE_MIN_ETA:
                         continue
-                converged = True
+                stopped = True
                 message = (
                     f"no improvement > tol in {self.n_iter_no_change} epochs"
                     if self.learning_rate != "adaptive"
                     else "the adaptive step fell below 1e-6"
                 )
                 break
+        W, b = state.model()
+        coef = objective.join(W, b)
+        converged, optimality, message = _verdict(
+            objective, coef, stopped, change, message, tol
+        )
+        if mu is not None:
+            coef = original.join(W, b - W @ mu)
         return self._result(
-            objective, state, lam, n_epoch, converged, change, message, history
+            original,
+            state,
+            coef,
+            lam,
+            n_epoch,
+            converged,
+            optimality,
+            message,
+            history,
         )
 
     def partial_solve(self, objective, state=None, *, rng=None):
@@ -284,6 +308,7 @@ class SGD(Solver):
                 "it is given, so it cannot. Set early_stopping=False for "
                 "partial_fit."
             )
+        objective = prepared(objective)
         rng = np.random.default_rng(rng)
         first = state is None
         if first:
@@ -302,8 +327,17 @@ class SGD(Solver):
         self._epoch_runner(objective, rule)(
             state, self._order(objective.n_samples, rng)
         )
+        W, b = state.model()
         return self._result(
-            objective, state, lam, 1, True, np.nan, "one online pass", []
+            objective,
+            state,
+            objective.join(W, b),
+            lam,
+            1,
+            True,
+            np.inf,
+            "one online pass (not certified)",
+            [],
         )
 
     # -- pieces ---------------------------------------------------------------
@@ -345,7 +379,9 @@ class SGD(Solver):
             power_t=float(self.power_t),
             lam=lam,
             lam_b=lam * objective.intercept_penalty,
-            batch_size=int(self.batch_size),
+            # a batch larger than the data is the data (full-batch steps); the
+            # kernels allocate a batch's gradients, so the size is bounded here
+            batch_size=min(int(self.batch_size), max(objective.n_samples, 1)),
             average_start=average_start,
             radius=projection_radius(objective, lam) if self.projection else 0.0,
             clip=step_clip(objective),
@@ -450,10 +486,17 @@ class SGD(Solver):
             return risk + penalty
 
     def _result(
-        self, objective, state, lam, n_iter, converged, change, message, history
+        self,
+        objective,
+        state,
+        coef,
+        lam,
+        n_iter,
+        converged,
+        optimality,
+        message,
+        history,
     ):
-        W, b = state.model()
-        coef = objective.join(W, b)
         reported = objective
         if self.alpha is not None and lam > 0:
             reported = objective.with_C(1.0 / (lam * objective.n_samples))
@@ -462,7 +505,7 @@ class SGD(Solver):
             n_iter=int(n_iter),
             converged=converged,
             value=float(reported.value(coef)),
-            optimality=float(change),
+            optimality=float(optimality),
             history=history,
             message=message,
             state=state,
@@ -477,3 +520,29 @@ def _monitor_sample(objective, rng):
     if n <= MONITOR_SAMPLES:
         return objective
     return objective.subset(np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False)))
+
+
+def _verdict(objective, coef, stopped, change, message, tol):
+    """``(converged, optimality, message)`` of a run that ended at ``coef``.
+
+    A stalled objective is no proof of optimality (SGD's steps shrink, so it
+    stalls far from the optimum at an extreme ``C`` or on offset data): the
+    run is converged only when the duality-gap bound of
+    :func:`relative_gap` is at most ``tol``, and ``optimality`` is that bound.
+    A loss without one (multiclass, pairwise, Gaussian hinge, a user's
+    loss) cannot be certified: never converged, ``optimality`` the last
+    relative change (``inf`` before there was one).
+    """
+    gap = relative_gap(objective, coef)
+    if gap is None:
+        optimality = change if np.isfinite(change) else np.inf
+        return False, abs(optimality), message + "; this loss has no certificate"
+    if stopped and gap <= tol:
+        return True, gap, message + f"; certified duality gap {gap:.2g}"
+    if stopped:
+        message += (
+            f", but the duality-gap bound of the returned model is {gap:.2g}: "
+            "SGD is not certified near the optimum (its bound is loose; use "
+            "solver='dual_cd' or 'newton' for a certified optimum)"
+        )
+    return False, gap, message

@@ -29,6 +29,9 @@ from libc.math cimport erfc, exp, pow, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
 
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
+
 from ._rows cimport (
     HINGE_PREFETCH,
     Rows,
@@ -304,9 +307,22 @@ def sgd_epoch(
     cdef double alpha_prev, step_i
     cdef bint clipping = step_limits.shape[0] > 0
     cdef bint averaged
-    cdef double *G = <double *> malloc(batch_size * K * sizeof(double))
-    cdef double *scores = <double *> malloc(K * sizeof(double))
+    cdef double *G
+    cdef double *scores
     cdef double *g
+    # the gradient buffer holds one batch; a batch larger than the pass is
+    # the pass (and a size from the caller must never wrap malloc's argument)
+    if batch_size < 1:
+        raise ValueError(f"sgd_epoch: batch_size must be >= 1, got {batch_size}")
+    if batch_size > n:
+        batch_size = n if n > 0 else 1
+    if K < 1 or batch_size > PY_SSIZE_T_MAX // (K * <Py_ssize_t> sizeof(double)):
+        raise MemoryError(
+            f"sgd_epoch: a batch of {batch_size} samples x {K} outputs does "
+            "not fit in memory"
+        )
+    G = <double *> malloc(batch_size * K * sizeof(double))
+    scores = <double *> malloc(K * sizeof(double))
     if G == NULL or scores == NULL:
         free(G)
         free(scores)

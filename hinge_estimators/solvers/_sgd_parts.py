@@ -15,6 +15,7 @@ same iterates.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
 from . import _sgd_fast
@@ -155,6 +156,64 @@ def projection_radius(objective, lam):
         return per_column * np.sqrt(objective.n_outputs)
     loss_at_zero = objective.risk(zero) / objective.n_samples
     return float(np.sqrt(2.0 * loss_at_zero / lam))
+
+
+def prepared(objective):
+    """``objective`` ready for SGD's steps, or a clear error.
+
+    Non-canonical CSR (duplicate entries) is summed in a copy: the steps read
+    row norms, which the stored entries overstate (the user's matrix is left
+    as it is). Rows whose squared norm overflows make every step size 0 or
+    every score non-finite, so they are refused with the fix.
+    """
+    X = objective.X
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+        objective = objective._copy()
+        objective.X = X
+    with np.errstate(over="ignore", invalid="ignore"):
+        sq_norms = row_norms(X, squared=True)
+    if not np.all(np.isfinite(sq_norms)):
+        i = int(np.argmin(np.isfinite(sq_norms)))
+        raise ValueError(
+            f"SGD: the squared norm of row {i} of X overflows float64 (its "
+            "features reach ~1e154 or more), so no step size is meaningful; "
+            "scale the features, e.g. with sklearn.preprocessing.StandardScaler "
+            "or MaxAbsScaler."
+        )
+    return objective
+
+
+def centered(objective):
+    """``(objective on X - mu, mu)`` when a free intercept lets SGD center
+    dense data whose mean row dominates its spread, else ``(objective, None)``.
+
+    With an unpenalized intercept the optimum of ``X - mu`` is that of ``X``
+    with ``b`` shifted by ``W mu``, but SGD's steps are not invariant: an
+    offset makes the intercept and the weights compete along one direction,
+    and on ``X + 100`` plain steps ended at chance level. Sparse data is not
+    centered (it would become dense); its certificate flags such a fit.
+    """
+    if (
+        not objective.fit_intercept
+        or objective.intercept_penalty > 0
+        or objective.loss.is_pairwise
+        or sp.issparse(objective.X)
+    ):
+        return objective, None
+    s = objective.sample_weight
+    total = float(s.sum())
+    if total <= 0:
+        return objective, None
+    mu = (s @ objective.X) / total
+    spread = float(s @ row_norms(objective.X, squared=True)) / total
+    # ||mu||^2 is the part of the mean squared norm the offset explains
+    if not float(mu @ mu) > 0.1 * spread:
+        return objective, None
+    other = objective._copy()
+    other.X = objective.X - mu
+    return other, mu
 
 
 def sample_curvature(sample_weight, X, fit_intercept):

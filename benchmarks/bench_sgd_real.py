@@ -1,0 +1,113 @@
+"""SGD against SGDClassifier on the real datasets, at equal epochs.
+
+For each dense set of ``real_datasets.DENSE`` (standardized, as a user
+would) and each of the hinge and the squared hinge (one-vs-rest on
+multiclass sets), both sides run ``--epochs`` epochs on the same objective:
+ours ``HingeClassifier(solver="sgd", C=C)`` with its default ``SGD()``
+(averaging from sample 1000 on), stopping switched off; theirs
+``SGDClassifier(alpha=1/(C n), max_iter=epochs, tol=None, average=1000)``,
+its default schedule otherwise. Both models are scored with one formula, the
+objective ``P(W, b) = 1/2 ||W||^2 + C sum_i loss(y_i, x_i W + b)`` summed
+over the one-vs-rest columns. Reported: the best of ``--repeat`` fit times,
+their ratio (ours / theirs) and the ratio of the objectives.
+
+Run (from the repository root)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_sgd_real.py
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+from sklearn.linear_model import SGDClassifier
+from sklearn.preprocessing import StandardScaler, label_binarize
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import real_datasets  # noqa: E402
+from bench_sgd import fit_timed  # noqa: E402
+
+from hinge_estimators import HingeClassifier  # noqa: E402
+
+
+def objective(X, y, classes, coef, intercept, loss, C):
+    """``P`` from its textbook formula, one-vs-rest columns summed."""
+    Y = label_binarize(y, classes=classes, neg_label=-1, pos_label=1)
+    if len(classes) == 2:
+        Y = Y[:, -1:]
+    Z = Y * (X @ np.atleast_2d(coef).T + intercept)
+    hinge = np.maximum(1.0 - Z, 0.0)
+    values = hinge if loss == "hinge" else hinge**2
+    return 0.5 * float(np.vdot(coef, coef)) + C * float(values.sum())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--sets", nargs="*", default=list(real_datasets.DENSE))
+    args = parser.parse_args()
+    C = args.C
+    print(f"{args.epochs} epochs, C={C:g}, best of {args.repeat}; ratios ours/theirs\n")
+    print(
+        "| set | n x d | classes | loss | ours (ms) | SGDClassifier (ms) "
+        "| time ratio | objective ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    worst = 0.0
+    for name in args.sets:
+        if not real_datasets.available(name):
+            print(f"| {name} | (not installed) |")
+            continue
+        X, y = real_datasets.load(name)
+        X = StandardScaler().fit_transform(X)
+        classes = np.unique(y)
+        n = X.shape[0]
+        for loss in ("hinge", "squared_hinge"):
+            ours_t, ours = fit_timed(
+                lambda e, loss=loss: HingeClassifier(
+                    loss=loss,
+                    solver="sgd",
+                    C=C,
+                    max_iter=e,
+                    tol=1e-300,
+                    random_state=0,
+                ),
+                args.epochs,
+                X,
+                y,
+                args.repeat,
+            )
+            theirs_t, theirs = fit_timed(
+                lambda e, loss=loss, n=n: SGDClassifier(
+                    loss=loss,
+                    alpha=1.0 / (C * n),
+                    max_iter=e,
+                    tol=None,
+                    average=1000,
+                    random_state=0,
+                ),
+                args.epochs,
+                X,
+                y,
+                args.repeat,
+            )
+            p_ours = objective(X, y, classes, ours.coef_, ours.intercept_, loss, C)
+            p_theirs = objective(
+                X, y, classes, theirs.coef_, theirs.intercept_, loss, C
+            )
+            worst = max(worst, ours_t / theirs_t)
+            print(
+                f"| {name} | {n} x {X.shape[1]} | {len(classes)} | {loss} | "
+                f"{1e3 * ours_t:.1f} | {1e3 * theirs_t:.1f} | "
+                f"{ours_t / theirs_t:.2f} | {p_ours / p_theirs:.4f} |",
+                flush=True,
+            )
+    print(f"\nworst time ratio: {worst:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -29,8 +29,13 @@ ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_ETA = 1e-6
 #: the schedules that use eta0 (and so may calibrate it)
 ETA0_SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
-#: eta0="auto": samples of the trial runs, and doublings/halvings at most
+#: eta0="auto": samples of the trial runs (at most CALIBRATION_SAMPLES, and
+#: at most 1/CALIBRATION_SHARE of the data but CALIBRATION_MIN_SAMPLES, so that
+#: the trials cost a fraction of an epoch on small fits), and
+#: doublings/halvings at most
 CALIBRATION_SAMPLES = 1000
+CALIBRATION_SHARE = 8
+CALIBRATION_MIN_SAMPLES = 250
 CALIBRATION_MAX_STEPS = 40
 #: the stopping rule's objective is measured on at most this many samples
 MONITOR_SAMPLES = 10_000
@@ -238,7 +243,7 @@ class SGD(Solver):
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
-                epoch(state, self._order(train.n_samples, rng))
+                epoch(state, self._order(train.n_samples, rng), rule)
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
                 raise FloatingPointError(
@@ -325,7 +330,7 @@ class SGD(Solver):
         if first:
             state.eta = state.eta0 = rule.eta0
         self._epoch_runner(objective, rule)(
-            state, self._order(objective.n_samples, rng)
+            state, self._order(objective.n_samples, rng), rule
         )
         W, b = state.model()
         return self._result(
@@ -389,40 +394,51 @@ class SGD(Solver):
         if eta0 is not None:
             return replace(rule, eta0=eta0)
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
-            eta0 = self._calibrate(objective, rule, rng)
-            if rule.clip > 0:
-                eta0 = min(eta0, typical_step(objective, rule.clip))
-            return replace(rule, eta0=eta0)
+            cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
+            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap))
         return rule
 
-    def _calibrate(self, objective, rule, rng):
+    def _calibrate(self, objective, rule, rng, cap=np.inf):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
-        averaging) from zero over at most ``CALIBRATION_SAMPLES`` samples; its
-        score is the per-sample objective there. The search starts at 1 and
-        walks by factors of 2 while the score improves.
+        averaging) from zero over a sample (``CALIBRATION_SAMPLES``); its
+        score is the per-sample objective there. The search starts at
+        ``min(1, cap)`` and walks by factors of 2 while the score improves,
+        never above ``cap`` (a smooth loss's typical clip): a step the clip
+        would cut is not tried, which keeps the trials few on small fits.
         """
         n = objective.n_samples
-        rows = np.sort(rng.choice(n, size=min(n, CALIBRATION_SAMPLES), replace=False))
+        size = min(
+            n,
+            CALIBRATION_SAMPLES,
+            max(CALIBRATION_MIN_SAMPLES, n // CALIBRATION_SHARE),
+        )
+        rows = np.sort(rng.choice(n, size=size, replace=False))
         sample = objective.subset(rows)
-        run = None
+        # the sample's kernel layout is built once for all the trials
+        run = self._epoch_runner(sample, rule)
+        order = np.arange(sample.n_samples)
 
         def score(eta0):
-            nonlocal run
-            trial = replace(rule, eta0=eta0)
-            run = self._epoch_runner(sample, trial)
             state = SGDState.start(sample, None, eta0)
             with np.errstate(all="ignore"):
-                run(state, np.arange(sample.n_samples))
+                run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
                 value = sample.risk(sample.join(W, b)) / sample.n_samples
             value += 0.5 * rule.lam * float(np.vdot(W, W))
             return value if np.isfinite(value) else np.inf
 
-        eta, best = 1.0, score(1.0)
-        direction = 2.0 if score(2.0) < best else 0.5
+        eta = min(1.0, cap)
+        best = score(eta)
+        direction = 0.5
+        if 2.0 * eta <= cap:
+            up = score(2.0 * eta)
+            if up < best:
+                eta, best, direction = 2.0 * eta, up, 2.0
         for _ in range(CALIBRATION_MAX_STEPS):
+            if eta * direction > cap:
+                break
             candidate = score(eta * direction)
             if not candidate < best:
                 break
@@ -430,11 +446,15 @@ class SGD(Solver):
         return eta
 
     def _epoch_runner(self, objective, rule):
+        """``run(state, order, rule)``, one epoch; ``rule`` fixes the kernel
+        layout (projection) and may differ in its step sizes per call."""
         kernel = objective.loss.compiled_kernel()
         if kernel is None:
-            return lambda state, order: python_epoch(objective, state, order, rule)
+            return lambda state, order, step_rule: python_epoch(
+                objective, state, order, step_rule
+            )
         compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
-        return lambda state, order: compiled.run(state, order, rule)
+        return compiled.run
 
     def _order(self, n, rng):
         return rng.permutation(n) if self.shuffle else np.arange(n)

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from .._params import _violation
+from . import _sgd_fast
 from ._base import Solver, SolveResult
 from ._sgd_certificate import relative_gap
 from ._sgd_parts import (
@@ -236,15 +237,20 @@ class SGD(Solver):
         lam = self._lam(objective, train.n_samples)
         rule = self._rule(train, lam, rng)
         state = SGDState.start(objective, coef_init, rule.eta0)
-        epoch = self._epoch_runner(train, rule)
+        epoch, train_risk = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
+        # the stopping rule's measure; on the training data itself below
+        # MONITOR_SAMPLES, with the layout the epochs use
+        monitor_risk = (
+            train_risk if monitor is train else self._epoch_runner(monitor, rule)[1]
+        )
         history, best, stalled, change = [], np.inf, 0, np.inf
         stopped, message = False, f"max_iter={max_iter} epochs reached"
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
                 epoch(state, self._order(train.n_samples, rng), rule)
-            watched = self._watched(monitor, state, rule)
+            watched = self._watched(monitor_risk, monitor.n_samples, state, rule)
             if not np.isfinite(watched):
                 raise FloatingPointError(
                     f"SGD diverged in epoch {n_epoch} (objective {watched}); "
@@ -329,7 +335,7 @@ class SGD(Solver):
         rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
         if first:
             state.eta = state.eta0 = rule.eta0
-        self._epoch_runner(objective, rule)(
+        self._epoch_runner(objective, rule)[0](
             state, self._order(objective.n_samples, rng), rule
         )
         W, b = state.model()
@@ -417,7 +423,7 @@ class SGD(Solver):
         rows = np.sort(rng.choice(n, size=size, replace=False))
         sample = objective.subset(rows)
         # the sample's kernel layout is built once for all the trials
-        run = self._epoch_runner(sample, rule)
+        run, risk = self._epoch_runner(sample, rule)
         order = np.arange(sample.n_samples)
 
         def score(eta0):
@@ -425,7 +431,7 @@ class SGD(Solver):
             with np.errstate(all="ignore"):
                 run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
-                value = sample.risk(sample.join(W, b)) / sample.n_samples
+                value = risk(W, b) / sample.n_samples
             value += 0.5 * rule.lam * float(np.vdot(W, W))
             return value if np.isfinite(value) else np.inf
 
@@ -446,18 +452,32 @@ class SGD(Solver):
         return eta
 
     def _epoch_runner(self, objective, rule):
-        """``run(state, order, rule)``, one epoch; ``rule`` fixes the kernel
-        layout (projection) and may differ in its step sizes per call."""
+        """``(run, risk)``: ``run(state, order, rule)`` runs one epoch (``rule``
+        here fixes the layout, projection or not; the steps may differ per
+        call); ``risk(W, b)`` is ``sum_i s_i loss_i`` on the same samples."""
         kernel = objective.loss.compiled_kernel()
+
+        def risk(W, b):
+            # numpy's: one BLAS product, faster than a compiled loop over rows
+            return objective.risk(objective.join(W, b))
+
         if kernel is None:
-            return lambda state, order, step_rule: python_epoch(
-                objective, state, order, step_rule
-            )
+
+            def run(state, order, step_rule):
+                return python_epoch(objective, state, order, step_rule)
+
+            return run, risk
         compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
-        return compiled.run
+        return compiled.run, risk
 
     def _order(self, n, rng):
-        return rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            return np.arange(n)
+        if n >= 2**32:  # beyond the compiled shuffle's index range
+            return rng.permutation(n)
+        # a compiled shuffle seeded from the run's generator: numpy's
+        # permutation costs as much as a short epoch's steps
+        return _sgd_fast.shuffled(n, int(rng.integers(2**63)))
 
     def _split(self, objective, rng):
         if not self.early_stopping:
@@ -490,9 +510,10 @@ class SGD(Solver):
             )
         return objective.subset(np.sort(train)), objective.subset(np.sort(valid))
 
-    def _watched(self, monitor, state, rule):
-        """The per-sample objective, on ``monitor``, of the model SGD would
-        return (the averaged one, if any).
+    def _watched(self, risk, n_monitor, state, rule):
+        """The per-sample objective, on the monitored samples (``risk`` their
+        weighted loss), of the model SGD would return (the averaged one, if
+        any).
 
         The model's own objective rather than the running loss of the epoch's
         iterates, which is free but noisy: with unequal weights it fluctuates
@@ -502,8 +523,7 @@ class SGD(Solver):
         with np.errstate(over="ignore", invalid="ignore"):
             penalty = 0.5 * rule.lam * float(np.vdot(W, W))
             penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
-            risk = monitor.risk(monitor.join(W, b)) / monitor.n_samples
-            return risk + penalty
+            return risk(W, b) / n_monitor + penalty
 
     def _result(
         self,

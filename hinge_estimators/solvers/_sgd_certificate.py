@@ -29,41 +29,42 @@ import scipy.sparse as sp
 HINGE_SMOOTHINGS = (0.0, 1e-2, 0.1, 1.0)
 
 
-def _forms(loss):
-    """``[(u(margins), q(u))...]``: the dual points tried for ``loss``, or None."""
+def _dual_points(loss, margins):
+    """``(U, q)``: ``U`` of shape ``(F, n, K)``, the ``F`` dual points tried
+    (``u = -phi'(margin)`` of ``loss``, or of smoothed hinges), and the
+    function ``q`` of each (applied to ``U`` or to a rescaled ``U``); ``None``
+    for a loss without a conjugate here."""
     kernel = loss.compiled_kernel()
     if kernel is None or loss.is_multiclass or loss.is_pairwise:
         return None
     name, a, b = kernel.name, kernel.a, kernel.b
-    if name == "hinge":
-        return [_smooth_hinge_form(g * a, a) for g in HINGE_SMOOTHINGS]
-    if name == "smooth_hinge":
-        return [_smooth_hinge_form(a, b)]
+    z = margins[None]
+    if name in ("hinge", "smooth_hinge"):
+        # hinge (margin a): smoothed hinges of widths HINGE_SMOOTHINGS * a;
+        # smooth hinge (gamma a, margin b): its own width
+        margin = a if name == "hinge" else b
+        widths = np.asarray(HINGE_SMOOTHINGS) * a if name == "hinge" else np.array([a])
+        widths = widths[:, None, None]
+        safe = np.where(widths > 0, widths, 1.0)
+        U = np.where(
+            widths > 0, np.clip((margin - z) / safe, 0.0, 1.0), (z < margin) * 1.0
+        )
+        return U, lambda u: margin * u - 0.5 * widths * u * u
     if name == "squared_hinge":
-        return [(lambda z: 2.0 * np.maximum(1.0 - z, 0.0), lambda u: u - 0.25 * u * u)]
-    if name == "modified_huber":
-        return [
-            (
-                lambda z: np.where(z < -1.0, 4.0, 2.0 * np.maximum(1.0 - z, 0.0)),
-                lambda u: u - 0.25 * u * u,
-            )
-        ]
-    return None
-
-
-def _smooth_hinge_form(gamma, margin):
-    """The smoothed hinge of width ``gamma`` (``0``: the hinge itself)."""
-    if gamma <= 0.0:
-        return (lambda z: (z < margin).astype(np.float64), lambda u: margin * u)
-    return (
-        lambda z: np.clip((margin - z) / gamma, 0.0, 1.0),
-        lambda u: margin * u - 0.5 * gamma * u * u,
-    )
+        U = 2.0 * np.maximum(1.0 - z, 0.0)
+    elif name == "modified_huber":
+        U = np.where(z < -1.0, 4.0, 2.0 * np.maximum(1.0 - z, 0.0))
+    else:
+        return None
+    return U, lambda u: u - 0.25 * u * u
 
 
 def has_certificate(objective):
     """Whether :func:`relative_gap` can bound ``objective``'s suboptimality."""
-    return objective.reg > 0 and _forms(objective.loss) is not None
+    loss = objective.loss
+    if objective.reg == 0 or loss.is_multiclass or loss.is_pairwise:
+        return False
+    return _dual_points(loss, np.zeros((1, 1))) is not None
 
 
 def relative_gap(objective, coef):
@@ -80,42 +81,38 @@ def relative_gap(objective, coef):
         scores = objective.scores(coef)
         primal = objective.value_from_scores(coef, scores)
         Y = np.asarray(objective.y, dtype=np.float64).reshape(n, K)
-        margins = Y * scores
         weights = (objective.C * objective.sample_weight)[:, None]
-        forms = _forms(objective.loss)
-        positive = Y > 0
-        signed, duals = [], []
-        for u_of, q in forms:
-            u = _feasible(objective, weights * u_of(margins), positive)
-            beta = weights * u * Y
-            dual = float(np.sum(weights * q(u)))
-            if objective.fit_intercept and objective.intercept_penalty > 0:
-                sums = beta.sum(axis=0)
-                dual -= 0.5 * float(sums @ sums) / objective.intercept_penalty
-            signed.append(beta)
-            duals.append(dual)
+        U, q = _dual_points(objective.loss, Y * scores)
+        U = _feasible(objective, U, weights, Y > 0)
+        beta = weights * U * Y  # (F, n, K)
+        F = U.shape[0]
+        duals = np.einsum("ij,fij->f", weights * np.ones((1, K)), q(U))
+        if objective.fit_intercept and objective.intercept_penalty > 0:
+            sums = beta.sum(axis=1)
+            duals = duals - 0.5 * np.sum(sums * sums, axis=1) / (
+                objective.intercept_penalty
+            )
         # one product with X for every dual point tried (M^T X: the faster
         # BLAS layout for C-ordered dense X)
-        M = np.hstack(signed)
+        M = np.ascontiguousarray(beta.transpose(1, 0, 2).reshape(n, F * K))
         V = (objective.X.T @ M).T if sp.issparse(objective.X) else M.T @ objective.X
-        norms = np.einsum("ij,ij->i", V, V).reshape(len(forms), K).sum(axis=1)
-        best = float(np.min(primal - (np.asarray(duals) - 0.5 * norms)))
+        norms = np.einsum("ij,ij->i", V, V).reshape(F, K).sum(axis=1)
+        best = float(np.min(primal - (duals - 0.5 * norms)))
     if not np.isfinite(best) or not np.isfinite(primal):
         return np.inf
     return max(best, 0.0) / max(abs(primal), np.finfo(float).tiny)
 
 
-def _feasible(objective, beta, positive):
-    """``beta / (C s)`` (the ``u``), scaled on the heavier side of each column
-    so that a free intercept's ``sum_i Y_ik beta_ik = 0`` holds (scaling
+def _feasible(objective, U, weights, positive):
+    """``U`` scaled on the heavier side of each column so that a free
+    intercept's ``sum_i Y_ik beta_ik = 0`` holds, ``beta = C s U`` (scaling
     towards 0 keeps every ``u`` in its interval, as all contain 0)."""
-    weights = (objective.C * objective.sample_weight)[:, None]
-    u = np.divide(beta, weights, out=np.zeros_like(beta), where=weights > 0)
     if not objective.fit_intercept or objective.intercept_penalty > 0:
-        return u
-    up = np.where(positive, beta, 0.0).sum(axis=0)
-    down = beta.sum(axis=0) - up
+        return U
+    beta = weights * U
+    up = np.where(positive, beta, 0.0).sum(axis=1, keepdims=True)
+    down = beta.sum(axis=1, keepdims=True) - up
     with np.errstate(divide="ignore", invalid="ignore"):
         scale_up = np.where(up > down, down / up, 1.0)
         scale_down = np.where(down > up, up / down, 1.0)
-    return u * np.where(positive, scale_up, scale_down)
+    return U * np.where(positive, scale_up, scale_down)

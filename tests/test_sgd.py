@@ -572,3 +572,30 @@ def test_duplicate_csr_entries_give_the_canonical_model():
             b = HingeClassifier(solver="sgd", **kw).fit(duplicated, y)
         np.testing.assert_allclose(b.coef_, a.coef_, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(b.intercept_, a.intercept_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("loss", ["pairwise_squared_hinge", "pairwise_smooth_hinge"])
+@pytest.mark.parametrize("stream", ["sorted by class", "one sample at a time"])
+def test_pairwise_partial_fit_learns_from_chunks_of_one_class(loss, stream):
+    # issue 13: a chunk of one class has no pairs; coef_ stayed 0. Its
+    # batches are now paired with the latest samples of the other class
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_classification(400, 5, random_state=0)
+    if stream == "sorted by class":
+        chunks = np.array_split(np.argsort(y, kind="stable"), 8)
+    else:
+        chunks = [[i] for i in np.random.default_rng(0).permutation(400)[:200]]
+    clf = HingeClassifier(loss=loss, solver=SGD(batch_size=16), random_state=0)
+    for rows in chunks:
+        clf.partial_fit(X[rows], y[rows], classes=[0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        batch = HingeClassifier(
+            loss=loss, solver=SGD(batch_size=16), max_iter=20, random_state=0
+        ).fit(X, y)
+    assert np.any(clf.coef_ != 0)
+    auc = roc_auc_score(y, clf.decision_function(X))
+    assert auc >= roc_auc_score(y, batch.decision_function(X)) - 0.02
+    # and the threshold comes from both classes, not from the last chunk
+    assert clf.score(X, y) >= batch.score(X, y) - 0.05

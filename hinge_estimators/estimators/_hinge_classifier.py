@@ -22,6 +22,7 @@ from .._targets import (
 from ..losses import LOSSES, get_loss
 from ..losses._base import running_sum
 from ..solvers import SOLVERS, get_solver
+from ..solvers._sgd_parts import partners_objective
 from ._shared import check_two_classes, check_weighted_classes, labels_from_scores
 
 
@@ -407,6 +408,10 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
             self._online_rng = np.random.default_rng(_seed(self.random_state))
         with _blas_controller().limit(limits=1, user_api="blas"):
             result = solver.partial_solve(objective, state, rng=self._online_rng)
+        if loss.is_pairwise and getattr(result.state, "partners", None) is not None:
+            # the threshold from the latest samples of both classes, not from
+            # a chunk that may hold one class only
+            objective, codes = partners_objective(objective, result.state.partners)
         self._store(result, objective, encoding, codes, loss, solver)
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
         return self

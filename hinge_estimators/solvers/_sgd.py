@@ -16,11 +16,13 @@ from ._sgd_parts import (
     SGDState,
     StepRule,
     centered,
+    kept_partners,
     prepared,
     projection_radius,
     python_epoch,
     step_clip,
     typical_step,
+    with_partners,
 )
 
 SCHEDULES = ("optimal", "pegasos", "constant", "invscaling", "adaptive")
@@ -335,9 +337,17 @@ class SGD(Solver):
         rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
         if first:
             state.eta = state.eta0 = rule.eta0
-        self._epoch_runner(objective, rule)[0](
-            state, self._order(objective.n_samples, rng), rule
-        )
+        order = self._order(objective.n_samples, rng)
+        if objective.loss.is_pairwise:
+            # a chunk of one class has no pairs of its own: it is paired with
+            # the latest samples of the other class from earlier chunks
+            combined, partners = with_partners(objective, state.partners)
+            python_epoch(combined, state, order, rule, partners)
+            state.partners = kept_partners(
+                combined, objective.n_samples, rule.batch_size
+            )
+        else:
+            self._epoch_runner(objective, rule)[0](state, order, rule)
         W, b = state.model()
         return self._result(
             objective,

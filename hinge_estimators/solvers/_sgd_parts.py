@@ -47,6 +47,9 @@ class SGDState:
         The schedule's ``eta0`` (calibrated once when ``eta0="auto"``).
     n_seen : float
         Samples given to ``partial_fit`` so far (sets its ``lam``).
+    partners : tuple or None
+        A pairwise loss's ``partial_fit``: ``(X, y, sample_weight)`` of the
+        latest samples of each class (:func:`with_partners`).
     """
 
     V: np.ndarray
@@ -57,6 +60,7 @@ class SGDState:
     eta: float
     eta0: float = 1.0
     n_seen: float = 0.0
+    partners: tuple | None = None
 
     @classmethod
     def start(cls, objective, coef_init, eta):
@@ -315,7 +319,62 @@ def _kernel_codes(kernel):
     return _sgd_fast.LOSS_CODES[kernel.name]
 
 
-def python_epoch(objective, state, order, rule):
+#: a pairwise loss's partial_fit keeps at least this many of the latest
+#: samples of each class (or batch_size, if larger) to pair a chunk with
+PARTNERS = 64
+
+
+def with_partners(objective, partners):
+    """``(objective + the kept samples, {label: their rows})``.
+
+    A pairwise loss learns from pairs of a positive and a negative; a
+    ``partial_fit`` chunk of one class (a stream sorted by class, or single
+    samples) has none, and learned nothing. Its batches that lack a class
+    are paired with the latest samples of that class from earlier chunks,
+    appended here after the chunk's rows.
+    """
+    if partners is None:
+        return objective, {}
+    X, y, weights = partners
+    other = objective._copy()
+    n = objective.n_samples
+    if sp.issparse(objective.X):
+        other.X = sp.vstack([objective.X, X], format="csr")
+    else:
+        other.X = np.vstack([objective.X, X])
+    other.y = np.concatenate([np.ravel(objective.y), y]).reshape(
+        (-1,) + np.shape(objective.y)[1:]
+    )
+    other.sample_weight = np.concatenate([objective.sample_weight, weights])
+    other.n_samples = n + len(y)
+    return other, {label: n + np.flatnonzero(y == label) for label in (-1.0, 1.0)}
+
+
+def partners_objective(objective, partners):
+    """``(objective over the kept samples, their class codes)``: what a
+    pairwise ``partial_fit`` sets its threshold on when its chunk may hold
+    one class only (the kept samples hold the latest of both)."""
+    X, y, weights = partners
+    other = objective._copy()
+    other.X, other.sample_weight, other.n_samples = X, weights, len(y)
+    other.y = y.reshape((-1,) + np.shape(objective.y)[1:])
+    return other, (y > 0).astype(np.intp)
+
+
+def kept_partners(combined, n_chunk, batch_size):
+    """The latest ``max(PARTNERS, batch_size)`` samples of each class among
+    the earlier partners and the chunk (its rows first in ``combined``)."""
+    keep = max(PARTNERS, int(batch_size))
+    y = np.ravel(combined.y)
+    # earlier partners are older than the chunk's rows
+    age = np.r_[np.arange(n_chunk) + len(y) - n_chunk, np.arange(len(y) - n_chunk)]
+    by_age = np.argsort(age, kind="stable")
+    rows = np.concatenate([by_age[y[by_age] == label][-keep:] for label in (-1.0, 1.0)])
+    rows = rows[np.argsort(age[rows], kind="stable")]  # kept oldest first
+    return combined.X[rows], y[rows].astype(np.float64), combined.sample_weight[rows]
+
+
+def python_epoch(objective, state, order, rule, partners=None):
     """:func:`_sgd_fast.sgd_epoch`'s steps, through the loss's vectorized gradient.
 
     Works for any loss; a pairwise loss gets the pairs within each batch.
@@ -328,8 +387,17 @@ def python_epoch(objective, state, order, rule):
     total = s[ALPHA] * state.V + state.R  # the running sum, explicitly
     loss_sum = 0.0
     fit_intercept = objective.fit_intercept
+    labels = np.ravel(objective.y) if partners else None
     for start in range(0, len(order), rule.batch_size):
         rows = order[start : start + rule.batch_size]
+        seen = len(rows)
+        if partners:
+            # a batch without one of the classes is paired with the kept
+            # samples of that class (see with_partners)
+            present = labels[rows]
+            for label, extra in partners.items():
+                if extra.size and not np.any(present == label):
+                    rows = np.concatenate([rows, extra])
         m = len(rows)
         s[STEPS] += 1.0
         eta = rule.eta(s[STEPS], state.eta)
@@ -352,11 +420,11 @@ def python_epoch(objective, state, order, rule):
             norm = np.linalg.norm(W)
             if norm > rule.radius:
                 W *= rule.radius / norm
-        if rule.average_start > 0 and s[SEEN] + m >= rule.average_start:
+        if rule.average_start > 0 and s[SEEN] + seen >= rule.average_start:
             total += W
             state.intercept_sum += b
             s[N_AVERAGED] += 1.0
-        s[SEEN] += m
+        s[SEEN] += seen
     state.V[...] = W
     state.R[...] = total
     s[SCALE], s[ALPHA] = 1.0, 0.0

@@ -241,7 +241,7 @@ def test_offset_features_are_centered_for_a_free_intercept(loss):
         plain = HingeClassifier(loss=loss, solver="sgd", random_state=0).fit(X, y)
     # SGD's own accuracy at the default settings (it was 13x and 3853x)
     assert sgd.objective_value_ <= exact.objective_value_ * 1.05
-    assert sgd.objective_value_ <= plain.objective_value_ * 1.02
+    assert sgd.objective_value_ <= plain.objective_value_ * 1.05
     assert sgd.score(X + 100, y) >= plain.score(X, y) - 0.02
     # sparse data is not centered (it would become dense): flagged instead
     with pytest.warns(ConvergenceWarning, match="not certified|did not converge"):
@@ -491,7 +491,7 @@ def test_warm_start_starts_from_the_previous_coefficients():
 
 
 def test_history_reports_the_objective_of_the_returned_model():
-    # below 10,000 samples the stopping rule measures the returned model on
+    # below 2,000 samples the stopping rule measures the returned model on
     # all of them, in the units of P: its last entry is P at the solution
     loss = SquaredHinge()
     objective = make_objective(loss, seed=4, n=300, weighted=True)

@@ -12,6 +12,8 @@ which is ``P / (C n)`` for ``lam = 1 / (C n)``; the tests hold them to the
 same iterates.
 """
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,8 +178,7 @@ def prepared(objective):
         X.sum_duplicates()
         objective = objective._copy()
         objective.X = X
-    with np.errstate(over="ignore", invalid="ignore"):
-        sq_norms = row_norms(X, squared=True)
+    sq_norms = sq_row_norms(X, fresh=True)
     if not np.all(np.isfinite(sq_norms)):
         i = int(np.argmin(np.isfinite(sq_norms)))
         raise ValueError(
@@ -211,7 +212,7 @@ def centered(objective):
     if total <= 0:
         return objective, None
     mu = (s @ objective.X) / total
-    spread = float(s @ row_norms(objective.X, squared=True)) / total
+    spread = float(s @ sq_row_norms(objective.X)) / total
     # ||mu||^2 is the part of the mean squared norm the offset explains
     if not float(mu @ mu) > 0.1 * spread:
         return objective, None
@@ -220,10 +221,33 @@ def centered(objective):
     return other, mu
 
 
+_last_norms = (None, None)
+
+
+def sq_row_norms(X, fresh=False):
+    """``||x_i||^2`` of every row of ``X``, remembered for the last ``X``.
+
+    A fit reads them several times (validation, centering, the step limits
+    of the run and of the calibration, eta0's bound), each a pass over ``X``
+    that weighs on small fits. One entry, held by a weak reference (the data
+    is never kept alive) and checked by identity; ``fresh=True``, at the
+    start of every fit, recomputes (``X`` may have changed in place since).
+    """
+    global _last_norms
+    ref, norms = _last_norms
+    if not fresh and ref is not None and ref() is X:
+        return norms
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = row_norms(X, squared=True)
+    with contextlib.suppress(TypeError):  # no weak reference: not remembered
+        _last_norms = (weakref.ref(X), norms)
+    return norms
+
+
 def sample_curvature(sample_weight, X, fit_intercept):
     """``s_i (||x_i||^2 + [intercept])``: sample ``i``'s term's curvature per
     unit of loss curvature, in coefficient space."""
-    return sample_weight * (row_norms(X, squared=True) + float(fit_intercept))
+    return sample_weight * (sq_row_norms(X) + float(fit_intercept))
 
 
 def step_limits(clip, sample_weight, X, fit_intercept):
@@ -267,7 +291,7 @@ class CompiledEpoch:
             self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
             self.labels = np.zeros(0, dtype=np.intp)
         self.weights = np.ascontiguousarray(objective.sample_weight)
-        self.sq_norms = row_norms(objective.X, squared=True) if with_sq_norms else None
+        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
         self.clip = step_clip(objective)
         self.limits = (

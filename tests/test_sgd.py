@@ -599,3 +599,48 @@ def test_pairwise_partial_fit_learns_from_chunks_of_one_class(loss, stream):
     assert auc >= roc_auc_score(y, batch.decision_function(X)) - 0.02
     # and the threshold comes from both classes, not from the last chunk
     assert clf.score(X, y) >= batch.score(X, y) - 0.05
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        Hinge(margin=0.5),
+        SquaredHinge(),
+        SmoothHinge(gamma=0.4, margin=1.5),
+        ModifiedHuber(),
+    ],
+    ids=repr,
+)
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 2**16),
+    layout=st.sampled_from(
+        [
+            dict(),
+            dict(weighted=True, n_classes=3),
+            dict(sparse=True, intercept_scaling=2.0),
+            dict(fit_intercept=False, C=30.0),
+        ]
+    ),
+    spread=st.sampled_from([0.0, 0.1, 3.0]),
+)
+def test_the_certificate_bounds_the_true_suboptimality(loss, seed, layout, spread):
+    # SGD's converged/optimality rest on this bound: at any point, the
+    # relative gap to the dual point built from it is at least the true
+    # relative suboptimality (P* from an exact solver), and 0 at the optimum
+    # of a smooth loss
+    from hinge_estimators.solvers import GradientDescent, TrustRegionNewton
+    from hinge_estimators.solvers._sgd_certificate import relative_gap
+
+    objective = make_objective(loss, seed=seed % 7, n=60, **layout)
+    exact = GradientDescent() if not loss.is_smooth else TrustRegionNewton()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        best = exact.solve(objective, tol=1e-10, max_iter=5000, rng=0)
+    rng = np.random.default_rng(seed)
+    point = best.coef + spread * rng.standard_normal(best.coef.shape)
+    value = objective.value(point)
+    bound = relative_gap(objective, point)
+    assert bound >= (value - best.value) / value - 1e-9
+    if loss.is_smooth and spread == 0.0:
+        assert bound <= 1e-6

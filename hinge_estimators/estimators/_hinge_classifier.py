@@ -123,7 +123,9 @@ class HingeClassifier(ClassifierMixin, BaseEstimator):
         and ``fc_boosting`` it is the relative gradient norm
         :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`. For ``sgd`` it is the
         relative improvement of the returned model's objective below which
-        ``n_iter_no_change`` epochs in a row stop the run. The value measured
+        ``n_iter_no_change`` epochs in a row stop the run; the fit converges
+        only if a duality-gap bound then certifies it within ``tol`` (that
+        bound is ``optimality_``; see ``SGD``). The value measured
         at the solution is ``optimality_``.
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``

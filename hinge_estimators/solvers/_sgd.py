@@ -416,6 +416,11 @@ class SGD(Solver):
             return replace(rule, eta0=eta0)
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
             cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
+            if lam > 0:
+                # a step with eta lam > 1 shrinks W past 0: at a tiny C (a
+                # huge lam) every step then resets W to one sample's
+                # gradient, and the trials on a sample could not tell
+                cap = min(cap, 1.0 / lam)
             return replace(rule, eta0=self._calibrate(objective, rule, rng, cap))
         return rule
 
@@ -426,8 +431,9 @@ class SGD(Solver):
         averaging) from zero over a sample (``CALIBRATION_SAMPLES``); its
         score is the per-sample objective there. The search starts at
         ``min(1, cap)`` and walks by factors of 2 while the score improves,
-        never above ``cap`` (a smooth loss's typical clip): a step the clip
-        would cut is not tried, which keeps the trials few on small fits.
+        never above ``cap`` (``1 / lam``, and a smooth loss's typical clip):
+        a step the shrink or the clip would cut is not tried, which also
+        keeps the trials few on small fits.
         """
         n = objective.n_samples
         size = min(

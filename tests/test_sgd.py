@@ -647,3 +647,27 @@ def test_the_certificate_bounds_the_true_suboptimality(loss, seed, layout, sprea
     assert bound >= (value - best.value) / value - 1e-9
     if loss.is_smooth and spread == 0.0:
         assert bound <= 1e-6
+
+
+def test_with_alpha_the_certificate_is_of_the_objective_sgd_minimized():
+    # SGD(alpha=a) minimizes P with C = 1/(a n), not the estimator's C: its
+    # certificate (optimality_) must bound the suboptimality of that one
+    X, y = make_classification(300, 5, random_state=0)
+    alpha = 1e-3
+    exact = HingeClassifier(
+        loss="squared_hinge", solver="newton", C=1 / (alpha * 300), tol=1e-10
+    ).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sgd = HingeClassifier(
+            loss="squared_hinge",
+            solver=SGD(alpha=alpha),
+            C=1e-4,
+            tol=1e-3,
+            random_state=0,
+        )
+        with pytest.warns(UserWarning, match="is not used"):
+            sgd.fit(X, y)
+    true_gap = 1 - exact.objective_value_ / sgd.objective_value_
+    assert sgd.optimality_ >= true_gap - 1e-12
+    assert sgd.objective_value_ <= exact.objective_value_ * 1.01

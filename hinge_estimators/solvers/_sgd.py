@@ -294,7 +294,7 @@ class SGD(Solver):
         W, b = state.model()
         coef = objective.join(W, b)
         converged, optimality, message = _verdict(
-            objective, coef, stopped, change, message, tol
+            self._reported(objective, lam), coef, stopped, change, message, tol
         )
         if mu is not None:
             coef = original.join(W, b - W @ mu)
@@ -538,6 +538,13 @@ class SGD(Solver):
             penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
             return monitor.risk(monitor.join(W, b)) / monitor.n_samples + penalty
 
+    def _reported(self, objective, lam):
+        """The objective SGD minimized: ``P``, or with ``alpha`` set, ``P`` with
+        ``C = 1 / (alpha n)`` (``C`` unused)."""
+        if self.alpha is not None and lam > 0:
+            return objective.with_C(1.0 / (lam * objective.n_samples))
+        return objective
+
     def _result(
         self,
         objective,
@@ -550,9 +557,7 @@ class SGD(Solver):
         message,
         history,
     ):
-        reported = objective
-        if self.alpha is not None and lam > 0:
-            reported = objective.with_C(1.0 / (lam * objective.n_samples))
+        reported = self._reported(objective, lam)
         return SolveResult(
             coef=coef,
             n_iter=int(n_iter),

@@ -39,6 +39,7 @@ ETA0_SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
 CALIBRATION_SAMPLES = 1000
 CALIBRATION_SHARE = 16
 CALIBRATION_MIN_SAMPLES = 200
+CALIBRATION_START = 4.0
 CALIBRATION_MAX_STEPS = 40
 #: the stopping rule's objective is measured on at most this many samples
 MONITOR_SAMPLES = 2_000
@@ -421,16 +422,20 @@ class SGD(Solver):
                 # huge lam) every step then resets W to one sample's
                 # gradient, and the trials on a sample could not tell
                 cap = min(cap, 1.0 / lam)
-            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap))
+            # the walk starts where a typical sample's step moves its own
+            # margin by CALIBRATION_START: the trials then end within a
+            # doubling or two on standardized data
+            start = CALIBRATION_START * typical_step(objective, 1.0)
+            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap, start))
         return rule
 
-    def _calibrate(self, objective, rule, rng, cap=np.inf):
+    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
         averaging) from zero over a sample (``CALIBRATION_SAMPLES``); its
         score is the per-sample objective there. The search starts at
-        ``min(1, cap)`` and walks by factors of 2 while the score improves,
+        ``min(start, 1, cap)`` and walks by factors of 2 while the score improves,
         never above ``cap`` (``1 / lam``, and a smooth loss's typical clip):
         a step the shrink or the clip would cut is not tried, which also
         keeps the trials few on small fits.
@@ -456,7 +461,7 @@ class SGD(Solver):
             value += 0.5 * rule.lam * float(np.vdot(W, W))
             return value if np.isfinite(value) else np.inf
 
-        eta = min(1.0, cap)
+        eta = min(start, 1.0, cap)
         best = score(eta)
         direction = 0.5
         if 2.0 * eta <= cap:

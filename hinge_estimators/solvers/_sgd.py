@@ -541,7 +541,12 @@ class SGD(Solver):
         with np.errstate(over="ignore", invalid="ignore"):
             penalty = 0.5 * rule.lam * float(np.vdot(W, W))
             penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
-            return monitor.risk(monitor.join(W, b)) / monitor.n_samples + penalty
+            # the scores directly (not through join/split): this runs every
+            # epoch, and on small data its overhead is what costs
+            scores = monitor.X @ W.T
+            if monitor.fit_intercept:
+                scores += b
+            return monitor.risk_from_scores(scores) / monitor.n_samples + penalty
 
     def _reported(self, objective, lam):
         """The objective SGD minimized: ``P``, or with ``alpha`` set, ``P`` with

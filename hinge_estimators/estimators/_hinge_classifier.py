@@ -22,6 +22,7 @@ from .._targets import (
 from ..losses import LOSSES, Loss, get_loss
 from ..losses._base import running_sum
 from ..solvers import SGD, SOLVERS, Solver, get_solver
+from ..solvers._sgd_parts import partners_objective
 from ._shared import (
     VersionedPickleMixin,
     available_if_explained,
@@ -151,7 +152,9 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         and ``fc_boosting`` it is the relative gradient norm
         :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`. For ``sgd`` it is the
         relative improvement of the returned model's objective below which
-        ``n_iter_no_change`` epochs in a row stop the run. The value measured
+        ``n_iter_no_change`` epochs in a row stop the run; the fit converges
+        only if a duality-gap bound then certifies it within ``tol`` (that
+        bound is ``optimality_``; see ``SGD``). The value measured
         at the solution is ``optimality_``.
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``
@@ -518,6 +521,10 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             self._online_rng = np.random.default_rng(_seed(self.random_state))
         with single_threaded_blas():
             result = solver.partial_solve(objective, state, rng=self._online_rng)
+        if loss.is_pairwise and getattr(result.state, "partners", None) is not None:
+            # the threshold from the latest samples of both classes, not from
+            # a chunk that may hold one class only
+            objective, codes = partners_objective(objective, result.state.partners)
         self._store(result, objective, encoding, codes, loss, solver)
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
         return self

@@ -7,16 +7,22 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from .._params import _violation
+from . import _sgd_fast
 from ._base import Solver, SolveResult
+from ._sgd_certificate import relative_gap
 from ._sgd_parts import (
     N_AVERAGED,
     CompiledEpoch,
     SGDState,
     StepRule,
+    centered,
+    kept_partners,
+    prepared,
     projection_radius,
     python_epoch,
     step_clip,
     typical_step,
+    with_partners,
 )
 
 SCHEDULES = ("optimal", "pegasos", "constant", "invscaling", "adaptive")
@@ -26,11 +32,17 @@ ADAPTIVE_DIVISOR = 5.0
 ADAPTIVE_MIN_ETA = 1e-6
 #: the schedules that use eta0 (and so may calibrate it)
 ETA0_SCHEDULES = ("optimal", "constant", "invscaling", "adaptive")
-#: eta0="auto": samples of the trial runs, and doublings/halvings at most
+#: eta0="auto": samples of the trial runs (at most CALIBRATION_SAMPLES, and
+#: at most 1/CALIBRATION_SHARE of the data but CALIBRATION_MIN_SAMPLES, so that
+#: the trials cost a fraction of an epoch on small fits), and
+#: doublings/halvings at most
 CALIBRATION_SAMPLES = 1000
+CALIBRATION_SHARE = 16
+CALIBRATION_MIN_SAMPLES = 200
+CALIBRATION_START = 4.0
 CALIBRATION_MAX_STEPS = 40
 #: the stopping rule's objective is measured on at most this many samples
-MONITOR_SAMPLES = 10_000
+MONITOR_SAMPLES = 2_000
 
 
 def _average_rule(value):
@@ -93,7 +105,8 @@ class SGD(Solver):
         ``k`` the steps once ``k`` samples have been seen.
     batch_size : int, default=1
         Samples per step (their gradients are averaged). A pairwise loss needs
-        at least 2 (it compares the batch's positives with its negatives).
+        at least 2 (it compares the batch's positives with its negatives). A
+        size above the number of samples means full-batch steps.
     shuffle : bool, default=True
         Visit the samples in a fresh random order every epoch (seeded by the
         estimator's ``random_state``); ``False`` keeps the data order.
@@ -149,14 +162,24 @@ class SGD(Solver):
 
     Stopping: after each epoch the objective of the model SGD would return
     (the average, once averaging has started) is measured on a fixed sample
-    of at most 10,000 training samples, or on the held-out part with
+    of at most 2,000 training samples, or on the held-out part with
     ``early_stopping``, and compared with the best so far;
     ``n_iter_no_change`` epochs in a row that improve it by less than
-    ``tol`` times its size stop the run (``converged``). Not the running loss
-    of the epoch's iterates (``SGDClassifier``'s rule): it is free but noisy,
-    and with unequal sample weights it stopped runs far from the optimum.
+    ``tol`` times its size stop the run. Not the running loss of the epoch's
+    iterates (``SGDClassifier``'s rule): it is free but noisy, and with
+    unequal sample weights it stopped runs far from the optimum. A stall is
+    no proof of optimality (steps that shrink stall anywhere: at an extreme
+    ``C``, on offset features), so the run is ``converged`` only when a
+    duality-gap bound certifies the returned model within ``tol`` (relative;
+    ``_sgd_certificate``, for the margin losses with a conjugate), and
+    ``optimality`` is that bound; the bound is loose (it can exceed the
+    true suboptimality a hundredfold), so most fits at the default ``tol``
+    are flagged, not converged. A loss without a certificate is never
+    ``converged``; its ``optimality`` is the last relative improvement.
+    With a free intercept, dense features whose mean dominates their spread
+    are centered first (the optimum is unchanged, the steps are not).
     ``max_iter`` counts epochs; ``history`` holds the watched values in the
-    units of ``P``; ``optimality`` is the last relative improvement.
+    units of ``P``.
     """
 
     handles_pairwise = True
@@ -207,8 +230,8 @@ class SGD(Solver):
             raise ValueError(
                 f"SGD with the pairwise loss {type(loss).__name__} compares the "
                 "positives and negatives of each batch, so it needs batch_size "
-                f">= 2 (a few hundred works well); got batch_size="
-                f"{self.batch_size}."
+                f">= 2; got batch_size={self.batch_size}. Pass "
+                "solver=SGD(batch_size=256) (a few hundred works well)."
             )
 
     # -- the two entry points ---------------------------------------------------
@@ -217,6 +240,11 @@ class SGD(Solver):
     ):
         """Run epochs until the watched objective stalls; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        original = objective
+        objective, mu = centered(prepared(objective))
+        if coef_init is not None and mu is not None:
+            W0, b0 = original.split(np.asarray(coef_init, dtype=np.float64))
+            coef_init = objective.join(W0, b0 + W0 @ mu)
         rng = np.random.default_rng(rng)
         train, valid = self._split(objective, rng)
         lam = self._lam(objective, train.n_samples)
@@ -224,12 +252,12 @@ class SGD(Solver):
         state = SGDState.start(objective, coef_init, rule.eta0)
         epoch = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
-        history, best, stalled, change = [], np.inf, 0, np.nan
-        converged, message = False, f"max_iter={max_iter} epochs reached"
+        history, best, stalled, change = [], np.inf, 0, np.inf
+        stopped, message = False, f"max_iter={max_iter} epochs reached"
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
-                epoch(state, self._order(train.n_samples, rng))
+                epoch(state, self._order(train.n_samples, rng), rule)
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
                 raise FloatingPointError(
@@ -257,15 +285,30 @@ class SGD(Solver):
                     stalled = 0
                     if state.eta > ADAPTIVE_MIN_ETA:
                         continue
-                converged = True
+                stopped = True
                 message = (
                     f"no improvement > tol in {self.n_iter_no_change} epochs"
                     if self.learning_rate != "adaptive"
                     else "the adaptive step fell below 1e-6"
                 )
                 break
+        W, b = state.model()
+        coef = objective.join(W, b)
+        converged, optimality, message = _verdict(
+            self._reported(objective, lam), coef, stopped, change, message, tol
+        )
+        if mu is not None:
+            coef = original.join(W, b - W @ mu)
         return self._result(
-            objective, state, lam, n_epoch, converged, change, message, history
+            original,
+            state,
+            coef,
+            lam,
+            n_epoch,
+            converged,
+            optimality,
+            message,
+            history,
         )
 
     def partial_solve(self, objective, state=None, *, rng=None):
@@ -284,6 +327,7 @@ class SGD(Solver):
                 "it is given, so it cannot. Set early_stopping=False for "
                 "partial_fit."
             )
+        objective = prepared(objective)
         rng = np.random.default_rng(rng)
         first = state is None
         if first:
@@ -299,11 +343,28 @@ class SGD(Solver):
         rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
         if first:
             state.eta = state.eta0 = rule.eta0
-        self._epoch_runner(objective, rule)(
-            state, self._order(objective.n_samples, rng)
-        )
+        order = self._order(objective.n_samples, rng)
+        if objective.loss.is_pairwise:
+            # a chunk of one class has no pairs of its own: it is paired with
+            # the latest samples of the other class from earlier chunks
+            combined, partners = with_partners(objective, state.partners)
+            python_epoch(combined, state, order, rule, partners)
+            state.partners = kept_partners(
+                combined, objective.n_samples, rule.batch_size
+            )
+        else:
+            self._epoch_runner(objective, rule)(state, order, rule)
+        W, b = state.model()
         return self._result(
-            objective, state, lam, 1, True, np.nan, "one online pass", []
+            objective,
+            state,
+            objective.join(W, b),
+            lam,
+            1,
+            True,
+            np.inf,
+            "one online pass (not certified)",
+            [],
         )
 
     # -- pieces ---------------------------------------------------------------
@@ -345,7 +406,9 @@ class SGD(Solver):
             power_t=float(self.power_t),
             lam=lam,
             lam_b=lam * objective.intercept_penalty,
-            batch_size=int(self.batch_size),
+            # a batch larger than the data is the data (full-batch steps); the
+            # kernels allocate a batch's gradients, so the size is bounded here
+            batch_size=min(int(self.batch_size), max(objective.n_samples, 1)),
             average_start=average_start,
             radius=projection_radius(objective, lam) if self.projection else 0.0,
             clip=step_clip(objective),
@@ -353,40 +416,61 @@ class SGD(Solver):
         if eta0 is not None:
             return replace(rule, eta0=eta0)
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
-            eta0 = self._calibrate(objective, rule, rng)
-            if rule.clip > 0:
-                eta0 = min(eta0, typical_step(objective, rule.clip))
-            return replace(rule, eta0=eta0)
+            cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
+            if lam > 0:
+                # a step with eta lam > 1 shrinks W past 0: at a tiny C (a
+                # huge lam) every step then resets W to one sample's
+                # gradient, and the trials on a sample could not tell
+                cap = min(cap, 1.0 / lam)
+            # the walk starts where a typical sample's step moves its own
+            # margin by CALIBRATION_START: the trials then end within a
+            # doubling or two on standardized data
+            start = CALIBRATION_START * typical_step(objective, 1.0)
+            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap, start))
         return rule
 
-    def _calibrate(self, objective, rule, rng):
+    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
-        averaging) from zero over at most ``CALIBRATION_SAMPLES`` samples; its
-        score is the per-sample objective there. The search starts at 1 and
-        walks by factors of 2 while the score improves.
+        averaging) from zero over a sample (``CALIBRATION_SAMPLES``); its
+        score is the per-sample objective there. The search starts at
+        ``min(start, 1, cap)`` and walks by factors of 2 while the score improves,
+        never above ``cap`` (``1 / lam``, and a smooth loss's typical clip):
+        a step the shrink or the clip would cut is not tried, which also
+        keeps the trials few on small fits.
         """
         n = objective.n_samples
-        rows = np.sort(rng.choice(n, size=min(n, CALIBRATION_SAMPLES), replace=False))
+        size = min(
+            n,
+            CALIBRATION_SAMPLES,
+            max(CALIBRATION_MIN_SAMPLES, n // CALIBRATION_SHARE),
+        )
+        rows = np.sort(rng.choice(n, size=size, replace=False))
         sample = objective.subset(rows)
-        run = None
+        # the sample's kernel layout is built once for all the trials
+        run = self._epoch_runner(sample, rule)
+        order = np.arange(sample.n_samples)
 
         def score(eta0):
-            nonlocal run
-            trial = replace(rule, eta0=eta0)
-            run = self._epoch_runner(sample, trial)
             state = SGDState.start(sample, None, eta0)
             with np.errstate(all="ignore"):
-                run(state, np.arange(sample.n_samples))
+                run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
                 value = sample.risk(sample.join(W, b)) / sample.n_samples
             value += 0.5 * rule.lam * float(np.vdot(W, W))
             return value if np.isfinite(value) else np.inf
 
-        eta, best = 1.0, score(1.0)
-        direction = 2.0 if score(2.0) < best else 0.5
+        eta = min(start, 1.0, cap)
+        best = score(eta)
+        direction = 0.5
+        if 2.0 * eta <= cap:
+            up = score(2.0 * eta)
+            if up < best:
+                eta, best, direction = 2.0 * eta, up, 2.0
         for _ in range(CALIBRATION_MAX_STEPS):
+            if eta * direction > cap:
+                break
             candidate = score(eta * direction)
             if not candidate < best:
                 break
@@ -394,14 +478,25 @@ class SGD(Solver):
         return eta
 
     def _epoch_runner(self, objective, rule):
+        """``run(state, order, rule)``, one epoch; ``rule`` here fixes the
+        layout (projection or not), the steps may differ per call."""
         kernel = objective.loss.compiled_kernel()
         if kernel is None:
-            return lambda state, order: python_epoch(objective, state, order, rule)
-        compiled = CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0)
-        return lambda state, order: compiled.run(state, order, rule)
+
+            def run(state, order, step_rule):
+                return python_epoch(objective, state, order, step_rule)
+
+            return run
+        return CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0).run
 
     def _order(self, n, rng):
-        return rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.shuffle:
+            return np.arange(n)
+        if n >= 2**32:  # beyond the compiled shuffle's index range
+            return rng.permutation(n)
+        # a compiled shuffle seeded from the run's generator: numpy's
+        # permutation costs as much as a short epoch's steps
+        return _sgd_fast.shuffled(n, int(rng.integers(2**63)))
 
     def _split(self, objective, rng):
         if not self.early_stopping:
@@ -446,23 +541,39 @@ class SGD(Solver):
         with np.errstate(over="ignore", invalid="ignore"):
             penalty = 0.5 * rule.lam * float(np.vdot(W, W))
             penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
-            risk = monitor.risk(monitor.join(W, b)) / monitor.n_samples
-            return risk + penalty
+            # the scores directly (not through join/split): this runs every
+            # epoch, and on small data its overhead is what costs
+            scores = monitor.X @ W.T
+            if monitor.fit_intercept:
+                scores += b
+            return monitor.risk_from_scores(scores) / monitor.n_samples + penalty
+
+    def _reported(self, objective, lam):
+        """The objective SGD minimized: ``P``, or with ``alpha`` set, ``P`` with
+        ``C = 1 / (alpha n)`` (``C`` unused)."""
+        if self.alpha is not None and lam > 0:
+            return objective.with_C(1.0 / (lam * objective.n_samples))
+        return objective
 
     def _result(
-        self, objective, state, lam, n_iter, converged, change, message, history
+        self,
+        objective,
+        state,
+        coef,
+        lam,
+        n_iter,
+        converged,
+        optimality,
+        message,
+        history,
     ):
-        W, b = state.model()
-        coef = objective.join(W, b)
-        reported = objective
-        if self.alpha is not None and lam > 0:
-            reported = objective.with_C(1.0 / (lam * objective.n_samples))
+        reported = self._reported(objective, lam)
         return SolveResult(
             coef=coef,
             n_iter=int(n_iter),
             converged=converged,
             value=float(reported.value(coef)),
-            optimality=float(change),
+            optimality=float(optimality),
             history=history,
             message=message,
             state=state,
@@ -477,3 +588,29 @@ def _monitor_sample(objective, rng):
     if n <= MONITOR_SAMPLES:
         return objective
     return objective.subset(np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False)))
+
+
+def _verdict(objective, coef, stopped, change, message, tol):
+    """``(converged, optimality, message)`` of a run that ended at ``coef``.
+
+    A stalled objective is no proof of optimality (SGD's steps shrink, so it
+    stalls far from the optimum at an extreme ``C`` or on offset data): the
+    run is converged only when the duality-gap bound of
+    :func:`relative_gap` is at most ``tol``, and ``optimality`` is that bound.
+    A loss without one (multiclass, pairwise, Gaussian hinge, a user's
+    loss) cannot be certified: never converged, ``optimality`` the last
+    relative change (``inf`` before there was one).
+    """
+    gap = relative_gap(objective, coef)
+    if gap is None:
+        optimality = change if np.isfinite(change) else np.inf
+        return False, abs(optimality), message + "; this loss has no certificate"
+    if stopped and gap <= tol:
+        return True, gap, message + f"; certified duality gap {gap:.2g}"
+    if stopped:
+        message += (
+            f", but the duality-gap bound of the returned model is {gap:.2g}: "
+            "SGD is not certified near the optimum (its bound is loose; use "
+            "solver='dual_cd' or 'newton' for a certified optimum)"
+        )
+    return False, gap, message

@@ -25,9 +25,14 @@ with ``t`` the steps taken, ``norm2 = ||V||^2`` (kept only when projecting) and
 ``seen`` the samples processed.
 """
 
+import numpy as np
+
 from libc.math cimport erfc, exp, pow, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memset
+
+cdef extern from "Python.h":
+    const Py_ssize_t PY_SSIZE_T_MAX
 
 from ._rows cimport (
     HINGE_PREFETCH,
@@ -81,6 +86,56 @@ cdef double SQRT1_2 = 0.7071067811865476
 #: below this the scale is folded into V (and the average's alpha into R): V
 #: stays within 1e4 of W, so alpha V + R loses at most ~1e-12 to cancellation
 cdef double MIN_SCALE = 1e-4
+
+
+#: dense rows of at most this many features go through plain loops rather
+#: than BLAS: a BLAS call costs about as much as 20-30 multiply-adds, the
+#: whole arithmetic of a short row (the real-data sets of 10-60 features)
+cdef enum:
+    SHORT_ROW = 64
+
+
+cdef inline double dot(Rows *X, Py_ssize_t i, const double *w) noexcept nogil:
+    """``x_i . w`` (``row_dot``, without a BLAS call on a short dense row)."""
+    cdef Py_ssize_t j, d = X.n_features, d4
+    cdef const double *x
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    if X.sparse or d > SHORT_ROW or X.bias != 0.0:
+        return row_dot(X, i, w)
+    x = X.data + i * d
+    # four running sums: one would wait on each addition's latency
+    d4 = d - d % 4
+    for j in range(0, d4, 4):
+        s0 += x[j] * w[j]
+        s1 += x[j + 1] * w[j + 1]
+        s2 += x[j + 2] * w[j + 2]
+        s3 += x[j + 3] * w[j + 3]
+    for j in range(d4, d):
+        s0 += x[j] * w[j]
+    return (s0 + s1) + (s2 + s3)
+
+
+cdef inline void axpy2(
+    Rows *X, Py_ssize_t i, double a, double *w, double c, double *v
+) noexcept nogil:
+    """``w += a x_i`` and, if ``v`` is given, ``v += c x_i`` (``row_axpy``,
+    ``row_axpy2``, without BLAS calls on a short dense row)."""
+    cdef Py_ssize_t j, d = X.n_features
+    cdef const double *x
+    if X.sparse or d > SHORT_ROW or X.bias != 0.0:
+        if v == NULL:
+            row_axpy(X, i, a, w)
+        else:
+            row_axpy2(X, i, a, w, c, v)
+        return
+    x = X.data + i * d
+    if v == NULL:
+        for j in range(d):
+            w[j] += a * x[j]
+    else:
+        for j in range(d):
+            w[j] += a * x[j]
+            v[j] += c * x[j]
 
 
 cdef struct LossSpec:
@@ -300,13 +355,26 @@ def sgd_epoch(
     cdef Py_ssize_t n = order.shape[0], K = V.shape[0], pos = 0, m, j, k, i
     cdef double scale = scalars[0], t = scalars[1], alpha = scalars[2]
     cdef double n_avg = scalars[3], norm2 = scalars[4], seen = scalars[5]
-    cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, dot, norm
+    cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, product, norm
     cdef double alpha_prev, step_i
     cdef bint clipping = step_limits.shape[0] > 0
     cdef bint averaged
-    cdef double *G = <double *> malloc(batch_size * K * sizeof(double))
-    cdef double *scores = <double *> malloc(K * sizeof(double))
+    cdef double *G
+    cdef double *scores
     cdef double *g
+    # the gradient buffer holds one batch; a batch larger than the pass is
+    # the pass (and a size from the caller must never wrap malloc's argument)
+    if batch_size < 1:
+        raise ValueError(f"sgd_epoch: batch_size must be >= 1, got {batch_size}")
+    if batch_size > n:
+        batch_size = n if n > 0 else 1
+    if K < 1 or batch_size > PY_SSIZE_T_MAX // (K * <Py_ssize_t> sizeof(double)):
+        raise MemoryError(
+            f"sgd_epoch: a batch of {batch_size} samples x {K} outputs does "
+            "not fit in memory"
+        )
+    G = <double *> malloc(batch_size * K * sizeof(double))
+    scores = <double *> malloc(K * sizeof(double))
     if G == NULL or scores == NULL:
         free(G)
         free(scores)
@@ -329,7 +397,7 @@ def sgd_epoch(
                     memset(g, 0, K * sizeof(double))
                     continue
                 for k in range(K):
-                    scores[k] = scale * row_dot(&rows, i, &V[k, 0]) + (
+                    scores[k] = scale * dot(&rows, i, &V[k, 0]) + (
                         intercept[k] if fit_intercept else 0.0
                     )
                 if multiclass:
@@ -338,9 +406,9 @@ def sgd_epoch(
                     value = 0.0
                     for k in range(K):
                         g[k] = y_signs[i, k] * margin_derivative(
-                            &L, y_signs[i, k] * scores[k], &dot
+                            &L, y_signs[i, k] * scores[k], &product
                         )
-                        value += dot
+                        value += product
                 loss_sum += weight * value
                 for k in range(K):
                     g[k] *= weight
@@ -372,14 +440,12 @@ def sgd_epoch(
                         continue
                     coef = -step_i * g[k] / scale
                     if radius > 0.0:
-                        dot = row_dot(&rows, i, &V[k, 0])
-                        norm2 += 2.0 * coef * dot + coef * coef * sq_norms[i]
+                        product = dot(&rows, i, &V[k, 0])
+                        norm2 += 2.0 * coef * product + coef * coef * sq_norms[i]
                     if averaged and alpha_prev != 0.0:
-                        row_axpy2(
-                            &rows, i, coef, &V[k, 0], -alpha_prev * coef, &R[k, 0]
-                        )
+                        axpy2(&rows, i, coef, &V[k, 0], -alpha_prev * coef, &R[k, 0])
                     else:
-                        row_axpy(&rows, i, coef, &V[k, 0])
+                        axpy2(&rows, i, coef, &V[k, 0], 0.0, NULL)
                     if fit_intercept:
                         intercept[k] -= step_i * g[k]
             if radius > 0.0:
@@ -404,3 +470,28 @@ def sgd_epoch(
     scalars[4] = norm2
     scalars[5] = seen
     return loss_sum
+
+
+def shuffled(Py_ssize_t n, unsigned long long seed):
+    """A random permutation of ``range(n)`` (Fisher-Yates on splitmix64).
+
+    The epochs' orders: cheaper than numpy's generator on short epochs, where
+    a permutation per epoch weighs; seeded from the run's generator.
+    """
+    out = np.arange(n, dtype=np.intp)
+    cdef Py_ssize_t[::1] order = out
+    cdef Py_ssize_t i, j, tmp
+    cdef unsigned long long z
+    with nogil:
+        for i in range(n - 1, 0, -1):
+            seed += 0x9E3779B97F4A7C15ULL
+            z = seed
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+            z = z ^ (z >> 31)
+            # multiply-shift: an unbiased-enough index in [0, i] for i < 2^32
+            j = <Py_ssize_t> (((z >> 32) * <unsigned long long> (i + 1)) >> 32)
+            tmp = order[i]
+            order[i] = order[j]
+            order[j] = tmp
+    return out

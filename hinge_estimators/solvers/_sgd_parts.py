@@ -12,9 +12,12 @@ which is ``P / (C n)`` for ``lam = 1 / (C n)``; the tests hold them to the
 same iterates.
 """
 
+import contextlib
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
 from . import _sgd_fast
@@ -46,6 +49,9 @@ class SGDState:
         The schedule's ``eta0`` (calibrated once when ``eta0="auto"``).
     n_seen : float
         Samples given to ``partial_fit`` so far (sets its ``lam``).
+    partners : tuple or None
+        A pairwise loss's ``partial_fit``: ``(X, y, sample_weight)`` of the
+        latest samples of each class (:func:`with_partners`).
     """
 
     V: np.ndarray
@@ -56,6 +62,7 @@ class SGDState:
     eta: float
     eta0: float = 1.0
     n_seen: float = 0.0
+    partners: tuple | None = None
 
     @classmethod
     def start(cls, objective, coef_init, eta):
@@ -157,10 +164,90 @@ def projection_radius(objective, lam):
     return float(np.sqrt(2.0 * loss_at_zero / lam))
 
 
+def prepared(objective):
+    """``objective`` ready for SGD's steps, or a clear error.
+
+    Non-canonical CSR (duplicate entries) is summed in a copy: the steps read
+    row norms, which the stored entries overstate (the user's matrix is left
+    as it is). Rows whose squared norm overflows make every step size 0 or
+    every score non-finite, so they are refused with the fix.
+    """
+    X = objective.X
+    if sp.issparse(X) and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+        objective = objective._copy()
+        objective.X = X
+    sq_norms = sq_row_norms(X, fresh=True)
+    if not np.all(np.isfinite(sq_norms)):
+        i = int(np.argmin(np.isfinite(sq_norms)))
+        raise ValueError(
+            f"SGD: the squared norm of row {i} of X overflows float64 (its "
+            "features reach ~1e154 or more), so no step size is meaningful; "
+            "scale the features, e.g. with sklearn.preprocessing.StandardScaler "
+            "or MaxAbsScaler."
+        )
+    return objective
+
+
+def centered(objective):
+    """``(objective on X - mu, mu)`` when a free intercept lets SGD center
+    dense data whose mean row dominates its spread, else ``(objective, None)``.
+
+    With an unpenalized intercept the optimum of ``X - mu`` is that of ``X``
+    with ``b`` shifted by ``W mu``, but SGD's steps are not invariant: an
+    offset makes the intercept and the weights compete along one direction,
+    and on ``X + 100`` plain steps ended at chance level. Sparse data is not
+    centered (it would become dense); its certificate flags such a fit.
+    """
+    if (
+        not objective.fit_intercept
+        or objective.intercept_penalty > 0
+        or objective.loss.is_pairwise
+        or sp.issparse(objective.X)
+    ):
+        return objective, None
+    s = objective.sample_weight
+    total = float(s.sum())
+    if total <= 0:
+        return objective, None
+    mu = (s @ objective.X) / total
+    spread = float(s @ sq_row_norms(objective.X)) / total
+    # ||mu||^2 is the part of the mean squared norm the offset explains
+    if not float(mu @ mu) > 0.1 * spread:
+        return objective, None
+    other = objective._copy()
+    other.X = objective.X - mu
+    return other, mu
+
+
+_last_norms = (None, None)
+
+
+def sq_row_norms(X, fresh=False):
+    """``||x_i||^2`` of every row of ``X``, remembered for the last ``X``.
+
+    A fit reads them several times (validation, centering, the step limits
+    of the run and of the calibration, eta0's bound), each a pass over ``X``
+    that weighs on small fits. One entry, held by a weak reference (the data
+    is never kept alive) and checked by identity; ``fresh=True``, at the
+    start of every fit, recomputes (``X`` may have changed in place since).
+    """
+    global _last_norms
+    ref, norms = _last_norms
+    if not fresh and ref is not None and ref() is X:
+        return norms
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = row_norms(X, squared=True)
+    with contextlib.suppress(TypeError):  # no weak reference: not remembered
+        _last_norms = (weakref.ref(X), norms)
+    return norms
+
+
 def sample_curvature(sample_weight, X, fit_intercept):
     """``s_i (||x_i||^2 + [intercept])``: sample ``i``'s term's curvature per
     unit of loss curvature, in coefficient space."""
-    return sample_weight * (row_norms(X, squared=True) + float(fit_intercept))
+    return sample_weight * (sq_row_norms(X) + float(fit_intercept))
 
 
 def step_limits(clip, sample_weight, X, fit_intercept):
@@ -204,7 +291,7 @@ class CompiledEpoch:
             self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
             self.labels = np.zeros(0, dtype=np.intp)
         self.weights = np.ascontiguousarray(objective.sample_weight)
-        self.sq_norms = row_norms(objective.X, squared=True) if with_sq_norms else None
+        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
         self.clip = step_clip(objective)
         self.limits = (
@@ -256,7 +343,62 @@ def _kernel_codes(kernel):
     return _sgd_fast.LOSS_CODES[kernel.name]
 
 
-def python_epoch(objective, state, order, rule):
+#: a pairwise loss's partial_fit keeps at least this many of the latest
+#: samples of each class (or batch_size, if larger) to pair a chunk with
+PARTNERS = 64
+
+
+def with_partners(objective, partners):
+    """``(objective + the kept samples, {label: their rows})``.
+
+    A pairwise loss learns from pairs of a positive and a negative; a
+    ``partial_fit`` chunk of one class (a stream sorted by class, or single
+    samples) has none, and learned nothing. Its batches that lack a class
+    are paired with the latest samples of that class from earlier chunks,
+    appended here after the chunk's rows.
+    """
+    if partners is None:
+        return objective, {}
+    X, y, weights = partners
+    other = objective._copy()
+    n = objective.n_samples
+    if sp.issparse(objective.X):
+        other.X = sp.vstack([objective.X, X], format="csr")
+    else:
+        other.X = np.vstack([objective.X, X])
+    other.y = np.concatenate([np.ravel(objective.y), y]).reshape(
+        (-1,) + np.shape(objective.y)[1:]
+    )
+    other.sample_weight = np.concatenate([objective.sample_weight, weights])
+    other.n_samples = n + len(y)
+    return other, {label: n + np.flatnonzero(y == label) for label in (-1.0, 1.0)}
+
+
+def partners_objective(objective, partners):
+    """``(objective over the kept samples, their class codes)``: what a
+    pairwise ``partial_fit`` sets its threshold on when its chunk may hold
+    one class only (the kept samples hold the latest of both)."""
+    X, y, weights = partners
+    other = objective._copy()
+    other.X, other.sample_weight, other.n_samples = X, weights, len(y)
+    other.y = y.reshape((-1,) + np.shape(objective.y)[1:])
+    return other, (y > 0).astype(np.intp)
+
+
+def kept_partners(combined, n_chunk, batch_size):
+    """The latest ``max(PARTNERS, batch_size)`` samples of each class among
+    the earlier partners and the chunk (its rows first in ``combined``)."""
+    keep = max(PARTNERS, int(batch_size))
+    y = np.ravel(combined.y)
+    # earlier partners are older than the chunk's rows
+    age = np.r_[np.arange(n_chunk) + len(y) - n_chunk, np.arange(len(y) - n_chunk)]
+    by_age = np.argsort(age, kind="stable")
+    rows = np.concatenate([by_age[y[by_age] == label][-keep:] for label in (-1.0, 1.0)])
+    rows = rows[np.argsort(age[rows], kind="stable")]  # kept oldest first
+    return combined.X[rows], y[rows].astype(np.float64), combined.sample_weight[rows]
+
+
+def python_epoch(objective, state, order, rule, partners=None):
     """:func:`_sgd_fast.sgd_epoch`'s steps, through the loss's vectorized gradient.
 
     Works for any loss; a pairwise loss gets the pairs within each batch.
@@ -269,8 +411,17 @@ def python_epoch(objective, state, order, rule):
     total = s[ALPHA] * state.V + state.R  # the running sum, explicitly
     loss_sum = 0.0
     fit_intercept = objective.fit_intercept
+    labels = np.ravel(objective.y) if partners else None
     for start in range(0, len(order), rule.batch_size):
         rows = order[start : start + rule.batch_size]
+        seen = len(rows)
+        if partners:
+            # a batch without one of the classes is paired with the kept
+            # samples of that class (see with_partners)
+            present = labels[rows]
+            for label, extra in partners.items():
+                if extra.size and not np.any(present == label):
+                    rows = np.concatenate([rows, extra])
         m = len(rows)
         s[STEPS] += 1.0
         eta = rule.eta(s[STEPS], state.eta)
@@ -293,11 +444,11 @@ def python_epoch(objective, state, order, rule):
             norm = np.linalg.norm(W)
             if norm > rule.radius:
                 W *= rule.radius / norm
-        if rule.average_start > 0 and s[SEEN] + m >= rule.average_start:
+        if rule.average_start > 0 and s[SEEN] + seen >= rule.average_start:
             total += W
             state.intercept_sum += b
             s[N_AVERAGED] += 1.0
-        s[SEEN] += m
+        s[SEEN] += seen
     state.V[...] = W
     state.R[...] = total
     s[SCALE], s[ALPHA] = 1.0, 0.0

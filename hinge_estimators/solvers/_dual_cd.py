@@ -11,6 +11,7 @@ from ._dual_cd_parts import (
     binary_certificate,
     binary_start,
     compiled_rows,
+    exact_intercept,
     init_bias_weight,
     intercept_scale,
     multiclass_certificate,
@@ -260,6 +261,22 @@ def _run(objective, setup, starts, kernel):
     return columns, states
 
 
+def _best_intercept(objective, setup, start, w, b0):
+    """The intercept minimizing the primal at the current ``w`` (binary duals).
+
+    The method of multipliers moves ``b`` by ``B^2 sum_i alpha_i y_i`` per
+    round, a step that vanishes with the rows' norms (``B`` scales with them):
+    on rows of norm 0.05 it took 11,845 passes. Setting ``b`` to the exact
+    minimizer of ``P(w, .)`` instead can only lower ``P``; the next round's
+    proximal inner problem then starts from that ``b``, so the combined step
+    is at least as good as the multiplier step it replaces.
+    """
+    d = objective.n_features
+    z = np.asarray(objective.X @ w[:d]).ravel()
+    weights = objective.loss_scale * objective.sample_weight
+    return exact_intercept(setup["form"], start["y"], z, weights, b0)
+
+
 def _solve_one(objective, setup, start, kernel):
     """Kernel calls with a tightening inner tolerance until the gap is below tol.
 
@@ -284,6 +301,9 @@ def _solve_one(objective, setup, start, kernel):
         else (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
     )
     tol = setup["tol"]
+    exact_b = unpenalized and not multiclass
+    if exact_b:
+        shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
     cert = certify(objective, setup, start, alpha, w, shift) if alpha.any() else None
     converged = cert is not None and _certified(cert, tol)
@@ -307,6 +327,8 @@ def _solve_one(objective, setup, start, kernel):
         if unpenalized:
             # the inner solution's intercept: b_k + B * (weight of the feature B)
             shift = shift + bias * w[d]
+        if exact_b:
+            shift = _best_intercept(objective, setup, start, w, shift)
         cert = certify(objective, setup, start, alpha, w, shift)
         history.append(cert["primal"])
         if setup["callback"] is not None:

@@ -280,3 +280,48 @@ def _balance_multiclass(alpha, codes, max_rounds=1000):
     feasible = -beta
     feasible[rows, codes] = beta.sum(axis=1)
     return feasible
+
+
+# -- the unpenalized intercept, exactly --------------------------------------
+def exact_intercept(form, y, z, c, b0=0.0):
+    """``argmin_b sum_i c_i l(y_i (z_i + b))`` for the hinge or squared hinge.
+
+    ``l(u) = [m - u]_+`` (squared if ``form.squared``) is convex and piecewise
+    linear (quadratic) in ``b``, with one breakpoint ``t_i = y_i m - z_i`` per
+    sample: sorting them, the derivative on each piece is a running sum, and
+    the minimizer is where it changes sign. Where a whole interval minimizes
+    (a flat piece), the point nearest ``b0`` is taken, so that repeated calls
+    do not jump between equally good intercepts.
+    """
+    live = c > 0
+    y, z, c = y[live], z[live], c[live]
+    if not (np.any(y > 0) and np.any(y < 0)):
+        return float(b0)  # one class only: no finite minimizer (or any b)
+    t = y * form.margin - z
+    order = np.argsort(t, kind="stable")
+    t, y, c = t[order], y[order], c[order]
+    pos, neg = np.where(y > 0, c, 0.0), np.where(y < 0, c, 0.0)
+    # after k breakpoints (b in [t_k, t_{k+1}]) the positives k+1.. and the
+    # negatives ..k are active (have a positive loss)
+    pos_above = pos.sum() - np.concatenate([[0.0], np.cumsum(pos)])
+    neg_below = np.concatenate([[0.0], np.cumsum(neg)])
+    lo = np.concatenate([[-np.inf], t])
+    hi = np.concatenate([t, [np.inf]])
+    if not form.squared:
+        slope = neg_below - pos_above  # nondecreasing in k
+        k = int(np.searchsorted(slope, 0.0, side="left"))
+        if k <= len(t) and slope[k] == 0.0:  # a flat piece: all of it minimizes
+            return float(np.clip(b0, lo[k], hi[k]))
+        return float(t[k - 1])
+    # squared: derivative / 2 on piece k is A_k b - B_k
+    pos_t, neg_t = pos * t, neg * t
+    A = pos_above + neg_below
+    B = (pos_t.sum() - np.concatenate([[0.0], np.cumsum(pos_t)])) + np.concatenate(
+        [[0.0], np.cumsum(neg_t)]
+    )
+    # the derivative at breakpoint j (1-based) is A_j t_j - B_j
+    at_kink = A[1:] * t - B[1:]
+    k = int(np.searchsorted(at_kink, 0.0, side="left"))  # root on piece k
+    if A[k] <= 0.0:
+        return float(np.clip(b0, lo[k], hi[k]))
+    return float(np.clip(B[k] / A[k], lo[k], hi[k]))

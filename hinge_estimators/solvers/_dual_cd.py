@@ -23,6 +23,9 @@ from ._newton_finish import newton_finish
 EXACT_FINISH_TOL = 1e-10
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
+#: row entries one kernel call may read (about 0.1 s): the kernel holds no
+#: GIL, so Ctrl-C waits for the call to end
+MAX_WORK_PER_CALL = 5e7
 
 
 class DualCoordinateDescent(Solver):
@@ -141,14 +144,17 @@ class DualCoordinateDescent(Solver):
             max_iter=max_iter,
             rng=rng,
             callback=callback,
+            chunk=_passes_per_call(objective.X, form, objective.n_outputs),
         )
         if form.multiclass:
             start = multiclass_start(
-                objective, form, warm_state, coef_init, upper, mean
+                objective, form, warm_state, coef_init, upper, mean, unpenalized
             )
             outcome = _run(objective, setup, [start], multiclass_dual_cd)
         else:
-            starts = binary_start(objective, form, warm_state, coef_init, upper, mean)
+            starts = binary_start(
+                objective, form, warm_state, coef_init, upper, mean, unpenalized
+            )
             outcome = _run(objective, setup, starts, binary_dual_cd)
         columns, states = outcome
         W = np.vstack([c["w"] for c in columns])
@@ -183,6 +189,15 @@ class DualCoordinateDescent(Solver):
             message=message,
             state=states,
         )
+
+
+def _passes_per_call(X, form, n_outputs):
+    """Passes one kernel call may run: about ``MAX_WORK_PER_CALL`` row entries."""
+    n, d = X.shape
+    per_pass = (X.nnz if sp.issparse(X) else n * d) + n
+    if form.multiclass:
+        per_pass *= n_outputs
+    return max(1, int(MAX_WORK_PER_CALL // max(per_pass, 1)))
 
 
 def _certified(cert, tol):
@@ -309,7 +324,6 @@ def _solve_one(objective, setup, start, kernel):
     converged = cert is not None and _certified(cert, tol)
     while not converged:
         offset = start["offset"](shift)
-        seed = int(setup["rng"].integers(2**63))
         # measure the gap every few passes (it costs about two passes); with
         # an unpenalized intercept this is also how often b is updated, which
         # must stay frequent: an inner problem solved far beyond the accuracy
@@ -318,12 +332,21 @@ def _solve_one(objective, setup, start, kernel):
         if unpenalized:
             budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
         budget = min(setup["max_iter"] - passes, budget)
-        done, violation = kernel(
-            setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
-            offset, setup["sq_norms"], setup["samples"], alpha, w, eps,
-            budget, setup["shrinking"], seed, *shrunk,
-        )  # fmt: skip
-        passes += done
+        # the kernel runs without the GIL and cannot see Ctrl-C: hand control
+        # back to Python after a bounded amount of work (chunks continue the
+        # same solve: the shrinking state carries over)
+        while budget > 0:
+            chunk = min(budget, setup["chunk"])
+            seed = int(setup["rng"].integers(2**63))
+            done, violation = kernel(
+                setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
+                offset, setup["sq_norms"], setup["samples"], alpha, w, eps,
+                chunk, setup["shrinking"], seed, *shrunk,
+            )  # fmt: skip
+            passes += done
+            budget -= chunk
+            if done < chunk:  # the kernel met eps
+                break
         if unpenalized:
             # the inner solution's intercept: b_k + B * (weight of the feature B)
             shift = shift + bias * w[d]

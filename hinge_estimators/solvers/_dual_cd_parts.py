@@ -59,14 +59,20 @@ def _adjoint(X, v):
 
 
 # -- binary (one dual per one-vs-rest column) --------------------------------
-def binary_start(objective, form, warm_state, coef_init, upper, mean=None):
+def binary_start(
+    objective, form, warm_state, coef_init, upper, mean=None, unpenalized=False
+):
     """Per-column starting duals.
 
     From a previous dual solution (``warm_state``) when its shape fits, else
     from primal coefficients through ``alpha_i = -C_i phi'(z_i)`` (the KKT
     relation), else zero. ``w`` is always recomputed from ``alpha``.
     Intercepts given in the original coordinates are moved to the centered
-    ones when the solver centered the data (``mean``).
+    ones when the solver centered the data (``mean``). A warm state may come
+    from another problem (new data, labels, ``C`` or intercept mode): ``alpha``
+    is clipped into the new box, which makes it feasible, and the intercept it
+    carried (``shift``) is used only where the intercept is unpenalized --
+    elsewhere it would change the problem the kernel solves.
     """
     X, Y, n, d = objective.X, objective.y, objective.n_samples, objective.n_features
     weights = objective.loss_scale * objective.sample_weight
@@ -85,11 +91,13 @@ def binary_start(objective, form, warm_state, coef_init, upper, mean=None):
             shift = float(b0[k])
         else:
             alpha = np.zeros(n)
+        if not unpenalized:
+            shift = 0.0
         alpha = np.clip(alpha, 0.0, upper)
         w = np.zeros(d + 1)
         if np.any(alpha):
             w[:d] = _adjoint(X, alpha * y)
-        if mean is not None:
+        if mean is not None and unpenalized:
             shift += float(w[:d] @ mean)
         starts.append(
             {
@@ -172,8 +180,15 @@ def _balance_binary(alpha, y):
 
 
 # -- Crammer-Singer (one joint dual) -------------------------------------------
-def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
-    """Starting dual ``alpha`` (n, K) and ``W^T`` (d + 1, K) for Crammer-Singer."""
+def multiclass_start(
+    objective, form, warm_state, coef_init, upper, mean=None, unpenalized=False
+):
+    """Starting dual ``alpha`` (n, K) and ``W^T`` (d + 1, K) for Crammer-Singer.
+
+    A warm state may come from another problem: ``alpha`` is projected onto
+    the new problem's constraints (see :func:`_feasible_multiclass`), and its
+    intercepts are kept only where the intercept is unpenalized.
+    """
     X, codes = objective.X, np.ascontiguousarray(objective.y, dtype=np.intp)
     n, d, K = objective.n_samples, objective.n_features, objective.n_outputs
     weights = objective.loss_scale * objective.sample_weight
@@ -188,17 +203,14 @@ def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
         shift = np.array(b0, dtype=np.float64)
     else:
         alpha = np.zeros((n, K))
+    if not unpenalized:
+        shift = np.zeros(K)
     rows = np.arange(n)
-    # keep alpha_i^y <= U_i: move the excess off the wrong classes proportionally
-    true = alpha[rows, codes]
-    excess = np.maximum(true - upper, 0.0)
-    if np.any(excess > 0):
-        scale = np.where(true > 0, 1.0 - excess / np.where(true > 0, true, 1.0), 1.0)
-        alpha *= scale[:, None]
+    alpha = _feasible_multiclass(alpha, codes, upper)
     alpha = np.ascontiguousarray(alpha)
     Wt = np.zeros((d + 1, K))
     Wt[:d] = _adjoint(X, alpha)
-    if mean is not None:  # see binary_start
+    if mean is not None and unpenalized:  # see binary_start
         shift = shift + mean @ Wt[:d]
     e = np.full((n, K), float(form.margin))
     e[rows, codes] = 0.0
@@ -213,6 +225,29 @@ def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
         "shift": shift,
         "offset": offset,
     }
+
+
+def _feasible_multiclass(alpha, codes, upper):
+    """Project a start onto the Crammer-Singer dual's per-sample constraints.
+
+    ``alpha_i^m <= 0`` off the true class, ``alpha_i^{y_i} = -sum_{m != y_i}
+    alpha_i^m <= U_i``. A warm start on new labels violates the first (the
+    kernel would then work from an infeasible point, and the certificate
+    would read a dual value that bounds nothing): positive wrong-class entries
+    are dropped, the true class takes the balance, and where it exceeds its
+    bound the wrong classes are scaled down.
+    """
+    n = alpha.shape[0]
+    rows = np.arange(n)
+    wrong = np.minimum(alpha, 0.0)
+    wrong[rows, codes] = 0.0
+    true = -wrong.sum(axis=1)
+    over = true > upper
+    if np.any(over):
+        wrong[over] *= (upper[over] / true[over])[:, None]
+        true = -wrong.sum(axis=1)
+    wrong[rows, codes] = true
+    return wrong
 
 
 def multiclass_certificate(objective, setup, start, alpha, Wt, shift):

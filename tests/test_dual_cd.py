@@ -287,3 +287,103 @@ def test_auto_rule(loss, shape, kwargs, expected):
 
     n, d = shape
     assert auto_solver(loss, n_samples=n, n_features=d, **kwargs).name == expected
+
+
+# -- the unpenalized intercept converges (issue 12, item 3) -------------------
+def _svc_objective(X, y, C):
+    """The free-intercept hinge objective at libsvm's solution, one-vs-rest.
+
+    ``SVC(kernel="linear")`` solves exactly ``1/2 |w|^2 + C sum hinge`` with an
+    unpenalized ``b``: an independent reference for the hinge.
+    """
+    from sklearn.svm import SVC
+
+    total = 0.0
+    for k in np.unique(y) if len(np.unique(y)) > 2 else [np.max(y)]:
+        target = np.where(y == k, 1.0, -1.0)
+        svc = SVC(kernel="linear", C=C, tol=1e-10).fit(X, target)
+        w, b = (
+            np.ravel(svc.coef_.toarray() if sp.issparse(svc.coef_) else svc.coef_),
+            svc.intercept_[0],
+        )
+        z = target * (np.asarray(X @ w).ravel() + b)
+        total += 0.5 * w @ w + C * np.maximum(1.0 - z, 0.0).sum()
+    return total
+
+
+def _fit_quietly_converged(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return HingeClassifier(solver="dual_cd", random_state=0, **params).fit(X, y)
+
+
+def _squared_reference(X, y, **params):
+    # Newton on the (smooth, piecewise quadratic) squared hinge: independent
+    # of the dual
+    return HingeClassifier(
+        loss="squared_hinge", solver="newton", tol=1e-12, max_iter=1000, **params
+    ).fit(X, y)
+
+
+def test_unpenalized_intercept_converges_on_small_rows():
+    # rows of norm <= 0.05: the multiplier step scaled with them and the fit
+    # stopped at 1000 passes with a gap of 0.48 and intercept -0.085
+    X, y = np.array([[0.05], [0.0], [0.0], [0.0]]), np.array([1, 0, 0, 0])
+    hinge = _fit_quietly_converged(X, y, loss="hinge", max_iter=300)
+    assert hinge.objective_value_ == pytest.approx(1.99875, rel=1e-4)
+    assert hinge.objective_value_ <= _svc_objective(X, y, 1.0) * (1 + 1e-4)
+    assert hinge.intercept_[0] == pytest.approx(-1.0, abs=1e-3)
+    squared = _fit_quietly_converged(X, y, loss="squared_hinge", max_iter=300)
+    reference = _squared_reference(X, y)
+    assert squared.objective_value_ == pytest.approx(
+        reference.objective_value_, rel=1e-4
+    )
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_unpenalized_intercept_converges_on_sparse_iris(loss):
+    # uncentered sparse data: 2,510 passes (hinge) before
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = sp.csr_matrix(X)
+    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=400)
+    if loss == "hinge":
+        reference = _svc_objective(X, y, 1.0)
+    else:
+        reference = _squared_reference(X, y).objective_value_
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    assert clf.objective_value_ >= reference * (1 - 1e-6)
+    assert (clf.objective_value_ - reference) / clf.objective_value_ <= (
+        clf.optimality_ + 1e-6
+    )
+
+
+def _sparse_counts(n, d, density, noise, seed=0):
+    """Count-like non-negative sparse features, overlapping imbalanced classes."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.5, 4.0, size=d)
+    p = np.clip(p * density / p.mean(), 0.0, 1.0)
+    mask = rng.random((n, d)) < p
+    values = np.where(rng.random((n, d)) < 0.7, 1.0, rng.integers(1, 5, size=(n, d)))
+    X = sp.csr_matrix(mask * values)
+    w = rng.normal(size=d) * (rng.random(d) < 0.2)
+    s = X @ w
+    y = (s + rng.normal(scale=noise * s.std(), size=n) > np.quantile(s, 0.7)).astype(
+        int
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge"])
+def test_unpenalized_intercept_converges_on_sparse_counts(loss):
+    # non-negative sparse counts, 9 % non-zeros, shaped like a 3,076 x 1,617
+    # text set (a quarter of it): the default fit ended at max_iter before
+    X, y = _sparse_counts(770, 405, 0.09, noise=1.0)
+    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=2000)
+    if loss == "hinge":
+        reference = _svc_objective(X, y, 1.0)
+    else:
+        reference = _squared_reference(X, y).objective_value_
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    assert clf.objective_value_ >= reference * (1 - 1e-6)

@@ -7,6 +7,7 @@ from sklearn.utils.extmath import row_norms
 from ._active_set import polish
 from ._base import Solver, SolveResult, gradient_reference
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
+from ._dual_cd_finish import primal_finish, stalled
 from ._dual_cd_parts import (
     binary_certificate,
     binary_start,
@@ -304,7 +305,7 @@ def _solve_one(objective, setup, start, kernel):
     alpha, w, shift = start["alpha"], start["w"], start["shift"]
     bias, unpenalized = setup["bias"], setup["unpenalized"]
     d = objective.n_features
-    passes, eps, history = 0, 1.0, []
+    passes, eps, history, checks, finished = 0, 1.0, [], [], False
     if bias:
         init_bias_weight(start, bias)
     certify = multiclass_certificate if multiclass else binary_certificate
@@ -357,6 +358,26 @@ def _solve_one(objective, setup, start, kernel):
         if setup["callback"] is not None:
             setup["callback"](passes, cert["primal"])
         converged = _certified(cert, tol)
+        checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
+        if not (converged or multiclass or finished) and stalled(
+            checks, tol, setup["max_iter"]
+        ):
+            finished = True
+            new, new_alpha, spent = primal_finish(
+                objective, setup, start, w, shift, checks[-1][1], tol,
+                (setup["max_iter"] - passes) // 2,
+            )  # fmt: skip
+            passes += spent
+            if new is not None and new["gap"] < cert["gap"]:
+                # adopt the finish's dual point; dual CD resumes from it
+                cert, converged = new, _certified(new, tol)
+                alpha[:] = new_alpha
+                w[:d] = np.asarray(objective.X.T @ (alpha * start["y"])).ravel()
+                if bias:
+                    w[d] = bias * float(alpha @ start["y"])
+                if unpenalized:
+                    shift = float(cert["b"][0])
+                shrunk = (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
         if converged or passes >= setup["max_iter"]:
             break
         if violation <= eps:  # the call met its target: ask for 10x less

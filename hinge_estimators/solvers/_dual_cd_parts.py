@@ -101,6 +101,7 @@ def binary_start(
             shift += float(w[:d] @ mean)
         starts.append(
             {
+                "column": k,
                 "y": y,
                 "alpha": alpha,
                 "w": w,
@@ -128,8 +129,15 @@ def init_bias_weight(start, bias):
         w[-1] = bias * alpha.sum(axis=0)
 
 
-def binary_certificate(objective, setup, start, alpha, w, shift):
-    """Primal value, dual value at a feasible point, and the coefficients."""
+def binary_certificate(objective, setup, start, alpha, w, shift, exact_dual=False):
+    """Primal value, dual value at a feasible point, and the coefficients.
+
+    The primal is measured at ``w`` (and ``shift`` or the bias feature's
+    weight), the dual at ``alpha``; the dual's quadratic term is read off ``w``
+    (the kernel keeps ``w`` equal to ``sum_i alpha_i y_i x_i``) unless
+    ``exact_dual`` asks to recompute it from ``alpha``, for a primal point
+    that did not come from ``alpha``.
+    """
     X, d = objective.X, objective.n_features
     y, bias, form = start["y"], setup["bias"], setup["form"]
     weights = objective.loss_scale * objective.sample_weight
@@ -143,6 +151,9 @@ def binary_certificate(objective, setup, start, alpha, w, shift):
         feasible = _balance_binary(alpha, y)
         w_hat = _adjoint(X, feasible * y)
         quadratic = w_hat @ w_hat
+    elif exact_dual:
+        w_hat = _adjoint(X, alpha * y)
+        quadratic = w_hat @ w_hat + (bias * float(alpha @ y)) ** 2
     else:
         # the kernel keeps w = sum alpha_i y_i x_i (with the bias feature's
         # weight) up to rounding, which the gap's floor accounts for

@@ -387,3 +387,81 @@ def test_unpenalized_intercept_converges_on_sparse_counts(loss):
         reference = _squared_reference(X, y).objective_value_
     assert clf.objective_value_ <= reference * (1 + 1e-4)
     assert clf.objective_value_ >= reference * (1 - 1e-6)
+
+
+# -- warm starts on another problem (issue 13, defect 2) ----------------------
+def _warm_cases():
+    from sklearn.datasets import make_classification
+
+    X5, y5 = make_classification(60, 5, random_state=0)
+    X6, y6 = make_classification(60, 6, random_state=1)
+    Xn, yn = make_classification(60, 5, random_state=1)  # same size, new labels
+    cases = [
+        # the reproducer: the old intercepts leaked into a fit without one
+        ("crammer_singer", {}, (X5, y5), {"fit_intercept": False}, (X6, y6)),
+        ("crammer_singer", {}, (X5, y5), {}, (Xn, yn)),
+    ]
+    for loss in ["hinge", "squared_hinge", "crammer_singer"]:
+        cases.append((loss, {}, (X5, y5), {"intercept_scaling": 10.0}, (X5, y5)))
+        cases.append(
+            (
+                loss,
+                {"intercept_scaling": 10.0},
+                (X5, y5),
+                {"intercept_scaling": None},
+                (Xn, yn),
+            )
+        )
+    return cases
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_warm_start_on_another_problem_is_never_falsely_certified(case):
+    loss, first, (X0, y0), change, (X1, y1) = _warm_cases()[case]
+    params = dict(loss=loss, solver="dual_cd", random_state=0, max_iter=100_000)
+    warm = HingeClassifier(warm_start=True, **params, **first).fit(X0, y0)
+    warm.set_params(**change)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warm.fit(X1, y1)
+    optimum = (
+        HingeClassifier(tol=1e-10, **params, **{**first, **change})
+        .fit(X1, y1)
+        .objective_value_
+    )
+    # a warm start may only speed a fit up: certified within tol of the
+    # optimum of the problem now posed, and the certificate tells the truth
+    assert warm.optimality_ <= 1e-4
+    assert warm.objective_value_ <= optimum * (1 + 1e-4)
+    assert (warm.objective_value_ - optimum) / warm.objective_value_ <= (
+        warm.optimality_ + 1e-9
+    )
+
+
+# -- Ctrl-C: kernel calls are bounded in work (issue 13, defect 11) -----------
+def test_kernel_calls_are_bounded_in_work(monkeypatch):
+    import hinge_estimators.solvers._dual_cd as module
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 20))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    params = dict(loss="hinge", solver="dual_cd", C=100.0, fit_intercept=False)
+    params.update(tol=1e-8, max_iter=100_000, random_state=0)
+    unbounded = HingeClassifier(**params).fit(X, y)
+    assert unbounded.n_iter_ > 50  # long enough for passes // 4 > 10
+    calls = []
+    kernel = module.binary_dual_cd
+
+    def spy(*args):
+        calls.append(args[11])  # the passes this call may run
+        return kernel(*args)
+
+    monkeypatch.setattr(module, "binary_dual_cd", spy)
+    # two passes' worth of work per call
+    monkeypatch.setattr(module, "MAX_WORK_PER_CALL", 2 * (X.size + X.shape[0]))
+    bounded = HingeClassifier(**params).fit(X, y)
+    assert max(calls) <= 2
+    assert bounded.optimality_ <= 1e-8
+    assert bounded.objective_value_ == pytest.approx(
+        unbounded.objective_value_, rel=1e-7
+    )

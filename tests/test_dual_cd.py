@@ -380,7 +380,7 @@ def test_unpenalized_intercept_converges_on_sparse_counts(loss):
     # non-negative sparse counts, 9 % non-zeros, shaped like a 3,076 x 1,617
     # text set (a quarter of it): the default fit ended at max_iter before
     X, y = _sparse_counts(770, 405, 0.09, noise=1.0)
-    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=2000)
+    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=1000)
     if loss == "hinge":
         reference = _svc_objective(X, y, 1.0)
     else:

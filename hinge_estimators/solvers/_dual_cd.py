@@ -7,7 +7,7 @@ from sklearn.utils.extmath import row_norms
 from ._active_set import polish
 from ._base import Solver, SolveResult, gradient_reference
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
-from ._dual_cd_finish import primal_finish, stalled
+from ._dual_cd_finish import FINISH_SHARE, primal_finish, stalled
 from ._dual_cd_parts import (
     binary_certificate,
     binary_start,
@@ -64,8 +64,23 @@ class DualCoordinateDescent(Solver):
     cannot keep, so it is handled by the method of multipliers (equivalently
     a proximal-point loop on ``b``): each inner problem penalizes
     ``(b - b_k)^2 / (2 B^2)`` through a constant feature ``B`` and is a plain
-    box-constrained dual, solved warm-started; then ``b_{k+1}`` is the inner
-    solution's intercept. Its fixed points are exactly the unpenalized optimum.
+    box-constrained dual, solved warm-started. For the binary duals ``b_{k+1}``
+    is then the exact minimizer of the primal at the inner solution's ``w``
+    (a 1-D piecewise linear or quadratic problem, solved by sorting), which
+    lowers the objective at least as much as the multiplier step
+    ``b_k + B^2 sum_i alpha_i y_i``, a step that vanishes on rows of small
+    norm; Crammer-Singer keeps the multiplier step. Its fixed points are
+    exactly the unpenalized optimum.
+
+    **Primal finish.** Where the binary dual stalls (after ``max(100,
+    max_iter / 10)`` passes, its measured rate would not reach ``tol`` within
+    ``max_iter``: large ``C``, many free support vectors), Newton's method
+    takes over on the primal from dual CD's point -- directly for the squared
+    hinge, through a smoothing continuation with the active-set polish for the
+    hinge (``_dual_cd_finish``) -- within a share of the passes left (a Hessian
+    product counts as a pass). Its certificate is still a duality gap, at the
+    smoothed solution's multipliers; if it does not certify, dual CD resumes
+    from the better of the two dual points.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when the relative duality gap
@@ -77,7 +92,12 @@ class DualCoordinateDescent(Solver):
     (``alpha`` rescaled onto ``sum_i alpha_i y_i = 0`` when the intercept is
     unpenalized). Since ``D \\le P^*``, the reported ``optimality`` is a proven
     upper bound on ``(P - P^*) / P``. ``max_iter`` counts passes over the data
-    (epochs).
+    (epochs), the primal finish's work included in pass-equivalents. A warm
+    start (``warm_state``) from another problem is first made feasible for
+    this one (clipped into the box; Crammer-Singer variables projected onto
+    the new labels' constraints) and its intercept is kept only where the
+    intercept is unpenalized, so the certificate is always that of the
+    problem being solved.
     """
 
     resumes_from_state = True
@@ -365,7 +385,7 @@ def _solve_one(objective, setup, start, kernel):
             finished = True
             new, new_alpha, spent = primal_finish(
                 objective, setup, start, w, shift, checks[-1][1], tol,
-                (setup["max_iter"] - passes) // 2,
+                int(FINISH_SHARE * (setup["max_iter"] - passes)),
             )  # fmt: skip
             passes += spent
             if new is not None and new["gap"] < cert["gap"]:

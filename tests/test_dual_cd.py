@@ -465,3 +465,22 @@ def test_kernel_calls_are_bounded_in_work(monkeypatch):
     assert bounded.objective_value_ == pytest.approx(
         unbounded.objective_value_, rel=1e-7
     )
+
+
+# -- the primal finish keeps the certificate honest ----------------------------
+@pytest.mark.parametrize("layout", LAYOUTS[:4], ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", [Hinge(), SquaredHinge()], ids=repr)
+def test_primal_finish_is_certified_honestly(loss, layout, monkeypatch):
+    import hinge_estimators.solvers._dual_cd as module
+
+    # finish at the first measurement, whatever dual CD's progress
+    monkeypatch.setattr(module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(loss, **layout)
+    result = _solve(objective, tol=1e-6)
+    assert result.converged
+    assert result.optimality <= 1e-6
+    assert result.value == pytest.approx(naive_value(objective, result.coef), rel=1e-12)
+    gap = _independent_gap(objective, result)
+    assert result.optimality == pytest.approx(gap, rel=1e-6, abs=1e-12)
+    reference = _reference_value(objective)
+    assert (result.value - reference) / result.value <= result.optimality + 1e-7

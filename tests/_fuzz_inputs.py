@@ -57,6 +57,7 @@ FAILURES = (
     "bad_refusal",  # an unsupported pair refused without naming loss and solver
     "accepted_invalid",  # NaN/inf/complex/negative input fitted without error
     "nonfinite_model",  # NaN/inf in coef_, intercept_ or the objective
+    "unflagged_nonfinite_optimality",  # optimality_ NaN/inf, no warning
     "mutated_input",  # X, y or sample_weight changed by fit
     "objective_mismatch",  # objective_value_ != the recomputed objective
     "understated_optimality",  # the gap to the reference exceeds optimality_
@@ -745,7 +746,10 @@ def _judge_model(case, est, X_given, X_dense, y, sw, flagged, runtime, reference
             f"objective_value_={est.objective_value_}",
         )
     if np.isnan(est.optimality_) or (np.isinf(est.optimality_) and not flagged):
-        return Outcome("nonfinite_model", f"optimality_={est.optimality_} not flagged")
+        return Outcome(
+            "unflagged_nonfinite_optimality",
+            f"optimality_={est.optimality_} without a ConvergenceWarning",
+        )
     classes = np.unique(np.asarray(y))
     if not np.array_equal(np.asarray(est.classes_), classes):
         return Outcome("bad_labels", f"classes_={est.classes_!r}")

@@ -1,122 +1,111 @@
 """Count the fuzz suite's outcomes per category (tests/test_fuzz.py).
 
-The tests stop at a category's first failure; this script runs every
-example and tallies what happened, with reproducers for each failure kind::
+The tests stop at a category's first failure; this script runs them with
+``HINGE_FUZZ_RECORD`` set, so that every example is fitted and its outcome
+recorded instead of asserted (the very cases the tests draw), then prints
+the counts and a few reproducers per failure kind::
 
-    python tests/fuzz_summary.py                   # 200 examples per category
-    python tests/fuzz_summary.py --examples 1000 --json fuzz.json
-    python tests/fuzz_summary.py --categories scales,offsets --random
+    python tests/fuzz_summary.py                   # the tests' default run
+    python tests/fuzz_summary.py --examples 500 --json fuzz.json
+    python tests/fuzz_summary.py --examples 200 --random
 
-The examples are derandomized as in the tests (``--random`` draws new ones);
-``risky`` runs the subprocess cases of ``risky_cases()`` once each.
+``--examples`` is ``HINGE_FUZZ_EXAMPLES`` (examples per category) and
+``--random`` sets ``HINGE_FUZZ_RANDOM=1`` (new examples each run). Each
+reproducer runs with ``from tests._fuzz_inputs import Case`` and
+``from tests._fuzz_oracle import run_case``. The exit status is 1 when any
+case failed.
 """
 
 import argparse
 import collections
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from tests._fuzz_oracle import FAILURES, OK  # noqa: E402
 
-from tests._fuzz_inputs import (  # noqa: E402
-    CATEGORIES,
-    FAILURES,
-    OK,
-    cleanup_memmaps,
-    risky_cases,
-    run_case,
-    run_isolated,
-)
+TESTS = [
+    "tests/test_fuzz.py::test_fuzz",
+    "tests/test_fuzz.py::test_fuzz_risky_configurations_in_subprocess",
+]
 
 
-def _record(category, examples, randomize, records):
-    @settings(
-        max_examples=examples,
-        derandomize=not randomize,
-        database=None,
-        deadline=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(CATEGORIES[category]())
-    def sweep(case):
-        try:
-            outcome = run_case(case)
-        except Exception as exc:  # noqa: BLE001 - a bug of the oracle, counted
-            outcome = type("O", (), {"kind": "oracle_error", "detail": repr(exc)})()
-        finally:
-            cleanup_memmaps()
-        records.append((case, outcome))
+def run(examples, randomize):
+    """Run the fuzz tests in recording mode; return the recorded outcomes."""
+    fd, path = tempfile.mkstemp(suffix=".jsonl")
+    os.close(fd)
+    env = {**os.environ, "HINGE_FUZZ_RECORD": path}
+    if examples is not None:
+        env["HINGE_FUZZ_EXAMPLES"] = str(examples)
+    if randomize:
+        env["HINGE_FUZZ_RANDOM"] = "1"
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS]
+    # pytest reports on stderr: stdout is the table
+    done = subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=sys.stderr)
+    with open(path) as fh:
+        records = [json.loads(line) for line in fh]
+    os.unlink(path)
+    if done.returncode != 0:
+        raise SystemExit(f"the fuzz tests failed to run (exit {done.returncode})")
+    return records
 
-    sweep()
+
+def table(records):
+    """Markdown table: cases tried, distinct cases and outcome kinds per category."""
+    by_category = collections.defaultdict(list)
+    for r in records:
+        by_category[r["category"]].append(r)
+    columns = [k for k in (*OK, *FAILURES) if any(r["kind"] == k for r in records)]
+    # hypothesis may draw the same case twice: "distinct" counts each once
+    lines = [
+        "| category | tried | distinct | " + " | ".join(columns) + " |",
+        "| --- | ---: | ---: |" + " ---: |" * len(columns),
+    ]
+    for category, rows in [*sorted(by_category.items()), ("total", records)]:
+        counts = collections.Counter(r["kind"] for r in rows)
+        distinct = len({(r["category"], r["case"]) for r in rows})
+        cells = [len(rows), distinct, *(counts[k] for k in columns)]
+        lines.append(f"| {category} | " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def reproducers(records, per_kind):
+    """A few distinct reproducers per (category, failure kind)."""
+    found = collections.defaultdict(dict)
+    for r in records:
+        if r["kind"] not in OK:
+            found[(r["category"], r["kind"])].setdefault(r["case"], r["detail"])
+    lines = []
+    for (category, kind), cases in sorted(found.items()):
+        lines.append(f"## {category} / {kind}: {len(cases)} distinct")
+        for case, detail in list(cases.items())[:per_kind]:
+            lines.append(f"- {detail}\n  run_case({case})")
+    return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=200)
-    parser.add_argument("--categories", default=",".join([*CATEGORIES, "risky"]))
+    parser.add_argument("--examples", type=int, default=None)
     parser.add_argument("--random", action="store_true")
     parser.add_argument("--json", default=None, help="write every outcome here")
-    parser.add_argument("--reproducers", type=int, default=2)
+    parser.add_argument("--reproducers", type=int, default=3)
     args = parser.parse_args(argv)
-    columns = [*OK, *FAILURES, "oracle_error"]
-    table, distinct, examples = {}, {}, collections.defaultdict(list)
-    dump = []
-    for category in args.categories.split(","):
-        records, start = [], time.perf_counter()
-        if category == "risky":
-            cases = risky_cases()
-            records = list(zip(cases, run_isolated(cases), strict=True))
-        else:
-            _record(category, args.examples, args.random, records)
-        counts = collections.Counter(o.kind for _, o in records)
-        table[category] = counts
-        distinct[category] = len({repr(case) for case, _ in records})
-        for case, outcome in records:
-            dump.append(
-                {
-                    "category": category,
-                    "kind": outcome.kind,
-                    "detail": outcome.detail,
-                    "case": repr(case),
-                }
-            )
-            if outcome.kind in OK:
-                continue
-            found = examples[(category, outcome.kind)]
-            if all(repr(case) != repr(c) for c, _ in found):
-                found.append((case, outcome))
-        print(
-            f"# {category}: {len(records)} cases in "
-            f"{time.perf_counter() - start:.0f} s",
-            file=sys.stderr,
-        )
-    used = [c for c in columns if any(t[c] for t in table.values())]
-    # hypothesis may draw the same case twice: "distinct" counts each once
-    print("| category | tried | distinct | " + " | ".join(used) + " |")
-    print("| --- | ---: | ---: |" + " ---: |" * len(used))
-    total, total_distinct = collections.Counter(), 0
-    for category, counts in table.items():
-        total.update(counts)
-        total_distinct += distinct[category]
-        cells = [sum(counts.values()), distinct[category], *(counts[c] for c in used)]
-        print(f"| {category} | " + " | ".join(map(str, cells)) + " |")
-    cells = [sum(total.values()), total_distinct, *(total[c] for c in used)]
-    print("| total | " + " | ".join(map(str, cells)) + " |")
+    start = time.perf_counter()
+    records = run(args.examples, args.random)
+    print(f"{len(records)} cases in {time.perf_counter() - start:.0f} s\n")
+    print(table(records))
     print()
-    for (category, kind), found in sorted(examples.items()):
-        print(f"## {category} / {kind}: {table[category][kind]}")
-        for case, outcome in found[: args.reproducers]:
-            print(f"- {outcome.detail}\n  run_case({case!r})")
+    print(reproducers(records, args.reproducers))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump(dump, fh, indent=1)
-    failed = sum(total[k] for k in total if k not in OK)
-    return 1 if failed else 0
+            json.dump(records, fh, indent=1)
+    return 1 if any(r["kind"] not in OK for r in records) else 0
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ empty rows), memory layouts (Fortran, strided, negative strides, read-only,
 huge, mixed) and label types (ints, +-1, floats, strings, bools, mixed). The
 outcome of every fit must be a clear ``ValueError``/``TypeError``, or a finite
 model, inputs unchanged, whose objective and certificate hold when recomputed
-independently (see tests/_fuzz_inputs.py, which holds the cases and the
-oracle). Configurations that may kill the interpreter run in a child process.
+independently (tests/_fuzz_inputs.py holds the cases, tests/_fuzz_oracle.py
+the judge). Configurations that may kill the interpreter run in a child process.
 
 The default run is small and reproducible (derandomized). More examples::
 
@@ -24,6 +24,7 @@ per category instead of stopping at the first failure.
 """
 
 import dataclasses
+import json
 import os
 
 import numpy as np
@@ -33,16 +34,8 @@ from hypothesis import strategies as st
 
 from hinge_estimators import HingeClassifier
 
-from ._fuzz_inputs import (
-    CATEGORIES,
-    REFERENCE_TOL,
-    Case,
-    cleanup_memmaps,
-    primal_objective,
-    risky_cases,
-    run_case,
-    run_isolated,
-)
+from ._fuzz_inputs import CATEGORIES, Case, cleanup_memmaps, risky_cases
+from ._fuzz_oracle import REFERENCE_TOL, primal_objective, run_case, run_isolated
 
 EXAMPLES = int(os.environ.get("HINGE_FUZZ_EXAMPLES", "25"))
 _PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
@@ -59,14 +52,31 @@ FUZZ = settings(
 )
 
 
-def _check(case):
+#: tests/fuzz_summary.py sets this: outcomes are appended to the file (one
+#: JSON line each) instead of asserted, so that it counts the very cases
+#: the tests draw
+RECORD = os.environ.get("HINGE_FUZZ_RECORD")
+
+
+def _record(category, case, outcome):
+    with open(RECORD, "a") as fh:
+        line = {"category": category, "case": repr(case)}
+        fh.write(json.dumps({**line, **dataclasses.asdict(outcome)}) + "\n")
+
+
+def _check(category, case):
     try:
         outcome = run_case(case)
     finally:
         cleanup_memmaps()
+    if RECORD:
+        _record(category, case, outcome)
+        return
     assert outcome.ok, (
         f"{outcome.kind}: {outcome.detail}\nreproducer:\n"
-        f"  from tests._fuzz_inputs import Case, run_case\n  run_case({case!r})"
+        "  from tests._fuzz_inputs import Case\n"
+        "  from tests._fuzz_oracle import run_case\n"
+        f"  run_case({case!r})"
     )
 
 
@@ -74,7 +84,7 @@ def _check(case):
 @FUZZ
 @given(data=st.data())
 def test_fuzz(category, data):
-    _check(data.draw(CATEGORIES[category](), label="case"))
+    _check(category, data.draw(CATEGORIES[category](), label="case"))
 
 
 def test_fuzz_risky_configurations_in_subprocess():
@@ -82,6 +92,10 @@ def test_fuzz_risky_configurations_in_subprocess():
     # (heap corruption, abort) is reported instead of ending pytest
     cases = risky_cases()
     outcomes = run_isolated(cases)
+    if RECORD:
+        for case, outcome in zip(cases, outcomes, strict=True):
+            _record("risky", case, outcome)
+        return
     bad = [(c, o) for c, o in zip(cases, outcomes, strict=True) if not o.ok]
     assert not bad, "\n".join(
         f"{o.kind}: {o.detail}\n  run_case({c!r})" for c, o in bad

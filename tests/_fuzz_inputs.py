@@ -333,6 +333,14 @@ ACCEPTED = tuple(
     + [(lo, "sgd", (("batch_size", 8),)) for lo in PAIRWISE_LOSSES]
 )
 
+#: the pairs whose warm start resumes from the solver's state (dual_cd)
+RESUMING = tuple(
+    (lo, so, ())
+    for lo in LOSSES
+    for so in ("auto", "dual_cd")
+    if LOSSES[lo]().dual_form() is not None
+)
+
 #: loss hyper-parameters worth varying (objects, as a user passes them)
 LOSS_VARIANTS = {
     "hinge": [(("margin", 0.5),)],
@@ -540,11 +548,15 @@ def labels_cases(draw):
 def warm_cases(draw):
     """A warm-started refit after a first fit on other data or parameters
     (issue 13 item 2: a warm start may only speed a fit up)."""
-    case = draw(base_case("warm"))
+    # half the time a pair whose solver resumes from its dual state
+    pairs = draw(st.sampled_from([ACCEPTED, RESUMING]))
+    case = draw(base_case("warm", pairs=pairs))
     kw = dict(case.est_kw)
     kw["warm_start"] = True
     first = dict(kw)
-    change = draw(st.sampled_from(["none", "fit_intercept", "scaling", "C"]))
+    change = draw(
+        st.sampled_from(["none", "fit_intercept", "fit_intercept", "scaling", "C"])
+    )
     if change == "fit_intercept":
         first["fit_intercept"] = not kw.get("fit_intercept", True)
         first.pop("intercept_scaling", None)
@@ -556,9 +568,12 @@ def warm_cases(draw):
         first.pop("penalty", None)
     seed = draw(st.sampled_from([case.seed, case.seed + 1]))
     n = draw(st.sampled_from([case.n, case.n + 1]))
-    # d - 1 features with an intercept have as many coefficients as d
-    # without one when there is one score column per class
     d = draw(st.sampled_from([case.d, case.d, max(case.d - 1, 1), case.d + 1]))
+    if change == "fit_intercept" and case.d > 1 and draw(st.booleans()):
+        # d - 1 features and K intercepts make as many coefficients as d
+        # features without: the first solution has the second's shape
+        kw["fit_intercept"], first["fit_intercept"], d = False, True, case.d - 1
+        kw.pop("intercept_scaling", None)
     return dataclasses.replace(
         case,
         est_kw=tuple(sorted(kw.items())),

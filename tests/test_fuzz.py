@@ -5,11 +5,14 @@ shifted by large constants, sparse formats (CSR, CSC, COO, LIL, DOK, BSR,
 sparse arrays, duplicate entries, unsorted or int64 indices, explicit zeros,
 empty rows), memory layouts (Fortran, strided, negative strides, read-only,
 ``np.memmap``, float32, ints, lists), sample and class weights (zeros, tiny,
-huge, mixed) and label types (ints, +-1, floats, strings, bools, mixed). The
+huge, mixed; NaN, inf, negative, complex or short ones must be refused),
+label types (ints, +-1, floats, strings, bools, lists; mixed types and NaN
+must be refused) and warm starts after a change of data or parameters. The
 outcome of every fit must be a clear ``ValueError``/``TypeError``, or a finite
 model, inputs unchanged, whose objective and certificate hold when recomputed
 independently (tests/_fuzz_inputs.py holds the cases, tests/_fuzz_oracle.py
-the judge). Configurations that may kill the interpreter run in a child process.
+the judge). Configurations that may kill the interpreter run in a child
+process.
 
 The default run is small and reproducible (derandomized). More examples::
 

@@ -544,10 +544,30 @@ def labels_cases(draw):
     return dataclasses.replace(case, labels=kind)
 
 
+#: a seed corpus: the shape collision of issue 13 item 2 (Crammer-Singer,
+#: two classes: 5 features and 2 intercepts, then 6 features without), which
+#: random draws rarely combine with enough samples
+KNOWN_WARM = tuple(
+    Case(
+        category="warm",
+        loss="crammer_singer",
+        solver=solver,
+        est_kw=(("fit_intercept", False), ("warm_start", True)),
+        seed=1,
+        n=40,
+        d=6,
+        warm=(2, 40, 5, (("warm_start", True),)),
+    )
+    for solver in ("auto", "dual_cd")
+)
+
+
 @st.composite
 def warm_cases(draw):
     """A warm-started refit after a first fit on other data or parameters
     (issue 13 item 2: a warm start may only speed a fit up)."""
+    if not draw(st.integers(0, 9)):
+        return draw(st.sampled_from(KNOWN_WARM))
     # half the time a pair whose solver resumes from its dual state
     pairs = draw(st.sampled_from([ACCEPTED, RESUMING]))
     case = draw(base_case("warm", pairs=pairs))

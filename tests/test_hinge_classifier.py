@@ -708,3 +708,21 @@ def test_pairwise_loss_with_the_sgd_name_says_how_to_set_the_batch(binary):
     X, y = binary
     with pytest.raises(ValueError, match=r"solver=SGD\(batch_size=256\)"):
         HingeClassifier(loss="pairwise_squared_hinge", solver="sgd").fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "gd"])
+def test_warm_start_needs_the_same_coefficient_layout_not_only_the_size(solver):
+    # issue 13: 5 features with an intercept and 6 without have as many
+    # coefficients; the old vector was read by position as a start for the
+    # new problem. A layout that differs must start cold: with the same seed,
+    # exactly the model a cold fit gives.
+    X5, y5 = make_classification(60, 5, random_state=0)
+    X6, y6 = make_classification(60, 6, random_state=1)
+    params = dict(loss="weston_watkins", solver=solver, random_state=0, max_iter=30)
+    warm = HingeClassifier(warm_start=True, **params).fit(X5, y5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.set_params(fit_intercept=False).fit(X6, y6)
+        cold = HingeClassifier(fit_intercept=False, **params).fit(X6, y6)
+    np.testing.assert_array_equal(warm.coef_, cold.coef_)
+    assert warm.objective_value_ == cold.objective_value_

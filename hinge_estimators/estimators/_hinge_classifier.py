@@ -390,12 +390,17 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         if (
             self.warm_start
             and getattr(self, "_solution", None) is not None
-            and self._solution.shape == (objective.size,)
             and np.array_equal(self.classes_, classes)
         ):
-            coef_init = self._solution
+            # The stored vector is read by position: it is a start only for a
+            # problem whose coefficients mean the same things. Equal sizes are
+            # not enough (5 features with intercepts and 6 without have as
+            # many entries; issue 13), so the whole layout must match.
+            if self._warm_layout == _coef_layout(objective, loss):
+                coef_init = self._solution
             # a solver of the same kind resumes from its own state (the dual
-            # variables of dual_cd), not only from the coefficients
+            # variables of dual_cd, which it makes feasible for the new
+            # problem), not only from the coefficients
             if solver.resumes_from_state and type(self.solver_) is type(solver):
                 resume = {"warm_state": self._solver_state}
         with single_threaded_blas():
@@ -644,6 +649,7 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self.objective_value_ = value
         self.optimality_ = float(result.optimality)
         self._solution = result.coef
+        self._warm_layout = _coef_layout(objective, loss)
         self._solver_state = result.state
 
     def _warn_unused_params(self):
@@ -763,6 +769,17 @@ def _pairwise_threshold(objective, W, codes, weights):
 def _sorted_with_weights(keys, weights):
     order = np.argsort(keys, kind="stable")
     return keys[order], weights[order]
+
+
+def _coef_layout(objective, loss):
+    """What each entry of the solver's coefficient vector stands for."""
+    return (
+        type(loss),
+        objective.size,
+        objective.n_features,
+        objective.fit_intercept,
+        objective.intercept_scaling is None,
+    )
 
 
 def _seed(random_state):

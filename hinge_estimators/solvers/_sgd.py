@@ -4,6 +4,7 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from .._params import _violation
@@ -43,6 +44,28 @@ CALIBRATION_START = 4.0
 CALIBRATION_MAX_STEPS = 40
 #: the stopping rule's objective is measured on at most this many samples
 MONITOR_SAMPLES = 2_000
+#: eta0="auto": a run that diverges restarts from its start with the step
+#: divided by RESTART_DIVISOR, at most RESTARTS times
+RESTART_DIVISOR = 10.0
+RESTARTS = 8
+
+
+class SGDDivergedError(ValueError, FloatingPointError):
+    """SGD's iterates overflowed: the step settings do not suit the data.
+
+    A ``ValueError`` (a bad setting, caught with the other parameter errors)
+    and a ``FloatingPointError`` (what it was before; code catching that
+    still does).
+    """
+
+
+class _Diverged(Exception):
+    """Internal: a run's watched objective became non-finite."""
+
+    def __init__(self, n_epoch, watched):
+        super().__init__(n_epoch, watched)
+        self.n_epoch = n_epoch
+        self.watched = watched
 
 
 def _average_rule(value):
@@ -178,6 +201,17 @@ class SGD(Solver):
     ``converged``; its ``optimality`` is the last relative improvement.
     With a free intercept, dense features whose mean dominates their spread
     are centered first (the optimum is unchanged, the steps are not).
+
+    Divergence: a run whose watched objective or coefficients overflow is
+    never returned. With ``eta0="auto"`` the step is the solver's own
+    choice, so the run restarts from its start with the calibrated step
+    divided by 10 (up to 8 times) and a ``ConvergenceWarning`` says so; a
+    step the user fixed (``eta0``, or the ``"pegasos"`` schedule) is not
+    changed behind their back: :class:`SGDDivergedError` is raised, a
+    ``ValueError`` (a setting unsuited to the data) that is also a
+    ``FloatingPointError``. The step rule's typical step is the median over
+    the samples that move the model (an empty row without an intercept does
+    not), so sparse data with mostly empty rows gets a finite step.
     ``max_iter`` counts epochs; ``history`` holds the watched values in the
     units of ``P``.
     """
@@ -249,9 +283,94 @@ class SGD(Solver):
         train, valid = self._split(objective, rng)
         lam = self._lam(objective, train.n_samples)
         rule = self._rule(train, lam, rng)
-        state = SGDState.start(objective, coef_init, rule.eta0)
         epoch = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
+        recoverable = self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES
+        for restart in range(RESTARTS + 1):
+            try:
+                state, n_epoch, stopped, change, message, history = self._epochs(
+                    objective,
+                    coef_init,
+                    train,
+                    monitor,
+                    epoch,
+                    rule,
+                    rng,
+                    tol=tol,
+                    max_iter=max_iter,
+                    callback=callback,
+                )
+                break
+            except _Diverged as diverged:
+                if not recoverable or restart == RESTARTS:
+                    raise self._divergence_error(diverged, rule, restart) from None
+                rule = replace(rule, eta0=rule.eta0 / RESTART_DIVISOR)
+        if restart:
+            warnings.warn(
+                f"SGD diverged with its calibrated step and was restarted "
+                f"{restart} time(s) with the step divided by "
+                f"{RESTART_DIVISOR:g} each time (eta0={rule.eta0:.3g} now); the "
+                "fit may be slow to converge: scale the data (StandardScaler) "
+                "or set eta0.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        W, b = state.model()
+        coef = objective.join(W, b)
+        converged, optimality, message = _verdict(
+            self._reported(objective, lam), coef, stopped, change, message, tol
+        )
+        if mu is not None:
+            coef = original.join(W, b - W @ mu)
+        return self._result(
+            original,
+            state,
+            coef,
+            lam,
+            n_epoch,
+            converged,
+            optimality,
+            message,
+            history,
+        )
+
+    def _divergence_error(self, diverged, rule, restarts):
+        """The :class:`SGDDivergedError` of a run that could not be rescued."""
+        if restarts:
+            tried = (
+                f" after {restarts} restarts with the calibrated step divided by "
+                f"{RESTART_DIVISOR:g} each time (down to eta0={rule.eta0:.3g})"
+            )
+        else:
+            tried = ""
+        return SGDDivergedError(
+            f"SGD diverged in epoch {diverged.n_epoch} (objective "
+            f"{diverged.watched}){tried}, with learning_rate="
+            f"{self.learning_rate!r}, eta0={self.eta0!r}: the steps overflow on "
+            "this data; use a smaller eta0 or another learning_rate, or scale "
+            "the data (StandardScaler) or the sample weights."
+        )
+
+    def _epochs(
+        self,
+        objective,
+        coef_init,
+        train,
+        monitor,
+        epoch,
+        rule,
+        rng,
+        *,
+        tol,
+        max_iter,
+        callback,
+    ):
+        """Run epochs from ``coef_init`` until the watched objective stalls.
+
+        ``(state, n_epoch, stopped, change, message, history)``; raises
+        :class:`_Diverged` when the watched objective becomes non-finite.
+        """
+        state = SGDState.start(objective, coef_init, rule.eta0)
         history, best, stalled, change = [], np.inf, 0, np.inf
         stopped, message = False, f"max_iter={max_iter} epochs reached"
         for n_epoch in range(1, max_iter + 1):
@@ -260,11 +379,7 @@ class SGD(Solver):
                 epoch(state, self._order(train.n_samples, rng), rule)
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
-                raise FloatingPointError(
-                    f"SGD diverged in epoch {n_epoch} (objective {watched}); "
-                    "use a smaller eta0 or another learning_rate, or scale the "
-                    "data."
-                )
+                raise _Diverged(n_epoch, watched)
             # reported in the units of P (the estimator's objective), as the
             # other solvers do; the stopping rule only compares ratios
             as_p = watched / rule.lam if rule.lam > 0 else watched * train.n_samples
@@ -293,23 +408,11 @@ class SGD(Solver):
                 )
                 break
         W, b = state.model()
-        coef = objective.join(W, b)
-        converged, optimality, message = _verdict(
-            self._reported(objective, lam), coef, stopped, change, message, tol
-        )
-        if mu is not None:
-            coef = original.join(W, b - W @ mu)
-        return self._result(
-            original,
-            state,
-            coef,
-            lam,
-            n_epoch,
-            converged,
-            optimality,
-            message,
-            history,
-        )
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            # the watched value can stay finite while a coefficient overflows
+            # (a zero feature column times an infinite weight)
+            raise _Diverged(n_epoch, np.inf)
+        return state, n_epoch, stopped, change, message, history
 
     def partial_solve(self, objective, state=None, *, rng=None):
         """One epoch over ``objective``'s samples, continuing ``state``.

@@ -268,11 +268,20 @@ def typical_step(objective, clip):
     reweighted objective (each sample's gradient divided by its curvature),
     not ``P``; below this bound the clip binds only for the heaviest samples,
     and stops binding as the step decays.
+
+    The median is over the samples with a positive curvature: an empty row
+    without an intercept (common in sparse text data, often more than half
+    the rows) has a zero gradient in ``W`` and never moves the model, so it
+    says nothing about the step the others need (counting it made the
+    median 0 and the bound a division by zero). No such sample: no bound.
     """
     s = objective.sample_weight
     size = sample_curvature(s, objective.X, objective.fit_intercept)
-    positive = size[s > 0]
-    return 1.0 / (clip * float(np.median(positive))) if positive.size else np.inf
+    positive = size[(s > 0) & (size > 0)]
+    if not positive.size:
+        return np.inf
+    with np.errstate(over="ignore"):
+        return float(1.0 / (clip * float(np.median(positive))))
 
 
 class CompiledEpoch:

@@ -447,17 +447,28 @@ class SGD(Solver):
         if first:
             state.eta = state.eta0 = rule.eta0
         order = self._order(objective.n_samples, rng)
-        if objective.loss.is_pairwise:
-            # a chunk of one class has no pairs of its own: it is paired with
-            # the latest samples of the other class from earlier chunks
-            combined, partners = with_partners(objective, state.partners)
-            python_epoch(combined, state, order, rule, partners)
-            state.partners = kept_partners(
-                combined, objective.n_samples, rule.batch_size
-            )
-        else:
-            self._epoch_runner(objective, rule)(state, order, rule)
+        # an overflow is reported below as a divergence, not by numpy's warnings
+        with np.errstate(over="ignore", invalid="ignore"):
+            if objective.loss.is_pairwise:
+                # a chunk of one class has no pairs of its own: it is paired
+                # with the latest samples of the other class from earlier chunks
+                combined, partners = with_partners(objective, state.partners)
+                python_epoch(combined, state, order, rule, partners)
+                state.partners = kept_partners(
+                    combined, objective.n_samples, rule.batch_size
+                )
+            else:
+                self._epoch_runner(objective, rule)(state, order, rule)
         W, b = state.model()
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise SGDDivergedError(
+                f"SGD diverged in an online pass (partial_fit) with learning_rate="
+                f"{self.learning_rate!r}, eta0={self.eta0!r}: the coefficients "
+                "overflowed, so the online state is lost (start again with fit "
+                "or a fresh estimator); use a smaller eta0 or another "
+                "learning_rate, or scale the data (StandardScaler) or the sample "
+                "weights."
+            )
         return self._result(
             objective,
             state,
@@ -671,11 +682,21 @@ class SGD(Solver):
         history,
     ):
         reported = self._reported(objective, lam)
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = float(reported.value(coef))
+        if not np.isfinite(value):
+            raise SGDDivergedError(
+                f"SGD diverged: the objective of its model is {value} (the "
+                f"coefficients reach {float(np.max(np.abs(coef))):.3g}), with "
+                f"learning_rate={self.learning_rate!r}, eta0={self.eta0!r}; "
+                "use a smaller eta0 or another learning_rate, or scale the data "
+                "(StandardScaler) or the sample weights."
+            )
         return SolveResult(
             coef=coef,
             n_iter=int(n_iter),
             converged=converged,
-            value=float(reported.value(coef)),
+            value=value,
             optimality=float(optimality),
             history=history,
             message=message,

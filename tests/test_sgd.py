@@ -679,3 +679,149 @@ def test_with_alpha_the_certificate_is_of_the_objective_sgd_minimized():
     true_gap = 1 - exact.objective_value_ / sgd.objective_value_
     assert sgd.optimality_ >= true_gap - 1e-12
     assert sgd.objective_value_ <= exact.objective_value_ * 1.01
+
+
+# -- issue 13: empty rows, divergence, reported values -------------------------
+
+
+def test_typical_step_skips_empty_rows_of_mostly_empty_data():
+    # more than half the rows are empty and there is no intercept: their
+    # curvature is 0, which made the median 0 and eta0="auto" divide by it
+    from hinge_estimators.solvers._sgd_parts import typical_step
+
+    X = np.array([[0.0], [0.0], [0.0], [3.0], [0.0], [-0.3]])
+    y = np.array([1, 0, 1, 1, 0, 0])
+    clf = HingeClassifier(loss="squared_hinge", solver="sgd", fit_intercept=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert np.all(np.isfinite(clf.coef_))
+    assert np.isfinite(clf.objective_value_)
+    # the bound is that of the non-empty rows: 1 / (clip median(9, 0.09))
+    objective = make_objective(SquaredHinge(), n=6, d=1, fit_intercept=False)
+    objective.X = X
+    objective.sample_weight = np.ones(6)
+    assert typical_step(objective, 2.0) == pytest.approx(1.0 / (2.0 * 4.545))
+    objective.X = np.zeros((6, 1))
+    assert typical_step(objective, 2.0) == np.inf
+
+
+@pytest.mark.parametrize(
+    "loss, solver",
+    [
+        ("squared_hinge", SGD()),
+        ("pairwise_squared_hinge", SGD(batch_size=8)),
+        ("smooth_hinge", SGD(batch_size=4)),
+    ],
+)
+def test_sparse_data_with_mostly_empty_rows_fits(loss, solver):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    X[rng.random(40) < 0.7] = 0.0  # most rows empty, as in text data
+    y = np.arange(40) % 2
+    clf = HingeClassifier(loss=loss, solver=solver, fit_intercept=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(sp.csr_matrix(X), y)
+    assert np.all(np.isfinite(clf.coef_))
+    assert np.isfinite(clf.objective_value_)
+
+
+def _unscaled():
+    X, y = make_classification(200, 5, random_state=0)
+    return X * 1e3, y
+
+
+def test_a_fixed_step_that_diverges_raises_a_value_error():
+    from hinge_estimators.solvers._sgd import SGDDivergedError
+
+    X, y = _unscaled()
+    clf = HingeClassifier(
+        loss="pairwise_squared_hinge",
+        solver=SGD(learning_rate="constant", eta0=10.0, batch_size=20),
+        max_iter=5,
+    )
+    # a ValueError (a setting unsuited to the data), still a FloatingPointError
+    with pytest.raises(ValueError, match="diverged.*eta0=10.0") as info:
+        clf.fit(X, y)
+    assert isinstance(info.value, SGDDivergedError)
+    assert isinstance(info.value, FloatingPointError)
+
+
+def test_an_online_pass_that_diverges_raises_a_value_error():
+    X, y = _unscaled()
+    clf = HingeClassifier(
+        loss="pairwise_squared_hinge",
+        solver=SGD(learning_rate="constant", eta0=10.0, batch_size=20),
+    )
+    # no RuntimeWarning from the overflow (an error under pytest's filters),
+    # and no non-finite model: a clear ValueError within a few passes
+    with pytest.raises(ValueError, match="SGD diverged"):
+        for _ in range(10):
+            clf.partial_fit(X, y, classes=[0, 1])
+
+
+def test_a_calibrated_step_that_diverges_restarts_smaller(monkeypatch):
+    # eta0="auto" is the solver's own choice: a run that diverges with it
+    # restarts with a smaller step and says so, rather than failing
+    X, y = _unscaled()
+    monkeypatch.setattr(SGD, "_calibrate", lambda self, *a, **k: 10.0)
+    clf = HingeClassifier(
+        loss="pairwise_squared_hinge",
+        solver=SGD(learning_rate="constant", batch_size=20),
+        max_iter=5,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert any("restarted" in m for m in messages), messages
+    assert np.all(np.isfinite(clf.coef_))
+    assert np.isfinite(clf.objective_value_)
+
+
+def test_a_step_that_always_diverges_raises_after_the_restarts(monkeypatch):
+    X, y = _unscaled()
+    monkeypatch.setattr(SGD, "_calibrate", lambda self, *a, **k: 1e300)
+    clf = HingeClassifier(
+        loss="pairwise_squared_hinge",
+        solver=SGD(learning_rate="constant", batch_size=20),
+        max_iter=5,
+    )
+    with pytest.raises(ValueError, match="after 8 restarts"):
+        clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "loss, solver_kw, fit_intercept",
+    [
+        (Hinge(), {"average": True}, True),
+        (SquaredHinge(), {"average": 5}, False),
+        (SquaredHinge(), {"batch_size": 4, "projection": True}, True),
+        (WestonWatkins(delta=2.0), {"average": True}, True),
+        (WestonWatkins(delta=2.0), {"average": False}, False),
+    ],
+)
+def test_reported_value_is_the_objective_of_the_returned_coef(
+    loss, solver_kw, fit_intercept
+):
+    # also from a warm start and on offset features (SGD centers them): the
+    # value is that of the coefficients returned, never of an iterate
+    objective = make_objective(
+        loss,
+        n=30,
+        d=4,
+        n_classes=3 if loss.is_multiclass else 2,
+        fit_intercept=fit_intercept,
+        C=100.0,
+    )
+    objective.X = objective.X + 50.0
+    rng = np.random.default_rng(1)
+    warm = rng.normal(size=objective.zeros().shape)
+    for coef_init in (None, warm):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            result = SGD(**solver_kw).solve(
+                objective, coef_init, tol=1e-4, max_iter=20, rng=0
+            )
+        assert result.value == pytest.approx(objective.value(result.coef), rel=1e-12)

@@ -17,15 +17,37 @@ kernel call runs passes until its projected-gradient violation drops below
 ``eps`` or ``max_passes`` is reached.
 
 Rows are read either from a C-ordered dense array or from CSR arrays (never
-densified); dense rows use BLAS.
+densified); long dense rows use BLAS.
+
+Both kernels run without the GIL for many passes per call; so that Ctrl-C
+still stops a fit promptly, they take the GIL briefly every
+``SIGNAL_CHECK_VISITS`` sample visits (in the main thread, the only one that
+receives signals) and run Python's signal handlers, whose exception
+(``KeyboardInterrupt``) then leaves the kernel.
 """
 
+from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
 from ._rows cimport Rows, make_rows, row_axpy, row_dot, row_prefetch
 
+import threading
+
 import numpy as np
+
+#: sample visits between two checks for Ctrl-C: each check is a GIL round
+#: trip (about a microsecond uncontended), negligible at this spacing, while
+#: even long rows (thousands of non-zeros) stay well below a second between
+#: checks
+cdef enum:
+    SIGNAL_CHECK_VISITS = 65536
+
+
+cdef bint in_main_thread():
+    """Whether signals can reach this thread (Python runs handlers only in the
+    main thread; elsewhere a check would cost a GIL round trip for nothing)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
@@ -115,6 +137,8 @@ def binary_dual_cd(
     cdef uint64_t state = seed | 1
     cdef int *order = &order_state[0]
     cdef double *wp = &w[0]
+    cdef bint watch_signals = in_main_thread()
+    cdef Py_ssize_t visits = 0
     active = <Py_ssize_t> shrink_state[0]
     try:
         with nogil:
@@ -122,6 +146,11 @@ def binary_dual_cd(
                 passes += 1
                 pg_max = -INFINITY
                 pg_min = INFINITY
+                visits += active
+                if watch_signals and visits >= SIGNAL_CHECK_VISITS:
+                    visits = 0
+                    with gil:
+                        PyErr_CheckSignals()
                 shuffle(order, active, &state)
                 s = 0
                 while s < active:
@@ -337,6 +366,8 @@ def multiclass_dual_cd(
     cdef int *cls
     cdef double *W = &Wt[0, 0]
     cdef double *wrow
+    cdef bint watch_signals = in_main_thread()
+    cdef Py_ssize_t visits = 0
     if (order == NULL or classes == NULL or n_classes == NULL or idx == NULL
             or G == NULL or B == NULL or a == NULL or keys == NULL):
         free(order); free(classes); free(n_classes); free(idx)
@@ -355,6 +386,11 @@ def multiclass_dual_cd(
                 passes += 1
                 violation = 0.0
                 shrunk = False
+                visits += active
+                if watch_signals and visits >= SIGNAL_CHECK_VISITS:
+                    visits = 0
+                    with gil:
+                        PyErr_CheckSignals()
                 shuffle(order, active, &state)
                 s = 0
                 while s < active:

@@ -10,8 +10,11 @@ import threading
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
+from hinge_estimators import HingeClassifier
 from hinge_estimators.solvers._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
+from hinge_estimators.solvers._dual_cd_parts import compiled_rows
 
 
 class _Interrupted(Exception):
@@ -96,3 +99,55 @@ def test_multiclass_kernel_stops_on_ctrl_c():
     finally:
         signal.signal(signal.SIGINT, previous)
     np.testing.assert_allclose(Wt[:d], X.T @ alpha, atol=1e-8)
+
+
+def _with_zeros(density, n=300, d=40, seed=0):
+    """Dense data whose entries are non-zero with probability ``density``."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) * (rng.random((n, d)) < density)
+    return X, (X @ rng.normal(size=d) + 0.3 * rng.normal(size=n) > 0).astype(int)
+
+
+@pytest.mark.parametrize(
+    "density, multiclass, sparse",
+    [
+        (0.1, False, True),
+        (0.2, False, True),
+        (0.5, False, False),
+        (0.9, False, False),
+        (0.2, True, True),
+        (0.5, True, True),
+        (0.9, True, False),
+    ],
+)
+def test_dense_rows_mostly_zeros_are_read_as_csr(density, multiclass, sparse):
+    # as LIBLINEAR does, a pass over mostly-zero dense rows should cost the
+    # non-zeros only; the decision depends on the fraction of non-zeros
+    X, _ = _with_zeros(density)
+    rows = compiled_rows(X, multiclass=multiclass)
+    assert isinstance(rows, tuple) == sparse
+    if sparse:
+        data, indices, indptr, d = rows
+        np.testing.assert_array_equal(
+            sp.csr_matrix((data, indices, indptr), shape=X.shape).toarray(), X
+        )
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge", "crammer_singer"])
+@pytest.mark.parametrize("density", [0.15, 0.5])
+def test_dense_with_zeros_and_csr_give_the_same_optimum(loss, density):
+    X, y = _with_zeros(density)
+    if loss == "crammer_singer":
+        y = y + (X[:, 1] > 0.5)
+    fits = []
+    for data in (X, sp.csr_matrix(X)):
+        model = HingeClassifier(
+            loss=loss, solver="dual_cd", C=1.0, tol=1e-10, fit_intercept=False,
+            max_iter=100_000, random_state=0,
+        ).fit(data, y)  # fmt: skip
+        assert model.optimality_ <= 1e-10
+        fits.append(model)
+    dense, csr = fits
+    np.testing.assert_allclose(dense.objective_value_, csr.objective_value_, rtol=1e-9)
+    # the objective is strongly convex in coef: equal values, equal coef
+    np.testing.assert_allclose(dense.coef_, csr.coef_, atol=1e-4)

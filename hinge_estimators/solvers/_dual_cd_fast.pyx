@@ -448,7 +448,8 @@ def multiclass_dual_cd(
 
     Shrinking, as in LIBLINEAR: a wrong class at its bound 0 whose gradient is
     below every free variable's leaves the sample's active classes; a sample
-    left with its true class only leaves the pass. Both come back for the
+    left with its true class only, or with its true class at its bound ``U_i``
+    (gradient below the other one's) and one wrong class, leaves the pass. Both come back for the
     final check. Stops when the largest per-sample violation
     ``max_m G_m - min_{m: a_m < u_m} G_m`` over a pass is at most ``eps``.
     Returns ``(passes, violation)``.
@@ -561,6 +562,19 @@ def multiclass_dual_cd(
                                 continue
                             j += 1
                         n_classes[i] = <int> nc
+                        if (
+                            nc == 2
+                            and alpha[i, yi] == upper[i]
+                            and G[y_pos] < g_min
+                        ):
+                            # the true class at its bound C with the one wrong
+                            # class left holding -C: moving mass towards the
+                            # true class is blocked and away from it does not
+                            # pay, so the sample is stuck, as when LIBLINEAR
+                            # shrinks the true class (bounded support vectors
+                            # were half the visits late in a solve)
+                            nc = 1
+                            shrunk = True
                         if nc <= 1:
                             active -= 1
                             tmp = order[s]

@@ -17,15 +17,45 @@ kernel call runs passes until its projected-gradient violation drops below
 ``eps`` or ``max_passes`` is reached.
 
 Rows are read either from a C-ordered dense array or from CSR arrays (never
-densified); dense rows use BLAS.
+densified); long dense rows use BLAS.
+
+Both kernels run without the GIL for many passes per call; so that Ctrl-C
+still stops a fit promptly, they take the GIL briefly every
+``SIGNAL_CHECK_VISITS`` sample visits (in the main thread, the only one that
+receives signals) and run Python's signal handlers, whose exception
+(``KeyboardInterrupt``) then leaves the kernel.
 """
 
+from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
-from ._rows cimport Rows, make_rows, row_axpy, row_dot, row_prefetch
+from ._rows cimport (
+    HINGE_PREFETCH,
+    Rows,
+    make_rows,
+    prefetch_span,
+    row_axpy,
+    row_dot,
+    row_prefetch,
+)
+
+import threading
 
 import numpy as np
+
+#: sample visits between two checks for Ctrl-C: each check is a GIL round
+#: trip (about a microsecond uncontended), negligible at this spacing, while
+#: even long rows (thousands of non-zeros) stay well below a second between
+#: checks
+cdef enum:
+    SIGNAL_CHECK_VISITS = 65536
+
+
+cdef bint in_main_thread():
+    """Whether signals can reach this thread (Python runs handlers only in the
+    main thread; elsewhere a check would cost a GIL round trip for nothing)."""
+    return threading.current_thread() is threading.main_thread()
 
 
 cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
@@ -107,7 +137,7 @@ def binary_dual_cd(
     """
     cdef Rows rows = make_rows(X, bias)
     cdef Py_ssize_t n_active = samples.shape[0], active, s, passes = 0
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, j
     cdef int tmp
     cdef double G, PG, a_old, a_new, step, qd
     cdef double pg_max_old = shrink_state[1], pg_min_old = shrink_state[2]
@@ -115,6 +145,8 @@ def binary_dual_cd(
     cdef uint64_t state = seed | 1
     cdef int *order = &order_state[0]
     cdef double *wp = &w[0]
+    cdef bint watch_signals = in_main_thread()
+    cdef Py_ssize_t visits = 0
     active = <Py_ssize_t> shrink_state[0]
     try:
         with nogil:
@@ -122,12 +154,25 @@ def binary_dual_cd(
                 passes += 1
                 pg_max = -INFINITY
                 pg_min = INFINITY
+                visits += active
+                if watch_signals and visits >= SIGNAL_CHECK_VISITS:
+                    visits = 0
+                    with gil:
+                        PyErr_CheckSignals()
                 shuffle(order, active, &state)
                 s = 0
                 while s < active:
                     i = order[s]
                     if s + 1 < active:
                         row_prefetch(&rows, order[s + 1])
+                        # and the next sample's scalars (cache misses alike)
+                        j = order[s + 1]
+                        HINGE_PREFETCH(&alpha[j])
+                        HINGE_PREFETCH(&y[j])
+                        HINGE_PREFETCH(&offset[j])
+                        HINGE_PREFETCH(&upper[j])
+                        HINGE_PREFETCH(&diag[j])
+                        HINGE_PREFETCH(&sq_norms[j])
                     G = y[i] * row_dot(&rows, i, wp) - offset[i] + diag[i] * alpha[i]
                     PG = 0.0
                     if alpha[i] == 0.0:
@@ -283,6 +328,99 @@ cdef double solve_sample(
     return beta
 
 
+cdef inline void add_scores(
+    const double *val,
+    const int *col,
+    Py_ssize_t nnz,
+    const double *W,
+    Py_ssize_t K,
+    const int *cls,
+    Py_ssize_t nc,
+    double *G,
+) noexcept nogil:
+    """``G_j += sum_k val_k W[col_k, cls_j]`` (``col`` NULL: ``col_k = k``).
+
+    Four entries at a time: each ``G_j`` is loaded and stored once per four
+    entries instead of once per entry (the compiler cannot keep it in a
+    register, ``G`` might alias ``W``), which also cuts the chain of
+    dependent additions by four.
+    """
+    cdef Py_ssize_t k = 0, j, c
+    cdef const double *r0
+    cdef const double *r1
+    cdef const double *r2
+    cdef const double *r3
+    cdef double v0, v1, v2, v3
+    while k + 4 <= nnz:
+        if col == NULL:
+            r0 = W + k * K
+            r1 = r0 + K
+            r2 = r1 + K
+            r3 = r2 + K
+        else:
+            r0 = W + col[k] * K
+            r1 = W + col[k + 1] * K
+            r2 = W + col[k + 2] * K
+            r3 = W + col[k + 3] * K
+        v0, v1, v2, v3 = val[k], val[k + 1], val[k + 2], val[k + 3]
+        for j in range(nc):
+            c = cls[j]
+            G[j] += (v0 * r0[c] + v1 * r1[c]) + (v2 * r2[c] + v3 * r3[c])
+        k += 4
+    while k < nnz:
+        r0 = W + (k if col == NULL else col[k]) * K
+        v0 = val[k]
+        for j in range(nc):
+            G[j] += v0 * r0[cls[j]]
+        k += 1
+
+
+cdef inline void add_outer(
+    const double *val,
+    const int *col,
+    Py_ssize_t nnz,
+    double *W,
+    Py_ssize_t K,
+    const int *cls,
+    Py_ssize_t nc,
+    const double *a,
+) noexcept nogil:
+    """``W[col_k, cls_j] += val_k a_j`` (``col`` NULL: ``col_k = k``), four
+    entries at a time so that each ``a_j`` is loaded once per four."""
+    cdef Py_ssize_t k = 0, j, c
+    cdef double *r0
+    cdef double *r1
+    cdef double *r2
+    cdef double *r3
+    cdef double v0, v1, v2, v3, aj
+    while k + 4 <= nnz:
+        if col == NULL:
+            r0 = W + k * K
+            r1 = r0 + K
+            r2 = r1 + K
+            r3 = r2 + K
+        else:
+            r0 = W + col[k] * K
+            r1 = W + col[k + 1] * K
+            r2 = W + col[k + 2] * K
+            r3 = W + col[k + 3] * K
+        v0, v1, v2, v3 = val[k], val[k + 1], val[k + 2], val[k + 3]
+        for j in range(nc):
+            c = cls[j]
+            aj = a[j]
+            r0[c] += v0 * aj
+            r1[c] += v1 * aj
+            r2[c] += v2 * aj
+            r3[c] += v3 * aj
+        k += 4
+    while k < nnz:
+        r0 = W + (k if col == NULL else col[k]) * K
+        v0 = val[k]
+        for j in range(nc):
+            r0[cls[j]] += v0 * a[j]
+        k += 1
+
+
 def multiclass_dual_cd(
     object X,
     double bias,
@@ -310,7 +448,8 @@ def multiclass_dual_cd(
 
     Shrinking, as in LIBLINEAR: a wrong class at its bound 0 whose gradient is
     below every free variable's leaves the sample's active classes; a sample
-    left with its true class only leaves the pass. Both come back for the
+    left with its true class only, or with its true class at its bound ``U_i``
+    (gradient below the other one's) and one wrong class, leaves the pass. Both come back for the
     final check. Stops when the largest per-sample violation
     ``max_m G_m - min_{m: a_m < u_m} G_m`` over a pass is at most ``eps``.
     Returns ``(passes, violation)``.
@@ -319,8 +458,8 @@ def multiclass_dual_cd(
     cdef Py_ssize_t n_active = samples.shape[0], K = Wt.shape[1]
     cdef Py_ssize_t n = alpha.shape[0]
     cdef Py_ssize_t d = rows.n_features, passes = 0, s, i, m, j, yi, nc, y_pos
-    cdef long long k
-    cdef double A, A_y, g_max, g_min, v, violation = INFINITY
+    cdef long long start
+    cdef double A, A_y, g_max, g_min, violation = INFINITY
     cdef Py_ssize_t active
     cdef int tmp
     cdef bint shrunk, start_from_all = True
@@ -337,6 +476,8 @@ def multiclass_dual_cd(
     cdef int *cls
     cdef double *W = &Wt[0, 0]
     cdef double *wrow
+    cdef bint watch_signals = in_main_thread()
+    cdef Py_ssize_t visits = 0
     if (order == NULL or classes == NULL or n_classes == NULL or idx == NULL
             or G == NULL or B == NULL or a == NULL or keys == NULL):
         free(order); free(classes); free(n_classes); free(idx)
@@ -355,12 +496,25 @@ def multiclass_dual_cd(
                 passes += 1
                 violation = 0.0
                 shrunk = False
+                visits += active
+                if watch_signals and visits >= SIGNAL_CHECK_VISITS:
+                    visits = 0
+                    with gil:
+                        PyErr_CheckSignals()
                 shuffle(order, active, &state)
                 s = 0
                 while s < active:
                     i = order[s]
                     if s + 1 < active:
-                        row_prefetch(&rows, order[s + 1])
+                        # the next sample's row and its K-wide rows of alpha,
+                        # offset and active classes: in random order each is a
+                        # cache miss, and without this the misses cost more
+                        # than the arithmetic (penbased, K = 10: half a pass)
+                        j = order[s + 1]
+                        row_prefetch(&rows, j)
+                        prefetch_span(&alpha[j, 0], K * sizeof(double))
+                        prefetch_span(&offset[j, 0], K * sizeof(double))
+                        prefetch_span(classes + j * K, K * sizeof(int))
                     yi = y[i]
                     cls = classes + i * K
                     nc = n_classes[i]
@@ -368,18 +522,13 @@ def multiclass_dual_cd(
                     for j in range(nc):
                         G[j] = offset[i, cls[j]]
                     if rows.sparse:
-                        for k in range(rows.indptr[i], rows.indptr[i + 1]):
-                            v = rows.data[k]
-                            wrow = W + rows.indices[k] * K
-                            for j in range(nc):
-                                G[j] += v * wrow[cls[j]]
+                        start = rows.indptr[i]
+                        add_scores(
+                            rows.data + start, rows.indices + start,
+                            rows.indptr[i + 1] - start, W, K, cls, nc, G,
+                        )  # fmt: skip
                     else:
-                        for k in range(d):
-                            v = rows.data[i * d + k]
-                            if v != 0.0:
-                                wrow = W + k * K
-                                for j in range(nc):
-                                    G[j] += v * wrow[cls[j]]
+                        add_scores(rows.data + i * d, NULL, d, W, K, cls, nc, G)
                     if bias != 0.0:
                         wrow = W + d * K
                         for j in range(nc):
@@ -413,6 +562,19 @@ def multiclass_dual_cd(
                                 continue
                             j += 1
                         n_classes[i] = <int> nc
+                        if (
+                            nc == 2
+                            and alpha[i, yi] == upper[i]
+                            and G[y_pos] < g_min
+                        ):
+                            # the true class at its bound C with the one wrong
+                            # class left holding -C: moving mass towards the
+                            # true class is blocked and away from it does not
+                            # pay, so the sample is stuck, as when LIBLINEAR
+                            # shrinks the true class (bounded support vectors
+                            # were half the visits late in a solve)
+                            nc = 1
+                            shrunk = True
                         if nc <= 1:
                             active -= 1
                             tmp = order[s]
@@ -435,18 +597,13 @@ def multiclass_dual_cd(
                         a[j] -= alpha[i, m]
                         alpha[i, m] += a[j]
                     if rows.sparse:
-                        for k in range(rows.indptr[i], rows.indptr[i + 1]):
-                            v = rows.data[k]
-                            wrow = W + rows.indices[k] * K
-                            for j in range(nc):
-                                wrow[cls[j]] += v * a[j]
+                        start = rows.indptr[i]
+                        add_outer(
+                            rows.data + start, rows.indices + start,
+                            rows.indptr[i + 1] - start, W, K, cls, nc, a,
+                        )  # fmt: skip
                     else:
-                        for k in range(d):
-                            v = rows.data[i * d + k]
-                            if v != 0.0:
-                                wrow = W + k * K
-                                for j in range(nc):
-                                    wrow[cls[j]] += v * a[j]
+                        add_outer(rows.data + i * d, NULL, d, W, K, cls, nc, a)
                     if bias != 0.0:
                         wrow = W + d * K
                         for j in range(nc):

@@ -15,17 +15,36 @@ import scipy.sparse as sp
 INTERCEPT_FEATURE_SCALE = {"centered": 0.3, "uncentered": 1.0}
 
 
-#: the multiclass kernel reads dense rows with at most this fraction of
-#: non-zeros as CSR: it has no BLAS path, and skipping zeros wins (digits,
-#: 51 % non-zeros: 30 % faster)
-SPARSE_READ_DENSITY = 0.6
+#: the kernels read a dense ``X`` whose fraction of non-zeros is at most this
+#: as CSR arrays, as LIBLINEAR reads every row: a pass then costs the
+#: non-zeros only. The multiclass kernel has no BLAS path (it reads each entry
+#: once for ``K`` classes), so skipping zeros pays off earlier (digits, 51 %
+#: non-zeros: 30 % faster). The binary kernel's dense rows are contiguous
+#: (vectorized loops or BLAS), about 2 to 3 times cheaper per entry than a
+#: CSR entry: per coordinate update, CSR against dense, splice (21 %
+#: non-zeros) 63 against 83 ns, sylva (23 %) 177 against 321 ns, ada (21 %)
+#: 31 against 46 ns, spambase (23 %) 49 against 47 ns, optdigits (51 %) 45
+#: against 26 ns (``benchmarks/bench_dcd_profile.py``'s data, best of 12).
+SPARSE_READ_DENSITY = {"binary": 0.3, "multiclass": 0.6}
+
+
+def reads_as_sparse(X, multiclass=False):
+    """Whether :func:`compiled_rows` hands ``X`` to the kernels as CSR arrays."""
+    if sp.issparse(X):
+        return True
+    limit = SPARSE_READ_DENSITY["multiclass" if multiclass else "binary"]
+    return np.count_nonzero(X) <= limit * np.size(X)
 
 
 def compiled_rows(X, multiclass=False):
-    """``X`` in the form the kernels read: C-ordered dense, or CSR arrays."""
+    """``X`` in the form the kernels read: C-ordered dense, or CSR arrays.
+
+    A dense ``X`` that is mostly zeros is read as CSR (see
+    ``SPARSE_READ_DENSITY``); the solution is the same either way.
+    """
     if not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if not multiclass or np.count_nonzero(X) > SPARSE_READ_DENSITY * X.size:
+        if not reads_as_sparse(X, multiclass):
             return X
     X = sp.csr_matrix(X)
     data = np.asarray(X.data, dtype=np.float64)
@@ -171,9 +190,13 @@ def binary_certificate(objective, setup, start, alpha, w, shift, exact_dual=Fals
     }
 
 
+#: np.finfo costs 50 us a call: a tenth of a gap check on small data
+_EPS = float(np.finfo(float).eps)
+
+
 def rounding_floor(primal, linear, quadratic, ridge):
     """Size of the rounding error in ``P - D``: no gap is measurable below it."""
-    return 64 * np.finfo(float).eps * (abs(primal) + abs(linear) + quadratic + ridge)
+    return 64 * _EPS * (abs(primal) + abs(linear) + quadratic + ridge)
 
 
 def _balance_binary(alpha, y):

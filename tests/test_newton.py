@@ -347,3 +347,35 @@ def test_newton_finish_stays_bounded_along_a_null_direction(seed):
         assert np.abs(coef - start).max() <= 1e-6
         value = objective.value(start)
         assert objective.value(coef) <= value + 1e-12 * value
+
+
+# -- issue 13: answers certified or flagged (cases found by the fuzz suite) ---
+def _fuzz_ok(**kw):
+    from ._fuzz_inputs import Case
+    from ._fuzz_oracle import run_case
+
+    outcome = run_case(Case(**kw))
+    assert outcome.ok, f"{outcome.kind}: {outcome.detail}"
+
+
+def test_newton_is_shift_invariant_and_certifies_on_shifted_features():
+    # uncentered, the intercept's column is nearly collinear with X + 1e8:
+    # Newton's decrement certified P = 1261 against P* = 601.7
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = X[:, 0] + 0.5 * rng.normal(size=40) > 0
+    kw = dict(loss="smooth_hinge", C=100.0, solver="newton")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        plain = HingeClassifier(**kw).fit(X, y)
+        shifted = HingeClassifier(**kw).fit(X + 1e8, y)
+    np.testing.assert_allclose(shifted.coef_, plain.coef_, rtol=1e-4, atol=1e-6)
+    _fuzz_ok(
+        category="offsets",
+        loss="smooth_hinge",
+        est_kw=(("C", 100.0),),
+        seed=70363,
+        n=6,
+        separation=0.5,
+        offset_exp=8,
+    )

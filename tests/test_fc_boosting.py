@@ -222,3 +222,23 @@ def test_features_tied_up_to_rounding_are_taken_in_index_order(seed):
     result = FullyCorrectiveBoosting().solve(objective, tol=1e-8, max_iter=1)
     W, _ = objective.split(result.coef)
     assert W[0, 0] != 0 and np.count_nonzero(W) == 1
+
+
+def test_refit_on_ordinary_data_raises_no_floating_point_error():
+    # the refit's trust region reached radius 0 and Steihaug divided by zero
+    # (issue 13, N5; found by the fuzz suite)
+    from ._fuzz_inputs import Case
+    from ._fuzz_oracle import run_case
+
+    outcome = run_case(
+        Case(
+            loss="gaussian_hinge",
+            solver="fc_boosting",
+            est_kw=(("tol", 1e-08),),
+            seed=2335,
+            n=6,
+            separation=0.5,
+        )
+    )
+    # ordinary data: an error (even a clear one) is a defect here
+    assert outcome.kind in ("certified", "flagged"), outcome.detail

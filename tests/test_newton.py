@@ -379,3 +379,27 @@ def test_newton_is_shift_invariant_and_certifies_on_shifted_features():
         separation=0.5,
         offset_exp=8,
     )
+
+
+def test_newton_flags_a_stall_without_a_decrement():
+    # penalty=None, no intercept: CG ends capped, optimality_ is inf, and a
+    # small gradient is no bound without strong convexity: flag it
+    _fuzz_ok(
+        loss="pairwise_square",
+        solver="newton",
+        est_kw=(("fit_intercept", False), ("penalty", None)),
+        n=6,
+        d=6,
+        separation=0.5,
+    )
+
+
+def test_steihaug_on_a_zero_radius_does_not_divide_by_zero():
+    from hinge_estimators.solvers._newton import _steihaug
+
+    g = np.array([1.0, -2.0])
+    with np.errstate(all="raise"):
+        s, r, status = _steihaug(lambda v: v, g, 0.0, 1e-12, 10)
+    assert status == "boundary"
+    np.testing.assert_array_equal(s, 0.0)
+    np.testing.assert_array_equal(r, -g)

@@ -408,6 +408,11 @@ def _certified(prev_abs, prev_rel, decrement, measure, tol):
 
 def _converged_at_stall(measure, tol, gnorm, g_ref):
     """Whether a run that can no longer lower ``P`` is at the optimum (Notes)."""
+    if not np.isfinite(measure):
+        # no decrement (CG capped or on the boundary): a small gradient alone
+        # bounds nothing without strong convexity (penalty=None), so the
+        # result is flagged rather than reported converged with inf
+        return False
     return measure <= max(tol, FLOOR) or gnorm <= 1e-9 * g_ref
 
 
@@ -459,7 +464,12 @@ def _steihaug(hessp, g, radius, cg_tol, max_steps):
             # leaving the region, or no positive curvature: stop on the boundary
             sd, dd, gap = s @ d, d @ d, radius**2 - s @ s
             root = np.sqrt(sd * sd + dd * max(gap, 0.0))
-            tau = gap / (sd + root) if sd >= 0 else (root - sd) / dd
+            if sd >= 0:
+                # sd + root = 0 only when s is on a boundary of radius 0 or
+                # already on it: no further move (was a division by zero)
+                tau = gap / (sd + root) if sd + root > 0 else 0.0
+            else:
+                tau = (root - sd) / dd
             return s + tau * d, r - tau * Hd, "boundary"
         s = s + alpha * d
         r = r - alpha * Hd

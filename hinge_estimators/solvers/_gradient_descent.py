@@ -5,6 +5,10 @@ import numpy as np
 from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
 from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
+from ._newton_finish import certify
+
+#: Newton steps allowed to turn a small gradient into a certified bound
+FINISH_STEPS = 50
 
 # Iterations a smoothing stage runs between two polish attempts: on degenerate
 # data a stage can crawl towards its tolerance long after its active set is
@@ -46,8 +50,16 @@ class GradientDescent(Solver):
 
     Notes
     -----
-    **Stopping.** ``accelerated`` stops when
-    :math:`\\|\\nabla P(w)\\| \\le \\mathrm{tol}\\,\\|\\nabla P(0)\\|`. ``smoothing``
+    **Stopping.** ``accelerated`` first runs until
+    :math:`\\|\\nabla P(w)\\| \\le \\mathrm{tol}\\,\\|\\nabla P(0)\\|`, which
+    bounds nothing (at ``C = 100`` it stopped 15 % above the optimum), then
+    certifies: with ``penalty="l2"``, ``P`` is 1-strongly convex in ``W``, so
+    with each free intercept moved to its exact minimizer (one line search)
+    :math:`P - P^* \\le \\|\\nabla P\\|^2 / 2`; Newton-CG steps refine the
+    point until that is at most ``tol`` :math:`|P|`, and ``optimality`` is
+    :math:`\\|\\nabla P\\|^2 / (2|P|)` (the relative gradient norm without a
+    penalty; a multiclass loss's coupled intercepts are not moved, their
+    gradient is counted in the norm). ``smoothing``
     stops when the polish certifies the exact optimum (``optimality`` is then
     the largest violation of the optimality conditions, about 1e-12), or when
     the last stage met that gradient test on the smoothed objective and either
@@ -148,12 +160,16 @@ class GradientDescent(Solver):
         # accelerated and smoothed steps run in centered coordinates (see
         # LinearObjective.centered): shifting the features changes nothing
         inner = objective.centered()
-        x0 = inner.center_coef(x0)
+        # centered() returns an already-centered objective itself: no mapping
+        moved = inner is not objective
+        if moved:
+            x0 = inner.center_coef(x0)
         if method == "accelerated":
             result = self._accelerated(inner, x0, tol, max_iter, callback)
         else:
             result = self._smoothing(inner, x0, tol, max_iter, callback)
-        result.coef = inner.uncenter_coef(result.coef)
+        if moved:
+            result.coef = inner.uncenter_coef(result.coef)
         return result
 
     def _accelerated(self, objective, x0, tol, max_iter, callback):
@@ -169,14 +185,33 @@ class GradientDescent(Solver):
             lipschitz=objective.lipschitz(),
             callback=callback,
         )
-        return SolveResult(
+        coef, n_iter, optimality, converged = (
             run.coef,
             run.n_iter,
-            run.converged,
-            float(objective.value(run.coef)),
             run.optimality,
+            run.converged,
+        )
+        message = "relative gradient norm below tol" if converged else "max_iter"
+        if converged:
+            # the gradient test bounds nothing (15 % above the optimum at
+            # C = 100): certify P - P*, refining by Newton steps if needed
+            coef, steps, optimality, converged = certify(
+                objective, coef, g_ref=g_ref, tol=tol, max_steps=FINISH_STEPS
+            )
+            n_iter += steps
+            message = (
+                "relative suboptimality bound below tol"
+                if converged
+                else "the suboptimality bound stays above tol"
+            )
+        return SolveResult(
+            coef,
+            n_iter,
+            converged,
+            float(objective.value(coef)),
+            optimality,
             run.history,
-            "relative gradient norm below tol" if run.converged else "max_iter",
+            message,
         )
 
     def _smoothing(self, objective, x, tol, max_iter, callback):

@@ -173,6 +173,8 @@ class TrustRegionNewton(Solver):
         # X + 1e8 the decrement certified a model twice the optimum)
         inner = objective.centered()
         w = objective.zeros() if coef_init is None else np.array(coef_init, float)
+        if inner is objective:  # no centering, or already centered: no mapping
+            return self._solve(objective, w, tol, max_iter, callback)
         result = self._solve(inner, inner.center_coef(w), tol, max_iter, callback)
         result.coef = inner.uncenter_coef(result.coef)
         return result

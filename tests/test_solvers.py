@@ -459,3 +459,12 @@ def test_gradient_solvers_certify_the_suboptimality_at_large_C(kw):
 
     outcome = run_case(Case(**kw))
     assert outcome.kind == "certified", f"{outcome.kind}: {outcome.detail}"
+
+
+@pytest.mark.parametrize(
+    "params", [dict(memory=2**40), dict(max_line_search=2**62), dict(memory=0)]
+)
+def test_lbfgs_refuses_sizes_scipy_cannot_take(params):
+    # they failed inside scipy (dimension exceeded, C int overflow)
+    with pytest.raises(ValueError, match="must be an integer in"):
+        LBFGS(**params).validate()

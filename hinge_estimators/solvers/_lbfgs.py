@@ -1,5 +1,7 @@
 """L-BFGS-B from scipy: the reference solver for smooth losses."""
 
+import numbers
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -10,15 +12,33 @@ from ._newton_finish import certify, newton_finish
 FINISH_STEPS = 50
 
 
+#: L-BFGS-B allocates ``n * memory`` doubles and takes ``maxls`` as a C int:
+#: larger values failed inside scipy with an unclear error
+MAX_MEMORY = 10_000
+MAX_LINE_SEARCH = 2**31 - 1
+
+
+def _bounded_int(value, top):
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and 1 <= value <= top
+    ):
+        return None
+    return f"must be an integer in [1, {top}]"
+
+
 class LBFGS(Solver):
     """Limited-memory BFGS (scipy's L-BFGS-B) on a smooth objective.
 
     Parameters
     ----------
     memory : int, default=10
-        Number of correction pairs kept (L-BFGS-B's ``maxcor``).
+        Number of correction pairs kept (L-BFGS-B's ``maxcor``), at most
+        10000.
     max_line_search : int, default=50
-        Line-search steps allowed per iteration (``maxls``).
+        Line-search steps allowed per iteration (``maxls``), at most
+        ``2**31 - 1`` (a C int).
 
     Notes
     -----
@@ -49,7 +69,10 @@ class LBFGS(Solver):
     handles_pairwise = True
     requires_smooth = True
     non_smooth_advice = "use solver='gd' (Nesterov smoothing)"
-    _constraints = {"memory": "positive_int", "max_line_search": "positive_int"}
+    _constraints = {
+        "memory": lambda v: _bounded_int(v, MAX_MEMORY),
+        "max_line_search": lambda v: _bounded_int(v, MAX_LINE_SEARCH),
+    }
 
     def __init__(self, memory=10, max_line_search=50):
         self.memory = memory

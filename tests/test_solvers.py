@@ -468,3 +468,27 @@ def test_lbfgs_refuses_sizes_scipy_cannot_take(params):
     # they failed inside scipy (dimension exceeded, C int overflow)
     with pytest.raises(ValueError, match="must be an integer in"):
         LBFGS(**params).validate()
+
+
+def test_smoothing_does_not_certify_an_unchanged_objective():
+    # Weston-Watkins, C = 100: the smoothing gap was 0 and the stage's
+    # gradient test passed 12 % above the optimum, reported optimality 0
+    from ._fuzz_inputs import Case
+    from ._fuzz_oracle import run_case
+
+    outcome = run_case(
+        Case(
+            category="weights",
+            loss="weston_watkins",
+            loss_kw=(("delta", 2.0),),
+            est_kw=(("C", 100.0),),
+            seed=761453013,
+            n=15,
+            d=1,
+            separation=3.0,
+            weights="scalar",
+            weight_exp=3,
+            class_weight=("balanced",),
+        )
+    )
+    assert outcome.ok, f"{outcome.kind}: {outcome.detail}"

@@ -11,7 +11,7 @@ from ._base import (
     solve_columns,
 )
 from ._newton import TrustRegionNewton
-from ._newton_finish import newton_finish
+from ._newton_finish import newton_finish, strong_convexity_bound
 
 #: the refit's Newton tolerance (relative suboptimality): each refit is
 #: solved to near rounding, so that the selected features' gradients vanish
@@ -57,12 +57,18 @@ class FullyCorrectiveBoosting(Solver):
     One-vs-rest problems (a binary loss on ``K > 2`` classes) are solved one
     column at a time: each class selects its own features.
 
-    **tol** is the relative gradient norm, as for ``lbfgs`` and ``gd``: the
-    solver stops, converged, once
-    :math:`\\|\\nabla P\\| \\le \\mathrm{tol}\\,\\|\\nabla P(0)\\|`; the
+    **tol** bounds the relative suboptimality: with ``penalty="l2"``,
+    :math:`P` is 1-strongly convex in :math:`W`, and after a refit the
+    intercept is at its minimizer, so
+    :math:`P - P^* \\le \\|\\nabla P\\|^2 / 2`; the solver stops, converged,
+    once that is at most ``tol`` :math:`|P|`, and ``optimality`` is
+    :math:`\\|\\nabla P\\|^2 / (2 |P|)` (summed over one-vs-rest columns). A
+    relative gradient norm bounds nothing: with ``C = 100`` it stopped 5 %
+    above the optimum. Without a penalty it is the relative gradient norm
+    :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`, as before. The
     selected features' part of the gradient is below ``tol / 2`` after each
-    refit, so what remains is the unselected features'. ``optimality`` is
-    that ratio.
+    refit, so what remains is mostly the unselected features'. With a free
+    intercept the solve runs in centered coordinates.
 
     **max_iter** is the number of features (atoms) the solve may add (per
     one-vs-rest column); ``n_iter`` is the number it added. Reaching it with
@@ -101,27 +107,37 @@ class FullyCorrectiveBoosting(Solver):
     ):
         """Select features and refit until ``tol``; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        # centered coordinates (LinearObjective.centered): W, hence the
+        # selected features, is the same; only the intercept moves. On
+        # X + 1e5 the intercept's column swamped the features' gradients
+        inner = objective.centered()
+        # centered() returns an already-centered objective itself: no mapping
+        moved = inner is not objective
+        if coef_init is not None and moved:
+            coef_init = inner.center_coef(coef_init)
         if objective.loss.is_multiclass or objective.n_outputs == 1:
-            return _select_and_refit(objective, coef_init, tol, max_iter, callback)
-        return solve_columns(
-            lambda part, start: _select_and_refit(part, start, tol, max_iter, callback),
-            objective,
-            coef_init,
-            lambda results: _relative_gradient(objective, results),
-        )
+            result = _select_and_refit(inner, coef_init, tol, max_iter, callback)
+        else:
+            result = solve_columns(
+                lambda part, start: _select_and_refit(
+                    part, start, tol, max_iter, callback
+                ),
+                inner,
+                coef_init,
+                _relative_bound,
+            )
+        if moved:
+            result.coef = inner.uncenter_coef(result.coef)
+        return result
 
 
-def _relative_gradient(objective, results):
-    """``||grad P|| / ||grad P(0)||`` from the columns' own ratios.
-
-    The columns' gradients are orthogonal blocks of the whole gradient.
-    """
-    refs = [gradient_reference(objective.column(k)) for k in range(len(results))]
-    g_ref = np.sqrt(np.sum(np.square(refs)))
-    residual = np.sqrt(
-        sum((r.optimality * ref) ** 2 for r, ref in zip(results, refs, strict=True))
-    )
-    return residual / g_ref if g_ref > 0 else 0.0
+def _relative_bound(results):
+    """The columns' bounds on ``P_k - P_k*`` summed, relative to the total P."""
+    total = sum(r.value for r in results)
+    excess = sum(r.optimality * abs(r.value) for r in results)
+    if total != 0:
+        return excess / abs(total)
+    return 0.0 if excess == 0 else np.inf
 
 
 def _select_and_refit(objective, coef_init, tol, max_iter, callback):
@@ -137,7 +153,12 @@ def _select_and_refit(objective, coef_init, tol, max_iter, callback):
         if active or objective.fit_intercept:
             w = _refit(objective, w, active, g_ref, tol)
         value, grad = objective.value_and_gradient(w)
-        optimality = float(np.linalg.norm(grad) / g_ref)
+        # the relative gradient norm bounds nothing (5 % above the optimum at
+        # C = 100): stop on the strong-convexity bound; the refit leaves the
+        # intercept at its minimizer, where that bound holds
+        optimality = strong_convexity_bound(objective, value, grad)
+        if optimality is None:  # penalty=None: no bound, the gradient test
+            optimality = float(np.linalg.norm(grad) / g_ref)
         history.append(float(value))
         if callback is not None and n_atoms:
             callback(n_atoms, history[-1])

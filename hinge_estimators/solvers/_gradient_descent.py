@@ -5,6 +5,10 @@ import numpy as np
 from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
 from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
+from ._newton_finish import certify, strong_convexity_bound
+
+#: Newton steps allowed to turn a small gradient into a certified bound
+FINISH_STEPS = 50
 
 # Iterations a smoothing stage runs between two polish attempts: on degenerate
 # data a stage can crawl towards its tolerance long after its active set is
@@ -46,16 +50,28 @@ class GradientDescent(Solver):
 
     Notes
     -----
-    **Stopping.** ``accelerated`` stops when
-    :math:`\\|\\nabla P(w)\\| \\le \\mathrm{tol}\\,\\|\\nabla P(0)\\|`. ``smoothing``
+    **Stopping.** ``accelerated`` first runs until
+    :math:`\\|\\nabla P(w)\\| \\le \\mathrm{tol}\\,\\|\\nabla P(0)\\|`, which
+    bounds nothing (at ``C = 100`` it stopped 15 % above the optimum), then
+    certifies: with ``penalty="l2"``, ``P`` is 1-strongly convex in ``W``, so
+    with each free intercept moved to its exact minimizer (one line search)
+    :math:`P - P^* \\le \\|\\nabla P\\|^2 / 2`; Newton-CG steps refine the
+    point until that is at most ``tol`` :math:`|P|`, and ``optimality`` is
+    :math:`\\|\\nabla P\\|^2 / (2|P|)` (the relative gradient norm without a
+    penalty; a multiclass loss's coupled intercepts are not moved, their
+    gradient is counted in the norm). ``smoothing``
     stops when the polish certifies the exact optimum (``optimality`` is then
     the largest violation of the optimality conditions, about 1e-12), or when
-    the last stage met that gradient test on the smoothed objective and either
-    the smoothing gap :math:`P(w) - P_\\mu(w)` is at most ``tol * P(w)`` (as
-    :math:`P_\\mu \\le P`, that gap plus the stage's own sub-optimality bounds
-    :math:`P(w) - P^*`) or the true objective changed by at most ``tol``
-    (relative) since the previous stage (continuation has settled; a
-    heuristic, not a certificate -- the exact solvers give certificates).
+    the last stage met that gradient test on the smoothed objective and the
+    smoothing gap :math:`P(w) - P_\\mu(w)` is at most ``tol * P(w) / 2``; as
+    :math:`P_\\mu \\le P`, that gap plus the stage's own suboptimality
+    bounds :math:`P(w) - P^*`, and the stage's is bounded by strong
+    convexity, :math:`\\|\\nabla P_\\mu\\|^2 / 2` (the stage is continued
+    once to a smaller gradient when that is above what ``tol`` leaves).
+    ``optimality`` is the sum, relative to :math:`|P|`, and ``converged``
+    requires it below ``tol``. A change of ``P`` between stages below
+    ``tol`` only has the stage finished to full ``tol``; it bounds nothing
+    (with ``C = 100`` it had stopped 12 % above the optimum).
     ``subgradient`` stops, as in the classical example it reproduces, when
     the objective changes by at most ``tol`` (absolute) between two
     consecutive iterates, or when the subgradient is exactly zero.
@@ -148,12 +164,16 @@ class GradientDescent(Solver):
         # accelerated and smoothed steps run in centered coordinates (see
         # LinearObjective.centered): shifting the features changes nothing
         inner = objective.centered()
-        x0 = inner.center_coef(x0)
+        # centered() returns an already-centered objective itself: no mapping
+        moved = inner is not objective
+        if moved:
+            x0 = inner.center_coef(x0)
         if method == "accelerated":
             result = self._accelerated(inner, x0, tol, max_iter, callback)
         else:
             result = self._smoothing(inner, x0, tol, max_iter, callback)
-        result.coef = inner.uncenter_coef(result.coef)
+        if moved:
+            result.coef = inner.uncenter_coef(result.coef)
         return result
 
     def _accelerated(self, objective, x0, tol, max_iter, callback):
@@ -169,15 +189,51 @@ class GradientDescent(Solver):
             lipschitz=objective.lipschitz(),
             callback=callback,
         )
-        return SolveResult(
+        coef, n_iter, optimality, converged = (
             run.coef,
             run.n_iter,
-            run.converged,
-            float(objective.value(run.coef)),
             run.optimality,
-            run.history,
-            "relative gradient norm below tol" if run.converged else "max_iter",
+            run.converged,
         )
+        message = "relative gradient norm below tol" if converged else "max_iter"
+        if converged:
+            # the gradient test bounds nothing (15 % above the optimum at
+            # C = 100): certify P - P*, refining by Newton steps if needed
+            coef, steps, optimality, converged = certify(
+                objective, coef, g_ref=g_ref, tol=tol, max_steps=FINISH_STEPS
+            )
+            n_iter += steps
+            message = (
+                "relative suboptimality bound below tol"
+                if converged
+                else "the suboptimality bound stays above tol"
+            )
+        return SolveResult(
+            coef,
+            n_iter,
+            converged,
+            float(objective.value(coef)),
+            optimality,
+            run.history,
+            message,
+        )
+
+    def _certify_stage(self, smooth, x, g_ref, tol, budget, L, n_iter):
+        """The stage's bound on ``(P_mu - P_mu*) / |P_mu|``, tightened once."""
+        value, grad = smooth.value_and_gradient(x)
+        bound = strong_convexity_bound(smooth, value, grad)
+        if bound is None:  # no penalty: no bound, the gradient test stands
+            return x, n_iter, 0.0
+        if bound > tol and budget > 0 and g_ref > 0:
+            # ||g||^2 / 2 <= tol |P| / 2 once ||g|| <= sqrt(tol |P|)
+            target = min(tol, np.sqrt(max(tol, 0.0) * abs(value)) / g_ref)
+            run = accelerated_descent(
+                smooth, x, g_ref=g_ref, tol=target, max_iter=budget, lipschitz=L
+            )
+            x, n_iter = run.coef, n_iter + run.n_iter
+            value, grad = smooth.value_and_gradient(x)
+            bound = strong_convexity_bound(smooth, value, grad)
+        return x, n_iter, float(bound)
 
     def _smoothing(self, objective, x, tol, max_iter, callback):
         loss = objective.loss
@@ -248,15 +304,28 @@ class GradientDescent(Solver):
                 value = float(objective.value(x))
                 gap = (value - smooth.value(x)) / max(abs(value), 1e-300)
                 settled = abs(previous - value) <= tol * abs(value)
-            if stage_converged and stage_tol <= tol and (gap <= tol or settled):
+            if stage_converged and stage_tol <= tol and gap <= 0.5 * tol:
+                # half of tol for the gap, the rest for the stage's bound
+                # P - P* <= gap + (P_mu - P_mu*): the stage's gradient test
+                # bounds nothing (at C = 100 it stopped 12 % above the
+                # optimum with a zero gap), so bound it by strong convexity
+                # and tighten the stage once if needed
+                x, n_iter, bound = self._certify_stage(
+                    smooth, x, g_ref, tol - gap, max_iter - n_iter, L, n_iter
+                )
+                value = float(objective.value(x))
+                gap = (value - smooth.value(x)) / max(abs(value), 1e-300)
+                optimality = gap + bound
                 return SolveResult(
                     x,
                     n_iter,
-                    True,
+                    bool(optimality <= tol),
                     value,
-                    min(gap, _relative_change(previous, value)),
+                    optimality,
                     history,
-                    "smoothing gap, or the change between stages, below tol",
+                    "smoothing gap plus the stage's bound below tol"
+                    if optimality <= tol
+                    else "the suboptimality bound stays above tol",
                 )
             previous = value
             if stage_converged:  # else: same mu again, another budget
@@ -307,14 +376,6 @@ class GradientDescent(Solver):
             history,
             message,
         )
-
-
-def _relative_change(previous, value):
-    """``|previous - value| / |value|``, with ``0 / 0 = 0`` and ``c / 0 = inf``."""
-    change = abs(previous - value)
-    if value != 0:
-        return change / abs(value)
-    return 0.0 if change == 0 else np.inf
 
 
 def _nonnegative(objective, coef):

@@ -101,7 +101,7 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         solver object (parameters tunable as ``solver__<name>``). ``"auto"``
         picks the fastest exact solver for the loss and the data shape:
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
-        hinge ``newton`` on dense data with ``n_samples >= 10 * n_features``
+        hinge ``newton`` on data with ``n_samples >= 2 * n_features``
         and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
         (pairwise ones included), ``gd`` for the rest
         (see :func:`hinge_estimators.solvers.auto_solver`).

@@ -492,3 +492,36 @@ def test_smoothing_does_not_certify_an_unchanged_objective():
         )
     )
     assert outcome.ok, f"{outcome.kind}: {outcome.detail}"
+
+
+def test_smoothing_stages_count_against_max_iter(monkeypatch):
+    # a stage whose descent takes no step still costs a gradient and a polish;
+    # with smoothing_decrease=0.999999 such stages never exhausted max_iter
+    # and the fit ran for ever (found by tests/test_fuzz.py). Each stage
+    # polishes once, so more polishes than max_iter means uncounted stages.
+    from sklearn.datasets import make_classification
+
+    from hinge_estimators import HingeClassifier
+    from hinge_estimators.solvers import _gradient_descent as gd_module
+
+    calls = []
+    real_polish = gd_module.polish
+
+    def counting_polish(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 60:
+            raise AssertionError("more smoothing stages than max_iter")
+        return real_polish(*args, **kwargs)
+
+    monkeypatch.setattr(gd_module, "polish", counting_polish)
+    X, y = make_classification(30, 5, random_state=7)
+    clf = HingeClassifier(
+        loss="hinge",
+        solver=GradientDescent(smoothing_decrease=0.999999, polish=True),
+        max_iter=50,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X + 3.0, y)
+    assert clf.n_iter_ <= 50
+    assert np.all(np.isfinite(clf.coef_))

@@ -242,6 +242,7 @@ class GradientDescent(Solver):
         gap, stage_tol, stage_converged = np.inf, np.inf, False
         previous = np.inf
         while n_iter < max_iter:
+            stage_start = n_iter
             smooth = objective.with_loss(loss.smoothed(mu))
             g_ref = gradient_reference(smooth)
             if g_ref == 0.0:
@@ -330,6 +331,11 @@ class GradientDescent(Solver):
             previous = value
             if stage_converged:  # else: same mu again, another budget
                 mu *= self.smoothing_decrease
+            # a stage costs at least its gradient and polish, so it counts as
+            # one iteration even when its descent took none: with a decrease
+            # of 0.999999 stages that start converged would otherwise never
+            # exhaust max_iter (issue 13's fuzz suite: a fit that never ended)
+            n_iter = max(n_iter, stage_start + 1)
         # report the smoothing gap: the change between stages is no measure of
         # distance once a stage has been cut short
         return SolveResult(

@@ -169,6 +169,24 @@ def guarded(solve):
     return guarded_solve
 
 
+def solve_centered(solve, objective, coef_init):
+    """``solve(objective, start)`` run in centered coordinates, mapped back.
+
+    With a free, unpenalized intercept the problem is solved on implicitly
+    centered features (:meth:`LinearObjective.centered`): shifting every
+    feature then changes nothing. ``coef_init`` may be None (``solve`` picks
+    its own start); an objective that is already centered, or has nothing to
+    center, is solved as it is.
+    """
+    inner = objective.centered()
+    if inner is objective:  # no centering, or already centered: no mapping
+        return solve(objective, coef_init)
+    start = None if coef_init is None else inner.center_coef(coef_init)
+    result = solve(inner, start)
+    result.coef = inner.uncenter_coef(result.coef)
+    return result
+
+
 def optimal_at_zero(objective):
     """The result when ``gradient_reference(objective)`` is 0: 0 is optimal."""
     zero = objective.zeros()

@@ -8,6 +8,7 @@ from ._base import (
     gradient_reference,
     guarded,
     optimal_at_zero,
+    solve_centered,
     solve_columns,
 )
 from ._newton import TrustRegionNewton
@@ -110,25 +111,22 @@ class FullyCorrectiveBoosting(Solver):
         # centered coordinates (LinearObjective.centered): W, hence the
         # selected features, is the same; only the intercept moves. On
         # X + 1e5 the intercept's column swamped the features' gradients
-        inner = objective.centered()
-        # centered() returns an already-centered objective itself: no mapping
-        moved = inner is not objective
-        if coef_init is not None and moved:
-            coef_init = inner.center_coef(coef_init)
+        return solve_centered(
+            lambda part, start: self._solve(part, start, tol, max_iter, callback),
+            objective,
+            coef_init,
+        )
+
+    @staticmethod
+    def _solve(objective, coef_init, tol, max_iter, callback):
         if objective.loss.is_multiclass or objective.n_outputs == 1:
-            result = _select_and_refit(inner, coef_init, tol, max_iter, callback)
-        else:
-            result = solve_columns(
-                lambda part, start: _select_and_refit(
-                    part, start, tol, max_iter, callback
-                ),
-                inner,
-                coef_init,
-                _relative_bound,
-            )
-        if moved:
-            result.coef = inner.uncenter_coef(result.coef)
-        return result
+            return _select_and_refit(objective, coef_init, tol, max_iter, callback)
+        return solve_columns(
+            lambda part, start: _select_and_refit(part, start, tol, max_iter, callback),
+            objective,
+            coef_init,
+            _relative_bound,
+        )
 
 
 def _relative_bound(results):

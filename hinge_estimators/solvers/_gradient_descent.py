@@ -4,7 +4,14 @@ import numpy as np
 
 from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
-from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
+from ._base import (
+    Solver,
+    SolveResult,
+    gradient_reference,
+    guarded,
+    optimal_at_zero,
+    solve_centered,
+)
 from ._newton_finish import certify, strong_convexity_bound
 
 #: Newton steps allowed to turn a small gradient into a certified bound
@@ -163,18 +170,12 @@ class GradientDescent(Solver):
             return self._subgradient(objective, x0, tol, max_iter, callback)
         # accelerated and smoothed steps run in centered coordinates (see
         # LinearObjective.centered): shifting the features changes nothing
-        inner = objective.centered()
-        # centered() returns an already-centered objective itself: no mapping
-        moved = inner is not objective
-        if moved:
-            x0 = inner.center_coef(x0)
-        if method == "accelerated":
-            result = self._accelerated(inner, x0, tol, max_iter, callback)
-        else:
-            result = self._smoothing(inner, x0, tol, max_iter, callback)
-        if moved:
-            result.coef = inner.uncenter_coef(result.coef)
-        return result
+        run = self._accelerated if method == "accelerated" else self._smoothing
+        return solve_centered(
+            lambda part, start: run(part, start, tol, max_iter, callback),
+            objective,
+            x0,
+        )
 
     def _accelerated(self, objective, x0, tol, max_iter, callback):
         g_ref = gradient_reference(objective)

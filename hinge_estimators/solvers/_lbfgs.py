@@ -5,7 +5,14 @@ import numbers
 import numpy as np
 from scipy.optimize import minimize
 
-from ._base import Solver, SolveResult, gradient_reference, guarded, optimal_at_zero
+from ._base import (
+    Solver,
+    SolveResult,
+    gradient_reference,
+    guarded,
+    optimal_at_zero,
+    solve_centered,
+)
 from ._newton_finish import certify, newton_finish
 
 #: Newton steps allowed to turn a small gradient into a certified bound
@@ -84,13 +91,12 @@ class LBFGS(Solver):
     ):
         """Minimize ``objective`` with L-BFGS-B; see :class:`Solver`."""
         self.check_loss(objective.loss)
-        inner = objective.centered()
         x0 = objective.zeros() if coef_init is None else np.array(coef_init, float)
-        if inner is objective:  # no centering, or already centered: no mapping
-            return self._solve(objective, x0, tol, max_iter, callback)
-        result = self._solve(inner, inner.center_coef(x0), tol, max_iter, callback)
-        result.coef = inner.uncenter_coef(result.coef)
-        return result
+        return solve_centered(
+            lambda part, start: self._solve(part, start, tol, max_iter, callback),
+            objective,
+            x0,
+        )
 
     def _solve(self, objective, x0, tol, max_iter, callback):
         g_ref = gradient_reference(objective)

@@ -11,6 +11,7 @@ from ._base import (
     gradient_reference,
     guarded,
     optimal_at_zero,
+    solve_centered,
     solve_columns,
 )
 
@@ -179,13 +180,12 @@ class TrustRegionNewton(Solver):
         # intercept's column is nearly collinear with them, H is then
         # ill-conditioned and the decrement no longer tracks P - P* (on
         # X + 1e8 the decrement certified a model twice the optimum)
-        inner = objective.centered()
         w = objective.zeros() if coef_init is None else np.array(coef_init, float)
-        if inner is objective:  # no centering, or already centered: no mapping
-            return self._solve(objective, w, tol, max_iter, callback)
-        result = self._solve(inner, inner.center_coef(w), tol, max_iter, callback)
-        result.coef = inner.uncenter_coef(result.coef)
-        return result
+        return solve_centered(
+            lambda part, start: self._solve(part, start, tol, max_iter, callback),
+            objective,
+            w,
+        )
 
     def _solve(self, objective, w, tol, max_iter, callback):
         result = self._newton(objective, w, tol, max_iter, callback)

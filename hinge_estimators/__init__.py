@@ -8,10 +8,12 @@ from ._version import __version__
 from .estimators import HingeBoostingClassifier, HingeClassifier
 from .estimators._shared import InconsistentVersionWarning
 from .losses import LOSSES
+from .penalties import PENALTIES
 from .solvers import SOLVERS
 
 __all__ = [
     "LOSSES",
+    "PENALTIES",
     "SOLVERS",
     "HingeBoostingClassifier",
     "HingeClassifier",

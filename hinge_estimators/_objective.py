@@ -3,20 +3,33 @@
 import numpy as np
 import scipy.sparse as sp
 
+from .penalties import get_penalty
+
 
 class LinearObjective:
     """Regularized empirical risk of a linear model, in coefficient space.
 
     .. math::
 
-        P(W, b) = \\tfrac{r}{2}\\left(\\|W\\|_F^2 + \\tfrac{\\|b\\|^2}{B^2}\\right)
+        P(W, b) = \\Omega(W) + \\tfrac{1}{2}\\tfrac{\\|b\\|^2}{B^2}
                   + c \\sum_i s_i\\, \\ell(y_i, x_i W^\\top + b)
 
-    with ``r = 1, c = C`` for ``penalty="l2"`` and ``r = 0, c = 1`` for
-    ``penalty=None`` (the plain, unregularized empirical risk). The
-    ``\\|b\\|^2 / B^2`` term is present only when ``intercept_scaling = B`` is a
-    number (LIBLINEAR's penalized bias: a constant feature ``B`` whose weight is
-    penalized, ``b = B w_B``); by default the intercept is not penalized.
+    with ``Omega`` the penalty (a :class:`~hinge_estimators.penalties.Penalty`:
+    ``||W||^2 / 2`` for ``penalty="l2"``, ``||W||_1`` for ``"l1"``, ...) and
+    ``c = C``, or ``Omega = 0, c = 1`` for ``penalty=None`` (the plain,
+    unregularized empirical risk). The ``\\|b\\|^2 / B^2`` term is present only
+    when ``intercept_scaling = B`` is a number and there is a penalty
+    (LIBLINEAR's penalized bias: a constant feature ``B`` whose weight is
+    penalized, ``b = B w_B``; it is an L2 term whatever ``Omega`` is, so L1
+    never penalizes the intercept); by default the intercept is not penalized.
+
+    The penalty is split as ``Omega(W) = (r / 2) ||W||^2 + Psi(W)`` (``r =
+    reg``, the penalty's ``quadratic``): :meth:`value_and_gradient` and the
+    Hessian products see the quadratic part as a smooth term, and the
+    non-smooth part ``Psi`` (L1, group norms) enters :meth:`value`, a
+    subgradient in :meth:`gradient`, and :meth:`prox`. Solvers that cannot
+    handle ``Psi`` refuse a non-smooth penalty
+    (``Solver.check_penalty``); :meth:`duality_gap` certifies any penalty.
 
     For a pairwise loss (``loss.is_pairwise``) the loss term is
     ``c * loss.pair_loss(y, X W^T, s)``: the loss weighs the pairs itself (see
@@ -61,7 +74,9 @@ class LinearObjective:
     C : float, default=1.0
     fit_intercept : bool, default=True
     intercept_scaling : float or None, default=None
-    penalty : {"l2", None}, default="l2"
+    penalty : str, Penalty or None, default="l2"
+        A name of :data:`~hinge_estimators.penalties.PENALTIES`, a penalty
+        object, or None.
     """
 
     def __init__(
@@ -91,16 +106,16 @@ class LinearObjective:
         self.C = float(C)
         self.fit_intercept = bool(fit_intercept)
         self.intercept_scaling = intercept_scaling
-        self.penalty = penalty
-        self.reg = 1.0 if penalty == "l2" else 0.0
-        self.loss_scale = self.C if penalty == "l2" else 1.0
+        self.penalty = get_penalty(penalty)
+        self.reg = 0.0 if self.penalty is None else float(self.penalty.quadratic)
+        self.loss_scale = 1.0 if self.penalty is None else self.C
         penalized_bias = self.fit_intercept and intercept_scaling is not None
         self.intercept_penalty = 0.0
-        if penalized_bias and self.reg > 0:
-            # r / B / B: no intermediate B^2 to overflow (B = 1e200 gives a
+        if penalized_bias and self.penalty is not None:
+            # 1 / B / B: no intermediate B^2 to overflow (B = 1e200 gives a
             # penalty that underflows to 0, as it should to double precision)
             scaling = float(intercept_scaling)
-            self.intercept_penalty = self.reg / scaling / scaling
+            self.intercept_penalty = 1.0 / scaling / scaling
             if not np.isfinite(self.intercept_penalty):
                 raise ValueError(
                     f"intercept_scaling={intercept_scaling!r} is too small: the "
@@ -128,7 +143,7 @@ class LinearObjective:
         return other
 
     def with_C(self, C):
-        """The same objective with another ``C`` (``penalty="l2"`` only)."""
+        """The same objective with another ``C`` (not with ``penalty=None``)."""
         other = self._copy()
         other.C = float(C)
         other.loss_scale = other.C
@@ -267,14 +282,22 @@ class LinearObjective:
             return np.concatenate([gW.ravel(), G.sum(axis=0)])
         return gW.ravel()
 
+    @property
+    def has_nonsmooth_penalty(self):
+        """Whether the penalty has a non-smooth part ``Psi`` (L1, group norms)."""
+        return self.penalty is not None and not self.penalty.is_smooth
+
     def _penalty(self, coef):
         W, b = self.split(coef)
         value = 0.5 * self.reg * np.dot(W.ravel(), W.ravel())
+        if self.has_nonsmooth_penalty:
+            value += self.penalty.nonsmooth_value(W)
         if self.fit_intercept:
             value += 0.5 * self.intercept_penalty * np.dot(b, b)
         return value
 
     def _penalty_gradient(self, coef):
+        # the quadratic part only: Psi's subgradient is added by gradient()
         grad = np.empty_like(coef)
         grad[: self._n_coef] = self.reg * coef[: self._n_coef]
         if self.fit_intercept:
@@ -310,10 +333,113 @@ class LinearObjective:
         return value, weights * grad.reshape(scores.shape)
 
     def value_and_gradient_from_scores(self, coef, scores):
-        """``(P, grad P)`` at ``coef`` given its scores."""
+        """``(P, grad P)`` at ``coef`` given its scores.
+
+        With a non-smooth penalty the gradient holds one subgradient of
+        ``Psi`` (0 at its kinks).
+        """
         value, G = self.score_gradient_from_scores(scores)
         grad = self._adjoint(G) + self._penalty_gradient(coef)
+        if self.has_nonsmooth_penalty:
+            W, _ = self.split(coef)
+            grad[: self._n_coef] += self.penalty.nonsmooth_subgradient(W).ravel()
         return value + self._penalty(coef), grad
+
+    # -- the non-smooth part of the penalty (proximal methods) ----------------
+    def nonsmooth_value(self, coef):
+        """``Psi(W)``: the penalty's non-smooth part (0 for L2 or no penalty)."""
+        if not self.has_nonsmooth_penalty:
+            return 0.0
+        return self.penalty.nonsmooth_value(self.split(coef)[0])
+
+    def smooth_value_and_gradient(self, coef):
+        """``P - Psi`` and its gradient: the smooth part a proximal method steps on."""
+        scores = self.scores(coef)
+        value, G = self.score_gradient_from_scores(scores)
+        W, b = self.split(coef)
+        smooth = value + 0.5 * self.reg * np.dot(W.ravel(), W.ravel())
+        if self.fit_intercept:
+            smooth += 0.5 * self.intercept_penalty * np.dot(b, b)
+        return smooth, self._adjoint(G) + self._penalty_gradient(coef)
+
+    def prox(self, coef, step):
+        """``argmin_u ||u - coef||^2 / 2 + step * Psi(W(u))``: the intercept is kept."""
+        out = np.array(coef, dtype=np.float64)
+        if self.has_nonsmooth_penalty:
+            W, _ = self.split(out)
+            W[...] = self.penalty.nonsmooth_prox(W, step)
+        return out
+
+    def duality_gap(self, coef):
+        """An upper bound on ``P(coef) - P*`` from a feasible dual point.
+
+        Returns ``(gap, P(coef))``; the gap is ``inf`` where no bound is
+        available (``penalty=None``, or a multiclass loss whose free
+        intercepts are not at their optimum).
+
+        Notes
+        -----
+        Write ``P(W, b) = F(X W^T + b) + Omega(W)`` with ``F(S) = c sum_i s_i
+        l(y_i, S_i)``. For any ``U`` with ``1^T U = 0`` (the free intercept's
+        constraint), weak duality gives ``P* >= -F^*(U) - Omega^*(-X^T U)``.
+        The dual point is the loss gradient ``G = dF/dS`` at ``coef``, for
+        which Fenchel-Young is an equality, ``F^*(G) = <G, S> - F(S)``,
+        rescaled into the feasible set: per sample by ``a_i`` in ``[0, 1]``
+        (one factor for the rows whose gradient is negative, one for the
+        positive rows of each one-vs-rest column, so that every column of
+        ``U`` sums to 0), then as a whole by ``t = dual_scale`` (so that
+        ``Omega^*`` is finite: ``||X^T U||_inf <= 1`` for L1). Convexity of
+        ``F^*`` with ``F^*(0) = -inf F = 0`` (every loss of the family has
+        infimum 0) bounds ``F^*(t a_i G_i) <= t a_i F_i^*(G_i)``, so only loss
+        values and gradients are needed: every loss, smooth or not, gets a
+        certificate. For a smooth loss it is 0 exactly at the optimum; for a
+        loss with kinks (the hinge) the gradient's choice at a kink need not
+        be the optimal dual point, and the bound can stay loose there (a
+        solver of such a loss certifies with its own dual).
+
+        A penalized intercept (``intercept_scaling``) has no constraint and
+        adds ``(1^T U)^2 / (2 p)`` to the conjugate instead.
+        """
+        scores = self.scores(coef)
+        if self.penalty is None:
+            return np.inf, self.value_from_scores(coef, scores)
+        value, G = self.score_gradient_from_scores(scores)
+        primal = value + self._penalty(coef)
+        # per-sample F_i^*(G_i) = <G_i, S_i> - F_i(S_i): the conjugate's part
+        if self.loss.is_pairwise:
+            conj = float(np.vdot(G, scores)) - value
+            U, conj_bound = G, conj
+        else:
+            losses = self.loss.loss(self.y, self._fit_shape(scores))
+            losses = np.asarray(losses).reshape(self.n_samples, -1)
+            F_i = (self.loss_scale * self.sample_weight)[:, None] * losses
+            per_entry = G * scores
+            if self.loss.is_multiclass:
+                per_sample = per_entry.sum(axis=1) - F_i[:, 0]
+                U, factors = G, np.ones(self.n_samples)
+            else:
+                per_sample = None
+                U, factors = G, np.ones_like(G)
+            if self.fit_intercept and self.intercept_penalty == 0:
+                sums = G.sum(axis=0)
+                if self.loss.is_multiclass:
+                    scale = np.abs(G).sum()
+                    if np.any(np.abs(sums) > 1e-10 * max(scale, 1e-300)):
+                        return np.inf, primal
+                else:
+                    factors = _balancing_factors(G)
+                    U = G * factors
+            if per_sample is None:
+                conj_bound = float(np.sum(factors * (per_entry - F_i)))
+            else:
+                conj_bound = float(np.dot(factors, per_sample))
+        V = self._adjoint(U)[: self._n_coef].reshape(self.n_outputs, self.n_features)
+        t = float(self.penalty.dual_scale(-V))
+        dual = -t * conj_bound - self.penalty.conjugate(-t * V)
+        if self.fit_intercept and self.intercept_penalty > 0:
+            total = t * U.sum(axis=0)
+            dual -= float(np.dot(total, total)) / (2.0 * self.intercept_penalty)
+        return max(primal - dual, 0.0), primal
 
     def _fit_shape(self, scores):
         # a binary loss on a +-1 vector y of shape (n,) would get (n, 1) scores
@@ -471,6 +597,23 @@ class LinearObjective:
         return max(self.reg, self.intercept_penalty) + 1.1 * (
             self.loss_scale * smooth * eig
         )
+
+
+def _balancing_factors(G):
+    """Per-entry factors in ``[0, 1]`` that make every column of ``G`` sum to 0.
+
+    In each column the side (negative or positive entries) with the larger
+    total is shrunk to cancel the other; a column with entries of one sign
+    only is zeroed.
+    """
+    negative = np.where(G < 0, G, 0.0).sum(axis=0)
+    positive = np.where(G > 0, G, 0.0).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink_pos = np.where(positive > -negative, -negative / positive, 1.0)
+        shrink_neg = np.where(-negative > positive, positive / -negative, 1.0)
+    shrink_pos = np.nan_to_num(shrink_pos, nan=0.0)
+    shrink_neg = np.nan_to_num(shrink_neg, nan=0.0)
+    return np.where(G > 0, shrink_pos, shrink_neg)
 
 
 def _check_pairwise(loss, y, n_outputs, fit_intercept):

@@ -153,7 +153,7 @@ def test_mixed_labels_are_refused_clearly(binary, labels):
         (dict(tol=np.inf), r"'tol' parameter"),
         (dict(max_iter=0), r"'max_iter' parameter"),
         (dict(max_iter=2.5), r"'max_iter' parameter"),
-        (dict(penalty="l1"), r"'penalty' parameter"),
+        (dict(penalty="l3"), r"'penalty' parameter"),
         (dict(intercept_scaling=-2.0), r"'intercept_scaling' parameter"),
         (dict(intercept_scaling=1e-200), r"'intercept_scaling' parameter"),
         (dict(intercept_scaling=1e200), r"'intercept_scaling' parameter"),
@@ -658,7 +658,7 @@ def test_concurrent_fits_leave_blas_threads_as_they_were():
     [
         (dict(loss__gamma=0.3), r"pass the loss as an object, e\.g\. .*SquaredHinge"),
         (dict(solver__memory=3), r"pass the solver as an object, e\.g\. .*LBFGS"),
-        (dict(penalty__alpha=3), r"penalty .*has no parameters"),
+        (dict(penalty__l1_ratio=0.3), r"pass the penalty as an object, e\.g\. .*L2"),
     ],
 )
 def test_nested_parameters_of_a_name_are_refused_clearly(params, message):

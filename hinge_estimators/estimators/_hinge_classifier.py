@@ -21,6 +21,7 @@ from .._targets import (
 )
 from ..losses import LOSSES, Loss, get_loss
 from ..losses._base import running_sum
+from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
 from ..solvers._sgd_parts import partners_objective
 from ._shared import (
@@ -105,9 +106,18 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
         (pairwise ones included), ``gd`` for the rest
         (see :func:`hinge_estimators.solvers.auto_solver`).
-    penalty : {"l2", None}, default="l2"
-        ``None`` minimizes the plain empirical risk
-        :math:`\\sum_i s_i \\ell_i` (``C`` is then not used).
+    penalty : {"l2", "l1", "elasticnet", "l1_l2"}, Penalty or None, \
+            default="l2"
+        The regularizer :math:`\\Omega(W)` on the coefficients (never on the
+        intercept): ``"l2"`` :math:`\\|W\\|^2/2`; ``"l1"``
+        :math:`\\|W\\|_1` (sparse ``coef_``, LinearSVC's ``penalty="l1"``);
+        ``"elasticnet"`` :class:`~hinge_estimators.penalties.ElasticNet`
+        (pass ``ElasticNet(l1_ratio=...)`` to set the mix, tunable as
+        ``penalty__l1_ratio``); ``"l1_l2"``
+        :class:`~hinge_estimators.penalties.GroupL1L2` (a feature is kept or
+        dropped for every class at once); or a penalty object. ``None``
+        minimizes the plain empirical risk :math:`\\sum_i s_i \\ell_i`
+        (``C`` is then not used).
     C : float, default=1.0
         Inverse regularization strength (LinearSVC's convention), in
         ``(0, 1e50]``; with the data and weights it must also keep the
@@ -241,7 +251,7 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "loss": [StrOptions(set(LOSSES)), Loss],
         "solver": [StrOptions({"auto", *SOLVERS}), Solver],
-        "penalty": [StrOptions({"l2"}), None],
+        "penalty": [StrOptions(set(PENALTIES)), Penalty, None],
         "C": [Interval(Real, 0, C_MAX, closed="right")],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [
@@ -332,7 +342,7 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
           ``objective_value_`` reports the unscaled ``P``). This keeps
           products of weights (pairwise losses) finite. Not done for
           ``SGD(alpha=...)``, whose objective does not contain ``C``.
-        * With ``penalty="l2"``, :math:`\\kappa` must lie in
+        * With a penalty, :math:`\\kappa` must lie in
           ``[1e-10, 1e50]``; ``ValueError`` otherwise, naming its factors.
           Above: measured, every solver stays finite (and as accurate as on
           a well-scaled problem) up to about ``1e80``, and Newton overflows
@@ -571,11 +581,11 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             exponent = math.frexp(top)[1]
             weights = np.ldexp(weights, -exponent)
             log_scale = exponent * math.log10(2.0)
-            if self.penalty == "l2":
+            if self.penalty is not None:
                 C = _ldexp(C, exponent)  # inf is refused by kappa below
             else:
                 value_scale = _ldexp(1.0, exponent)
-        if self.penalty != "l2":
+        if self.penalty is None:
             return C, weights, value_scale
         row_norm2 = _max_row_norm2(X)
         if self.fit_intercept and self.intercept_scaling is not None:
@@ -840,7 +850,13 @@ def _solver_hint(current):
 
 
 def _penalty_hint(current):
-    return "The penalty is 'l2' or None and has no parameters; its strength is C."
+    cls = PENALTIES.get(current) if isinstance(current, str) else None
+    example = f"{cls.__name__}()" if cls is not None else "ElasticNet(l1_ratio=0.5)"
+    return (
+        "Pass the penalty as an object, e.g. "
+        f"penalty={example}, whose parameters are then tunable as "
+        "penalty__<name>; its strength is C."
+    )
 
 
 #: parameters that may be objects with their own parameters

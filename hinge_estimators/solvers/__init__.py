@@ -1,5 +1,6 @@
 """Solvers and their registry (name -> class)."""
 
+from ..penalties import get_penalty
 from ._base import Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
 from ._fc_boosting import FullyCorrectiveBoosting
@@ -51,9 +52,18 @@ def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty=
 
     The dual needs the L2 penalty, so with ``penalty=None`` the dual route is
     skipped. Without a shape (``n_samples=None``) the squared hinge goes to
-    ``newton``.
+    ``newton``. A non-smooth penalty (L1, elastic net, group L1/L2) goes to
+    the solvers that have an update for it (see
+    :func:`_nonsmooth_penalty_solver`).
     """
-    has_dual = loss.dual_form() is not None and penalty == "l2"
+    penalty = get_penalty(penalty)
+    if penalty is not None and not penalty.is_smooth:
+        return _nonsmooth_penalty_solver(loss)
+    has_dual = (
+        loss.dual_form() is not None
+        and penalty is not None
+        and penalty.quadratic == 1.0
+    )
     if loss.is_smooth and has_dual:
         tall = n_samples is None or (n_samples >= TALL_RATIO * n_features)
         return TrustRegionNewton() if tall else DualCoordinateDescent()
@@ -61,6 +71,11 @@ def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty=
         return DualCoordinateDescent()
     if loss.is_smooth:
         return TrustRegionNewton()
+    return GradientDescent()
+
+
+def _nonsmooth_penalty_solver(loss):
+    """The ``auto`` choice for a non-smooth penalty: ``gd``'s proximal steps."""
     return GradientDescent()
 
 
@@ -82,8 +97,9 @@ def get_solver(
     sparse : bool, default=False
         Whether the data is sparse; accepted for callers, the ``"auto"`` rule
         now depends on the shape only (see :func:`auto_solver`).
-    penalty : {"l2", None}, default="l2"
-        The objective's penalty, used by ``"auto"``.
+    penalty : str, Penalty or None, default="l2"
+        The objective's penalty, used by ``"auto"``; a solver that has no
+        update for it raises a ``ValueError`` that says what to use instead.
 
     Returns
     -------
@@ -123,6 +139,7 @@ def get_solver(
                 "solver as an object to set them, e.g. solver=SGD(batch_size=256)."
             ) from None
         raise
+    solver.check_penalty(get_penalty(penalty))
     return solver
 
 

@@ -7,9 +7,10 @@ writes nothing onto the solver: everything it learned is in the returned
 :class:`SolveResult`, so one solver object can serve many fits (and threads).
 
 A solver declares what it needs of a loss (``requires_smooth``,
-``handles_pairwise``) and :meth:`Solver.check_loss` refuses a loss it cannot
-handle with one sentence that names the loss, the solver and what to use
-instead.
+``handles_pairwise``) and of a penalty (``handles_nonsmooth_penalty``);
+:meth:`Solver.check_loss` and :meth:`Solver.check_penalty` refuse what it
+cannot handle with one sentence that names the loss or penalty, the solver
+and what to use instead.
 
 ``solve(objective, coef_init, *, tol, max_iter, rng, callback)``
 
@@ -76,6 +77,12 @@ class Solver(ParamsMixin):
     resumes_from_state = False
     #: what to suggest when refusing a non-smooth loss
     non_smooth_advice = "use solver='gd', which handles non-smooth losses"
+    #: whether ``solve`` handles a non-smooth penalty (L1, group norms)
+    handles_nonsmooth_penalty = False
+    #: what to suggest when refusing a non-smooth penalty
+    nonsmooth_penalty_advice = (
+        "use solver='auto', or solver='gd' (proximal steps, every loss)"
+    )
 
     def check_loss(self, loss):
         """Raise ``ValueError`` if this solver cannot minimize ``loss``."""
@@ -92,6 +99,23 @@ class Solver(ParamsMixin):
                 f"{self.non_smooth_advice}, or choose a smooth loss such as "
                 "'squared_hinge'."
             )
+
+    def check_penalty(self, penalty):
+        """Raise ``ValueError`` if this solver cannot minimize with ``penalty``.
+
+        A solver that steps on gradients only cannot handle a non-smooth
+        penalty (L1, elastic net, group L1/L2); those that can (proximal or
+        coordinate-wise updates) set ``handles_nonsmooth_penalty``.
+        """
+        if penalty is None or penalty.is_smooth or self.handles_nonsmooth_penalty:
+            return
+        from ..penalties import penalty_name
+
+        raise ValueError(
+            f"{type(self).__name__} has no update for the non-smooth penalty "
+            f"{type(penalty).__name__} (penalty={penalty_name(penalty)!r}); "
+            f"{self.nonsmooth_penalty_advice}."
+        )
 
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None

@@ -1,0 +1,61 @@
+"""The group L1/L2 penalty: one group per feature, across the score columns."""
+
+import numpy as np
+
+from ._base import Penalty, as_matrix
+
+
+class GroupL1L2(Penalty):
+    """Sum over features of the L2 norm of the feature's coefficients.
+
+    A feature's coefficients in every one-vs-rest (or multiclass) column form
+    one group: the feature is kept or dropped for all classes at once. With
+    one column (binary problems) this is :class:`L1`.
+
+    Notes
+    -----
+    .. math:: \\Omega(W) = \\sum_j \\|W_{:, j}\\|_2, \\quad
+              \\Omega^*(V) = \\begin{cases} 0 & \\max_j \\|V_{:, j}\\|_2 \\le 1
+              \\\\ \\infty & \\text{otherwise} \\end{cases}, \\quad
+              \\operatorname{prox}_{t\\Omega}(W)_{:, j} =
+              \\Big[1 - \\frac{t}{\\|W_{:, j}\\|_2}\\Big]_+ W_{:, j}
+    """
+
+    is_separable = False
+
+    def __init__(self):
+        pass
+
+    def nonsmooth_value(self, W):
+        return float(np.linalg.norm(as_matrix(W), axis=0).sum())
+
+    def nonsmooth_prox(self, W, step):
+        M = as_matrix(W)
+        norms = np.linalg.norm(M, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrink = np.where(norms > step, 1.0 - step / norms, 0.0)
+        return (M * shrink).reshape(np.shape(W))
+
+    def nonsmooth_subgradient(self, W):
+        M = as_matrix(W)
+        norms = np.linalg.norm(M, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = np.where(norms > 0, M / norms, 0.0)
+        return unit.reshape(np.shape(W))
+
+    def conjugate(self, V):
+        top = float(np.linalg.norm(as_matrix(V), axis=0).max(initial=0.0))
+        return 0.0 if top <= 1.0 + 1e-12 else np.inf
+
+    def dual_scale(self, V):
+        top = float(np.linalg.norm(as_matrix(V), axis=0).max(initial=0.0))
+        return 1.0 if top <= 1.0 else 1.0 / top
+
+    def violation(self, W, V):
+        W, V = as_matrix(W), as_matrix(V)
+        norms = np.linalg.norm(W, axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = np.where(norms > 0, W / norms, 0.0)
+        kept = np.linalg.norm(V + unit, axis=0)
+        dropped = np.maximum(np.linalg.norm(V, axis=0) - 1.0, 0.0)
+        return np.where(norms > 0, kept, dropped)

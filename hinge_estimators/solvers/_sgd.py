@@ -218,6 +218,7 @@ class SGD(Solver):
 
     handles_pairwise = True
     supports_partial_fit = True
+    needs_unit_quadratic = True  # its step shrinks W by lam ||W||^2 / 2's gradient
     _constraints = {
         "learning_rate": SCHEDULES,
         "eta0": _eta0_rule,
@@ -274,6 +275,7 @@ class SGD(Solver):
     ):
         """Run epochs until the watched objective stalls; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         original = objective
         objective, mu = centered(prepared(objective))
         if coef_init is not None and mu is not None:
@@ -423,6 +425,7 @@ class SGD(Solver):
         ``early_stopping`` does not apply (there is no epoch to compare).
         """
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         if self.early_stopping:
             raise ValueError(
                 "SGD: early_stopping=True holds out part of the data of a fit and "

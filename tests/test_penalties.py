@@ -2,6 +2,7 @@
 ``gd``'s proximal solves against independent optima, the solvers' refusals,
 and the estimator surface (sparse ``coef_``, ``sparsify``, grid search)."""
 
+import functools
 import pickle
 
 import numpy as np
@@ -21,7 +22,6 @@ from sklearn.svm import LinearSVC
 from hinge_estimators import HingeClassifier
 from hinge_estimators.losses import (
     Hinge,
-    ModifiedHuber,
     SmoothHinge,
     SquaredHinge,
     WestonWatkins,
@@ -262,7 +262,31 @@ def _reference_optimum(objective):
         bounds=[(None, None)] * (n_W + n_b) + [(1e-14, None)] * d,
         options={"maxiter": 20_000, "ftol": 1e-15, "gtol": 1e-12},
     )
-    return run.x[: n_W + n_b]
+    # the 1/eta curvature of the dropped groups stalls that run short of the
+    # optimum: keep the groups it kept and minimize over them alone, where
+    # the norms are differentiable
+    W = run.x[:n_W].reshape(K, d)
+    kept = np.linalg.norm(W, axis=0) > 1e-6 * max(np.abs(W).max(), 1e-300)
+
+    def restricted(z):
+        full = np.zeros((K, d))
+        full[:, kept] = z[: K * kept.sum()].reshape(K, -1)
+        value, g_w, g_b = smooth(full.ravel(), z[K * kept.sum() :])
+        norms = np.linalg.norm(full[:, kept], axis=0)
+        g_w = g_w.reshape(K, d)[:, kept] + full[:, kept] / norms
+        return value + norms.sum(), np.concatenate([g_w.ravel(), g_b])
+
+    start = np.concatenate([W[:, kept].ravel(), run.x[n_W : n_W + n_b]])
+    polish = minimize(
+        restricted,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": 20_000, "ftol": 1e-15, "gtol": 1e-12},
+    )
+    W = np.zeros((K, d))
+    W[:, kept] = polish.x[: K * kept.sum()].reshape(K, -1)
+    return np.concatenate([W.ravel(), polish.x[K * kept.sum() :]])
 
 
 LAYOUTS = {
@@ -271,11 +295,21 @@ LAYOUTS = {
     "penalized_intercept": {"intercept_scaling": 2.0},
     "multiclass": {"n_classes": 3, "weighted": True},
 }
-GAP_LOSSES = [SquaredHinge(), ModifiedHuber(), WestonWatkins(squared=True)]
+#: binary and multiclass smooth losses (the others share these code paths)
+SMOOTH_LOSSES = [SquaredHinge(), SmoothHinge(gamma=0.5), WestonWatkins(squared=True)]
+
+
+@functools.cache
+def _problem(loss, penalty, layout):
+    """``(objective, P*)`` of one case, the optimum computed once per session
+    (the loss and penalty objects are the module's own, hashed by identity)."""
+    objective = make_objective(loss, C=2.0, penalty=penalty, **LAYOUTS[layout])
+    optimum = _reference_optimum(objective)
+    return objective, optimum
 
 
 def _gap_cases():
-    for loss in GAP_LOSSES:
+    for loss in SMOOTH_LOSSES:
         for penalty in [*NONSMOOTH, L2()]:
             for layout in LAYOUTS:
                 yield pytest.param(
@@ -287,13 +321,12 @@ def _gap_cases():
 def test_duality_gap_bounds_suboptimality_and_vanishes_at_the_optimum(
     loss, penalty, layout
 ):
-    objective = make_objective(loss, C=2.0, penalty=penalty, **LAYOUTS[layout])
-    optimum = _reference_optimum(objective)
+    objective, optimum = _problem(loss, penalty, layout)
     best = objective.value(optimum)
     gap, value = objective.duality_gap(optimum)
     assert value == pytest.approx(best, rel=1e-12)
-    # the reference optimum is certified: its gap is ~0 (and no smaller than
-    # its own suboptimality, which the reference makes tiny)
+    # the reference optimum is certified: its gap is ~0 (L-BFGS-B's optima
+    # are about 1e-6 off in relative value, and the gap follows them)
     assert gap <= 1e-5 * abs(best)
     rng = np.random.default_rng(3)
     for scale in (0.01, 0.3, 2.0):
@@ -344,22 +377,22 @@ def _hinge_l1_lp(objective):
 
 
 # -- gd's proximal solves ----------------------------------------------------
-SOLVE_LOSSES = [SquaredHinge(), SmoothHinge(gamma=0.5), WestonWatkins(squared=True)]
-
-
-@pytest.mark.parametrize("loss", SOLVE_LOSSES, ids=_ids(SOLVE_LOSSES))
+@pytest.mark.parametrize("loss", SMOOTH_LOSSES, ids=_ids(SMOOTH_LOSSES))
 @pytest.mark.parametrize("penalty", NONSMOOTH, ids=_ids(NONSMOOTH))
 @pytest.mark.parametrize("layout", ["intercept", "no_intercept", "multiclass"])
 def test_gd_reaches_the_independent_optimum_and_its_bound_holds(loss, penalty, layout):
-    objective = make_objective(loss, C=3.0, penalty=penalty, **LAYOUTS[layout])
-    best = objective.value(_reference_optimum(objective))
-    tol = 1e-8
-    result = GradientDescent().solve(objective, tol=tol, max_iter=50_000)
-    assert result.converged
-    excess = (result.value - best) / abs(result.value)
-    assert excess <= tol + 1e-12
-    assert result.optimality >= excess - 1e-12
-    assert result.value == pytest.approx(objective.value(result.coef), rel=1e-12)
+    objective, optimum = _problem(loss, penalty, layout)
+    best = objective.value(optimum)  # about 1e-6 above P* (see above)
+    # a loose tol, where the reference resolves the true excess: the bound
+    # gd reports must cover it; a tight one, where gd must match the optimum
+    for tol in (1e-3, 1e-8):
+        result = GradientDescent().solve(objective, tol=tol, max_iter=50_000)
+        assert result.converged
+        excess = (result.value - best) / abs(result.value)
+        assert excess <= tol + 1e-12
+        assert result.optimality >= excess - 1e-12
+        assert result.optimality <= tol
+        assert result.value == pytest.approx(objective.value(result.coef), rel=1e-12)
 
 
 def test_gd_on_the_hinge_with_l1_certifies_against_the_linear_program():

@@ -24,6 +24,13 @@ from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
 from ..solvers._sgd_parts import partners_objective
+from ._progress import (
+    HAS_SKLEARN_CALLBACKS,
+    CallbackSupportMixin,
+    ProgressPrinter,
+    SklearnCallbackBridge,
+    fit_reporter,
+)
 from ._shared import (
     VersionedPickleMixin,
     available_if_explained,
@@ -67,7 +74,9 @@ def _solver_learns_online(estimator):
     return True
 
 
-class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HingeClassifier(
+    CallbackSupportMixin, VersionedPickleMixin, ClassifierMixin, BaseEstimator
+):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 
     Minimizes
@@ -183,8 +192,13 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seed of randomized solvers.
     verbose : int, default=0
-        Print the objective every iteration (``verbose >= 2``) or every tenth
-        (``verbose == 1``).
+        Print the solver's progress: the iteration, the primal objective, the
+        certificate (relative duality gap, Newton decrement or gradient norm,
+        named on each line) and the time since the fit began, every iteration
+        (``verbose >= 2``) or every ``ceil(max_iter / 20)``-th (``verbose ==
+        1``: about 20 lines for a fit that runs its whole budget), then a final
+        line with ``optimality_`` and why the solver stopped. ``dual_cd``
+        measures its gap every few passes and prints at those passes.
 
     Attributes
     ----------
@@ -413,6 +427,14 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
             # problem), not only from the coefficients
             if solver.resumes_from_state and type(self.solver_) is type(solver):
                 resume = {"warm_state": self._solver_state}
+        printer = (
+            ProgressPrinter("HingeClassifier", self.verbose, self.max_iter)
+            if self.verbose
+            else None
+        )
+        bridge = self._callback_bridge(
+            X, y, sample_weight, objective, encoding, codes, loss
+        )
         with single_threaded_blas():
             result = solver.solve(
                 objective,
@@ -420,9 +442,11 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 tol=self.tol,
                 max_iter=self.max_iter,
                 rng=np.random.default_rng(_seed(self.random_state)),
-                callback=self._progress_printer(),
+                callback=fit_reporter(printer, bridge),
                 **resume,
             )
+        if printer is not None:
+            printer.final(result)
         if not result.converged:
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
@@ -436,6 +460,8 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self._store(result, objective, encoding, codes, loss, solver, value_scale)
         self.n_iter_ = int(result.n_iter)
         self._online_rng = None
+        if bridge is not None:
+            bridge.finish(self.n_iter_, final={})
         return self
 
     @available_if_explained(_solver_learns_online)
@@ -643,13 +669,9 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         A non-finite model raises ``FloatingPointError`` before anything is
         stored (see ``fit``'s Notes).
         """
-        W, b = objective.split(result.coef)
-        coef, intercept = encoding.public_coef(W.copy(), b.copy())
-        if loss.is_pairwise and self.fit_intercept:
-            with np.errstate(all="ignore"):
-                intercept = _pairwise_threshold(
-                    objective, W, codes, objective.sample_weight
-                )
+        coef, intercept = self._public_model(
+            objective, result.coef, encoding, codes, loss
+        )
         value = float(result.value) * value_scale
         check_finite_model("HingeClassifier", coef, intercept, value)
         self.coef_, self.intercept_ = coef, intercept
@@ -661,6 +683,52 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         self._solution = result.coef
         self._warm_layout = _coef_layout(objective, loss)
         self._solver_state = result.state
+
+    def _public_model(self, objective, flat_coef, encoding, codes, loss):
+        """``(coef_, intercept_)`` of the solver's flat coefficients."""
+        W, b = objective.split(flat_coef)
+        coef, intercept = encoding.public_coef(W.copy(), b.copy())
+        if loss.is_pairwise and self.fit_intercept:
+            with np.errstate(all="ignore"):
+                intercept = _pairwise_threshold(
+                    objective, W, codes, objective.sample_weight
+                )
+        return coef, intercept
+
+    def _callback_bridge(self, X, y, sample_weight, objective, encoding, codes, loss):
+        """The ``sklearn.callback`` fit task, or None without callbacks.
+
+        Only where scikit-learn has callbacks (>= 1.9) and some are set (see
+        :meth:`set_callbacks`); one subtask per solver iteration, at most
+        ``max_iter`` per one-vs-rest column.
+        """
+        if not (HAS_SKLEARN_CALLBACKS and getattr(self, "_skl_callbacks", None)):
+            return None
+        columns = 1 if loss.is_multiclass else objective.n_outputs
+        max_subtasks = self.max_iter * columns
+        context = self._init_callback_context(max_subtasks=max_subtasks)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+        def model(progress):
+            solved = progress.objective
+            if (
+                solved is None
+                or solved.size != objective.size
+                or solved.n_outputs != objective.n_outputs
+                or progress.coef is None
+            ):
+                return None  # one column of several: no whole model yet
+            coef, intercept = self._public_model(
+                objective, solved.uncenter_coef(progress.coef), encoding, codes, loss
+            )
+            return {
+                "coef_": coef,
+                "intercept_": intercept,
+                "classes_": encoding.classes,
+            }
+
+        return SklearnCallbackBridge(self, context, X, y, metadata, max_subtasks, model)
 
     def _warn_unused_params(self):
         if self.intercept_scaling is not None and not self.fit_intercept:
@@ -676,17 +744,6 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
                 UserWarning,
                 stacklevel=5,
             )
-
-    def _progress_printer(self):
-        if not self.verbose:
-            return None
-        every = 1 if self.verbose >= 2 else 10
-
-        def report(n_iter, value):
-            if n_iter % every == 0:
-                print(f"[HingeClassifier] iter {n_iter:5d}  objective {value:.10g}")
-
-        return report
 
     # -- prediction ------------------------------------------------------------
     def decision_function(self, X):

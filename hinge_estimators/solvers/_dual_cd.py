@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
 from ._active_set import polish
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import GAP, Solver, SolveResult, gradient_reference, progress_callback
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import FINISH_SHARE, primal_finish, stalled
 from ._dual_cd_parts import (
@@ -133,6 +133,7 @@ class DualCoordinateDescent(Solver):
     ):
         """Minimize ``objective`` through its dual; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        callback = progress_callback(callback)
         if objective.reg == 0.0:
             raise ValueError(
                 "DualCoordinateDescent needs the L2 penalty (penalty='l2'): "
@@ -165,6 +166,11 @@ class DualCoordinateDescent(Solver):
             max_iter=max_iter,
             rng=rng,
             callback=callback,
+            # the reports show the coefficients of the problem given when
+            # there is one column (binary or multiclass); one-vs-rest columns
+            # are solved one after the other and have no whole model to show
+            reported=original if objective.n_outputs == 1 or form.multiclass else None,
+            mean=mean,
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
         )
         if form.multiclass:
@@ -287,6 +293,27 @@ def _centered(objective):
     return centered, mean
 
 
+def _report(setup, passes, cert):
+    """Call the progress callback: the primal, the relative gap, the model."""
+    primal, reported = cert["primal"], setup["reported"]
+    # copies: the kernel updates w in place after this report
+    W, b = np.array(np.atleast_2d(cert["w"])), np.array(cert["b"], dtype=float)
+
+    def coef():
+        if setup["mean"] is None:
+            return reported.join(W, b)
+        return reported.join(W, b - W @ setup["mean"])
+
+    setup["callback"](
+        passes,
+        primal,
+        cert["gap"] / primal if primal > 0 else 0.0,
+        GAP,
+        None if reported is None else coef,
+        reported,
+    )
+
+
 def _run(objective, setup, starts, kernel):
     """Run each independent dual (one per one-vs-rest column) to its certificate."""
     columns, states = [], []
@@ -376,7 +403,7 @@ def _solve_one(objective, setup, start, kernel):
         cert = certify(objective, setup, start, alpha, w, shift)
         history.append(cert["primal"])
         if setup["callback"] is not None:
-            setup["callback"](passes, cert["primal"])
+            _report(setup, passes, cert)
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
         if not (converged or multiclass or finished) and stalled(

@@ -1,13 +1,14 @@
 """Rough edges of issue 16: pickle size, HTML repr, modified Huber probabilities."""
 
 import pickle
+import re
 import warnings
 
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from hinge_estimators import HingeClassifier
+from hinge_estimators import HingeBoostingClassifier, HingeClassifier
 
 
 def _data(n, n_classes=2):
@@ -40,3 +41,32 @@ def test_dual_cd_warm_start_still_resumes_from_its_dual_variables():
     assert clf.n_iter_ <= first // 4
     cold = HingeClassifier("hinge", "dual_cd", C=0.1).fit(X, y)
     assert cold._solver_state is None
+
+
+# -- HTML repr ---------------------------------------------------------------------
+def _row_classes(html):
+    """``{parameter: "user-set" or "default"}`` from the parameter table."""
+    rows = re.findall(
+        r'<tr class="(user-set|default)">\s*<td><button[^>]*aria-label="Copy (\S+) to',
+        html,
+    )
+    return {name: kind for kind, name in rows}
+
+
+def test_html_repr_marks_only_changed_nested_parameters():
+    from hinge_estimators.losses import Hinge, SmoothHinge
+
+    rows = _row_classes(HingeClassifier(loss=Hinge(), C=2.0)._repr_html_())
+    assert rows["loss"] == "user-set" and rows["C"] == "user-set"
+    assert rows["loss__margin"] == "default"  # Hinge()'s own default
+    assert rows["tol"] == "default"
+    rows = _row_classes(HingeClassifier(loss=SmoothHinge(gamma=0.3))._repr_html_())
+    assert rows["loss__gamma"] == "user-set"
+
+
+@pytest.mark.parametrize("estimator", [HingeClassifier(), HingeBoostingClassifier()])
+def test_html_repr_links_to_this_packages_api_page(estimator):
+    link = estimator._get_doc_link()
+    assert link.endswith(f"/generated/hinge_estimators.{type(estimator).__name__}.html")
+    assert "scikit-learn.org" not in link
+    assert link in estimator._repr_html_()

@@ -18,6 +18,7 @@ from .._targets import TargetEncoding, check_label_types, encode_labels
 from ._fc_refit import REFIT_TOL, SquaredHingeRefit, grown
 from ._hinge_classifier import HingeClassifier
 from ._shared import (
+    HTMLReprMixin,
     VersionedPickleMixin,
     canonical_csr,
     check_not_complex,
@@ -40,7 +41,9 @@ RESIDUAL_BITS = (30, 20)
 SCORE_BITS = 40
 
 
-class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HingeBoostingClassifier(
+    HTMLReprMixin, VersionedPickleMixin, ClassifierMixin, BaseEstimator
+):
     """Fully-corrective gradient boosting of regression trees, squared hinge.
 
     The nonlinear learner of Zeng, Zhang and Lin ("Fully-corrective gradient

@@ -32,6 +32,7 @@ from ._progress import (
     fit_reporter,
 )
 from ._shared import (
+    HTMLReprMixin,
     VersionedPickleMixin,
     available_if_explained,
     canonical_csr,
@@ -75,7 +76,11 @@ def _solver_learns_online(estimator):
 
 
 class HingeClassifier(
-    CallbackSupportMixin, VersionedPickleMixin, ClassifierMixin, BaseEstimator
+    CallbackSupportMixin,
+    HTMLReprMixin,
+    VersionedPickleMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 

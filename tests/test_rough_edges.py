@@ -4,6 +4,7 @@ import pickle
 import re
 import warnings
 
+import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -70,3 +71,33 @@ def test_html_repr_links_to_this_packages_api_page(estimator):
     assert link.endswith(f"/generated/hinge_estimators.{type(estimator).__name__}.html")
     assert "scikit-learn.org" not in link
     assert link in estimator._repr_html_()
+
+
+# -- predict_proba for the modified Huber loss ---------------------------------------
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_modified_huber_predict_proba_is_sgdclassifiers(n_classes):
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = _data(300, n_classes)
+    sgd = SGDClassifier(loss="modified_huber", random_state=0).fit(X, y)
+    clf = HingeClassifier("modified_huber").fit(X, y)
+    # SGDClassifier's probabilities of our model: its rule, its code
+    sgd.coef_, sgd.intercept_ = clf.coef_.copy(), clf.intercept_.copy()
+    np.testing.assert_allclose(clf.predict_proba(X), sgd.predict_proba(X), atol=1e-12)
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(
+            clf.predict_log_proba(X), sgd.predict_log_proba(X), atol=1e-12
+        )
+    # scores far beyond the margin: hard probabilities, rows still sum to 1
+    proba = clf.predict_proba(X * 100)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_predict_proba_only_for_modified_huber():
+    X, y = _data(100)
+    assert not hasattr(HingeClassifier("hinge"), "predict_proba")
+    with pytest.raises(AttributeError, match="modified_huber"):
+        HingeClassifier("squared_hinge").fit(X, y).predict_proba(X)
+    from hinge_estimators.losses import ModifiedHuber
+
+    assert hasattr(HingeClassifier(ModifiedHuber()), "predict_proba")

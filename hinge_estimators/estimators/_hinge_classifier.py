@@ -19,7 +19,7 @@ from .._targets import (
     class_weight_per_sample,
     encode_labels,
 )
-from ..losses import LOSSES, Loss, get_loss
+from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
@@ -71,6 +71,19 @@ def _solver_learns_online(estimator):
             "partial_fit makes one pass over each chunk it is given, so it "
             "cannot hold out data and compare epochs as early_stopping=True "
             "asks; use SGD(early_stopping=False) for partial_fit."
+        )
+    return True
+
+
+def _loss_has_probabilities(estimator):
+    """``predict_proba`` exists for the modified Huber loss only."""
+    spec = estimator.loss
+    cls = LOSSES.get(spec) if isinstance(spec, str) else type(spec)
+    if cls is not ModifiedHuber:
+        raise AttributeError(
+            f"probability estimates need loss='modified_huber' (as in "
+            f"SGDClassifier); loss={spec!r} has no link from scores to "
+            "probabilities. Use sklearn.calibration.CalibratedClassifierCV."
         )
     return True
 
@@ -788,6 +801,51 @@ class HingeClassifier(
             scores = np.einsum("ij,kj->ik", X, coef)
         scores = scores + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities (``loss="modified_huber"`` only), as SGDClassifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        ``SGDClassifier``'s rule (Zhang, 2004): the modified Huber loss is
+        minimized in expectation by :math:`f = 2p - 1` on :math:`[-1, 1]`, so
+        :math:`p = (\\mathrm{clip}(f, -1, 1) + 1) / 2` for two classes. For
+        more, each class's one-vs-rest :math:`p_k` is divided by their sum
+        (Zadrozny and Elkan), uniform where all are 0. Scores beyond
+        :math:`\\pm 1` give probabilities of exactly 0 and 1.
+        """
+        scores = self.decision_function(X)
+        proba = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+        if proba.ndim == 1:
+            return np.column_stack([1.0 - proba, proba])
+        total = proba.sum(axis=1, keepdims=True)
+        empty = total[:, 0] == 0
+        proba[empty], total[empty] = 1.0, proba.shape[1]
+        return proba / total
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``-inf`` where it is 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted class labels.

@@ -42,6 +42,7 @@ from ._shared import (
     check_two_classes,
     check_weighted_classes,
     labels_from_scores,
+    proba_from_margin_scores,
     single_threaded_blas,
 )
 
@@ -823,14 +824,7 @@ class HingeClassifier(
         (Zadrozny and Elkan), uniform where all are 0. Scores beyond
         :math:`\\pm 1` give probabilities of exactly 0 and 1.
         """
-        scores = self.decision_function(X)
-        proba = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
-        if proba.ndim == 1:
-            return np.column_stack([1.0 - proba, proba])
-        total = proba.sum(axis=1, keepdims=True)
-        empty = total[:, 0] == 0
-        proba[empty], total[empty] = 1.0, proba.shape[1]
-        return proba / total
+        return proba_from_margin_scores(self.decision_function(X))
 
     @available_if_explained(_loss_has_probabilities)
     def predict_log_proba(self, X):

@@ -42,6 +42,24 @@ def check_weighted_classes(name, classes, codes, weights):
         )
 
 
+def proba_from_margin_scores(scores):
+    """Probabilities from scores whose loss is minimized at ``f = 2p - 1``.
+
+    The modified Huber and squared hinge losses, minimized in expectation
+    over ``y`` with ``P(y = 1) = p``, give ``f = 2p - 1`` (Zhang, 2004), so
+    ``p = (clip(f, -1, 1) + 1) / 2`` for two classes (``SGDClassifier``'s
+    rule). For one-vs-rest scores, each class's ``p_k`` is divided by their
+    sum (Zadrozny and Elkan), uniform where all are 0.
+    """
+    proba = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+    if proba.ndim == 1:
+        return np.column_stack([1.0 - proba, proba])
+    total = proba.sum(axis=1, keepdims=True)
+    empty = total[:, 0] == 0
+    proba[empty], total[empty] = 1.0, proba.shape[1]
+    return proba / total
+
+
 def labels_from_scores(classes, scores):
     """Predicted labels: the sign of binary scores, else the largest score."""
     if scores.ndim == 1:

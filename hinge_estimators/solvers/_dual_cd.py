@@ -170,6 +170,7 @@ class DualCoordinateDescent(Solver):
             # there is one column (binary or multiclass); one-vs-rest columns
             # are solved one after the other and have no whole model to show
             reported=original if objective.n_outputs == 1 or form.multiclass else None,
+            finish_report=None,
             mean=mean,
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
         )
@@ -293,25 +294,42 @@ def _centered(objective):
     return centered, mean
 
 
-def _report(setup, passes, cert):
-    """Call the progress callback: the primal, the relative gap, the model."""
-    primal, reported = cert["primal"], setup["reported"]
+def _report_certificate(setup, passes, cert):
+    """Report a measured point: its primal, relative gap and model."""
+    primal = cert["primal"]
+    gap = cert["gap"] / primal if primal > 0 else 0.0
+    _report(setup, passes, primal, gap, GAP, cert["w"], cert["b"])
+
+
+def _report(setup, passes, primal, optimality, measure, w, b):
+    """Call the progress callback with the model ``(w, b)`` of centered data."""
+    reported = setup["reported"]
     # copies: the kernel updates w in place after this report
-    W, b = np.array(np.atleast_2d(cert["w"])), np.array(cert["b"], dtype=float)
+    W, b = np.array(np.atleast_2d(w)), np.array(b, dtype=float)
 
     def coef():
         if setup["mean"] is None:
             return reported.join(W, b)
         return reported.join(W, b - W @ setup["mean"])
 
-    setup["callback"](
-        passes,
-        primal,
-        cert["gap"] / primal if primal > 0 else 0.0,
-        GAP,
-        None if reported is None else coef,
-        reported,
-    )
+    coef = None if reported is None else coef
+    setup["callback"](passes, primal, optimality, measure, coef, reported)
+
+
+def _finish_reports(setup, done):
+    """What the primal finish (after ``done`` passes) reports: its certified
+    stages, and its Newton steps (primal computed only if read, decrement)."""
+
+    def report(spent, cert=None, *, column=None, coef=None, decrement=np.nan):
+        if cert is not None:
+            _report_certificate(setup, done + spent, cert)
+            return
+        W, b = column.split(coef)
+        primal = lambda: column.value(coef)  # noqa: E731 - computed if read
+        measure = "relative Newton decrement (primal finish)"
+        _report(setup, done + spent, primal, decrement, measure, W[0], b)
+
+    return report
 
 
 def _run(objective, setup, starts, kernel):
@@ -403,13 +421,15 @@ def _solve_one(objective, setup, start, kernel):
         cert = certify(objective, setup, start, alpha, w, shift)
         history.append(cert["primal"])
         if setup["callback"] is not None:
-            _report(setup, passes, cert)
+            _report_certificate(setup, passes, cert)
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
         if not (converged or multiclass or finished) and stalled(
             checks, tol, setup["max_iter"]
         ):
             finished = True
+            if setup["callback"] is not None:  # the finish reports too
+                setup["finish_report"] = _finish_reports(setup, passes)
             new, new_alpha, spent = primal_finish(
                 objective, setup, start, w, shift, checks[-1][1], tol,
                 int(FINISH_SHARE * (setup["max_iter"] - passes)),

@@ -221,7 +221,14 @@ class HingeClassifier(
         (``verbose >= 2``) or every ``ceil(max_iter / 20)``-th (``verbose ==
         1``: about 20 lines for a fit that runs its whole budget), then a final
         line with ``optimality_`` and why the solver stopped. ``dual_cd``
-        measures its gap every few passes and prints at those passes.
+        measures its gap every few passes and prints at those passes (and
+        at the Newton steps of its primal finish). With scikit-learn >= 1.9,
+        ``set_callbacks`` also takes its experimental ``sklearn.callback``
+        objects: each solver iteration is a task, so ``ProgressBar()`` shows
+        a bar over the iterations and ``ScoringMonitor`` scores the model of
+        each reported iteration (for problems solved as a whole: binary and
+        multiclass losses; one-vs-rest columns solved one after the other
+        have no whole model until the end, which is then scored alone).
 
     Attributes
     ----------

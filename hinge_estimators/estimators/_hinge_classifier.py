@@ -20,12 +20,20 @@ from .._targets import (
     class_weight_per_sample,
     encode_labels,
 )
-from ..losses import LOSSES, Loss, get_loss
+from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
 from ..solvers._sgd_parts import partners_objective
+from ._progress import (
+    HAS_SKLEARN_CALLBACKS,
+    CallbackSupportMixin,
+    ProgressPrinter,
+    SklearnCallbackBridge,
+    fit_reporter,
+)
 from ._shared import (
+    HTMLReprMixin,
     VersionedPickleMixin,
     available_if_explained,
     canonical_csr,
@@ -35,6 +43,7 @@ from ._shared import (
     check_two_classes,
     check_weighted_classes,
     labels_from_scores,
+    proba_from_margin_scores,
     single_threaded_blas,
 )
 
@@ -68,8 +77,26 @@ def _solver_learns_online(estimator):
     return True
 
 
+def _loss_has_probabilities(estimator):
+    """``predict_proba`` exists for the modified Huber loss only."""
+    spec = estimator.loss
+    cls = LOSSES.get(spec) if isinstance(spec, str) else type(spec)
+    if cls is not ModifiedHuber:
+        raise AttributeError(
+            f"probability estimates need loss='modified_huber' (as in "
+            f"SGDClassifier); loss={spec!r} has no link from scores to "
+            "probabilities. Use sklearn.calibration.CalibratedClassifierCV."
+        )
+    return True
+
+
 class HingeClassifier(
-    VersionedPickleMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator
+    CallbackSupportMixin,
+    HTMLReprMixin,
+    VersionedPickleMixin,
+    SparseCoefMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 
@@ -193,7 +220,11 @@ class HingeClassifier(
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features; ``dual_cd`` resumes from its dual
-        variables (when the number of samples is unchanged). ``sgd`` starts
+        variables (when the number of samples is unchanged). Those are kept
+        after a fit only with ``warm_start=True``: they hold one number per
+        sample (per class), which would make every fitted model, and its
+        pickle, grow with the training set; without them a later warm start
+        begins from the coefficients alone. ``sgd`` starts
         from the previous coefficients with a new step-size schedule and new
         averages (as ``SGDClassifier`` does); to continue a run instead,
         call :meth:`partial_fit`, which keeps the step counter, the schedule
@@ -201,8 +232,20 @@ class HingeClassifier(
     random_state : int, RandomState instance or None, default=None
         Seed of randomized solvers.
     verbose : int, default=0
-        Print the objective every iteration (``verbose >= 2``) or every tenth
-        (``verbose == 1``).
+        Print the solver's progress: the iteration, the primal objective, the
+        certificate (relative duality gap, Newton decrement or gradient norm,
+        named on each line) and the time since the fit began, every iteration
+        (``verbose >= 2``) or every ``ceil(max_iter / 20)``-th (``verbose ==
+        1``: about 20 lines for a fit that runs its whole budget), then a final
+        line with ``optimality_`` and why the solver stopped. ``dual_cd``
+        measures its gap every few passes and prints at those passes (and
+        at the Newton steps of its primal finish). With scikit-learn >= 1.9,
+        ``set_callbacks`` also takes its experimental ``sklearn.callback``
+        objects: each solver iteration is a task, so ``ProgressBar()`` shows
+        a bar over the iterations and ``ScoringMonitor`` scores the model of
+        each reported iteration (for problems solved as a whole: binary and
+        multiclass losses; one-vs-rest columns solved one after the other
+        have no whole model until the end, which is then scored alone).
 
     Attributes
     ----------
@@ -448,6 +491,14 @@ class HingeClassifier(
             # problem), not only from the coefficients
             if solver.resumes_from_state and type(self.solver_) is type(solver):
                 resume = {"warm_state": self._solver_state}
+        printer = (
+            ProgressPrinter("HingeClassifier", self.verbose, self.max_iter)
+            if self.verbose
+            else None
+        )
+        bridge = self._callback_bridge(
+            X, y, sample_weight, objective, encoding, codes, loss
+        )
         with single_threaded_blas():
             result = solver.solve(
                 objective,
@@ -455,9 +506,11 @@ class HingeClassifier(
                 tol=self.tol,
                 max_iter=self.max_iter,
                 rng=np.random.default_rng(_seed(self.random_state)),
-                callback=self._progress_printer(),
+                callback=fit_reporter(printer, bridge),
                 **resume,
             )
+        if printer is not None:
+            printer.final(result)
         if not result.converged:
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
@@ -471,6 +524,8 @@ class HingeClassifier(
         self._store(result, objective, encoding, codes, loss, solver, value_scale)
         self.n_iter_ = int(result.n_iter)
         self._online_rng = None
+        if bridge is not None:
+            bridge.finish(self.n_iter_, final={})
         return self
 
     @available_if_explained(_solver_learns_online)
@@ -678,13 +733,9 @@ class HingeClassifier(
         A non-finite model raises ``FloatingPointError`` before anything is
         stored (see ``fit``'s Notes).
         """
-        W, b = objective.split(result.coef)
-        coef, intercept = encoding.public_coef(W.copy(), b.copy())
-        if loss.is_pairwise and self.fit_intercept:
-            with np.errstate(all="ignore"):
-                intercept = _pairwise_threshold(
-                    objective, W, codes, objective.sample_weight
-                )
+        coef, intercept = self._public_model(
+            objective, result.coef, encoding, codes, loss
+        )
         value = float(result.value) * value_scale
         check_finite_model("HingeClassifier", coef, intercept, value)
         self.coef_, self.intercept_ = coef, intercept
@@ -695,7 +746,59 @@ class HingeClassifier(
         self.optimality_ = float(result.optimality)
         self._solution = result.coef
         self._warm_layout = _coef_layout(objective, loss)
-        self._solver_state = result.state
+        # dual_cd's state is its dual variables, n_samples numbers per column
+        # (321 KB at n = 20,000): kept only where a later fit resumes from it,
+        # so that fitted models and their pickles do not grow with the data.
+        # SGD's (the averages, the step counter: O(n_features)) continues a
+        # run in partial_fit, with or without warm_start.
+        keep = self.warm_start or getattr(solver, "supports_partial_fit", False)
+        self._solver_state = result.state if keep else None
+
+    def _public_model(self, objective, flat_coef, encoding, codes, loss):
+        """``(coef_, intercept_)`` of the solver's flat coefficients."""
+        W, b = objective.split(flat_coef)
+        coef, intercept = encoding.public_coef(W.copy(), b.copy())
+        if loss.is_pairwise and self.fit_intercept:
+            with np.errstate(all="ignore"):
+                intercept = _pairwise_threshold(
+                    objective, W, codes, objective.sample_weight
+                )
+        return coef, intercept
+
+    def _callback_bridge(self, X, y, sample_weight, objective, encoding, codes, loss):
+        """The ``sklearn.callback`` fit task, or None without callbacks.
+
+        Only where scikit-learn has callbacks (>= 1.9) and some are set (see
+        :meth:`set_callbacks`); one subtask per solver iteration, at most
+        ``max_iter`` per one-vs-rest column.
+        """
+        if not (HAS_SKLEARN_CALLBACKS and getattr(self, "_skl_callbacks", None)):
+            return None
+        columns = 1 if loss.is_multiclass else objective.n_outputs
+        max_subtasks = self.max_iter * columns
+        context = self._init_callback_context(max_subtasks=max_subtasks)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+        def model(progress):
+            solved = progress.objective
+            if (
+                solved is None
+                or solved.size != objective.size
+                or solved.n_outputs != objective.n_outputs
+                or progress.coef is None
+            ):
+                return None  # one column of several: no whole model yet
+            coef, intercept = self._public_model(
+                objective, solved.uncenter_coef(progress.coef), encoding, codes, loss
+            )
+            return {
+                "coef_": coef,
+                "intercept_": intercept,
+                "classes_": encoding.classes,
+            }
+
+        return SklearnCallbackBridge(self, context, X, y, metadata, max_subtasks, model)
 
     def _warn_unused_params(self):
         if self.intercept_scaling is not None and not self.fit_intercept:
@@ -711,17 +814,6 @@ class HingeClassifier(
                 UserWarning,
                 stacklevel=5,
             )
-
-    def _progress_printer(self):
-        if not self.verbose:
-            return None
-        every = 1 if self.verbose >= 2 else 10
-
-        def report(n_iter, value):
-            if n_iter % every == 0:
-                print(f"[HingeClassifier] iter {n_iter:5d}  objective {value:.10g}")
-
-        return report
 
     # -- prediction ------------------------------------------------------------
     def decision_function(self, X):
@@ -754,6 +846,44 @@ class HingeClassifier(
             scores = np.einsum("ij,kj->ik", X, coef)
         scores = scores + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities (``loss="modified_huber"`` only), as SGDClassifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        ``SGDClassifier``'s rule (Zhang, 2004): the modified Huber loss is
+        minimized in expectation by :math:`f = 2p - 1` on :math:`[-1, 1]`, so
+        :math:`p = (\\mathrm{clip}(f, -1, 1) + 1) / 2` for two classes. For
+        more, each class's one-vs-rest :math:`p_k` is divided by their sum
+        (Zadrozny and Elkan), uniform where all are 0. Scores beyond
+        :math:`\\pm 1` give probabilities of exactly 0 and 1.
+        """
+        return proba_from_margin_scores(self.decision_function(X))
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``-inf`` where it is 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted class labels.

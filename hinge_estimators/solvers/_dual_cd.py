@@ -5,7 +5,7 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
 from ._active_set import polish
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import GAP, Solver, SolveResult, gradient_reference, progress_callback
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import FINISH_SHARE, primal_finish, stalled
 from ._dual_cd_parts import (
@@ -139,6 +139,7 @@ class DualCoordinateDescent(Solver):
         """Minimize ``objective`` through its dual; see :class:`Solver`."""
         self.check_loss(objective.loss)
         self.check_penalty(objective.penalty)
+        callback = progress_callback(callback)
         if objective.reg == 0.0:
             raise ValueError(
                 "DualCoordinateDescent needs the L2 penalty (penalty='l2'): "
@@ -171,6 +172,12 @@ class DualCoordinateDescent(Solver):
             max_iter=max_iter,
             rng=rng,
             callback=callback,
+            # the reports show the coefficients of the problem given when
+            # there is one column (binary or multiclass); one-vs-rest columns
+            # are solved one after the other and have no whole model to show
+            reported=original if objective.n_outputs == 1 or form.multiclass else None,
+            finish_report=None,
+            mean=mean,
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
         )
         if form.multiclass:
@@ -293,6 +300,44 @@ def _centered(objective):
     return centered, mean
 
 
+def _report_certificate(setup, passes, cert):
+    """Report a measured point: its primal, relative gap and model."""
+    primal = cert["primal"]
+    gap = cert["gap"] / primal if primal > 0 else 0.0
+    _report(setup, passes, primal, gap, GAP, cert["w"], cert["b"])
+
+
+def _report(setup, passes, primal, optimality, measure, w, b):
+    """Call the progress callback with the model ``(w, b)`` of centered data."""
+    reported = setup["reported"]
+    # copies: the kernel updates w in place after this report
+    W, b = np.array(np.atleast_2d(w)), np.array(b, dtype=float)
+
+    def coef():
+        if setup["mean"] is None:
+            return reported.join(W, b)
+        return reported.join(W, b - W @ setup["mean"])
+
+    coef = None if reported is None else coef
+    setup["callback"](passes, primal, optimality, measure, coef, reported)
+
+
+def _finish_reports(setup, done):
+    """What the primal finish (after ``done`` passes) reports: its certified
+    stages, and its Newton steps (primal computed only if read, decrement)."""
+
+    def report(spent, cert=None, *, column=None, coef=None, decrement=np.nan):
+        if cert is not None:
+            _report_certificate(setup, done + spent, cert)
+            return
+        W, b = column.split(coef)
+        primal = lambda: column.value(coef)  # noqa: E731 - computed if read
+        measure = "relative Newton decrement (primal finish)"
+        _report(setup, done + spent, primal, decrement, measure, W[0], b)
+
+    return report
+
+
 def _run(objective, setup, starts, kernel):
     """Run each independent dual (one per one-vs-rest column) to its certificate."""
     columns, states = [], []
@@ -382,13 +427,15 @@ def _solve_one(objective, setup, start, kernel):
         cert = certify(objective, setup, start, alpha, w, shift)
         history.append(cert["primal"])
         if setup["callback"] is not None:
-            setup["callback"](passes, cert["primal"])
+            _report_certificate(setup, passes, cert)
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
         if not (converged or multiclass or finished) and stalled(
             checks, tol, setup["max_iter"]
         ):
             finished = True
+            if setup["callback"] is not None:  # the finish reports too
+                setup["finish_report"] = _finish_reports(setup, passes)
             new, new_alpha, spent = primal_finish(
                 objective, setup, start, w, shift, checks[-1][1], tol,
                 int(FINISH_SHARE * (setup["max_iter"] - passes)),

@@ -117,7 +117,9 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     loss = objective.loss
     if loss.is_smooth:
         metered = _metered(column.with_loss(loss), meter)
-        result = _newton_steps(newton, metered, coef, tol / 4, meter[1])
+        result = _newton_steps(
+            newton, metered, coef, tol / 4, meter[1], _steps(setup, column, meter)
+        )
         meter[0] += ITERATION_COST * result.n_iter
         alpha = _multipliers(column, setup, start, result.coef)
         return _certify(objective, setup, start, result.coef, alpha), alpha
@@ -126,7 +128,10 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     best = None
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
-        result = _newton_steps(newton, _metered(smooth, meter), coef, tol / 4, meter[1])
+        result = _newton_steps(
+            newton, _metered(smooth, meter), coef, tol / 4, meter[1],
+            _steps(setup, column, meter),
+        )  # fmt: skip
         coef = result.coef
         meter[0] += ITERATION_COST * max(result.n_iter, 1)
         alpha = _multipliers(smooth, setup, start, coef)
@@ -136,6 +141,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
             finished = _certify(objective, setup, start, exact, alpha)
             if finished["gap"] < cert["gap"]:
                 cert = finished
+        if setup["finish_report"] is not None:
+            setup["finish_report"](meter[0], cert)
         if best is None or cert["gap"] < best[0]["gap"]:
             best = (cert, alpha)
             meter[2:] = [best]  # what an exhausted budget leaves
@@ -147,7 +154,19 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     return best
 
 
-def _newton_steps(newton, objective, coef, tol, max_iter):
+def _steps(setup, column, meter):
+    """The Newton steps' progress reports (the primal of ``column``), or None."""
+    report = setup["finish_report"]
+    if report is None:
+        return None
+
+    def step(n_iter, value, decrement, measure, coef, objective):
+        report(meter[0], column=column, coef=coef, decrement=decrement)
+
+    return step
+
+
+def _newton_steps(newton, objective, coef, tol, max_iter, callback=None):
     """Plain Newton iterations on ``objective`` (the metered copy itself).
 
     Not ``newton.solve``: that maps to centered coordinates (a new objective,
@@ -156,7 +175,7 @@ def _newton_steps(newton, objective, coef, tol, max_iter):
     and the budget is counted in passes, so only the steps are wanted.
     """
     newton.check_loss(objective.loss)
-    return newton._newton(objective, coef, tol, max_iter, None)
+    return newton._newton(objective, coef, tol, max_iter, callback)
 
 
 def _multipliers(column, setup, start, coef):

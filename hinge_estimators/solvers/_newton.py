@@ -6,8 +6,10 @@ import numbers
 import numpy as np
 
 from ._base import (
+    DECREMENT,
     Solver,
     SolveResult,
+    counted_after,
     gradient_reference,
     guarded,
     optimal_at_zero,
@@ -203,8 +205,9 @@ class TrustRegionNewton(Solver):
         bound = strong_convexity_bound(objective, value, grad)
         if bound > tol:
             more = self._newton(
-                objective, coef, max(tol * 1e-3, 1e-15), max_iter, callback
-            )
+                objective, coef, max(tol * 1e-3, 1e-15), max_iter,
+                counted_after(callback, result.n_iter),
+            )  # fmt: skip
             coef = _optimal_intercept(objective, more.coef)
             value, grad = objective.value_and_gradient(coef)
             bound = strong_convexity_bound(objective, value, grad)
@@ -283,7 +286,8 @@ class TrustRegionNewton(Solver):
                 gnorm = np.linalg.norm(g)
             history.append(float(f))
             if callback is not None:
-                callback(n_iter, history[-1])
+                # the decrement measured at the point this step started from
+                callback(n_iter, f, measure, DECREMENT, w, objective)
             if stalled:
                 converged = _converged_at_stall(measure, tol, gnorm, g_ref)
                 return done(
@@ -351,7 +355,7 @@ class TrustRegionNewton(Solver):
             gnorm = np.linalg.norm(g)
             history.append(float(f))
             if callback is not None:
-                callback(n_iter, history[-1])
+                callback(n_iter, f, measure, DECREMENT, w, objective)
 
     def _solve_columns(self, objective, coef_init, tol, max_iter, callback):
         """One-vs-rest: one trust region per column.

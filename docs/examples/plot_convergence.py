@@ -1,6 +1,6 @@
 """
 Convergence with a certificate: how far from the optimum is the model?
-=====================================================================
+======================================================================
 
 Every fit stops somewhere short of the exact optimum :math:`P^*` of its
 objective. ``tol`` says how far: the exact solvers stop when a bound on the

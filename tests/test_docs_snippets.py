@@ -15,12 +15,17 @@ it runs:
 ``.. snippet: skip <reason>``
     the block is not a program (a signature, an excerpt with ``...``).
 
+The Examples sections of the package's docstrings run as doctests.
+
 Snippets that document a feature still being built (``HingeClassifierCV``,
 the L1 solvers) are skipped, with the reason, until it lands; they run as
 soon as it does.
 """
 
 import doctest
+import importlib
+import importlib.util
+import pkgutil
 import re
 import subprocess
 import sys
@@ -99,6 +104,10 @@ def _tiny_l1_fit():
     return True
 
 
+def _has_dask():
+    return all(importlib.util.find_spec(name) for name in ("dask", "dask_ml"))
+
+
 def _has_cv():
     import hinge_estimators
 
@@ -122,6 +131,8 @@ PENDING = [
 
 
 def _pending_reason(code):
+    if ("import dask" in code or "from dask" in code) and not _has_dask():
+        return "needs the dask extra (python -m pip install -e '.[dask]')"
     for names, landed, reason in PENDING:
         if any(name in code for name in names) and not landed():
             return reason
@@ -195,6 +206,26 @@ def test_doctests_pass(page):
         str(page),
         module_relative=False,
         optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
+    )
+    assert failures == 0
+
+
+def _docstring_modules():
+    import hinge_estimators
+
+    names = [hinge_estimators.__name__]
+    for info in pkgutil.walk_packages(hinge_estimators.__path__, "hinge_estimators."):
+        names.append(info.name)
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _docstring_modules())
+def test_docstring_examples(name):
+    """The Examples sections of the package's docstrings run and print what
+    they show."""
+    module = importlib.import_module(name)
+    failures, _ = doctest.testmod(
+        module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     )
     assert failures == 0
 

@@ -139,17 +139,46 @@ def _pending_reason(code):
     return None
 
 
+#: guarded scripts started so far: code -> running subprocess
+_SCRIPTS = {}
+
+
+def _start_scripts():
+    """Start every guarded script of every page at once; each takes seconds
+    of Dask start-up, mostly waiting, so they overlap."""
+    if _SCRIPTS:
+        return
+    for page in PAGES:
+        for _, marker, code in _page_blocks(page):
+            skipped = marker and marker[0] == "skip"
+            guarded = 'if __name__ == "__main__":' in code
+            if guarded and not skipped and not _pending_reason(code):
+                _SCRIPTS[code] = subprocess.Popen(
+                    [sys.executable, "-c", code],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    cwd=ROOT,
+                )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_scripts():
+    """Scripts that no selected test waited on are stopped with the module."""
+    yield
+    for process in _SCRIPTS.values():
+        if process.poll() is None:
+            process.kill()
+        process.communicate()
+    _SCRIPTS.clear()
+
+
 def _run_script(code, page, line):
     """Run a guarded script in a subprocess, as ``python script.py`` would."""
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, (
-        f"{page.name}:{line} failed as a script:\n{result.stderr[-3000:]}"
+    _start_scripts()
+    _, stderr = _SCRIPTS[code].communicate(timeout=300)
+    assert _SCRIPTS[code].returncode == 0, (
+        f"{page.name}:{line} failed as a script:\n{stderr[-3000:]}"
     )
 
 

@@ -31,6 +31,14 @@ class GroupL1L2(Penalty):
               \\\\ \\infty & \\text{otherwise} \\end{cases}, \\quad
               \\operatorname{prox}_{t\\Omega}(W)_{:, j} =
               \\Big[1 - \\frac{t}{\\|W_{:, j}\\|_2}\\Big]_+ W_{:, j}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.penalties import GroupL1L2
+    >>> W = np.array([[3.0, 0.0], [4.0, 1.0]])  # 2 classes x 2 features
+    >>> GroupL1L2().value(W)  # ||(3, 4)|| + ||(0, 1)||
+    6.0
     """
 
     is_separable = False

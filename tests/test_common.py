@@ -19,6 +19,7 @@ from hinge_estimators.losses import (
     SmoothHinge,
     WestonWatkins,
 )
+from hinge_estimators.penalties import ElasticNet
 from hinge_estimators.solvers import (
     LBFGS,
     SGD,
@@ -84,6 +85,15 @@ SGD_ESTIMATORS = [
     HingeClassifier(
         loss="pairwise_squared_hinge",
         solver=SGD(batch_size=16),
+        max_iter=50,
+        random_state=0,
+    ),
+    # the cumulative L1 pull, averaged and not
+    HingeClassifier(penalty="l1", solver="sgd", max_iter=50, random_state=0),
+    HingeClassifier(
+        loss="hinge",
+        penalty=ElasticNet(l1_ratio=0.5),
+        solver=SGD(average=False, batch_size=3),
         max_iter=50,
         random_state=0,
     ),

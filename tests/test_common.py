@@ -88,6 +88,15 @@ SGD_ESTIMATORS = [
         max_iter=50,
         random_state=0,
     ),
+    # the cumulative L1 pull, averaged and not
+    HingeClassifier(penalty="l1", solver="sgd", max_iter=50, random_state=0),
+    HingeClassifier(
+        loss="hinge",
+        penalty=ElasticNet(l1_ratio=0.5),
+        solver=SGD(average=False, batch_size=3),
+        max_iter=50,
+        random_state=0,
+    ),
 ]
 
 # objects with non-default hyper-parameters, including the variants that only

@@ -14,7 +14,8 @@ def _column_norms(M):
     """
     top = np.abs(M).max(axis=0, initial=0.0)
     safe = np.where(top > 0, top, 1.0)
-    return top * np.sqrt(np.square(M / safe).sum(axis=0))
+    with np.errstate(all="ignore"):  # a subnormal top: M / safe may overflow
+        return top * np.sqrt(np.square(M / safe).sum(axis=0))
 
 
 class GroupL1L2(Penalty):
@@ -52,14 +53,14 @@ class GroupL1L2(Penalty):
     def nonsmooth_prox(self, W, step):
         M = as_matrix(W)
         norms = _column_norms(M)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             shrink = np.where(norms > step, 1.0 - step / norms, 0.0)
         return (M * shrink).reshape(np.shape(W))
 
     def nonsmooth_subgradient(self, W):
         M = as_matrix(W)
         norms = _column_norms(M)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             unit = np.where(norms > 0, M / norms, 0.0)
         return unit.reshape(np.shape(W))
 
@@ -74,7 +75,7 @@ class GroupL1L2(Penalty):
     def violation(self, W, V):
         W, V = as_matrix(W), as_matrix(V)
         norms = _column_norms(W)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):
             unit = np.where(norms > 0, W / norms, 0.0)
         kept = _column_norms(V + unit)
         dropped = np.maximum(_column_norms(V) - 1.0, 0.0)

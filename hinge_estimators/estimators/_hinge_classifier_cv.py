@@ -326,15 +326,15 @@ def _fold_path(
     model, X, y, sample_weight, train, test, Cs, scorer, score_params, classes, k
 ):
     """One fold: the path on its training part, scored on its test part."""
-    weights = None if sample_weight is None else sample_weight[train]
-    problem = model._problem(_safe_indexing(X, train), y[train], weights, Cs=Cs)
-    if not np.array_equal(problem.classes, classes):
-        missing = np.setdiff1d(classes, problem.classes).tolist()
+    missing = np.setdiff1d(classes, y[train]).tolist()
+    if missing:
         raise ValueError(
             f"The training part of fold {k} has no sample of the classes "
             f"{missing}: every fold must train on every class. Use fewer "
             "folds or a stratified splitter (cv=StratifiedKFold(...))."
         )
+    weights = None if sample_weight is None else sample_weight[train]
+    problem = model._problem(_safe_indexing(X, train), y[train], weights, Cs=Cs)
     X_test, y_test = _safe_indexing(X, test), y[test]
     score_params = _check_method_params(X, params=score_params, indices=test)
     rows = []

@@ -40,7 +40,7 @@ def test_agrees_with_grid_search(loss, solver):
         HingeClassifier(**params), {"C": CS}, cv=folds, scoring=HINGE_SCORE
     ).fit(X, y)
     results = search.cv_results_
-    assert ours.C_ == search.best_params_["C"]
+    assert search.best_params_["C"] == ours.C_
     for key in ["mean_test_score", "std_test_score", "split0_test_score"]:
         np.testing.assert_allclose(ours.cv_results_[key], results[key], rtol=1e-6)
     np.testing.assert_array_equal(

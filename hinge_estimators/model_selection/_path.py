@@ -183,5 +183,5 @@ def warn_unconverged(Cs, converged, max_iter):
         f"The solver did not converge within max_iter={max_iter} at C = "
         f"{missed}; increase max_iter, loosen tol, or scale the data.",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=4,  # the caller, past hinge_path's or fit's wrapper
     )

@@ -1,5 +1,6 @@
 """HingeClassifierCV: the same table and C as GridSearchCV, faster."""
 
+import joblib
 import numpy as np
 import pytest
 from sklearn import config_context
@@ -87,7 +88,10 @@ def test_two_jobs_give_the_one_job_result():
     X, y = _data(seed=4)
     params = dict(Cs=4, loss="hinge", tol=1e-8, random_state=0, cv=3)
     one = HingeClassifierCV(n_jobs=1, **params).fit(X, y)
-    two = HingeClassifierCV(n_jobs=2, **params).fit(X, y)
+    # threads: the same joblib dispatch as loky's processes without their
+    # start-up time (tests/test_dask.py runs the folds on a cluster)
+    with joblib.parallel_config(backend="threading"):
+        two = HingeClassifierCV(n_jobs=2, **params).fit(X, y)
     np.testing.assert_array_equal(one.Cs_, two.Cs_)
     np.testing.assert_allclose(one.scores_, two.scores_)
     np.testing.assert_allclose(one.coefs_paths_, two.coefs_paths_)

@@ -86,7 +86,7 @@ def test_refit_false_averages_the_folds_at_the_chosen_C():
 
 def test_two_jobs_give_the_one_job_result():
     X, y = _data(seed=4)
-    params = dict(Cs=4, loss="hinge", tol=1e-8, random_state=0, cv=3)
+    params = dict(Cs=CS[:3], loss="hinge", tol=1e-8, random_state=0, cv=3)
     one = HingeClassifierCV(n_jobs=1, **params).fit(X, y)
     # threads: the same joblib dispatch as loky's processes without their
     # start-up time (tests/test_dask.py runs the folds on a cluster)

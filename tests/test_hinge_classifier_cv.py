@@ -110,6 +110,12 @@ def test_sample_weight_reaches_every_fold():
         X[train], y[train], sample_weight=weights[train]
     )
     np.testing.assert_allclose(cv.coefs_paths_[2, 3], cold.coef_, rtol=1e-5)
+    # without routing the weights also weigh the test scores, as in
+    # LogisticRegressionCV: the default (accuracy computed directly) gives
+    # the accuracy scorer's table
+    scored = HingeClassifierCV(CS, cv=folds, tol=TOL, scoring="accuracy")
+    scored.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(cv.scores_, scored.scores_, rtol=1e-12)
 
 
 def test_metadata_routing_sends_groups_to_the_splitter_and_weights_to_the_scorer():

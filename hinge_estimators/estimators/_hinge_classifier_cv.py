@@ -224,7 +224,10 @@ tol, max_iter, random_state
         routed = self._route("fit", sample_weight=sample_weight, **params)
         splitter = check_cv(self.cv, y, classifier=True)
         folds = list(splitter.split(X, y, **routed.splitter.split))
-        scorer = self._get_scorer()
+        # the default, accuracy, is computed directly: the scorer's checks of
+        # its input cost 6x the prediction (a third of a path's time on
+        # breast_cancer); the value is accuracy_score's, np.average too
+        scorer = None if self.scoring is None else self._get_scorer()
         paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fold_path)(
                 clone(model),
@@ -339,7 +342,12 @@ def _fold_path(
     score_params = _check_method_params(X, params=score_params, indices=test)
     rows = []
     for result in walk(model, problem, Cs):
-        score = scorer(model, X_test, y_test, **score_params)
+        if scorer is None:  # accuracy without the scorer's checks (see fit)
+            correct = model.predict(X_test) == y_test
+            weights = score_params.get("sample_weight")
+            score = float(np.average(correct, weights=weights))
+        else:
+            score = scorer(model, X_test, y_test, **score_params)
         rows.append(
             (score, model.coef_, model.intercept_, result.n_iter, result.converged)
         )

@@ -120,7 +120,7 @@ tol, max_iter, random_state
     >>> from sklearn.preprocessing import scale
     >>> from hinge_estimators import HingeClassifierCV
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = HingeClassifierCV(Cs=5, loss="hinge").fit(scale(X), y)
+    >>> clf = HingeClassifierCV(Cs=5).fit(scale(X), y)
     >>> clf.scores_.shape
     (5, 5)
     >>> bool(clf.C_ in clf.Cs_)

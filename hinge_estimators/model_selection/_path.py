@@ -99,11 +99,11 @@ tol, max_iter, random_state
     >>> from sklearn.preprocessing import scale
     >>> from hinge_estimators import hinge_path
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> path = hinge_path(scale(X), y, n_Cs=5, loss="hinge")
+    >>> path = hinge_path(scale(X), y, n_Cs=5)
     >>> path.coefs.shape
     (5, 1, 30)
-    >>> bool(path.converged.all())
-    True
+    >>> bool(path.converged.all()), round(float(path.Cs[-1] / path.Cs[0]))
+    (True, 1000000)
     """
     model = HingeClassifier(
         loss=loss,

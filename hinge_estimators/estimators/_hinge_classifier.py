@@ -3,6 +3,7 @@
 import math
 import warnings
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -438,42 +439,10 @@ class HingeClassifier(
           be finite; otherwise a ``FloatingPointError`` is raised and no
           model is stored.
         """
-        loss, solver = self._resolve(X, y)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-        )
-        X = canonical_csr(X)
-        check_classification_targets(y)
-        classes, codes = encode_labels(y)
-        check_two_classes("HingeClassifier", classes)
-        if loss.is_pairwise and len(classes) > 2:
-            raise ValueError(
-                "Only binary classification is supported by the pairwise loss "
-                f"{loss.name!r}, which ranks one class above the other; the "
-                f"target has {len(classes)} classes. Use a per-sample loss "
-                "(one-vs-rest) such as 'squared_hinge' for multiclass data."
-            )
-        solver = get_solver(
-            self.solver,
-            loss,
-            n_samples=X.shape[0],
-            n_features=X.shape[1],
-            sparse=sp.issparse(X),
-            penalty=self.penalty,
-        )
-        sample_weight = check_sample_weight(sample_weight, X)
-        weights = sample_weight * class_weight_per_sample(
-            self.class_weight, classes, codes, sample_weight
-        )
-        check_weighted_classes("HingeClassifier", classes, codes, weights)
-        C, weights, value_scale = self._check_scale(X, weights, solver)
-        encoding = TargetEncoding(classes, loss.is_multiclass)
-        objective = self._objective(loss, X, encoding, codes, weights, C)
+        problem = self._problem(X, y, sample_weight)
+        loss, solver, objective = problem.loss, problem.solver, problem.objective
+        classes, encoding, codes = problem.classes, problem.encoding, problem.codes
+        value_scale = problem.value_scale
         coef_init, resume = None, {}
         if (
             self.warm_start
@@ -634,6 +603,77 @@ class HingeClassifier(
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
         return self
 
+    def _problem(self, X, y, sample_weight, Cs=None):
+        """Validate the data and build the objective ``fit`` solves.
+
+        ``Cs``: the values of ``C`` the objective will be solved at (default
+        ``(self.C,)``); the scale rule (``fit``'s Notes) is checked at the
+        smallest and the largest (not at all for ``Cs=()``: the caller
+        checks once it knows them, with ``problem.raw_weights``), and
+        ``problem.objective`` is built at the first (at 1 for ``()``).
+        ``problem.C_factor`` converts a user's ``C`` to the objective's (a
+        power of two where the weights were normalized, else 1), which
+        ``objective.with_C`` then takes. Used by ``fit`` and by the
+        regularization path, which validates once and solves many times.
+        """
+        loss, solver = self._resolve(X, y)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+        )
+        X = canonical_csr(X)
+        check_classification_targets(y)
+        classes, codes = encode_labels(y)
+        check_two_classes("HingeClassifier", classes)
+        if loss.is_pairwise and len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported by the pairwise loss "
+                f"{loss.name!r}, which ranks one class above the other; the "
+                f"target has {len(classes)} classes. Use a per-sample loss "
+                "(one-vs-rest) such as 'squared_hinge' for multiclass data."
+            )
+        solver = get_solver(
+            self.solver,
+            loss,
+            n_samples=X.shape[0],
+            n_features=X.shape[1],
+            sparse=sp.issparse(X),
+            penalty=self.penalty,
+        )
+        sample_weight = check_sample_weight(sample_weight, X)
+        raw_weights = sample_weight * class_weight_per_sample(
+            self.class_weight, classes, codes, sample_weight
+        )
+        check_weighted_classes("HingeClassifier", classes, codes, raw_weights)
+        Cs = [float(self.C)] if Cs is None else [float(C) for C in Cs]
+        check = len(Cs) > 0
+        Cs = Cs or [1.0]
+        # the extremes (kappa grows with C), then the objective's C
+        for C_user in {min(Cs), max(Cs)} - {Cs[0]}:
+            self._check_scale(X, raw_weights, solver, C_user)
+        C, weights, value_scale = self._check_scale(
+            X, raw_weights, solver, Cs[0], check=check
+        )
+        encoding = TargetEncoding(classes, loss.is_multiclass)
+        objective = self._objective(loss, X, encoding, codes, weights, C)
+        C_factor = C / Cs[0] if self.penalty is not None else 1.0
+        return SimpleNamespace(
+            loss=loss,
+            solver=solver,
+            X=X,
+            classes=classes,
+            codes=codes,
+            encoding=encoding,
+            objective=objective,
+            value_scale=value_scale,
+            C_factor=C_factor,
+            raw_weights=raw_weights,
+        )
+
     def _resolve(self, X, y):
         """Checks that need no data pass; the loss and solver objects.
 
@@ -655,14 +695,18 @@ class HingeClassifier(
         check_label_types(y)
         return loss, solver
 
-    def _check_scale(self, X, weights, solver):
+    def _check_scale(self, X, weights, solver, C_user=None, check=True):
         """Apply the scale rule of ``fit``'s Notes: ``(C, weights, value_scale)``.
+
+        At ``C_user`` (default ``self.C``); ``check=False`` normalizes the
+        weights only, without the range check on kappa.
 
         ``value_scale`` converts the solved objective back to ``P`` (it
         differs from 1 only with ``penalty=None`` and normalized weights).
         """
         _check_X_range(X)
-        C, value_scale, log_scale = float(self.C), 1.0, 0.0
+        C_user = float(self.C if C_user is None else C_user)
+        C, value_scale, log_scale = C_user, 1.0, 0.0
         top = float(weights.max())
         fixed_alpha = isinstance(solver, SGD) and solver.alpha is not None
         if not WEIGHT_RANGE[0] <= top <= WEIGHT_RANGE[1] and not fixed_alpha:
@@ -675,7 +719,7 @@ class HingeClassifier(
                 C = _ldexp(C, exponent)  # inf is refused by kappa below
             else:
                 value_scale = _ldexp(1.0, exponent)
-        if self.penalty is None:
+        if self.penalty is None or not check:
             return C, weights, value_scale
         row_norm2 = _max_row_norm2(X)
         if self.fit_intercept and self.intercept_scaling is not None:
@@ -684,12 +728,12 @@ class HingeClassifier(
             return C, weights, value_scale  # X = 0: W = 0 exactly
         total = float(weights.sum())
         log_kappa = (
-            math.log10(self.C) + log_scale + math.log10(total) + math.log10(row_norm2)
+            math.log10(C_user) + log_scale + math.log10(total) + math.log10(row_norm2)
         )
         low, high = KAPPA_RANGE
         if not math.log10(low) <= log_kappa <= math.log10(high):
             factors = (
-                f"C = {self.C:.3g}, total weight sum(s_i) = "
+                f"C = {C_user:.3g}, total weight sum(s_i) = "
                 f"{total:.3g}e{log_scale:+.0f} (sample_weight times class_weight), "
                 f"max ||x_i||^2 = {row_norm2:.3g}"
             )

@@ -17,13 +17,11 @@ it runs:
 
 The Examples sections of the package's docstrings run as doctests.
 
-Snippets that document a feature still being built (``HingeClassifierCV``,
-the L1 solvers) are skipped, with the reason, until it lands; they run as
-soon as it does.
+Only the Dask snippets may be skipped, and only where the dask extra is
+not installed (CI installs it with the test extra).
 """
 
 import doctest
-import functools
 import importlib
 import importlib.util
 import pkgutil
@@ -32,10 +30,8 @@ import subprocess
 import sys
 import textwrap
 import types
-import warnings
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,54 +89,13 @@ def _page_blocks(page):
     return _rst_blocks(lines)
 
 
-@functools.cache
-def _tiny_l1_fit():
-    """Whether a solver for the L1 penalty has landed (issue 14)."""
-    from hinge_estimators import HingeClassifier
-
-    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a 5-iteration probe, not a fit
-            HingeClassifier(penalty="l1", max_iter=5).fit(X, [0, 1, 1, 0])
-    except ValueError as error:
-        if "no update for the non-smooth penalty" in str(error):
-            return False
-    return True
-
-
 def _has_dask():
     return all(importlib.util.find_spec(name) for name in ("dask", "dask_ml"))
-
-
-def _has_cv():
-    import hinge_estimators
-
-    return hasattr(hinge_estimators, "HingeClassifierCV")
-
-
-#: (what a snippet mentions, whether it has landed, why the snippet waits)
-PENDING = [
-    (
-        ("HingeClassifierCV", "hinge_path"),
-        _has_cv,
-        "HingeClassifierCV and hinge_path are being built (issue 15, branch cv)",
-    ),
-    (
-        ('penalty="l1"', "ElasticNet(", "GroupL1L2("),
-        _tiny_l1_fit,
-        "no solver has an update for the L1 penalty yet (issue 14, branches "
-        "prox/primal_cd/sgd_l1)",
-    ),
-]
 
 
 def _pending_reason(code):
     if ("import dask" in code or "from dask" in code) and not _has_dask():
         return "needs the dask extra (python -m pip install -e '.[dask]')"
-    for names, landed, reason in PENDING:
-        if any(name in code for name in names) and not landed():
-            return reason
     return None
 
 

@@ -129,9 +129,15 @@ def dual_polish(objective, setup, start, alpha, w, shift, budget):
     cost = (n_kink * n_kink * row_work + 2 * n_kink**3 / 3) / (
         BLAS3_SPEEDUP * pass_work
     )
-    cost += 4 * ITERATION_COST  # scores of the candidate and its certificate
+    cost += ITERATION_COST  # the candidate's scores, each round
     rounds = min(8, int(budget // cost))
-    if n_kink > MAX_DUAL_POLISH_KINK or rounds < MIN_DUAL_POLISH_ROUNDS:
+    # more margin samples than coefficients: the conditions are singular
+    # there (a degenerate or unsettled set), the solve falls back to least
+    # squares and the rounds fail (twonorm, 27 on the margin for 21
+    # coefficients: 0.8 s for nothing)
+    size = objective.n_features + int(objective.fit_intercept)
+    too_many = n_kink > min(MAX_DUAL_POLISH_KINK, size)
+    if too_many or rounds < MIN_DUAL_POLISH_ROUNDS:
         return None, None, 0
     column = objective.column(start["column"])
     d = objective.n_features

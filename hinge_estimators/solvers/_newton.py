@@ -4,6 +4,7 @@ solver) or, for piecewise-quadratic losses, exact line searches (finite Newton).
 import numbers
 
 import numpy as np
+import scipy.linalg
 
 from ._base import (
     DECREMENT,
@@ -314,7 +315,7 @@ class TrustRegionNewton(Solver):
                 return done(True, 0.0, "gradient is exactly zero")
             forcing = min(0.1, np.sqrt(gnorm / g_ref))
             hessp = objective.hessian_operator(w)
-            s, r, status = _steihaug(hessp, g, np.inf, forcing * gnorm, max_cg)
+            s, r, status = _direction(hessp, g, forcing * gnorm, max_cg)
             if status == "boundary":  # a flat direction: no Newton step
                 status = "capped"
             decrement = -0.5 * (g @ s - s @ r) if status == "solved" else np.inf
@@ -480,6 +481,25 @@ def _new_radius(radius, snorm, actred, prered, gs, status):
     if status == "boundary":
         return SIGMA3 * radius
     return max(radius, min(alpha * snorm, SIGMA3 * radius))
+
+
+def _direction(hessp, g, cg_tol, max_steps):
+    """The Newton direction of the line-search globalization, as ``_steihaug``.
+
+    An operator that carries its formed matrix (``hessp.matrix``, small
+    problems: ``dual_cd``'s primal finish) is solved by Cholesky, exactly:
+    CG on a badly conditioned Hessian (the smoothed hinge's) runs hundreds of
+    Python-level iterations where one factorization costs ``size^3 / 3``.
+    """
+    matrix = getattr(hessp, "matrix", None)
+    if matrix is not None:
+        try:
+            s = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(matrix), g)
+        except np.linalg.LinAlgError:
+            pass  # not positive definite in floating point: CG copes
+        else:
+            return s, -(g + matrix @ s), "solved"
+    return _steihaug(hessp, g, np.inf, cg_tol, max_steps)
 
 
 def _steihaug(hessp, g, radius, cg_tol, max_steps):

@@ -225,6 +225,10 @@ cdef double coordinate_step(
     d = newton_direction(g, h, w0, rho)
     if d == 0.0:
         return viol
+    # z moves with each trial step (the pass that measures the change also
+    # applies it, as LIBLINEAR's does): ``applied`` is the step z holds now
+    cdef double applied = 0.0, zo, a_i
+    cdef bint settled = False
     for trial in range(MAX_LINE_SEARCH):
         w1 = w0 + d
         delta = g * d + rho * (fabs(w1) - fabs(w0))
@@ -234,12 +238,18 @@ cdef double coordinate_step(
             g * d + 0.5 * (bound + q) * d * d + rho * (fabs(w1) - fabs(w0))
             <= ARMIJO * delta
         ):
+            settled = True
             break
         smooth = 0.5 * q * (w1 * w1 - w0 * w0)
         for k in range(col.length):
             i = col.rows[k] if col.rows != NULL else k
-            smooth += cw[i] * phi_change(L, z[i * stride], d * y[i * stride] * col.x[k])
+            a_i = y[i * stride] * col.x[k]
+            zo = z[i * stride] - applied * a_i
+            smooth += cw[i] * phi_change(L, zo, d * a_i)
+            z[i * stride] = zo + d * a_i
+        applied = d
         if smooth + rho * (fabs(w1) - fabs(w0)) <= ARMIJO * delta:
+            settled = True
             break
         # the curvature seen along the step (the secant's), kept within 2 and
         # 16 times the last: a shorter step that can still land on 0, unlike
@@ -248,16 +258,19 @@ cdef double coordinate_step(
         h_seen = 2.0 * (smooth - g * d) / (d * d)
         h = fmin(fmax(h_seen, 2.0 * h), 16.0 * h)
         if h >= bound + q:
-            # the majorizer's step decreases the objective whatever the curvature
-            d = newton_direction(g, bound + q, w0, rho)
             break
         d = newton_direction(g, h, w0, rho)
         if d == 0.0:
-            return viol
+            settled = True
+            break
+    if not settled:
+        # the majorizer's step decreases the objective whatever the curvature
+        d = newton_direction(g, bound + q, w0, rho)
     w[0] = w0 + d
-    for k in range(col.length):
-        i = col.rows[k] if col.rows != NULL else k
-        z[i * stride] += d * y[i * stride] * col.x[k]
+    if d != applied:
+        for k in range(col.length):
+            i = col.rows[k] if col.rows != NULL else k
+            z[i * stride] += (d - applied) * y[i * stride] * col.x[k]
     return viol
 
 

@@ -200,9 +200,12 @@ class PrimalCoordinateDescent(Solver):
                 working_set, code, gamma, margin, eps, max_epochs, snapshots,
             )  # fmt: skip
 
+        fresh = False
         while True:
-            # the margins afresh: the kernels' updates drift by rounding
-            Z = Y * objective.scores(objective.join(W, b))
+            if inner_done and not fresh:
+                # the margins afresh: the kernels' updates drift by rounding
+                Z = Y * objective.scores(objective.join(W, b))
+                fresh = True
             extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
             primal, dual, loss_grad, grad_b = _certificate(
                 objective, data, Y, Z, W, b, extra
@@ -213,7 +216,10 @@ class PrimalCoordinateDescent(Solver):
             stalled = stalled + 1 if gap >= best else 0
             best = min(best, gap)
             if gap <= tol * primal or stalled >= MAX_STALLED:
-                break
+                if fresh:
+                    break
+                inner_done = True  # certify again on fresh margins
+                continue
             if inner_done:  # a new outer iteration: a new working set
                 if n_iter == max_iter:
                     break
@@ -235,6 +241,7 @@ class PrimalCoordinateDescent(Solver):
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
             # a chunk of epochs, then the certificate at the extrapolated point
             epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
+            fresh = False
             epochs_left -= epochs
             Z_extra = _extrapolate(snapshots, epochs)
             inner_done = violation <= eps or epochs_left <= 0
@@ -287,13 +294,11 @@ class _ColumnData:
             data = np.asarray(csc.data, dtype=np.float64)
             indices = np.asarray(csc.indices, dtype=np.int32)
             indptr = np.asarray(csc.indptr, dtype=np.int64)
-            columns = np.repeat(np.arange(d), np.diff(indptr))
-            self.squared_norms = np.bincount(
-                columns, weights=data * data * self.weights[indices], minlength=d
-            ).astype(np.float64)
             # X^T as CSR shares the arrays: its products gather, faster than
             # the scatter of a CSR X transposed
             self.transposed = sp.csr_matrix((data, indices, indptr), shape=(d, n))
+            squares = sp.csr_matrix((data * data, indices, indptr), shape=(d, n))
+            self.squared_norms = np.asarray(squares @ self.weights, dtype=np.float64)
             if data.size == 0:  # the kernel reads &data[0]
                 data, indices = np.zeros(1), np.zeros(1, dtype=np.int32)
             self.cols = (data, indices, indptr, n)

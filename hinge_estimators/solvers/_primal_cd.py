@@ -26,8 +26,8 @@ POLISH_EPOCHS = 1000
 POLISH_FRACTION = 1e-13
 #: epochs between two certificates within an inner solve (celer's 10)
 CHUNK = 10
-#: the most epochs one inner solve (one kernel call) may run
-MAX_INNER_EPOCHS = 1000
+#: the most epochs one inner solve may run (bounds the work per max_iter)
+MAX_INNER_EPOCHS = 100
 
 
 class PrimalCoordinateDescent(Solver):
@@ -95,7 +95,7 @@ class PrimalCoordinateDescent(Solver):
     ``optimality`` is ``(P - D) / P`` (summed over the one-vs-rest columns,
     each solved on its own; the group penalty couples them and is solved as
     one problem). ``max_iter`` counts outer iterations (working sets; each at
-    most 1000 epochs). At ``tol <= 1e-10`` the certified point gets up to
+    most 100 epochs). At ``tol <= 1e-10`` the certified point gets up to
     1000 more epochs on its support (a gap bounds the coefficients' error
     only by about its square root). A gap that stops decreasing for 20
     certificates (rounding level) ends the solve with ``converged=False``.

@@ -30,6 +30,7 @@ CERTIFICATES = {
     "gd": ("relative gradient norm",),
     "sgd": ("relative improvement",),
     "fc_boosting": ("relative suboptimality bound",),
+    "primal_cd": ("relative duality gap",),
 }
 
 
@@ -86,6 +87,29 @@ def test_verbose_two_prints_every_iteration(capsys):
     clf = _fit_quietly(HingeClassifier(solver="lbfgs", verbose=2), X, Y)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == clf.n_iter_ + 1
+
+
+@pytest.mark.parametrize(
+    "loss, solver",
+    [("squared_hinge", "primal_cd"), ("squared_hinge", "gd"), ("hinge", "gd")],
+)
+def test_verbose_with_l1_prints_the_true_objective_and_gap(capsys, loss, solver):
+    # the proximal and coordinate solvers: the primal P (never a smoothed
+    # stage's value, which lies below P*) and the duality gap, in order
+    params = dict(penalty="l1", C=0.5, max_iter=300)
+    clf = _fit_quietly(HingeClassifier(loss, solver, verbose=2, **params), X, Y)
+    lines = capsys.readouterr().out.strip().splitlines()
+    optimum = HingeClassifier(loss, "gd", penalty="l1", C=0.5, tol=1e-8)
+    optimum = _fit_quietly(optimum.set_params(max_iter=20_000), X, Y)
+    iterations = [ITER_LINE.match(line) for line in lines[:-1]]
+    assert iterations and all(iterations), lines
+    assert lines[-1].startswith("[HingeClassifier] done")
+    for match in iterations:
+        assert "duality gap" in match.group(3)
+        assert float(match.group(2)) >= optimum.objective_value_ * (1 - 1e-6)
+    counts = [int(m.group(1)) for m in iterations]
+    assert counts == sorted(counts)
+    assert clf.optimality_ >= 0
 
 
 @pytest.mark.parametrize("name", ["newton", "lbfgs", "gd", "fc_boosting", "sgd"])

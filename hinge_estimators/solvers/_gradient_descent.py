@@ -275,6 +275,7 @@ class GradientDescent(Solver):
         loss = objective.loss
         mu = float(self.smoothing)
         n_iter, history, L = 0, [], None
+        callback = _stage_reports(callback, objective, lambda: n_iter)
         bound = np.inf
         while n_iter < max_iter:
             smooth = objective.with_loss(loss.smoothed(mu))

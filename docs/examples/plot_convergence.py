@@ -165,8 +165,14 @@ plt.show()
 # within a given time. Fits of a millisecond or two (breast cancer) are
 # dominated by fixed costs and timer noise: there the two solvers are within a
 # millisecond of each other, LIBLINEAR usually ahead; on digits ``dual_cd``
-# reaches each level several times sooner. The certificate (open circles)
-# sits on or above the true value, by the dual side's slack; it is what lets
+# reaches each level several times sooner. On breast cancer some of our
+# points drop to the floor (true suboptimality near 1e-16, certified near
+# 1e-15): there a primal step of ``dual_cd`` (its Newton finish from the dual
+# point, see :class:`~hinge_estimators.solvers.DualCoordinateDescent`) has
+# solved the problem exactly, which can happen at a loose ``tol`` as well as
+# at a tight one, so the points are not ordered by ``tol``. The certificate
+# (open circles) sits on or above the true value, by the dual side's slack;
+# it is what lets
 # ``tol`` mean the same thing on every data set. ``LinearSVC``'s ``tol`` (here
 # at its default ``dual="auto"``, the primal Newton solver for the squared
 # hinge on tall data) has no such meaning: the same ``tol`` lands at very

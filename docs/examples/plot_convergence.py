@@ -138,7 +138,13 @@ def run_case(ax, title, load, loss, C):
         markersize=10,
         label="HingeClassifier: its certificate optimality_",
     )
-    ax.xaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
+    # ticks at 1, 2 and 5 times the powers of 10 inside the data: the fit
+    # times can span less than a decade, which leaves a log axis unlabelled
+    low, high = ax.get_xlim()
+    candidates = [k * 10.0**e for e in range(-6, 3) for k in (1, 2, 5)]
+    ticks = [t for t in candidates if low <= t <= high]
+    ax.set_xticks(ticks if len(ticks) >= 2 else [low, high])
+    ax.xaxis.set_major_formatter(plt.FormatStrFormatter("%.3g"))
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("fit time (s, best of 5)")
     ax.set_ylabel("relative suboptimality $(P - P^*)/P$")

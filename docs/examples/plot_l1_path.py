@@ -19,7 +19,10 @@ the accuracy on held-out data: with about six features the model already
 classifies as well as with the 18 or so it keeps at the largest ``C``.
 
 The path is computed with warm starts, each fit starting from the previous
-solution (``warm_start=True``).
+solution (``warm_start=True``); :func:`~hinge_estimators.hinge_path` with
+``penalty="l1"`` computes such a path in one call (its default grid starts at
+:math:`C_0`), and :class:`~hinge_estimators.HingeClassifierCV` with
+``penalty="l1"`` picks ``C`` along it by cross-validation.
 """
 
 import matplotlib.pyplot as plt

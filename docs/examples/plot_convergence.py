@@ -143,7 +143,7 @@ def run_case(ax, title, load, loss, C):
     low, high = ax.get_xlim()
     candidates = [k * 10.0**e for e in range(-6, 3) for k in (1, 2, 5)]
     ticks = [t for t in candidates if low <= t <= high]
-    ax.set_xticks(ticks if len(ticks) >= 2 else [low, high])
+    ax.set_xticks(ticks if len(ticks) >= 2 else sorted({low, *ticks, high}))
     ax.xaxis.set_major_formatter(plt.FormatStrFormatter("%.3g"))
     ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("fit time (s, best of 5)")

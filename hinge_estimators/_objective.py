@@ -352,9 +352,14 @@ class LinearObjective:
             return 0.0
         return self.penalty.nonsmooth_value(self.split(coef)[0])
 
-    def smooth_value_and_gradient(self, coef):
-        """``P - Psi`` and its gradient: the smooth part a proximal method steps on."""
-        scores = self.scores(coef)
+    def smooth_value_and_gradient(self, coef, scores=None):
+        """``P - Psi`` and its gradient: the smooth part a proximal method steps on.
+
+        ``scores``, when given, must be ``self.scores(coef)`` (a proximal
+        method carries them along instead of recomputing them).
+        """
+        if scores is None:
+            scores = self.scores(coef)
         value, G = self.score_gradient_from_scores(scores)
         W, b = self.split(coef)
         smooth = value + 0.5 * self.reg * np.dot(W.ravel(), W.ravel())
@@ -375,27 +380,27 @@ class LinearObjective:
 
         Returns ``(gap, P(coef))``; the gap is ``inf`` where no bound is
         available (``penalty=None``, or a multiclass loss whose free
-        intercepts are not at their optimum).
+        intercepts' gradient no shrinking of the samples can cancel).
 
         Notes
         -----
-        Write ``P(W, b) = F(X W^T + b) + Omega(W)`` with ``F(S) = c sum_i s_i
-        l(y_i, S_i)``. For any ``U`` with ``1^T U = 0`` (the free intercept's
-        constraint), weak duality gives ``P* >= -F^*(U) - Omega^*(-X^T U)``.
-        The dual point is the loss gradient ``G = dF/dS`` at ``coef``, for
-        which Fenchel-Young is an equality, ``F^*(G) = <G, S> - F(S)``,
-        rescaled into the feasible set: per sample by ``a_i`` in ``[0, 1]``
-        (one factor for the rows whose gradient is negative, one for the
-        positive rows of each one-vs-rest column, so that every column of
-        ``U`` sums to 0), then as a whole by ``t = dual_scale`` (so that
-        ``Omega^*`` is finite: ``||X^T U||_inf <= 1`` for L1). Convexity of
-        ``F^*`` with ``F^*(0) = -inf F = 0`` (every loss of the family has
-        infimum 0) bounds ``F^*(t a_i G_i) <= t a_i F_i^*(G_i)``, so only loss
-        values and gradients are needed: every loss, smooth or not, gets a
-        certificate. For a smooth loss it is 0 exactly at the optimum; for a
-        loss with kinks (the hinge) the gradient's choice at a kink need not
-        be the optimal dual point, and the bound can stay loose there (a
-        solver of such a loss certifies with its own dual).
+        Write ``P(W, b) = F(X W^T + b) + Omega(W)`` with ``F(S) = c sum_i s_i l(y_i,
+        S_i)``. For any ``U`` with ``1^T U = 0`` (the free intercept's constraint), weak
+        duality gives ``P* >= -F^*(U) - Omega^*(-X^T U)``. The dual point is the loss
+        gradient ``G = dF/dS`` at ``coef``, for which Fenchel-Young is an equality,
+        ``F^*(G) = <G, S> - F(S)``, rescaled into the feasible set: per sample by
+        ``a_i`` in ``[0, 1]`` (one factor for the rows whose gradient is negative, one
+        for the positive rows of each one-vs-rest column, so that every column of ``U``
+        sums to 0; for a multiclass loss one factor per sample, from a non-negative
+        least-squares fit, see :func:`_row_balancing_factors`), then as a whole by ``t =
+        dual_scale`` (so that ``Omega^*`` is finite: ``||X^T U||_inf <= 1`` for L1).
+        Convexity of ``F^*`` with ``F^*(0) = -inf F = 0`` (every loss of the family has
+        infimum 0) bounds ``F^*(t a_i G_i) <= t a_i F_i^*(G_i)``, so only loss values
+        and gradients are needed: every loss, smooth or not, gets a certificate. For a
+        smooth loss it is 0 exactly at the optimum; for a loss with kinks (the hinge)
+        the gradient's choice at a kink need not be the optimal dual point, and the
+        bound can stay loose there (a solver of such a loss certifies with its own
+        dual).
 
         A penalized intercept (``intercept_scaling``) has no constraint and
         adds ``(1^T U)^2 / (2 p)`` to the conjugate instead.
@@ -421,11 +426,11 @@ class LinearObjective:
                 per_sample = None
                 U, factors = G, np.ones_like(G)
             if self.fit_intercept and self.intercept_penalty == 0:
-                sums = G.sum(axis=0)
                 if self.loss.is_multiclass:
-                    scale = np.abs(G).sum()
-                    if np.any(np.abs(sums) > 1e-10 * max(scale, 1e-300)):
+                    factors = _row_balancing_factors(G)
+                    if factors is None:
                         return np.inf, primal
+                    U = G * factors[:, None]
                 else:
                     factors = _balancing_factors(G)
                     U = G * factors
@@ -597,6 +602,28 @@ class LinearObjective:
         return max(self.reg, self.intercept_penalty) + 1.1 * (
             self.loss_scale * smooth * eig
         )
+
+
+def _row_balancing_factors(G):
+    """Per-sample factors ``a`` in ``[0, 1]`` with ``G^T a = 0``, or None.
+
+    A multiclass loss's gradient rows cannot be shrunk entry by entry (the
+    conjugate is per sample), so the free intercepts' constraint ``1^T U = 0``
+    is met with one factor per row: ``a = 1 - delta``, ``delta >= 0`` the
+    non-negative least-squares solution of ``G^T delta = G^T 1`` (at most
+    ``K`` rows are shrunk; ``delta`` goes to 0 with the intercepts' gradient).
+    None when no such ``delta`` in ``[0, 1]`` solves it to rounding.
+    """
+    sums = G.sum(axis=0)
+    tiny = 1e-10 * max(float(np.abs(G).sum()), 1e-300)
+    if not np.any(np.abs(sums) > tiny):
+        return np.ones(G.shape[0])
+    from scipy.optimize import nnls
+
+    delta, _ = nnls(G.T, sums)
+    if delta.max() > 1.0 or np.any(np.abs(G.T @ delta - sums) > tiny):
+        return None
+    return 1.0 - delta
 
 
 def _balancing_factors(G):

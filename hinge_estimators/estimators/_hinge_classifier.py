@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -67,15 +68,18 @@ def _solver_learns_online(estimator):
     return True
 
 
-class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HingeClassifier(
+    VersionedPickleMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator
+):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 
     Minimizes
 
-    .. math:: P(W, b) = \\tfrac12\\|W\\|_F^2
+    .. math:: P(W, b) = \\Omega(W)
               + C \\sum_i s_i\\, \\ell(y_i, x_i W^\\top + b),
 
-    ``s_i = sample_weight_i * class_weight[y_i]``, with the intercept ``b``
+    ``s_i = sample_weight_i * class_weight[y_i]``, ``Omega`` the penalty
+    (:math:`\\tfrac12\\|W\\|_F^2` by default), with the intercept ``b``
     unpenalized (unless ``intercept_scaling`` is given).
 
     Parameters
@@ -117,7 +121,20 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         :class:`~hinge_estimators.penalties.GroupL1L2` (a feature is kept or
         dropped for every class at once); or a penalty object. ``None``
         minimizes the plain empirical risk :math:`\\sum_i s_i \\ell_i`
-        (``C`` is then not used).
+        (``C`` is then not used). The penalty's strength is fixed and ``C``
+        weighs the loss, as in ``LinearSVC(penalty="l1")``: a smaller ``C``
+        gives a sparser ``coef_``, and below
+        :math:`C = 1 / \\|X^\\top g\\|_\\infty` (``g`` the loss gradient
+        at ``coef_ = 0``) L1 gives ``coef_ = 0``. The non-smooth penalties
+        (``"l1"``, ``"elasticnet"`` with ``l1_ratio > 0``, ``"l1_l2"``) set
+        coefficients to exactly 0 (count them with
+        ``np.count_nonzero(coef_)``, store them with :meth:`sparsify`);
+        ``solver="auto"`` then picks ``gd`` (accelerated proximal gradient,
+        every loss), and the solvers without an update for them
+        (``dual_cd``, ``newton``, ``lbfgs``, ``fc_boosting``, ``sgd``)
+        refuse them with a ``ValueError``. ``dual_cd`` and ``sgd`` also need
+        the quadratic part to be exactly :math:`\\|W\\|^2/2` (``"l2"``,
+        ``ElasticNet(l1_ratio=0)``).
     C : float, default=1.0
         Inverse regularization strength (LinearSVC's convention), in
         ``(0, 1e50]``; with the data and weights it must also keep the
@@ -155,17 +172,18 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         threshold that weighs both classes equally, ``None`` one that favours
         the larger class, as for a per-sample loss.
     tol : float, default=1e-4
-        Stopping tolerance. For the exact solvers (``dual_cd``, ``newton``) it
-        bounds the relative suboptimality :math:`(P - P^*)/P`: ``dual_cd``
-        stops on the relative duality gap (a proof), ``newton`` on the Newton
-        decrement (an estimate, exact for quadratics). For ``lbfgs``, ``gd``
-        and ``fc_boosting`` it is the relative gradient norm
-        :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`. For ``sgd`` it is the
-        relative improvement of the returned model's objective below which
-        ``n_iter_no_change`` epochs in a row stop the run; the fit converges
-        only if a duality-gap bound then certifies it within ``tol`` (that
-        bound is ``optimality_``; see ``SGD``). The value measured
-        at the solution is ``optimality_``.
+        Stopping tolerance. For the exact solvers (``dual_cd``, ``newton``) it bounds
+        the relative suboptimality :math:`(P - P^*)/P`: ``dual_cd`` stops on the
+        relative duality gap (a proof), ``newton`` on the Newton decrement (an estimate,
+        exact for quadratics). For ``lbfgs``, ``gd`` and ``fc_boosting`` it is the
+        relative gradient norm :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`; with a
+        non-smooth penalty ``gd`` stops on a relative duality gap instead, a proven
+        bound on the relative suboptimality (see ``GradientDescent``). For ``sgd`` it is
+        the relative improvement of the returned model's objective below which
+        ``n_iter_no_change`` epochs in a row stop the run; the fit converges only if a
+        duality-gap bound then certifies it within ``tol`` (that bound is
+        ``optimality_``; see ``SGD``). The value measured at the solution is
+        ``optimality_``.
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``
         and ``sgd``;
@@ -189,6 +207,10 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Exactly 0 where a non-smooth penalty (``"l1"``, ...) drops a
+        feature. A sparse matrix after :meth:`sparsify` (until
+        :meth:`densify` or the next fit; predictions, warm starts and
+        :meth:`partial_fit` work on either).
     intercept_ : ndarray of shape (1,) or (n_classes,)
     classes_ : ndarray of shape (n_classes,)
     n_features_in_ : int
@@ -216,6 +238,19 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     >>> X, y = load_breast_cancer(return_X_y=True)
     >>> clf = make_pipeline(StandardScaler(), HingeClassifier(loss="hinge"))
     >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+
+    A sparse model: L1 keeps a few of the 30 features, fewer as ``C``
+    shrinks.
+
+    >>> import numpy as np
+    >>> sparse = make_pipeline(
+    ...     StandardScaler(), HingeClassifier(penalty="l1", C=0.05)
+    ... ).fit(X, y)
+    >>> n_nonzero = np.count_nonzero(sparse[-1].coef_)
+    >>> bool(0 < n_nonzero < 15)
+    True
+    >>> bool(sparse[-1].sparsify().coef_.nnz == n_nonzero)
     True
     """
 
@@ -705,14 +740,17 @@ class HingeClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
+        coef = self.coef_
+        if sp.issparse(coef):  # sparsify()'d: the same scores as the dense model
+            coef = coef.toarray()
         if sp.issparse(X):
-            scores = np.asarray(X @ self.coef_.T)
+            scores = np.asarray(X @ coef.T)
         else:
             # Row by row in a fixed order rather than a BLAS product, whose
             # rounding depends on how many rows it gets: exact multiclass
             # optima put training points exactly on ties between classes, and
             # a prediction must not flip with the batch it is computed in.
-            coef = self.coef_.astype(np.result_type(X.dtype, self.coef_.dtype))
+            coef = coef.astype(np.result_type(X.dtype, coef.dtype))
             scores = np.einsum("ij,kj->ik", X, coef)
         scores = scores + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores

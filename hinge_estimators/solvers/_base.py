@@ -83,6 +83,9 @@ class Solver(ParamsMixin):
     nonsmooth_penalty_advice = (
         "use solver='auto', or solver='gd' (proximal steps, every loss)"
     )
+    #: whether ``solve`` assumes the penalty's quadratic part is exactly
+    #: ``||W||^2 / 2`` (``reg = 1``: the SVM dual, SGD's ``lam ||W||^2 / 2``)
+    needs_unit_quadratic = False
 
     def check_loss(self, loss):
         """Raise ``ValueError`` if this solver cannot minimize ``loss``."""
@@ -105,17 +108,28 @@ class Solver(ParamsMixin):
 
         A solver that steps on gradients only cannot handle a non-smooth
         penalty (L1, elastic net, group L1/L2); those that can (proximal or
-        coordinate-wise updates) set ``handles_nonsmooth_penalty``.
+        coordinate-wise updates) set ``handles_nonsmooth_penalty``. A solver
+        built on ``||W||^2 / 2`` itself (``needs_unit_quadratic``) refuses a
+        smooth penalty with another quadratic part.
         """
-        if penalty is None or penalty.is_smooth or self.handles_nonsmooth_penalty:
+        if penalty is None:
             return
         from ..penalties import penalty_name
 
-        raise ValueError(
-            f"{type(self).__name__} has no update for the non-smooth penalty "
-            f"{type(penalty).__name__} (penalty={penalty_name(penalty)!r}); "
-            f"{self.nonsmooth_penalty_advice}."
-        )
+        name, penalty_cls = type(self).__name__, type(penalty).__name__
+        if not (penalty.is_smooth or self.handles_nonsmooth_penalty):
+            raise ValueError(
+                f"{name} has no update for the non-smooth penalty "
+                f"{penalty_cls} (penalty={penalty_name(penalty)!r}); "
+                f"{self.nonsmooth_penalty_advice}."
+            )
+        if self.needs_unit_quadratic and penalty.quadratic != 1.0:
+            raise ValueError(
+                f"{name} needs the penalty's quadratic part to be exactly "
+                f"||W||^2 / 2 and {penalty_cls} has {penalty.quadratic:g} "
+                "||W||^2 / 2; use penalty='l2' (or ElasticNet(l1_ratio=0)), or "
+                "solver='gd', which takes any penalty."
+            )
 
     def solve(
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None

@@ -101,6 +101,11 @@ class DualCoordinateDescent(Solver):
     """
 
     resumes_from_state = True
+    needs_unit_quadratic = True
+    nonsmooth_penalty_advice = (
+        "its dual is the L2-penalized SVM's, so use solver='auto' or solver='gd' "
+        "(proximal steps)"
+    )
     _constraints = {"shrinking": "bool"}
 
     def __init__(self, shrinking=True):
@@ -133,6 +138,7 @@ class DualCoordinateDescent(Solver):
     ):
         """Minimize ``objective`` through its dual; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         if objective.reg == 0.0:
             raise ValueError(
                 "DualCoordinateDescent needs the L2 penalty (penalty='l2'): "

@@ -108,6 +108,7 @@ class FullyCorrectiveBoosting(Solver):
     ):
         """Select features and refit until ``tol``; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         # centered coordinates (LinearObjective.centered): W, hence the
         # selected features, is the same; only the intercept moves. On
         # X + 1e5 the intercept's column swamped the features' gradients

@@ -91,6 +91,7 @@ class LBFGS(Solver):
     ):
         """Minimize ``objective`` with L-BFGS-B; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         x0 = objective.zeros() if coef_init is None else np.array(coef_init, float)
         return solve_centered(
             lambda part, start: self._solve(part, start, tol, max_iter, callback),

@@ -174,6 +174,7 @@ class TrustRegionNewton(Solver):
     ):
         """Minimize ``objective`` by TRON; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         if not objective.loss.is_multiclass and objective.n_outputs > 1:
             return self._solve_columns(objective, coef_init, tol, max_iter, callback)
         # centered coordinates (as lbfgs): on features far from 0 the

@@ -1,4 +1,5 @@
-"""Stochastic gradient descent: Pegasos-style steps, averaging, online learning."""
+"""Stochastic gradient descent: Pegasos-style steps, averaging, online learning,
+L1 and elastic net through the cumulative L1 penalty."""
 
 import warnings
 from dataclasses import replace
@@ -18,6 +19,7 @@ from ._sgd_parts import (
     StepRule,
     centered,
     kept_partners,
+    l1_weight,
     prepared,
     projection_radius,
     python_epoch,
@@ -108,14 +110,17 @@ class SGD(Solver):
         ``eta0``; ``"invscaling"`` ``eta0 / t**power_t``; ``"adaptive"``
         ``eta0``, divided by 5 each time ``n_iter_no_change`` epochs fail to
         improve, stopping once it falls below 1e-6. ``"optimal"`` and
-        ``"pegasos"`` need the L2 penalty.
+        ``"pegasos"`` need a penalty (their ``lambda`` is its strength
+        ``1/(C n)``, the elastic net's whole ``alpha`` as in
+        ``SGDClassifier``).
     eta0 : float, default=0.01
         Initial step of ``"constant"``, ``"invscaling"`` and ``"adaptive"``
         (the other schedules do not use it).
     power_t : float, default=0.5
         Exponent of ``"invscaling"``.
     alpha : float or None, default=None
-        :math:`\\lambda`, the L2 strength of the per-sample objective. ``None``
+        :math:`\\lambda`, the penalty's strength in the per-sample objective
+        (``SGDClassifier``'s ``alpha``, also for L1 and the elastic net). ``None``
         uses :math:`1/(C n)`, which makes SGD minimize the estimator's
         objective ``P`` (``n`` the training samples; for ``partial_fit``, all
         samples given so far, so that the stream's objective is ``P`` over
@@ -125,7 +130,9 @@ class SGD(Solver):
     average : bool or int, default=False
         Report the average of the iterates (averaged SGD, Polyak-Ruppert)
         rather than the last one: ``True`` averages every step, an integer
-        ``k`` the steps once ``k`` samples have been seen.
+        ``k`` the steps once ``k`` samples have been seen. With L1 or the
+        elastic net the average is kept on the last iterate's support (see
+        Notes), so it is as sparse as the iterate.
     batch_size : int, default=1
         Samples per step (their gradients are averaged). A pairwise loss needs
         at least 2 (it compares the batch's positives with its negatives). A
@@ -157,8 +164,9 @@ class SGD(Solver):
               \\qquad \\lambda = \\frac{1}{Cn},
 
     with the intercept unpenalized (``intercept_scaling = B`` adds
-    :math:`\\lambda\\|b\\|^2/(2B^2)`). A step on the batch :math:`A_t` of
-    size :math:`m` is
+    :math:`\\lambda\\|b\\|^2/(2B^2)`); for another penalty
+    :math:`\\lambda\\Omega(W)` replaces :math:`\\frac{\\lambda}{2}\\|W\\|_F^2`.
+    A step on the batch :math:`A_t` of size :math:`m` is
 
     .. math:: W \\leftarrow (1 - \\eta_t\\lambda) W
               - \\frac{\\eta_t}{m}\\sum_{i\\in A_t} s_i\\, g_i x_i^\\top,
@@ -178,10 +186,33 @@ class SGD(Solver):
     :math:`\\alpha V + R`. A loss without a compiled formula (a user's loss,
     a pairwise loss) takes the same steps through its vectorized gradient.
 
+    L1 and the elastic net, :math:`\\Omega = \\rho\\|W\\|_1 +
+    \\frac{1-\\rho}{2}\\|W\\|_F^2`: the quadratic part is the shrink above
+    with :math:`(1-\\rho)\\lambda`, and the L1 part is the cumulative
+    penalty of Tsuruoka, Tsujii & Ananiadou (2009), as in
+    ``SGDClassifier``: step :math:`t` adds :math:`\\eta_t\\rho\\lambda` to
+    the total pull :math:`u`, and each feature of the batch's rows moves
+    towards 0 by what it has not yet received (:math:`u - |q_j|` on its
+    side, :math:`q_j` its received pull), clipped at 0. A feature no row
+    touches owes its pull until it is touched (the cost per step stays the
+    batch's non-zeros on sparse data), and the end of every epoch (or
+    ``partial_fit`` call) settles every feature, so the returned
+    coefficients are those the pulls at every step give. :math:`u` and
+    :math:`q` travel in the solver's state from one ``partial_fit`` chunk to
+    the next. Features whose gradient stays below the pull are held at
+    exactly 0; with averaging, the reported average is zeroed where the last
+    iterate is (the average of iterates that were each sparse is dense,
+    with tiny entries where the pull held the feature at 0 after some early
+    excursion; dropping them lowered the objective on the test problems).
+    :class:`~hinge_estimators.penalties.GroupL1L2` is refused (its pull
+    couples a feature's classes): use ``solver='gd'`` or ``'auto'``.
+
     Projection radius: at the optimum :math:`\\frac{\\lambda}{2}\\|W^*\\|^2 \\le
     F(W^*, b^*) \\le F(0, b) \\le L(0) = \\frac1n\\sum_i s_i\\ell(y_i, 0)`; for the
     hinge with margin :math:`m` the dual bound :math:`\\lambda\\|w^*\\|^2 \\le
-    m\\,\\bar s` is tighter (Pegasos), per one-vs-rest column.
+    m\\,\\bar s` is tighter (Pegasos), per one-vs-rest column. An L1 part
+    :math:`\\lambda\\rho\\|W\\|_1 \\ge \\lambda\\rho\\|W\\|_F` also bounds
+    :math:`\\|W^*\\|_F \\le L(0)/(\\lambda\\rho)`.
 
     Stopping: after each epoch the objective of the model SGD would return
     (the average, once averaging has started) is measured on a fixed sample
@@ -197,7 +228,9 @@ class SGD(Solver):
     ``_sgd_certificate``, for the margin losses with a conjugate), and
     ``optimality`` is that bound; the bound is loose (it can exceed the
     true suboptimality a hundredfold), so most fits at the default ``tol``
-    are flagged, not converged. A loss without a certificate is never
+    are flagged, not converged. With L1 or the elastic net the bound is
+    ``LinearObjective.duality_gap``'s (the loss gradient rescaled into the
+    dual's feasible set), for every loss. A loss without a certificate is never
     ``converged``; its ``optimality`` is the last relative improvement.
     With a free intercept, dense features whose mean dominates their spread
     are centered first (the optimum is unchanged, the steps are not).
@@ -218,6 +251,8 @@ class SGD(Solver):
 
     handles_pairwise = True
     supports_partial_fit = True
+    #: L1 and the elastic net (the cumulative L1 pull); not group L1/L2
+    handles_nonsmooth_penalty = True
     _constraints = {
         "learning_rate": SCHEDULES,
         "eta0": _eta0_rule,
@@ -258,6 +293,24 @@ class SGD(Solver):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
 
+    def check_penalty(self, penalty):
+        """Accept L2, L1 and the elastic net; refuse other non-smooth penalties.
+
+        A group penalty (:class:`~hinge_estimators.penalties.GroupL1L2`)
+        couples a feature's entries across the score columns; SGD's pull is
+        entrywise, so it is refused (``solver='gd'`` or ``'auto'`` handle it).
+        """
+        if penalty is None or penalty.is_smooth or l1_weight(penalty) > 0:
+            return
+        from ..penalties import penalty_name
+
+        raise ValueError(
+            f"SGD has no update for the non-smooth penalty "
+            f"{type(penalty).__name__} (penalty={penalty_name(penalty)!r}): its "
+            "cumulative pull is entrywise (L1, elastic net); use solver='gd' "
+            "or solver='auto'."
+        )
+
     def check_loss(self, loss):
         super().check_loss(loss)
         if loss.is_pairwise and self.batch_size < 2:
@@ -274,6 +327,7 @@ class SGD(Solver):
     ):
         """Run epochs until the watched objective stalls; see :class:`Solver`."""
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         original = objective
         objective, mu = centered(prepared(objective))
         if coef_init is not None and mu is not None:
@@ -382,7 +436,8 @@ class SGD(Solver):
                 raise _Diverged(n_epoch, watched)
             # reported in the units of P (the estimator's objective), as the
             # other solvers do; the stopping rule only compares ratios
-            as_p = watched / rule.lam if rule.lam > 0 else watched * train.n_samples
+            lam = rule.strength
+            as_p = watched / lam if lam > 0 else watched * train.n_samples
             history.append(as_p)
             if callback is not None:
                 callback(n_epoch, as_p)
@@ -423,6 +478,7 @@ class SGD(Solver):
         ``early_stopping`` does not apply (there is no epoch to compare).
         """
         self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
         if self.early_stopping:
             raise ValueError(
                 "SGD: early_stopping=True holds out part of the data of a fit and "
@@ -475,7 +531,9 @@ class SGD(Solver):
             objective.join(W, b),
             lam,
             1,
-            True,
+            # a single pass proves nothing: not converged (partial_fit
+            # does not warn; its optimality_ is inf)
+            False,
             np.inf,
             "one online pass (not certified)",
             [],
@@ -483,7 +541,8 @@ class SGD(Solver):
 
     # -- pieces ---------------------------------------------------------------
     def _lam(self, objective, n):
-        if objective.reg == 0.0:
+        """The penalty's strength ``1 / (C n)`` (or ``alpha``); 0 without one."""
+        if objective.penalty is None:
             if self.learning_rate in ("optimal", "pegasos"):
                 raise ValueError(
                     f"SGD: learning_rate={self.learning_rate!r} is 1/(alpha t) and "
@@ -518,24 +577,32 @@ class SGD(Solver):
             schedule=self.learning_rate,
             eta0=1.0 if self.eta0 == "auto" else float(self.eta0),
             power_t=float(self.power_t),
-            lam=lam,
+            lam=lam * objective.reg,
             lam_b=lam * objective.intercept_penalty,
+            lam_l1=lam * l1_weight(objective.penalty),
+            lam_schedule=lam,
             # a batch larger than the data is the data (full-batch steps); the
             # kernels allocate a batch's gradients, so the size is bounded here
             batch_size=min(int(self.batch_size), max(objective.n_samples, 1)),
             average_start=average_start,
-            radius=projection_radius(objective, lam) if self.projection else 0.0,
+            radius=(
+                projection_radius(
+                    objective, lam * objective.reg, lam * l1_weight(objective.penalty)
+                )
+                if self.projection
+                else 0.0
+            ),
             clip=step_clip(objective),
         )
         if eta0 is not None:
             return replace(rule, eta0=eta0)
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
             cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
-            if lam > 0:
+            if rule.lam > 0:
                 # a step with eta lam > 1 shrinks W past 0: at a tiny C (a
                 # huge lam) every step then resets W to one sample's
                 # gradient, and the trials on a sample could not tell
-                cap = min(cap, 1.0 / lam)
+                cap = min(cap, 1.0 / rule.lam)
             # the walk starts where a typical sample's step moves its own
             # margin by CALIBRATION_START: the trials then end within a
             # doubling or two on standardized data
@@ -573,6 +640,7 @@ class SGD(Solver):
                 W, b = state.model()
                 value = sample.risk(sample.join(W, b)) / sample.n_samples
             value += 0.5 * rule.lam * float(np.vdot(W, W))
+            value += rule.lam_l1 * float(np.abs(W).sum())
             return value if np.isfinite(value) else np.inf
 
         eta = min(start, 1.0, cap)
@@ -655,6 +723,8 @@ class SGD(Solver):
         with np.errstate(over="ignore", invalid="ignore"):
             penalty = 0.5 * rule.lam * float(np.vdot(W, W))
             penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
+            if rule.lam_l1 > 0:
+                penalty += rule.lam_l1 * float(np.abs(W).sum())
             # the scores directly (not through join/split): this runs every
             # epoch, and on small data its overhead is what costs
             scores = monitor.X @ W.T

@@ -20,6 +20,10 @@ The hinge's ``u`` (0 or 1) is a poor dual point near the margin, so its bound
 goes through smoothed hinges: ``phi_g <= phi`` gives ``P*_g <= P*`` and
 ``P(W) - D_g(beta)`` bounds ``P(W) - P*`` for every ``g``; the smallest over
 a few ``g`` is kept.
+
+With a non-smooth penalty (L1, elastic net) the bound is
+``LinearObjective.duality_gap``'s: the loss gradient at the point, rescaled
+into the dual's feasible set (for L1, ``||X^T U||_inf <= 1``).
 """
 
 import numpy as np
@@ -62,6 +66,8 @@ def _dual_points(loss, margins):
 def has_certificate(objective):
     """Whether :func:`relative_gap` can bound ``objective``'s suboptimality."""
     loss = objective.loss
+    if objective.has_nonsmooth_penalty:
+        return True  # duality_gap needs loss values and gradients only
     if objective.reg == 0 or loss.is_multiclass or loss.is_pairwise:
         return False
     return _dual_points(loss, np.zeros((1, 1))) is not None
@@ -72,10 +78,18 @@ def relative_gap(objective, coef):
     bound on the relative suboptimality ``(P(coef) - P*) / P(coef)``.
 
     ``None`` when the loss has no conjugate here (multiclass, pairwise,
-    Gaussian hinge, a user's loss, ``penalty=None``).
+    Gaussian hinge, a user's loss, ``penalty=None``); ``inf`` where
+    ``duality_gap`` has no bound (a multiclass loss whose free intercepts
+    are off their optimum).
     """
     if not has_certificate(objective):
         return None
+    if objective.has_nonsmooth_penalty:
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap, primal = objective.duality_gap(coef)
+        if not (np.isfinite(gap) and np.isfinite(primal)):
+            return np.inf
+        return gap / max(abs(primal), np.finfo(float).tiny)
     n, K = objective.n_samples, objective.n_outputs
     with np.errstate(over="ignore", invalid="ignore"):
         scores = objective.scores(coef)

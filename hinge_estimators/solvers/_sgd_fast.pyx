@@ -18,11 +18,22 @@ Two tricks keep a step at the cost of the rows' non-zeros, not of ``d``:
 * *lazy averaging*: the running sum of the iterates is kept as
   ``alpha * V + R``. A step that moves ``V`` by ``delta`` (sparse) does
   ``R -= alpha delta`` and then ``alpha += scale``, which adds the new iterate
-  ``scale * V`` to the sum without touching the other coordinates.
+  ``scale * V`` to the sum without touching the other coordinates;
+* *cumulative L1 penalty* (Tsuruoka, Tsujii & Ananiadou 2009, as
+  ``SGDClassifier``): with an L1 part ``lam_l1 ||W||_1`` each step adds its
+  pull ``eta lam_l1`` to the total ``u``, and only the features of the
+  batch's rows are pulled, each by what it has not received yet (``Q_kj``
+  holds what it has), clipped at 0. A feature no row touches owes its pull
+  until it is touched, or until the pass ends: the last step settles every
+  feature, so the returned ``V`` is the one the pulls at every step give.
+  ``u`` and ``Q`` are kept in the units of ``V`` (a pull ``p`` adds ``p /
+  scale``), so the L2 shrink shrinks the owed pulls too: the L2 shrink and
+  the L1 pull compose as they would step by step.
 
-State scalars (``scalars``): ``[scale, t, alpha, n_averaged, norm2, seen]``,
-with ``t`` the steps taken, ``norm2 = ||V||^2`` (kept only when projecting) and
-``seen`` the samples processed.
+State scalars (``scalars``): ``[scale, t, alpha, n_averaged, norm2, seen,
+u]``, with ``t`` the steps taken, ``norm2 = ||V||^2`` (kept only when
+projecting), ``seen`` the samples processed and ``u`` the cumulative L1 pull
+(units of ``V``).
 """
 
 import numpy as np
@@ -294,18 +305,105 @@ cdef inline double step_size(
 
 
 cdef inline void fold(
-    double[:, ::1] V, double[:, ::1] R, double *scale, double *alpha, double *norm2
+    double[:, ::1] V,
+    double[:, ::1] R,
+    double[:, ::1] Q,
+    double *scale,
+    double *alpha,
+    double *norm2,
+    double *u,
 ) noexcept nogil:
-    """Move ``scale`` into ``V`` (and ``alpha V`` into ``R``): same iterate, same sum."""
+    """Move ``scale`` into ``V`` (and ``alpha V`` into ``R``): same iterate,
+    same sum; the L1 bookkeeping ``Q``, ``u`` (units of ``V``) follows."""
     cdef Py_ssize_t k, j
+    cdef bint l1 = Q.shape[0] > 0
     for k in range(V.shape[0]):
         for j in range(V.shape[1]):
             if alpha[0] != 0.0:
                 R[k, j] += alpha[0] * V[k, j]
             V[k, j] *= scale[0]
+            if l1:
+                Q[k, j] *= scale[0]
     norm2[0] *= scale[0] * scale[0]
+    u[0] *= scale[0]
     alpha[0] = 0.0
     scale[0] = 1.0
+
+
+cdef inline double pull(
+    double *v, double *q, double u, double *r, double alpha, double *norm2
+) noexcept nogil:
+    """Pull one entry ``v`` towards 0 by what it is owed, ``u - |q|`` on its
+    side, clipped at 0; ``q`` records it, ``R`` (``r``, if given) keeps the
+    lazy average's sum and ``norm2`` the squared norm."""
+    cdef double z = v[0], owed, moved
+    if z > 0.0:
+        owed = u + q[0]
+        v[0] = z - owed if z > owed else 0.0
+    elif z < 0.0:
+        owed = u - q[0]
+        v[0] = z + owed if -z > owed else 0.0
+    else:
+        return 0.0
+    moved = v[0] - z
+    q[0] += moved
+    if r != NULL:
+        r[0] -= alpha * moved
+    norm2[0] += v[0] * v[0] - z * z
+    return moved
+
+
+cdef inline void pull_row(
+    Rows *X,
+    Py_ssize_t i,
+    double[:, ::1] V,
+    double[:, ::1] Q,
+    double[:, ::1] R,
+    double u,
+    double alpha,
+    bint averaged,
+    double *norm2,
+) noexcept nogil:
+    """:func:`pull` on the features of row ``i`` (its stored entries when
+    sparse, its non-zero ones when dense: the same features either way)."""
+    cdef Py_ssize_t k, j, K = V.shape[0], d = V.shape[1]
+    cdef long long p
+    cdef const double *x
+    cdef double *r = NULL
+    for k in range(K):
+        if X.sparse:
+            for p in range(X.indptr[i], X.indptr[i + 1]):
+                j = X.indices[p]
+                if averaged:
+                    r = &R[k, j]
+                pull(&V[k, j], &Q[k, j], u, r, alpha, norm2)
+        else:
+            x = X.data + i * d
+            for j in range(d):
+                if x[j] != 0.0:
+                    if averaged:
+                        r = &R[k, j]
+                    pull(&V[k, j], &Q[k, j], u, r, alpha, norm2)
+
+
+def settle_l1(
+    double[:, ::1] V, double[:, ::1] Q, double[:, ::1] R, double[::1] scalars
+):
+    """Give every entry of ``V`` the L1 pull it is owed (the pass's end).
+
+    The running sum ``alpha V + R`` of the averaged iterates is unchanged:
+    the pulls owed are the current iterate's, not the past ones'.
+    """
+    cdef Py_ssize_t k, j
+    cdef double alpha = scalars[2], u = scalars[6], norm2 = scalars[4]
+    cdef double *r = NULL
+    with nogil:
+        for k in range(V.shape[0]):
+            for j in range(V.shape[1]):
+                if alpha != 0.0:
+                    r = &R[k, j]
+                pull(&V[k, j], &Q[k, j], u, r, alpha, &norm2)
+    scalars[4] = norm2
 
 
 def sgd_epoch(
@@ -328,8 +426,11 @@ def sgd_epoch(
     double eta0,
     double power_t,
     double t0,
+    double lam_schedule,
     double lam,
     double lam_b,
+    double lam_l1,
+    double[:, ::1] Q,
     bint fit_intercept,
     Py_ssize_t batch_size,
     double average_start,
@@ -348,6 +449,10 @@ def sgd_epoch(
     holds each sample's largest step for a smooth loss, ``1 / (curvature s_i
     (||x_i||^2 + [intercept]))``, the most that cannot overshoot its own
     term; steps below ``min_limit``, their minimum, skip the check.
+    ``lam`` is the L2 strength (the shrink), ``lam_l1`` the L1 strength
+    (the cumulative pull; ``Q`` is then ``V``'s shape, and the pass ends
+    with :func:`settle_l1`), ``lam_schedule`` the ``lam`` of the
+    ``"optimal"`` and ``"pegasos"`` steps.
     """
     cdef Rows rows = make_rows(X, 0.0)
     cdef LossSpec L = LossSpec(loss_kind, a, b, c)
@@ -355,6 +460,8 @@ def sgd_epoch(
     cdef Py_ssize_t n = order.shape[0], K = V.shape[0], pos = 0, m, j, k, i
     cdef double scale = scalars[0], t = scalars[1], alpha = scalars[2]
     cdef double n_avg = scalars[3], norm2 = scalars[4], seen = scalars[5]
+    cdef double u = scalars[6]
+    cdef bint l1 = lam_l1 > 0.0
     cdef double eta, shrink, step, coef, weight, value, loss_sum = 0.0, product, norm
     cdef double alpha_prev, step_i
     cdef bint clipping = step_limits.shape[0] > 0
@@ -364,6 +471,8 @@ def sgd_epoch(
     cdef double *g
     # the gradient buffer holds one batch; a batch larger than the pass is
     # the pass (and a size from the caller must never wrap malloc's argument)
+    if l1 and (Q.shape[0] != V.shape[0] or Q.shape[1] != V.shape[1]):
+        raise ValueError("sgd_epoch: Q must have V's shape when lam_l1 > 0")
     if batch_size < 1:
         raise ValueError(f"sgd_epoch: batch_size must be >= 1, got {batch_size}")
     if batch_size > n:
@@ -387,7 +496,7 @@ def sgd_epoch(
                 if clipping:
                     HINGE_PREFETCH(&step_limits[order[pos + m]])
             t += 1.0
-            eta = step_size(schedule, t, eta0, power_t, t0, lam)
+            eta = step_size(schedule, t, eta0, power_t, t0, lam_schedule)
             # gradients of the batch, all at the iterate before the step
             for j in range(m):
                 i = order[pos + j]
@@ -415,11 +524,14 @@ def sgd_epoch(
             # the L2 shrink, lazily; a step past the origin lands on it
             shrink = 1.0 - eta * lam
             if shrink <= 0.0:
-                fold(V, R, &scale, &alpha, &norm2)
+                fold(V, R, Q, &scale, &alpha, &norm2, &u)
                 for k in range(K):
                     for j in range(V.shape[1]):
                         V[k, j] = 0.0
+                        if l1:
+                            Q[k, j] = 0.0  # nothing is owed by zeros
                 norm2 = 0.0
+                u = 0.0
             else:
                 scale *= shrink
             if fit_intercept and lam_b > 0.0:
@@ -448,6 +560,14 @@ def sgd_epoch(
                         axpy2(&rows, i, coef, &V[k, 0], 0.0, NULL)
                     if fit_intercept:
                         intercept[k] -= step_i * g[k]
+            if l1:
+                # this step's pull, then every touched feature gets its due
+                u += eta * lam_l1 / scale
+                for j in range(m):
+                    pull_row(
+                        &rows, order[pos + j], V, Q, R, u, alpha_prev,
+                        averaged and alpha_prev != 0.0, &norm2,
+                    )
             if radius > 0.0:
                 norm = scale * sqrt(norm2 if norm2 > 0.0 else 0.0)
                 if norm > radius:
@@ -459,7 +579,7 @@ def sgd_epoch(
                     intercept_sum[k] += intercept[k]
             seen += m
             if scale < MIN_SCALE:
-                fold(V, R, &scale, &alpha, &norm2)
+                fold(V, R, Q, &scale, &alpha, &norm2, &u)
             pos += m
     free(G)
     free(scores)
@@ -469,6 +589,9 @@ def sgd_epoch(
     scalars[3] = n_avg
     scalars[4] = norm2
     scalars[5] = seen
+    scalars[6] = u
+    if l1:
+        settle_l1(V, Q, R, scalars)
     return loss_sum
 
 

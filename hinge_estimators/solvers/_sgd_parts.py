@@ -6,10 +6,13 @@ through the objective's vectorized loss gradient (any loss, a user-written or
 a pairwise one included). Both take the same steps in the same order, on the
 per-sample objective
 
-    ``lam/2 ||W||^2 + lam_b/2 ||b||^2 + (1/n) sum_i s_i loss(y_i, W x_i + b)``,
+    ``lam/2 ||W||^2 + lam_l1 ||W||_1 + lam_b/2 ||b||^2
+    + (1/n) sum_i s_i loss(y_i, W x_i + b)``,
 
-which is ``P / (C n)`` for ``lam = 1 / (C n)``; the tests hold them to the
-same iterates.
+which is ``P / (C n)`` for ``lam = r / (C n)`` and ``lam_l1 = rho / (C n)``
+(``r``, ``rho`` the penalty's quadratic and L1 weights: 1, 0 for L2; 0, 1
+for L1; ``1 - l1_ratio``, ``l1_ratio`` for the elastic net); the tests hold
+them to the same iterates.
 """
 
 import contextlib
@@ -20,11 +23,26 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
+from ..penalties import L1, ElasticNet
 from . import _sgd_fast
 from ._dual_cd_parts import compiled_rows
 
 #: state scalars, in the kernel's order
-SCALE, STEPS, ALPHA, N_AVERAGED, NORM2, SEEN = range(6)
+SCALE, STEPS, ALPHA, N_AVERAGED, NORM2, SEEN, CUMULATIVE_L1 = range(7)
+
+
+def l1_weight(penalty):
+    """``rho``: the weight of ``||W||_1`` in ``penalty`` (0 without one).
+
+    SGD's steps know the L1 part of :class:`~hinge_estimators.penalties.L1`
+    and :class:`~hinge_estimators.penalties.ElasticNet`; any other
+    non-smooth part is refused by ``SGD.check_penalty``.
+    """
+    if isinstance(penalty, ElasticNet):
+        return float(penalty.l1_ratio)
+    if isinstance(penalty, L1):
+        return 1.0
+    return 0.0
 
 
 @dataclass
@@ -33,7 +51,10 @@ class SGDState:
 
     ``W = scalars[SCALE] * V``; the sum of the averaged iterates is
     ``scalars[ALPHA] * V + R`` (see ``_sgd_fast``), of the intercepts
-    ``intercept_sum``.
+    ``intercept_sum``. With an L1 part, ``scalars[CUMULATIVE_L1]`` is the
+    cumulative pull ``u`` and ``Q`` what each entry has received (both in
+    the units of ``V``): the bookkeeping that ``partial_fit`` carries from
+    one chunk to the next.
 
     Attributes
     ----------
@@ -41,8 +62,8 @@ class SGDState:
     intercept : ndarray of shape (K,)
     R : ndarray of shape (K, d)
     intercept_sum : ndarray of shape (K,)
-    scalars : ndarray of shape (6,)
-        ``[scale, steps, alpha, n_averaged, ||V||^2, samples seen]``.
+    scalars : ndarray of shape (7,)
+        ``[scale, steps, alpha, n_averaged, ||V||^2, samples seen, u]``.
     eta : float
         The current step of the ``"adaptive"`` schedule.
     eta0 : float
@@ -52,6 +73,9 @@ class SGDState:
     partners : tuple or None
         A pairwise loss's ``partial_fit``: ``(X, y, sample_weight)`` of the
         latest samples of each class (:func:`with_partners`).
+    Q : ndarray of shape (K, d) or None
+        The L1 pull each entry has received; allocated by the first step
+        with an L1 part.
     """
 
     V: np.ndarray
@@ -63,6 +87,7 @@ class SGDState:
     eta0: float = 1.0
     n_seen: float = 0.0
     partners: tuple | None = None
+    Q: np.ndarray | None = None
 
     @classmethod
     def start(cls, objective, coef_init, eta):
@@ -70,7 +95,7 @@ class SGDState:
         coef = objective.zeros() if coef_init is None else np.asarray(coef_init)
         W, b = objective.split(np.array(coef, dtype=np.float64))
         V = np.ascontiguousarray(W, dtype=np.float64)
-        scalars = np.zeros(6)
+        scalars = np.zeros(7)
         scalars[SCALE] = 1.0
         scalars[NORM2] = float(np.dot(V.ravel(), V.ravel()))
         return cls(
@@ -83,16 +108,30 @@ class SGDState:
             eta0=float(eta),
         )
 
+    def pulled(self):
+        """``Q``, allocated (zeros) on first use."""
+        if self.Q is None:
+            self.Q = np.zeros_like(self.V)
+        return self.Q
+
     def weights(self):
         """The current iterate ``(W, b)``."""
         return self.scalars[SCALE] * self.V, self.intercept.copy()
 
     def model(self):
-        """``(W, b)`` to report: the average of the averaged steps, if any."""
+        """``(W, b)`` to report: the average of the averaged steps, if any.
+
+        With an L1 part (``Q`` allocated) the average is kept on the support
+        of the current iterate: an average of sparse iterates is dense (a
+        feature the pull holds at 0 now was non-zero at some earlier step),
+        while the cumulative pull's zeros are where the iterates settled.
+        """
         n_avg = self.scalars[N_AVERAGED]
         if n_avg == 0:
             return self.weights()
         W = (self.scalars[ALPHA] * self.V + self.R) / n_avg
+        if self.Q is not None:
+            W[self.V == 0.0] = 0.0
         return W, self.intercept_sum / n_avg
 
 
@@ -109,19 +148,31 @@ class StepRule:
     average_start: float
     radius: float
     clip: float = 0.0
+    #: the L1 strength (the cumulative pull of each step is ``eta lam_l1``)
+    lam_l1: float = 0.0
+    #: the penalty's whole strength ``1 / (C n)`` (or ``alpha``), the
+    #: ``lam`` of the ``"optimal"`` and ``"pegasos"`` steps (as
+    #: ``SGDClassifier``'s ``alpha`` for the elastic net); None: ``lam``
+    lam_schedule: float | None = None
+
+    @property
+    def strength(self):
+        """The ``lam`` of the ``"optimal"`` and ``"pegasos"`` schedules."""
+        return self.lam if self.lam_schedule is None else self.lam_schedule
 
     @property
     def t0(self):
         """Offset of ``"optimal"``, whose step ``1/(lam (t0 + t - 1))`` is then
         ``eta0 / (1 + lam eta0 (t - 1))``."""
-        return 1.0 / (self.lam * self.eta0) if self.lam > 0 else 0.0
+        lam = self.strength
+        return 1.0 / (lam * self.eta0) if lam > 0 else 0.0
 
     def eta(self, t, eta_adaptive):
         """Step size of step ``t`` (counted from 1)."""
         if self.schedule == "optimal":
-            return 1.0 / (self.lam * (self.t0 + t - 1.0))
+            return 1.0 / (self.strength * (self.t0 + t - 1.0))
         if self.schedule == "pegasos":
-            return 1.0 / (self.lam * t)
+            return 1.0 / (self.strength * t)
         if self.schedule == "invscaling":
             return self.eta0 / t**self.power_t
         if self.schedule == "adaptive":
@@ -146,22 +197,29 @@ def step_clip(objective):
     return float(kappa)
 
 
-def projection_radius(objective, lam):
+def projection_radius(objective, lam, lam_l1=0.0):
     """A ball around 0 that holds the optimum of the per-sample objective.
 
     ``lam/2 ||W*||^2 <= P(W*, b*) <= P(0, b) <= mean_i s_i loss(y_i, 0)``, so
     ``||W*|| <= sqrt(2 L0 / lam)`` for any loss. For the plain hinge with
-    margin ``m`` the dual gives Pegasos' tighter ``sqrt(m mean(s) / lam)``
-    per one-vs-rest column (``1 / sqrt(lam)`` for unit weights).
+    margin ``m`` and the L2 penalty the dual gives Pegasos' tighter
+    ``sqrt(m mean(s) / lam)`` per one-vs-rest column (``1 / sqrt(lam)`` for
+    unit weights). An L1 part adds ``lam_l1 ||W*||_1 >= lam_l1 ||W*||``
+    to the left side, so ``||W*|| <= L0 / lam_l1`` too.
     """
     zero = objective.zeros()
     mean_weight = float(np.mean(objective.sample_weight))
     form = objective.loss.dual_form()
-    if form is not None and not form.multiclass and not form.squared:
+    if form is not None and not form.multiclass and not form.squared and not lam_l1:
         per_column = np.sqrt(form.margin * mean_weight / lam)
         return per_column * np.sqrt(objective.n_outputs)
     loss_at_zero = objective.risk(zero) / objective.n_samples
-    return float(np.sqrt(2.0 * loss_at_zero / lam))
+    radius = np.inf
+    if lam > 0:
+        radius = float(np.sqrt(2.0 * loss_at_zero / lam))
+    if lam_l1 > 0:
+        radius = min(radius, loss_at_zero / lam_l1)
+    return radius
 
 
 def prepared(objective):
@@ -335,8 +393,11 @@ class CompiledEpoch:
             state.eta if rule.schedule == "adaptive" else rule.eta0,
             rule.power_t,
             rule.t0,
+            rule.strength,
             rule.lam,
             rule.lam_b,
+            rule.lam_l1,
+            state.pulled() if rule.lam_l1 > 0 else _NO_PULLS,
             self.fit_intercept,
             rule.batch_size,
             rule.average_start,
@@ -344,6 +405,9 @@ class CompiledEpoch:
             self.limits,
             self.min_limit,
         )
+
+
+_NO_PULLS = np.zeros((0, 0))
 
 
 def _kernel_codes(kernel):
@@ -418,6 +482,11 @@ def python_epoch(objective, state, order, rule, partners=None):
     W = s[SCALE] * state.V
     b = state.intercept
     total = s[ALPHA] * state.V + state.R  # the running sum, explicitly
+    l1 = rule.lam_l1 > 0
+    if l1:
+        # the kernel keeps the L1 bookkeeping in units of V; here W = V
+        pulled = s[SCALE] * state.pulled()
+        owed = s[SCALE] * s[CUMULATIVE_L1]
     loss_sum = 0.0
     fit_intercept = objective.fit_intercept
     labels = np.ravel(objective.y) if partners else None
@@ -444,22 +513,62 @@ def python_epoch(objective, state, order, rule, partners=None):
             # rescaling of its row of G
             limit = step_limits(rule.clip, batch.sample_weight, batch.X, fit_intercept)
             G = G * (np.minimum(eta / m, limit) / (eta / m))[:, None]
-        W *= max(1.0 - eta * rule.lam, 0.0)
+        shrink = max(1.0 - eta * rule.lam, 0.0)
+        W *= shrink
         W -= (eta / m) * np.asarray(batch.X.T @ G).T
         if fit_intercept:
             b *= max(1.0 - eta * rule.lam_b, 0.0)
             b -= (eta / m) * G.sum(axis=0)
+        if l1:
+            # the owed pulls shrink with W (the kernel's units of V)
+            pulled *= shrink
+            owed = owed * shrink + eta * rule.lam_l1
+            pull_l1(W, pulled, owed, touched_features(batch.X))
         if rule.radius > 0:
             norm = np.linalg.norm(W)
             if norm > rule.radius:
                 W *= rule.radius / norm
+                if l1:
+                    pulled *= rule.radius / norm
+                    owed *= rule.radius / norm
         if rule.average_start > 0 and s[SEEN] + seen >= rule.average_start:
             total += W
             state.intercept_sum += b
             s[N_AVERAGED] += 1.0
         s[SEEN] += seen
+    if l1:
+        # the pass's end settles every feature (the running sum is kept)
+        pull_l1(W, pulled, owed, slice(None))
+        state.Q[...] = pulled
+        s[CUMULATIVE_L1] = owed
     state.V[...] = W
     state.R[...] = total
     s[SCALE], s[ALPHA] = 1.0, 0.0
     s[NORM2] = float(np.dot(W.ravel(), W.ravel()))
     return loss_sum
+
+
+def touched_features(X):
+    """The features a batch's rows touch: stored entries of CSR rows,
+    non-zero entries of dense ones (the kernel's choice)."""
+    if sp.issparse(X):
+        return np.unique(X.indices)
+    return np.flatnonzero(np.any(X != 0.0, axis=0))
+
+
+def pull_l1(W, pulled, owed, features):
+    """The cumulative L1 pull (Tsuruoka et al. 2009) of ``features``, in place.
+
+    Each entry moves towards 0 by what it is owed on its side, ``owed +
+    pulled`` for a positive one and ``owed - pulled`` for a negative one,
+    clipped at 0; ``pulled`` records the move. The kernel's ``pull``.
+    """
+    z = W[:, features]
+    q = pulled[:, features]
+    new = np.where(
+        z > 0.0,
+        np.where(z > owed + q, z - (owed + q), 0.0),
+        np.where(z < 0.0, np.where(-z > owed - q, z + (owed - q), 0.0), 0.0),
+    )
+    pulled[:, features] = q + (new - z)
+    W[:, features] = new

@@ -40,9 +40,9 @@ def objective(X, y, coef, C, loss, intercept=None, l1_ratio=0.0):
     ``P(W, b) = 1/2 ||W||_F^2 + C sum_i loss_i`` with an unpenalized intercept
     ``b`` (``None``: no intercept). ``l1_ratio = rho`` replaces the penalty by
     the elastic net ``rho ||W||_1 + (1 - rho)/2 ||W||_F^2`` (1: the L1 norm of
-    ``LinearSVC(penalty="l1")``, 0: the default L2). ``loss`` is ``"hinge"`` or
-    ``"squared_hinge"`` (one-vs-rest over the rows of ``coef``: the sum of the
-    binary objectives) or ``"crammer_singer"`` (``y`` integer codes,
+    ``LinearSVC(penalty="l1")``, 0: the default L2). ``loss`` is ``"hinge"``,
+    ``"squared_hinge"`` or ``"modified_huber"`` (one-vs-rest over the rows of
+    ``coef``: the sum of the binary objectives) or ``"crammer_singer"`` (``y`` integer codes,
     ``max(0, max_{k != y} 1 + s_k - s_y)``).
     """
     coef = np.atleast_2d(coef)
@@ -59,6 +59,8 @@ def objective(X, y, coef, C, loss, intercept=None, l1_ratio=0.0):
         losses = np.maximum(1.0 - z, 0.0)
         if loss == "squared_hinge":
             losses = losses**2
+        elif loss == "modified_huber":
+            losses = np.where(z >= -1.0, losses**2, -4.0 * z)
     penalty = (1.0 - l1_ratio) * 0.5 * float(np.sum(coef * coef))
     if l1_ratio:
         penalty += l1_ratio * float(np.abs(coef).sum())

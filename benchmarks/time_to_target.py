@@ -42,8 +42,8 @@ def objective(X, y, coef, C, loss, intercept=None, l1_ratio=0.0):
     the elastic net ``rho ||W||_1 + (1 - rho)/2 ||W||_F^2`` (1: the L1 norm of
     ``LinearSVC(penalty="l1")``, 0: the default L2). ``loss`` is ``"hinge"``,
     ``"squared_hinge"`` or ``"modified_huber"`` (one-vs-rest over the rows of
-    ``coef``: the sum of the binary objectives) or ``"crammer_singer"`` (``y`` integer codes,
-    ``max(0, max_{k != y} 1 + s_k - s_y)``).
+    ``coef``: the sum of the binary objectives) or ``"crammer_singer"``
+    (``y`` integer codes, ``max(0, max_{k != y} 1 + s_k - s_y)``).
     """
     coef = np.atleast_2d(coef)
     scores = np.asarray(X @ coef.T)

@@ -45,7 +45,10 @@ written here. ``best`` prints the lowest suboptimality each side reached
 within the caps (does LIBLINEAR reach 1e-6? do we?), ``support`` compares the
 non-zero sets of both sides' best models (``same`` when every coefficient is
 zero on both or non-zero on both; else how many differ and the largest
-magnitude among them).
+magnitude among them); the row below repeats the comparison for the two
+reference fits (``tol=1e-10``), where a difference that remains means an
+optimum that is not unique (linearly dependent columns, such as splice's
+one-hot blocks) rather than an early stop.
 
 Budget (as in ``bench_real.py``): every fit runs in a forked child killed
 after ``--fit-cap`` seconds; a sweep ends at such a fit, at a fit that hits
@@ -233,8 +236,12 @@ def liblinear(C, tol):
 
 
 def reference(worker, measure, C, args, bounds):
-    """The tight fits of both sides: ``(best P, its coef, how)``; bounds added."""
-    best, coef, how = np.inf, None, []
+    """The tight fits of both sides: ``(best P, its coef, how, coefs)``.
+
+    ``coefs`` maps ``"ours"``/``"LinearSVC"`` to the fit's coefficients (for
+    the support at ``tol=1e-10``); the fits' bounds are added to ``bounds``.
+    """
+    best, coef, how, coefs = np.inf, None, [], {}
     for label, estimator in (
         ("ours", ours(C, REF_TOL)),
         ("LinearSVC", liblinear(C, REF_TOL)),
@@ -246,9 +253,10 @@ def reference(worker, measure, C, args, bounds):
         value, lower = measure(s["coef"])
         bounds.append(lower)
         how.append(f"{label} tol={REF_TOL:g}")
+        coefs[label] = s["coef"]
         if value < best:
             best, coef = value, s["coef"]
-    return best, coef, ", ".join(how)
+    return best, coef, ", ".join(how), coefs
 
 
 def picked_solver(worker, C, args):
@@ -281,7 +289,7 @@ def l1_case(report, worker, name, X, y, multiple, args, results):
     C = multiple * l1_min_c(X, y, loss="squared_hinge", fit_intercept=False)
     measure = Measure(X, y, C, "squared_hinge", 1.0, fit_intercept=False)
     bounds = []
-    upper, best_coef, how = reference(worker, measure, C, args, bounds)
+    upper, best_coef, how, tight = reference(worker, measure, C, args, bounds)
     lower = max(bounds, default=-np.inf)
     label = picked_solver(worker, C, args)
     fit_sweep = partial(sweep, worker, X=X, y=y, C=C, loss="squared_hinge",
@@ -328,6 +336,8 @@ def l1_case(report, worker, name, X, y, multiple, args, results):
         text,
     )
     notes = [f"reference ({how}) gap {ref_gap:.1e}"]
+    if len(tight) == 2:
+        notes.append(f"support at tol={REF_TOL:g}: " + support(*tight.values()))
     stops = [f"{s.label}: {s.note}" for s in (mine, theirs) if s.note]
     if stops:
         notes.append("stopped: " + "; ".join(stops))

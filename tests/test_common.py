@@ -32,10 +32,11 @@ def _tol(loss, solver="auto"):
     # Smooth losses are solved by gradient methods whose accuracy follows tol.
     # Non-smooth ones finish with the exact active-set polish whatever tol is;
     # a looser tol only shortens the runs where the polish cannot apply.
-    # dual_cd's tol is a relative duality gap, which bounds the objective, not
-    # the coefficients (their error grows like its square root): sklearn's
-    # 1e-7 comparisons of decision functions need it near rounding level.
-    if solver == "dual_cd":
+    # dual_cd's and primal_cd's tol is a relative duality gap, which bounds
+    # the objective, not the coefficients (their error grows like its square
+    # root): sklearn's 1e-7 comparisons of decision functions need it near
+    # rounding level.
+    if solver in ("dual_cd", "primal_cd"):
         return 1e-13
     return 1e-12 if loss.is_smooth else 1e-6
 

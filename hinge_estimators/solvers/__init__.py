@@ -7,6 +7,7 @@ from ._fc_boosting import FullyCorrectiveBoosting
 from ._gradient_descent import GradientDescent
 from ._lbfgs import LBFGS
 from ._newton import TrustRegionNewton
+from ._primal_cd import PrimalCoordinateDescent
 from ._sgd import SGD
 
 #: auto: the squared hinge goes to newton on data this many times taller
@@ -23,6 +24,7 @@ SOLVERS = {
     "gd": GradientDescent,
     "lbfgs": LBFGS,
     "newton": TrustRegionNewton,
+    "primal_cd": PrimalCoordinateDescent,
     "sgd": SGD,
 }
 
@@ -75,8 +77,17 @@ def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty=
 
 
 def _nonsmooth_penalty_solver(loss):
-    """The ``auto`` choice for a non-smooth penalty: ``gd``'s proximal steps."""
-    return GradientDescent()
+    """The ``auto`` choice for a non-smooth penalty.
+
+    ``primal_cd`` (compiled coordinate descent with working sets) for the
+    smooth margin losses it has a compiled update for, ``gd``'s proximal
+    steps for every other loss.
+    """
+    try:
+        PrimalCoordinateDescent().check_loss(loss)
+    except ValueError:
+        return GradientDescent()
+    return PrimalCoordinateDescent()
 
 
 def get_solver(
@@ -147,6 +158,7 @@ __all__ = [
     "DualCoordinateDescent",
     "FullyCorrectiveBoosting",
     "LBFGS",
+    "PrimalCoordinateDescent",
     "SGD",
     "SOLVERS",
     "GradientDescent",

@@ -30,6 +30,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
+from ._random cimport in_main_thread, shuffle
 from ._rows cimport (
     HINGE_PREFETCH,
     Rows,
@@ -40,8 +41,6 @@ from ._rows cimport (
     row_prefetch,
 )
 
-import threading
-
 import numpy as np
 
 #: sample visits between two checks for Ctrl-C: each check is a GIL round
@@ -50,32 +49,6 @@ import numpy as np
 #: checks
 cdef enum:
     SIGNAL_CHECK_VISITS = 65536
-
-
-cdef bint in_main_thread():
-    """Whether signals can reach this thread (Python runs handlers only in the
-    main thread; elsewhere a check would cost a GIL round trip for nothing)."""
-    return threading.current_thread() is threading.main_thread()
-
-
-cdef inline uint64_t next_random(uint64_t *state) noexcept nogil:
-    """xorshift64*: a fast generator for the permutations (seeded by numpy)."""
-    cdef uint64_t x = state[0]
-    x ^= x >> 12
-    x ^= x << 25
-    x ^= x >> 27
-    state[0] = x
-    return x * <uint64_t> 2685821657736338717
-
-
-cdef inline void shuffle(int *order, Py_ssize_t n, uint64_t *state) noexcept nogil:
-    cdef Py_ssize_t i, j
-    cdef int tmp
-    for i in range(n - 1, 0, -1):
-        j = <Py_ssize_t> (next_random(state) % <uint64_t> (i + 1))
-        tmp = order[i]
-        order[i] = order[j]
-        order[j] = tmp
 
 
 def binary_dual_cd(

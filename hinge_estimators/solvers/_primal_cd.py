@@ -1,0 +1,355 @@
+"""Primal coordinate descent with working sets: sparse penalties, certified."""
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._objective import _balancing_factors
+from ..penalties import L1, L2, ElasticNet, GroupL1L2
+from ._base import Solver, SolveResult, guarded, solve_centered, solve_columns
+from ._primal_cd_fast import LOSS_CODES, binary_primal_cd, group_primal_cd
+
+#: the penalties with a coordinate update here
+_PENALTIES = (L1, L2, ElasticNet, GroupL1L2)
+#: features of the first working set (grown to twice the support after)
+FIRST_WORKING_SET = 10
+#: an inner solve stops at this fraction of the outer violation (skglm's 0.3)
+INNER_FRACTION = 0.3
+#: outer iterations without a smaller gap before the solver gives up: the gap
+#: has reached the rounding level of the objective's sums
+MAX_STALLED = 20
+#: epochs whose margins the dual extrapolation combines (celer's K = 5, plus 1)
+EXTRAPOLATION_POINTS = 6
+#: at a tol this tight, the certified point gets up to POLISH_EPOCHS more
+#: epochs on its support, until the violation is POLISH_FRACTION of the first
+POLISH_TOL = 1e-10
+POLISH_EPOCHS = 1000
+POLISH_FRACTION = 1e-13
+#: epochs between two certificates within an inner solve (celer's 10)
+CHUNK = 10
+#: the most epochs one inner solve (one kernel call) may run
+MAX_INNER_EPOCHS = 1000
+
+
+class PrimalCoordinateDescent(Solver):
+    """Coordinate descent on the primal, with working sets, compiled.
+
+    For L1, elastic-net and group L1/L2 penalties (and L2) with the smooth
+    margin losses that have a compiled formula: ``squared_hinge`` (LIBLINEAR's
+    ``-s 5``, ``LinearSVC(penalty="l1", dual=False)``), ``smooth_hinge`` and
+    ``modified_huber``, binary or one-vs-rest. The design matrix is read by
+    columns: a dense ``X`` is copied once per fit in Fortran order, a CSR
+    ``X`` once into CSC.
+
+    Parameters
+    ----------
+    working_set : bool, default=True
+        Update only the features most likely to be non-zero, growing the set
+        until the certificate holds (celer / skglm); ``False`` updates every
+        feature in every epoch.
+
+    Notes
+    -----
+    **Updates.** With ``z_i = y_i (x_i w + b)`` kept up to date, one
+    coefficient of a separable penalty ``q w_j^2 / 2 + rho |w_j|`` takes the
+    soft-thresholded Newton step
+
+    .. math:: d = \\arg\\min_d\\; g d + \\tfrac{h}{2} d^2 + \\rho |w_j + d|,
+              \\quad g = \\sum_i c_i y_i \\phi'(z_i) x_{ij} + q w_j,\\;
+              h = \\sum_i c_i \\phi''(z_i) x_{ij}^2 + q
+
+    (``c_i = C s_i``, ``phi''`` the generalized second derivative), with a
+    backtracking (Armijo) line search on the exact objective, as LIBLINEAR's
+    ``solve_l1r_l2_svc``; if ten halvings fail, the step of the curvature
+    bound ``sup phi''`` (a majorizer) is taken. Under the group penalty a
+    feature's ``K`` coefficients move together by the block soft-threshold
+    of the majorized step. A free or penalized intercept is a coordinate
+    updated by the same Newton step once per epoch.
+
+    **Working sets.** Each outer iteration measures the full gradient, ranks
+    the features by their violation of the optimality conditions
+    (``Penalty.violation``: the distance of ``-grad`` to the penalty's
+    subdifferential), and solves the problem restricted to the non-zero
+    features plus the most violating ones (``max(10, 2 |support|)`` in all)
+    until their largest violation is at most 0.3 times the outer one.
+
+    **Stopping rule and certificate.** ``tol`` bounds the relative
+    suboptimality: the solver stops when the duality gap at the rescaled
+    loss gradient (``LinearObjective.duality_gap``, computed here from the
+    margins already at hand) is at most ``tol * P``; ``optimality`` is
+    ``gap / P`` (summed over the one-vs-rest columns, each solved on its
+    own). ``max_iter`` counts outer iterations (each one full gradient and
+    at most 1000 epochs over the working set).
+    """
+
+    requires_smooth = True
+    handles_nonsmooth_penalty = True
+    non_smooth_advice = "use solver='gd' (proximal steps, every loss)"
+    _constraints = {"working_set": "bool"}
+
+    def __init__(self, working_set=True):
+        self.working_set = working_set
+
+    def check_loss(self, loss):
+        """Refuse pairwise, non-smooth and multiclass losses (no compiled update)."""
+        name = type(loss).__name__
+        if loss.is_pairwise:
+            raise ValueError(
+                f"PrimalCoordinateDescent has no update for the pairwise loss "
+                f"{name}; use solver='gd'."
+            )
+        if not loss.is_smooth:
+            raise ValueError(
+                f"PrimalCoordinateDescent needs a smooth loss and {name} is not "
+                "smooth; use loss='squared_hinge', or solver='gd'."
+            )
+        kernel = loss.compiled_kernel()
+        if loss.is_multiclass or kernel is None or kernel.name not in LOSS_CODES:
+            raise ValueError(
+                f"PrimalCoordinateDescent has no compiled update for {name}; "
+                f"use one of {sorted(LOSS_CODES)}, or solver='gd'."
+            )
+
+    def check_penalty(self, penalty):
+        """Refuse ``penalty=None`` and penalties without a coordinate update."""
+        if penalty is None:
+            raise ValueError(
+                "PrimalCoordinateDescent needs a penalty (its stopping rule is "
+                "a duality gap); use solver='lbfgs' or 'newton' for penalty=None."
+            )
+        if type(penalty) not in _PENALTIES:
+            raise ValueError(
+                f"PrimalCoordinateDescent has no coordinate update for "
+                f"{type(penalty).__name__}; use solver='gd' (proximal steps)."
+            )
+
+    @guarded
+    def solve(
+        self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
+    ):
+        """Minimize ``objective`` by coordinate descent; see :class:`Solver`."""
+        self.check_loss(objective.loss)
+        self.check_penalty(objective.penalty)
+
+        def run(objective, coef_init):
+            data = _ColumnData(objective)
+            if isinstance(objective.penalty, GroupL1L2) and objective.n_outputs > 1:
+                start = objective.zeros() if coef_init is None else coef_init
+                return self._solve(objective, start, data, tol, max_iter, callback)
+
+            def solve_column(part, start):
+                start = part.zeros() if start is None else start
+                return self._solve(part, start, data, tol, max_iter, callback)
+
+            return solve_columns(solve_column, objective, coef_init, _relative_gap)
+
+        if sp.issparse(objective.X):  # centering would fill the columns in
+            return run(objective, coef_init)
+        return solve_centered(run, objective, coef_init)
+
+    def _solve(self, objective, start, data, tol, max_iter, callback):
+        """The outer loop on one objective (one column, or ``K`` grouped)."""
+        loss = objective.loss
+        kernel = loss.compiled_kernel()
+        code = LOSS_CODES[kernel.name]
+        gamma, margin = (
+            (kernel.a, kernel.b) if kernel.name == "smooth_hinge" else (0, 0)
+        )
+        K, d = objective.n_outputs, objective.n_features
+        coef = np.array(start, dtype=np.float64)
+        W, b = objective.split(coef)
+        W, b = np.ascontiguousarray(W), np.array(b, dtype=np.float64)
+        Y = np.ascontiguousarray(objective.y, dtype=np.float64).reshape(-1, K)
+        curvature = loss.smoothness(1)
+        bounds = curvature * data.squared_norms
+        intercept_bound = curvature * data.weights.sum()
+        q, p = objective.reg, objective.intercept_penalty
+        rho = objective.penalty.nonsmooth_value(np.ones((1, 1)))
+        ws_size = FIRST_WORKING_SET
+        history, best, stalled, first = [], np.inf, 0, 0.0
+        best_dual, Z_extra = -np.inf, None
+        snapshots = np.zeros((EXTRAPOLATION_POINTS, Y.size))
+        n_iter, inner_done, epochs_left, eps = 0, True, 0, 0.0
+        kernel = binary_primal_cd if K == 1 else group_primal_cd
+
+        def inner(working_set, eps, max_epochs):
+            # W, Z and b are updated in place
+            return kernel(
+                data.cols, data.ones, Y, data.weights, Z, W, b,
+                objective.fit_intercept, q, rho, p, bounds, intercept_bound,
+                working_set, code, gamma, margin, eps, max_epochs, snapshots,
+            )  # fmt: skip
+
+        while True:
+            # the margins afresh: the kernels' updates drift by rounding
+            Z = Y * objective.scores(objective.join(W, b))
+            extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
+            primal, dual, loss_grad, grad_b = _certificate(
+                objective, data, Y, Z, W, b, extra
+            )
+            # any feasible dual point bounds P*: keep the best one met
+            best_dual = max(best_dual, dual)
+            gap = max(primal - best_dual, 0.0)
+            stalled = stalled + 1 if gap >= best else 0
+            best = min(best, gap)
+            if gap <= tol * primal or stalled >= MAX_STALLED:
+                break
+            if inner_done:  # a new outer iteration: a new working set
+                if n_iter == max_iter:
+                    break
+                n_iter += 1
+                history.append(primal)
+                if callback is not None:
+                    callback(n_iter, primal)
+                scores = objective.penalty.violation(W, loss_grad)
+                worst = max(scores.max(initial=0.0), np.abs(grad_b).max(initial=0.0))
+                first = worst if n_iter == 1 else first
+                support = np.flatnonzero(np.any(W != 0.0, axis=0))
+                if self.working_set:
+                    ws_size = min(d, max(ws_size, 2 * len(support), FIRST_WORKING_SET))
+                    scores[support] = np.inf
+                    order = np.sort(np.argsort(-scores, kind="stable")[:ws_size])
+                else:
+                    order = np.arange(d)
+                working_set = np.asarray(order, dtype=np.int32)
+                eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
+            # a chunk of epochs, then the certificate at the extrapolated point
+            epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
+            epochs_left -= epochs
+            Z_extra = _extrapolate(snapshots, epochs)
+            inner_done = violation <= eps or epochs_left <= 0
+        history.append(primal)
+        converged = gap <= tol * primal
+        if converged and tol <= POLISH_TOL and first > 0:
+            # a gap of tol bounds the coefficients' error by about sqrt(tol):
+            # more epochs on the support bring them to rounding level
+            support = np.flatnonzero(np.any(W != 0.0, axis=0)).astype(np.int32)
+            saved = W.copy(), b.copy()
+            inner(support, POLISH_FRACTION * first, POLISH_EPOCHS)
+            Z = Y * objective.scores(objective.join(W, b))
+            polished, dual = _certificate(objective, data, Y, Z, W, b)[:2]
+            if polished - max(dual, best_dual) <= tol * polished:
+                gap, primal = max(polished - max(dual, best_dual), 0.0), polished
+            else:
+                W[...], b[...] = saved
+        coef = objective.join(W, b)
+        optimality = gap / primal if primal > 0 else 0.0
+        if converged:
+            message = "duality gap below tol"
+        elif stalled >= MAX_STALLED:
+            message = "the duality gap stopped decreasing (rounding level)"
+        else:
+            message = "max_iter reached"
+        return SolveResult(
+            coef,
+            n_iter,
+            bool(converged),
+            float(primal),
+            float(optimality),
+            history,
+            message,
+        )
+
+
+class _ColumnData:
+    """What the kernels read of one objective: ``X`` by columns and the weights."""
+
+    def __init__(self, objective):
+        X = objective.X
+        self.weights = np.ascontiguousarray(
+            objective.loss_scale * objective.sample_weight, dtype=np.float64
+        )
+        n = objective.n_samples
+        if sp.issparse(X):
+            csc = sp.csc_matrix(X)
+            csc.sum_duplicates()
+            data = np.asarray(csc.data, dtype=np.float64)
+            indices = np.asarray(csc.indices, dtype=np.int32)
+            if data.size == 0:  # the kernel reads &data[0]
+                data, indices = np.zeros(1), np.zeros(1, dtype=np.int32)
+            self.cols = (data, indices, np.asarray(csc.indptr, dtype=np.int64), n)
+            self.squared_norms = np.asarray(
+                csc.multiply(csc).T @ self.weights, dtype=np.float64
+            ).ravel()
+        else:
+            # the transpose of a Fortran-ordered copy: C-ordered, one row a
+            # column; centered here when the objective is (see solve)
+            self.cols = np.array(X.T, dtype=np.float64, order="C")
+            if objective.offset is not None:
+                self.cols -= objective.offset[:, None]
+            self.squared_norms = np.square(self.cols) @ self.weights
+        self.ones = np.ones(max(n, 1))
+        self.X = X
+        offset = objective.offset
+        self.offset = np.zeros(X.shape[1]) if offset is None else offset
+
+
+def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
+    """``LinearObjective.duality_gap``'s bounds from the margins ``Z`` at hand.
+
+    Returns ``(P, D, loss gradient in W (K x d), gradient in b)`` with ``D``
+    the dual value at the rescaled loss gradient; with ``Z_extra`` (margins
+    of an extrapolated point), ``D`` is the better of the two dual values.
+    One product ``X^T [G, U, ...]`` gives the gradient and the dual points.
+    """
+    penalty, q, p = objective.penalty, objective.reg, objective.intercept_penalty
+    K = W.shape[0]
+    points = [Z] if Z_extra is None else [Z, Z_extra]
+    parts, columns = [], []
+    for margins in points:
+        S = Y * margins
+        values, grads = objective.loss.loss_gradient(Y, S)
+        F = data.weights[:, None] * values
+        G = data.weights[:, None] * grads
+        factors = np.ones_like(G)
+        if objective.fit_intercept and p == 0:
+            factors = _balancing_factors(G)
+        parts.append((F, G, factors, float(np.sum(factors * (G * S - F)))))
+        columns += [G, G * factors]
+    both = np.hstack(columns)
+    both = np.asarray(data.X.T @ both) - np.outer(data.offset, both.sum(axis=0))
+    F, G = parts[0][:2]
+    primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
+    primal += penalty.nonsmooth_value(W)
+    if objective.fit_intercept:
+        primal += 0.5 * p * float(np.dot(b, b))
+    dual = -np.inf
+    for k, (_, G_k, factors, conj_bound) in enumerate(parts):
+        V = both[:, (2 * k + 1) * K : (2 * k + 2) * K].T
+        t = float(penalty.dual_scale(-V))
+        value = -t * conj_bound - penalty.conjugate(-t * V)
+        if objective.fit_intercept and p > 0:
+            total = t * (G_k * factors).sum(axis=0)
+            value -= float(np.dot(total, total)) / (2.0 * p)
+        dual = max(dual, value)
+    grad_b = G.sum(axis=0) + p * b if objective.fit_intercept else np.zeros(0)
+    return primal, dual, both[:, :K].T, grad_b
+
+
+def _extrapolate(history, epochs):
+    """Anderson extrapolation of the last margins (celer's dual extrapolation).
+
+    ``history`` holds the margins after the last ``H`` epochs (see the
+    kernels); returns ``sum_k c_k z_k`` with ``c`` minimizing the norm of
+    the combined differences under ``sum c = 1``, or None (too few epochs,
+    singular system).
+    """
+    H = history.shape[0]
+    if H < 3 or epochs < H:
+        return None
+    ordered = np.roll(history, -(epochs % H), axis=0)  # oldest first
+    diffs = np.diff(ordered, axis=0)
+    try:
+        c = np.linalg.solve(diffs @ diffs.T, np.ones(H - 1))
+    except np.linalg.LinAlgError:
+        return None
+    total = c.sum()
+    if not (np.isfinite(total) and total != 0):
+        return None
+    return (c / total) @ ordered[1:]
+
+
+def _relative_gap(results):
+    """Summed gaps over summed values of the one-vs-rest columns."""
+    total = sum(r.value for r in results)
+    gap = sum(r.optimality * r.value for r in results)
+    return gap / total if total > 0 else 0.0

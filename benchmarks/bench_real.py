@@ -241,6 +241,7 @@ def _fit_summary(data, estimator, repeat, train, test, column):
     }
     if isinstance(model, HingeClassifier):
         summary["solver"] = model.solver_
+        summary["optimality"] = model.optimality_
         if isinstance(model.solver_, DualCoordinateDescent):
             # dual_cd's duality gap is a proof: P - gap is a lower bound on P*
             summary["lower"] = model.objective_value_ * (1.0 - model.optimality_)

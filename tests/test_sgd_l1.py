@@ -235,3 +235,22 @@ def test_group_penalty_is_refused_with_the_fix(penalty):
         HingeClassifier(penalty=penalty, solver="sgd").fit(X, y)
     with pytest.raises((ValueError, AttributeError), match="GroupL1L2"):
         HingeClassifier(penalty=penalty, solver="sgd").partial_fit(X, y, classes=[0, 1])
+
+
+def test_partial_fit_may_switch_between_l1_and_l2():
+    # the pull's bookkeeping is dropped with the L1 part, so a stream that
+    # turns L1 off averages as L2 does, and one that turns it back on does
+    # not pay the pulls owed before
+    X, y = irrelevant_features()
+    clf = HingeClassifier(
+        penalty="l1", C=0.02, solver=SGD(average=True), random_state=0
+    )
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert np.sum(clf.coef_ == 0) >= 5
+    clf.set_params(penalty="l2")
+    clf.partial_fit(X, y)
+    assert clf._solver_state.Q is None
+    assert np.all(clf.coef_ != 0)
+    clf.set_params(penalty="l1")
+    clf.partial_fit(X, y)
+    assert np.sum(clf.coef_ == 0) >= 5

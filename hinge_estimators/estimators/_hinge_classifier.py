@@ -108,8 +108,8 @@ class HingeClassifier(
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
         hinge ``newton`` on data with ``n_samples >= 2 * n_features``
         and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
-        (pairwise ones included), ``gd`` for the rest
-        (see :func:`hinge_estimators.solvers.auto_solver`).
+        (pairwise ones included), ``gd`` for the rest and for every
+        non-smooth penalty (see :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", "l1", "elasticnet", "l1_l2"}, Penalty or None, \
             default="l2"
         The regularizer :math:`\\Omega(W)` on the coefficients (never on the

@@ -259,17 +259,23 @@ class _ColumnData:
             objective.loss_scale * objective.sample_weight, dtype=np.float64
         )
         n = objective.n_samples
+        d = X.shape[1]
         if sp.issparse(X):
             csc = sp.csc_matrix(X)
             csc.sum_duplicates()
             data = np.asarray(csc.data, dtype=np.float64)
             indices = np.asarray(csc.indices, dtype=np.int32)
+            indptr = np.asarray(csc.indptr, dtype=np.int64)
+            columns = np.repeat(np.arange(d), np.diff(indptr))
+            self.squared_norms = np.bincount(
+                columns, weights=data * data * self.weights[indices], minlength=d
+            ).astype(np.float64)
+            # X^T as CSR shares the arrays: its products gather, faster than
+            # the scatter of a CSR X transposed
+            self.transposed = sp.csr_matrix((data, indices, indptr), shape=(d, n))
             if data.size == 0:  # the kernel reads &data[0]
                 data, indices = np.zeros(1), np.zeros(1, dtype=np.int32)
-            self.cols = (data, indices, np.asarray(csc.indptr, dtype=np.int64), n)
-            self.squared_norms = np.asarray(
-                csc.multiply(csc).T @ self.weights, dtype=np.float64
-            ).ravel()
+            self.cols = (data, indices, indptr, n)
         else:
             # the transpose of a Fortran-ordered copy: C-ordered, one row a
             # column; centered here when the objective is (see solve)
@@ -277,10 +283,8 @@ class _ColumnData:
             if objective.offset is not None:
                 self.cols -= objective.offset[:, None]
             self.squared_norms = np.square(self.cols) @ self.weights
+            self.transposed = self.cols
         self.ones = np.ones(max(n, 1))
-        self.X = X
-        offset = objective.offset
-        self.offset = np.zeros(X.shape[1]) if offset is None else offset
 
 
 def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
@@ -292,7 +296,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     One product ``X^T [G, U, ...]`` gives the gradient and the dual points.
     """
     penalty, q, p = objective.penalty, objective.reg, objective.intercept_penalty
-    K = W.shape[0]
+    balance = objective.fit_intercept and p == 0
     points = [Z] if Z_extra is None else [Z, Z_extra]
     parts, columns = [], []
     for margins in points:
@@ -300,13 +304,13 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
         values, grads = objective.loss.loss_gradient(Y, S)
         F = data.weights[:, None] * values
         G = data.weights[:, None] * grads
-        factors = np.ones_like(G)
-        if objective.fit_intercept and p == 0:
-            factors = _balancing_factors(G)
+        # the free intercept's constraint 1^T U = 0: G rescaled per side
+        factors = _balancing_factors(G) if balance else np.ones_like(G)
         parts.append((F, G, factors, float(np.sum(factors * (G * S - F)))))
-        columns += [G, G * factors]
-    both = np.hstack(columns)
-    both = np.asarray(data.X.T @ both) - np.outer(data.offset, both.sum(axis=0))
+        columns += [G, G * factors] if balance else [G]
+    # one product for the gradient and every dual point
+    # (a dense X^T is the centered copy: the products are the centered ones)
+    products = np.split(data.transposed @ np.hstack(columns), len(columns), axis=1)
     F, G = parts[0][:2]
     primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
     primal += penalty.nonsmooth_value(W)
@@ -314,7 +318,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
         primal += 0.5 * p * float(np.dot(b, b))
     dual = -np.inf
     for k, (_, G_k, factors, conj_bound) in enumerate(parts):
-        V = both[:, (2 * k + 1) * K : (2 * k + 2) * K].T
+        V = products[2 * k + 1 if balance else k].T
         t = float(penalty.dual_scale(-V))
         value = -t * conj_bound - penalty.conjugate(-t * V)
         if objective.fit_intercept and p > 0:
@@ -322,7 +326,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
             value -= float(np.dot(total, total)) / (2.0 * p)
         dual = max(dual, value)
     grad_b = G.sum(axis=0) + p * b if objective.fit_intercept else np.zeros(0)
-    return primal, dual, both[:, :K].T, grad_b
+    return primal, dual, products[0].T, grad_b
 
 
 def _extrapolate(history, epochs):

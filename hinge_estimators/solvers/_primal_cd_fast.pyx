@@ -38,7 +38,7 @@ main thread), as in the dual kernels.
 """
 
 from cpython.exc cimport PyErr_CheckSignals
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, fmax, fmin, sqrt
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
@@ -49,9 +49,9 @@ cdef enum:
     SQUARED_HINGE = 1
     SMOOTH_HINGE = 2
     MODIFIED_HUBER = 3
-    #: line-search trials (each at least doubles the curvature) before the
-    #: majorized step is taken
-    MAX_LINE_SEARCH = 30
+    #: line-search trials (each multiplies the curvature by 2 to 16) before
+    #: the majorized step is taken
+    MAX_LINE_SEARCH = 40
 
 #: loss name (``Loss.compiled_kernel().name``) -> code
 LOSS_CODES = {
@@ -215,12 +215,20 @@ cdef double coordinate_step(
     if viol == 0.0:
         return 0.0
     if h <= 1e-12 * (bound + q):
-        h = bound + q
+        # flat here (every sample in a piece without curvature): a long
+        # step, which the line search's secant then scales to the curvature
+        # it meets (the bound can be far larger: samples of large weight
+        # that sit in the flat piece)
+        h = 1e-12 * (bound + q)
     if h <= 0.0:
         return viol
     d = newton_direction(g, h, w0, rho)
     if d == 0.0:
         return viol
+    # z moves with each trial step (the pass that measures the change also
+    # applies it, as LIBLINEAR's does): ``applied`` is the step z holds now
+    cdef double applied = 0.0, zo, a_i
+    cdef bint settled = False
     for trial in range(MAX_LINE_SEARCH):
         w1 = w0 + d
         delta = g * d + rho * (fabs(w1) - fabs(w0))
@@ -230,28 +238,39 @@ cdef double coordinate_step(
             g * d + 0.5 * (bound + q) * d * d + rho * (fabs(w1) - fabs(w0))
             <= ARMIJO * delta
         ):
+            settled = True
             break
         smooth = 0.5 * q * (w1 * w1 - w0 * w0)
         for k in range(col.length):
             i = col.rows[k] if col.rows != NULL else k
-            smooth += cw[i] * phi_change(L, z[i * stride], d * y[i * stride] * col.x[k])
+            a_i = y[i * stride] * col.x[k]
+            zo = z[i * stride] - applied * a_i
+            smooth += cw[i] * phi_change(L, zo, d * a_i)
+            z[i * stride] = zo + d * a_i
+        applied = d
         if smooth + rho * (fabs(w1) - fabs(w0)) <= ARMIJO * delta:
+            settled = True
             break
-        # the curvature seen along the step (the secant's), at least twice the
-        # last: a shorter step that can still land on 0, unlike a halving
+        # the curvature seen along the step (the secant's), kept within 2 and
+        # 16 times the last: a shorter step that can still land on 0, unlike
+        # a halving; the cap keeps a long step that crossed into a steep
+        # piece near that piece (the secant alone would fall far short)
         h_seen = 2.0 * (smooth - g * d) / (d * d)
-        h = h_seen if h_seen > 2.0 * h else 2.0 * h
+        h = fmin(fmax(h_seen, 2.0 * h), 16.0 * h)
         if h >= bound + q:
-            # the majorizer's step decreases the objective whatever the curvature
-            d = newton_direction(g, bound + q, w0, rho)
             break
         d = newton_direction(g, h, w0, rho)
         if d == 0.0:
-            return viol
+            settled = True
+            break
+    if not settled:
+        # the majorizer's step decreases the objective whatever the curvature
+        d = newton_direction(g, bound + q, w0, rho)
     w[0] = w0 + d
-    for k in range(col.length):
-        i = col.rows[k] if col.rows != NULL else k
-        z[i * stride] += d * y[i * stride] * col.x[k]
+    if d != applied:
+        for k in range(col.length):
+            i = col.rows[k] if col.rows != NULL else k
+            z[i * stride] += (d - applied) * y[i * stride] * col.x[k]
     return viol
 
 

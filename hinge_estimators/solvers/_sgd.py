@@ -195,9 +195,10 @@ class SGD(Solver):
     towards 0 by what it has not yet received (:math:`u - |q_j|` on its
     side, :math:`q_j` its received pull), clipped at 0. A feature no row
     touches owes its pull until it is touched (the cost per step stays the
-    batch's non-zeros on sparse data), and the end of every epoch (or
-    ``partial_fit`` call) settles every feature, so the returned
-    coefficients are those the pulls at every step give. :math:`u` and
+    batch's non-zeros on sparse data; a touched feature gets what it owes
+    after that step's gradient, Tsuruoka's order), and the end of every
+    epoch (or ``partial_fit`` call) settles every feature, so the returned
+    coefficients owe nothing. :math:`u` and
     :math:`q` travel in the solver's state from one ``partial_fit`` chunk to
     the next. Features whose gradient stays below the pull are held at
     exactly 0; with averaging, the reported average is zeroed where the last

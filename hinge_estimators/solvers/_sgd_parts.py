@@ -114,6 +114,14 @@ class SGDState:
             self.Q = np.zeros_like(self.V)
         return self.Q
 
+    def follow(self, rule):
+        """Drop the L1 bookkeeping when ``rule`` has no L1 part (a
+        ``partial_fit`` whose penalty was changed to L2): ``model()`` then
+        averages as without L1, and a later L1 part starts owing nothing."""
+        if rule.lam_l1 == 0 and self.Q is not None:
+            self.Q = None
+            self.scalars[CUMULATIVE_L1] = 0.0
+
     def weights(self):
         """The current iterate ``(W, b)``."""
         return self.scalars[SCALE] * self.V, self.intercept.copy()
@@ -372,6 +380,7 @@ class CompiledEpoch:
     def run(self, state, order, rule):
         """One pass over ``order``; returns ``sum s_i loss_i`` along the way."""
         k = self.kernel
+        state.follow(rule)
         sq_norms = self.sq_norms if self.sq_norms is not None else np.zeros(0)
         return _sgd_fast.sgd_epoch(
             self.rows,
@@ -478,6 +487,7 @@ def python_epoch(objective, state, order, rule, partners=None):
     Returns the same progressive loss sum and leaves ``state`` in the same
     form (with ``scale = 1`` and the sum of iterates explicit in ``R``).
     """
+    state.follow(rule)
     s = state.scalars
     W = s[SCALE] * state.V
     b = state.intercept

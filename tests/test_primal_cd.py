@@ -1,0 +1,246 @@
+"""Primal coordinate descent (``solver="primal_cd"``) for sparse penalties."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from sklearn.datasets import make_classification
+from sklearn.svm import LinearSVC
+
+from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators.losses import (
+    Hinge,
+    ModifiedHuber,
+    PairwiseSquaredHinge,
+    SmoothHinge,
+    SquaredHinge,
+    WestonWatkins,
+)
+from hinge_estimators.penalties import L1, ElasticNet, GroupL1L2
+from hinge_estimators.solvers import (
+    GradientDescent,
+    PrimalCoordinateDescent,
+    auto_solver,
+)
+
+
+def _binary(n=80, d=12, seed=0, sparse=False):
+    X, y = make_classification(
+        n, d, n_informative=4, n_redundant=2, random_state=seed, class_sep=0.8
+    )
+    if sparse:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    return X, np.where(y == 1, 1.0, -1.0)
+
+
+def _phi(loss, z):
+    """The margin losses written out here, independently of the package."""
+    if isinstance(loss, SmoothHinge):
+        u = loss.margin - z
+        return np.where(
+            u <= 0,
+            0.0,
+            np.where(u < loss.gamma, u * u / (2 * loss.gamma), u - loss.gamma / 2),
+        )
+    if isinstance(loss, ModifiedHuber):
+        return np.where(z < -1, -4 * z, np.maximum(1 - z, 0) ** 2)
+    return np.maximum(1 - z, 0) ** 2
+
+
+def _dphi(loss, z):
+    if isinstance(loss, SmoothHinge):
+        return -np.clip((loss.margin - z) / loss.gamma, 0, 1)
+    if isinstance(loss, ModifiedHuber):
+        return np.where(z < -1, -4.0, -2 * np.maximum(1 - z, 0))
+    return -2 * np.maximum(1 - z, 0)
+
+
+def _value(loss, X, y, w, b, C, s, l1, l2):
+    z = y * (X @ w + b)
+    return l1 * np.abs(w).sum() + 0.5 * l2 * w @ w + C * s @ _phi(loss, z)
+
+
+def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept):
+    """``min`` over ``w = u - v``, ``u, v >= 0`` (and ``b``) by L-BFGS-B."""
+    X = X.toarray() if sp.issparse(X) else X
+    d = X.shape[1]
+
+    def fun(x):
+        u, v = x[:d], x[d : 2 * d]
+        b = x[2 * d] if fit_intercept else 0.0
+        w = u - v
+        z = y * (X @ w + b)
+        r = C * s * y * _dphi(loss, z)
+        gw = X.T @ r + l2 * w
+        value = _value(loss, X, y, w, b, C, s, l1, l2)
+        grad = np.concatenate(
+            [gw + l1, -gw + l1] + ([[r.sum()]] if fit_intercept else [])
+        )
+        return value, grad
+
+    size = 2 * d + int(fit_intercept)
+    bounds = [(0, None)] * (2 * d) + [(None, None)] * int(fit_intercept)
+    res = minimize(
+        fun, np.zeros(size), jac=True, method="L-BFGS-B", bounds=bounds,
+        options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12},
+    )  # fmt: skip
+    return res.fun
+
+
+def _solve(loss, X, y, penalty, tol=1e-10, **kw):
+    objective = LinearObjective(loss, X, y[:, None], n_outputs=1, penalty=penalty, **kw)
+    result = PrimalCoordinateDescent().solve(objective, tol=tol, max_iter=500)
+    return objective, result
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "penalty, l1, l2",
+    [(L1(), 1.0, 0.0), (ElasticNet(l1_ratio=0.7), 0.7, 0.3), (GroupL1L2(), 1.0, 0.0)],
+    ids=["l1", "en", "group"],
+)
+def test_certificate_bounds_the_suboptimality(sparse, penalty, l1, l2):
+    X, y = _binary(sparse=sparse)
+    s = np.ones(len(y))
+    # with one score column the group norm is the absolute value
+    reference = _split_reference(SquaredHinge(), X, y, 0.3, s, l1, l2, True)
+    for tol in (1e-2, 1e-7):
+        objective, result = _solve(SquaredHinge(), X, y, penalty, tol=tol, C=0.3)
+        assert result.converged and result.optimality <= tol
+        value = objective.value(result.coef)
+        assert value == pytest.approx(result.value, rel=1e-12)
+        excess = (value - reference) / value
+        assert excess <= result.optimality + 1e-9
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_agrees_with_liblinear(sparse):
+    X, y = _binary(n=120, d=15, seed=1, sparse=sparse)
+    C = 0.05
+    svc = LinearSVC(
+        penalty="l1", loss="squared_hinge", dual=False, fit_intercept=False,
+        C=C, tol=1e-10, max_iter=100000,
+    ).fit(X, y)  # fmt: skip
+    _, result = _solve(SquaredHinge(), X, y, "l1", tol=1e-8, C=C, fit_intercept=False)
+    w_svc, w_cd = svc.coef_.ravel(), result.coef
+    s = np.ones(len(y))
+    ours = _value(SquaredHinge(), X, y, w_cd, 0.0, C, s, 1.0, 0.0)
+    theirs = _value(SquaredHinge(), X, y, w_svc, 0.0, C, s, 1.0, 0.0)
+    assert ours == pytest.approx(theirs, rel=1e-6)
+    assert ours <= theirs * (1 + 1e-9)
+    assert 0 < np.count_nonzero(w_cd) < len(w_cd)
+    # the support, away from coefficients at rounding level
+    np.testing.assert_array_equal(np.abs(w_cd) > 1e-6, np.abs(w_svc) > 1e-6)
+
+
+@pytest.mark.parametrize(
+    "loss, penalty, l1, l2",
+    [
+        (SquaredHinge(), L1(), 1.0, 0.0),
+        (SmoothHinge(gamma=0.5), ElasticNet(l1_ratio=0.6), 0.6, 0.4),
+        (ModifiedHuber(), L1(), 1.0, 0.0),
+    ],
+)
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_agrees_with_split_formulation(loss, penalty, l1, l2, fit_intercept):
+    X, y = _binary(n=60, d=8, seed=2)
+    X = X + 2.0  # features off-center: the intercept matters
+    s = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    C = 0.2
+    _, result = _solve(
+        loss,
+        X,
+        y,
+        penalty,
+        tol=1e-10,
+        C=C,
+        sample_weight=s,
+        fit_intercept=fit_intercept,
+    )
+    reference = _split_reference(loss, X, y, C, s, l1, l2, fit_intercept)
+    w, b = result.coef[:8], (result.coef[8] if fit_intercept else 0.0)
+    ours = _value(loss, X, y, w, b, C, s, l1, l2)
+    assert ours == pytest.approx(reference, rel=1e-6)
+    assert ours <= reference * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("intercept_scaling", [None, 2.0])
+def test_group_penalty_meets_optimality_conditions(intercept_scaling):
+    X, y = make_classification(90, 10, n_informative=4, n_classes=3, random_state=3)
+    Y = np.where(y[:, None] == np.arange(3), 1.0, -1.0)
+    s = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    C = 0.1
+    objective = LinearObjective(
+        SquaredHinge(), X, Y, n_outputs=3, C=C, sample_weight=s,
+        intercept_scaling=intercept_scaling, penalty="l1_l2",
+    )  # fmt: skip
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-10, max_iter=2000)
+    assert result.converged
+    W, b = result.coef[:30].reshape(3, 10), result.coef[30:]
+    # the loss gradient written out here; KKT of the group norm per feature
+    R = C * s[:, None] * Y * _dphi(SquaredHinge(), Y * (X @ W.T + b))
+    grad_W, grad_b = (X.T @ R).T, R.sum(axis=0)
+    scale = np.abs(grad_W).max()
+    norms = np.linalg.norm(W, axis=0)
+    kept = norms > 0
+    assert 0 < kept.sum() < 10  # some features dropped for every class at once
+    np.testing.assert_allclose(
+        grad_W[:, kept], -W[:, kept] / norms[kept], atol=1e-4 * scale
+    )
+    assert np.all(np.linalg.norm(grad_W[:, ~kept], axis=0) <= 1 + 1e-6)
+    penalty = 0.0 if intercept_scaling is None else 1 / intercept_scaling**2
+    np.testing.assert_allclose(grad_b + penalty * b, 0, atol=1e-4 * scale)
+
+
+def test_dense_and_csr_give_the_same_optimum():
+    X, y = _binary(n=100, d=20, seed=4, sparse=True)
+    dense = _solve(SquaredHinge(), X.toarray(), y, "l1", C=0.2)[1]
+    csr = _solve(SquaredHinge(), X, y, "l1", C=0.2)[1]
+    assert dense.value == pytest.approx(csr.value, rel=1e-9)
+    np.testing.assert_allclose(dense.coef, csr.coef, atol=1e-4)
+
+
+def test_warm_start_from_the_solution_stops_at_once():
+    X, y = _binary(seed=5)
+    objective, result = _solve(SquaredHinge(), X, y, ElasticNet(0.5), tol=1e-8, C=0.3)
+    again = PrimalCoordinateDescent().solve(
+        objective, result.coef, tol=1e-8, max_iter=500
+    )
+    assert again.converged and again.n_iter <= 1
+    assert again.value <= result.value * (1 + 1e-12)
+
+
+@pytest.mark.parametrize(
+    "loss, words",
+    [
+        (Hinge(), ["not smooth", "squared_hinge", "gd"]),
+        (PairwiseSquaredHinge(), ["pairwise", "gd"]),
+        (WestonWatkins(squared=True), ["no compiled update", "gd"]),
+    ],
+)
+def test_refuses_losses_it_has_no_update_for(loss, words):
+    with pytest.raises(ValueError) as info:
+        PrimalCoordinateDescent().check_loss(loss)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_refuses_no_penalty():
+    with pytest.raises(ValueError, match="needs a penalty"):
+        PrimalCoordinateDescent().check_penalty(None)
+
+
+def test_auto_picks_it_for_sparse_penalties_of_smooth_margin_losses():
+    assert isinstance(
+        auto_solver(SquaredHinge(), penalty="l1"), PrimalCoordinateDescent
+    )
+    assert isinstance(auto_solver(Hinge(), penalty="l1"), GradientDescent)
+
+
+def test_classifier_with_l1_penalty_has_exact_zeros():
+    X, y = make_classification(150, 30, n_informative=3, random_state=6)
+    model = HingeClassifier(loss="squared_hinge", penalty="l1", C=0.05).fit(X, y)
+    assert isinstance(model.solver_, PrimalCoordinateDescent)
+    assert 0 < np.count_nonzero(model.coef_) < 30
+    assert model.optimality_ <= model.tol
+    assert model.score(X, y) > 0.7

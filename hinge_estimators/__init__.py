@@ -5,9 +5,14 @@ Public names only; see ``losses`` and ``solvers`` for the building blocks.
 
 from ._objective import LinearObjective
 from ._version import __version__
-from .estimators import HingeBoostingClassifier, HingeClassifier
+from .estimators import (
+    HingeBoostingClassifier,
+    HingeClassifier,
+    HingeClassifierCV,
+)
 from .estimators._shared import InconsistentVersionWarning
 from .losses import LOSSES
+from .model_selection import hinge_path
 from .penalties import PENALTIES
 from .solvers import SOLVERS
 
@@ -17,7 +22,9 @@ __all__ = [
     "SOLVERS",
     "HingeBoostingClassifier",
     "HingeClassifier",
+    "HingeClassifierCV",
     "InconsistentVersionWarning",
     "LinearObjective",
     "__version__",
+    "hinge_path",
 ]

@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hinge_estimators import HingeBoostingClassifier, HingeClassifier
+from hinge_estimators import (
+    HingeBoostingClassifier,
+    HingeClassifier,
+    HingeClassifierCV,
+)
 from hinge_estimators.losses import (
     LOSSES,
     CrammerSinger,
@@ -148,6 +152,11 @@ BOOSTING_ESTIMATORS = [
     ),
 ]
 
+# cross-validation over a short grid: 3 values x 3 folds plus the refit per
+# check (the squared hinge's newton path; the hinge's dual_cd at the tol
+# these checks need takes minutes over the default grid's large C)
+CV_ESTIMATORS = [HingeClassifierCV(Cs=3, cv=3, tol=1e-12)]
+
 _NO_EXACT_FINISH = (
     "the squared Crammer-Singer loss is neither smooth nor piecewise linear, so "
     "no first-order solver here finishes it exactly; sklearn compares decision "
@@ -218,7 +227,8 @@ def _expected_failed_checks(estimator):
     + OBJECT_ESTIMATORS
     + PENALTY_ESTIMATORS
     + SGD_ESTIMATORS
-    + BOOSTING_ESTIMATORS,
+    + BOOSTING_ESTIMATORS
+    + CV_ESTIMATORS,
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_compatible_estimator(estimator, check):

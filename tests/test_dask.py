@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 
-from hinge_estimators import HingeClassifier
+from hinge_estimators import HingeClassifier, HingeClassifierCV
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -86,3 +86,18 @@ def test_grid_search_runs_on_the_cluster(client):
     )
     assert_allclose(on_cluster.best_estimator_.coef_, local.best_estimator_.coef_)
     assert np.isfinite(on_cluster.best_score_)
+
+
+def test_cv_folds_run_on_the_cluster(client):
+    X, y = make_classification(n_samples=200, n_features=8, random_state=1)
+    cv = HingeClassifierCV(Cs=4, cv=3, loss="hinge", random_state=0, n_jobs=-1)
+    local = clone(cv).fit(X, y)
+    with (
+        distributed.get_task_stream(client) as tasks,
+        joblib.parallel_config(backend="dask"),
+    ):
+        on_cluster = clone(cv).fit(X, y)
+    assert tasks.data, "the folds did not run on the cluster"
+    assert on_cluster.C_ == local.C_
+    assert_allclose(on_cluster.scores_, local.scores_)
+    assert_allclose(on_cluster.coefs_paths_, local.coefs_paths_)

@@ -377,10 +377,12 @@ def _sparse_counts(n, d, density, noise, seed=0):
     return X, y
 
 
-@pytest.mark.parametrize("loss", ["squared_hinge"])
+@pytest.mark.parametrize("loss", ["squared_hinge", "hinge"])
 def test_unpenalized_intercept_converges_on_sparse_counts(loss):
     # non-negative sparse counts, 9 % non-zeros, shaped like a 3,076 x 1,617
     # text set (a quarter of it): the default fit ended at max_iter before
+    # (the hinge with a gap of 5e-2: its primal finish, Newton-CG in
+    # uncentered coordinates, crawled; now centered)
     X, y = _sparse_counts(770, 405, 0.09, noise=1.0)
     clf = _fit_quietly_converged(X, y, loss=loss, max_iter=1000)
     if loss == "hinge":
@@ -389,6 +391,58 @@ def test_unpenalized_intercept_converges_on_sparse_counts(loss):
         reference = _squared_reference(X, y).objective_value_
     assert clf.objective_value_ <= reference * (1 + 1e-4)
     assert clf.objective_value_ >= reference * (1 - 1e-6)
+
+
+def test_unpenalized_intercept_converges_on_imbalanced_dense_data():
+    # shaped like SYLVA (standardized, 5 % positives, nearly separable): the
+    # optimal intercept is far from 0 (about -2) and the default fit ended at
+    # 1000 passes, 1.1e-3 above libsvm's optimum, its primal finish out of
+    # budget before its first smoothing stage ended (each Hessian product was
+    # charged a full pass; CG took hundreds per Newton step)
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        2000, 50, n_informative=25, weights=[0.95], class_sep=1.0,
+        flip_y=0.005, random_state=0,
+    )  # fmt: skip
+    X = StandardScaler().fit_transform(X)
+    clf = _fit_quietly_converged(X, y, loss="hinge", max_iter=1000)
+    reference = _svc_objective(X, y, 1.0)
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    assert clf.objective_value_ >= reference * (1 - 1e-6)
+    assert clf.objective_value_ - reference <= (
+        clf.optimality_ * clf.objective_value_ + 1e-6 * reference
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_finish_forms_the_same_hessian_as_the_objective(sparse):
+    # the primal finish forms X_A^T D X_A (+ penalty) itself, in centered
+    # coordinates too: it must be the objective's Hessian
+    from hinge_estimators._objective import LinearObjective
+    from hinge_estimators.losses import LOSSES
+    from hinge_estimators.solvers._dual_cd_finish import _metered
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 7)) + 3.0
+    X[rng.random(X.shape) < 0.6] = 0.0
+    X = sp.csr_matrix(X) if sparse else X
+    y = np.where(rng.random(60) < 0.4, 1.0, -1.0)[:, None]
+    loss = LOSSES["hinge"]().smoothed(0.5)
+    for objective in (
+        LinearObjective(loss, X, y, n_outputs=1, C=1.3).column(0),
+        LinearObjective(loss, X, y, n_outputs=1, C=1.3).column(0).centered(),
+        LinearObjective(loss, X, y, n_outputs=1, intercept_scaling=2.0).column(0),
+    ):
+        coef = rng.normal(size=objective.size)
+        meter = [0.0, np.inf]
+        formed = _metered(objective.with_loss(loss), meter).hessian_operator(coef)
+        assert hasattr(formed, "matrix")  # 8 coefficients: formed, not CG
+        reference = objective.hessian_operator(coef)
+        for v in np.eye(objective.size):
+            np.testing.assert_allclose(formed(v), reference(v), atol=1e-10)
+        assert meter[0] > 0
 
 
 # -- warm starts on another problem (issue 13, defect 2) ----------------------

@@ -1,8 +1,11 @@
 """
-The first example: subgradient descent on five points
-=====================================================
+Textbook subgradient descent on five points (``penalty=None``)
+==============================================================
 
-This reproduces the classic StackExchange answer on the gradient of the hinge
+Not how to fit a model here (that is ``HingeClassifier()`` with its default
+certified solvers; see the other examples): this is the example the project
+grew from, kept to show that the building blocks reproduce a textbook method
+exactly. It reproduces the classic StackExchange answer on the gradient of the hinge
 loss. Five points in the plane, two labelled +1 and three labelled -1, and the
 *unregularized* total hinge loss of a linear classifier without intercept,
 

@@ -2,5 +2,6 @@
 
 from ._hinge_boosting import HingeBoostingClassifier
 from ._hinge_classifier import HingeClassifier
+from ._hinge_classifier_cv import HingeClassifierCV
 
-__all__ = ["HingeBoostingClassifier", "HingeClassifier"]
+__all__ = ["HingeBoostingClassifier", "HingeClassifier", "HingeClassifierCV"]

@@ -14,10 +14,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._targets import TargetEncoding, check_label_types, encode_labels
+from .._targets import (
+    TargetEncoding,
+    check_label_types,
+    class_weight_per_sample,
+    encode_labels,
+)
 from ._fc_refit import REFIT_TOL, SquaredHingeRefit, grown
 from ._hinge_classifier import HingeClassifier
 from ._shared import (
+    HTMLReprMixin,
     VersionedPickleMixin,
     canonical_csr,
     check_not_complex,
@@ -25,6 +31,7 @@ from ._shared import (
     check_two_classes,
     check_weighted_classes,
     labels_from_scores,
+    proba_from_margin_scores,
     single_threaded_blas,
 )
 
@@ -40,7 +47,9 @@ RESIDUAL_BITS = (30, 20)
 SCORE_BITS = 40
 
 
-class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HingeBoostingClassifier(
+    HTMLReprMixin, VersionedPickleMixin, ClassifierMixin, BaseEstimator
+):
     """Fully-corrective gradient boosting of regression trees, squared hinge.
 
     The nonlinear learner of Zeng, Zhang and Lin ("Fully-corrective gradient
@@ -109,6 +118,20 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
     tol : float, default=1e-4
         The improvement of the validation loss (mean squared hinge on the
         held-out samples) that counts for early stopping.
+    class_weight : dict, "balanced" or None, default=None
+        Multipliers of the sample weights per class, as in
+        :class:`HingeClassifier`: ``"balanced"`` uses
+        ``total_weight / (n_classes * class_weight_total)``.
+    warm_start : bool, default=False
+        When fitted and refitted on the same data with a larger
+        ``n_estimators``, keep the trees and add rounds (as
+        ``GradientBoostingClassifier``): the kept trees' weights are refitted
+        to their optimum first (the same weights, up to the refit's
+        tolerance), then boosting continues, drawing from the same random
+        stream. A smaller ``n_estimators`` than the model has raises a
+        ``ValueError``; an equal one leaves the model as it is. With early
+        stopping the validation split is drawn again from ``random_state``
+        (the same split for an int).
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and the trees (which permute the features
         before looking for a split). An int gives the same model every fit.
@@ -140,6 +163,15 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         increasing (the refit starts from the previous round's weights).
     validation_score_ : ndarray of shape (n_rounds,)
         Validation loss after each round run; only with early stopping.
+    feature_importances_ : ndarray of shape (n_features,)
+        Impurity-based importances, as ``GradientBoostingClassifier``'s, with
+        each tree weighted by the absolute value of its weight: a tree's
+        impurity decreases (normalized to sum 1 per tree) times
+        ``|tree_weights_[k][j]|``, summed over trees and columns and
+        normalized to sum 1. Why weighted: the trees fit residuals that shrink
+        from round to round, so their raw impurity decreases are on
+        different scales, while every tree has unit RMS and enters the score
+        through its weight. All zeros when no tree split.
 
     See Also
     --------
@@ -259,6 +291,8 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         validation_fraction=0.1,
         n_iter_no_change=None,
         tol=1e-4,
+        class_weight=None,
+        warm_start=False,
         random_state=None,
         verbose=0,
     ):
@@ -272,6 +306,8 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.class_weight = class_weight
+        self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
 
@@ -308,8 +344,14 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         classes, codes = encode_labels(y)
         check_two_classes(name, classes)
         sample_weight = check_sample_weight(sample_weight, X)
+        sample_weight = sample_weight * class_weight_per_sample(
+            self.class_weight, classes, codes, sample_weight
+        )
         check_weighted_classes(name, classes, codes, sample_weight)
         targets = TargetEncoding(classes, False).encode(codes)
+        previous = self._previous_model(classes)
+        if previous is not None and self.n_estimators == self.n_estimators_:
+            return self  # warm start with nothing to add
         rng = check_random_state(self.random_state)
         fit_rows = np.arange(X.shape[0])
         val_rows = None
@@ -328,10 +370,12 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
                     f"{name}: every held-out sample for early stopping has zero "
                     "weight; raise validation_fraction or set n_iter_no_change=None."
                 )
+        tree_rng = rng if previous is None else self._rng
         with single_threaded_blas():
             columns, history = self._boost(
-                X, targets, sample_weight, fit_rows, val_rows, rng
+                X, targets, sample_weight, fit_rows, val_rows, tree_rng, previous
             )
+        self._rng = tree_rng  # a warm start continues the same random stream
         self.classes_ = classes
         self.estimators_ = [c.trees for c in columns]
         self.tree_weights_ = [c.refit.weights for c in columns]
@@ -343,8 +387,42 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
             self.validation_score_ = np.array(history["validation"])
         return self
 
-    def _boost(self, X, targets, sample_weight, fit_rows, val_rows, rng):
-        """Run the rounds; return the score columns and the score history."""
+    def _previous_model(self, classes):
+        """The fitted model a warm start continues from, or None.
+
+        Refuses a smaller ``n_estimators`` than the model has, or other
+        classes (the trees were grown for those).
+        """
+        if not (self.warm_start and hasattr(self, "estimators_")):
+            return None
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                f"warm_start=True continues a model of the classes "
+                f"{self.classes_.tolist()}, but y has {classes.tolist()}; "
+                "set warm_start=False to fit a new model."
+            )
+        if self.n_estimators < self.n_estimators_:
+            raise ValueError(
+                f"n_estimators={self.n_estimators} must be at least the "
+                f"{self.n_estimators_} rounds of the model when warm_start=True "
+                "(rounds are only added); set warm_start=False to fit anew."
+            )
+        return {
+            "trees": self.estimators_,
+            "stages": self._stages,
+            "train": list(self.train_score_[: self.n_estimators_]),
+            "validation": list(
+                getattr(self, "validation_score_", [])[: self.n_estimators_]
+            ),
+            "rounds": self.n_estimators_,
+        }
+
+    def _boost(self, X, targets, sample_weight, fit_rows, val_rows, rng, previous):
+        """Run the rounds; return the score columns and the score history.
+
+        ``previous`` (a warm start): the trees, stages and histories of the
+        model to continue.
+        """
         X_fit = _rows_for_predict(X if val_rows is None else X[fit_rows])
         data = {
             "fit": X_fit.tocsc() if sp.issparse(X_fit) else X_fit,
@@ -365,18 +443,25 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
             )
             for k in range(targets.shape[1])
         ]
+        first_round, history = 1, {"train": [], "validation": []}
+        if previous is not None:
+            for k, column in enumerate(columns):
+                column.resume(previous["trees"][k], previous["stages"][k], data)
+            first_round = previous["rounds"] + 1
+            history = {"train": previous["train"], "validation": previous["validation"]}
         tree_params = {
             "max_depth": self.max_depth,
             "max_leaf_nodes": self.max_leaf_nodes,
             "min_samples_leaf": self.min_samples_leaf,
         }
-        history = {"train": [], "validation": []}
-        best, best_round, start = np.inf, 0, time.perf_counter()
+        best, best_round, start = np.inf, first_round - 1, time.perf_counter()
+        if history["validation"]:
+            best = history["validation"][-1]
         # the Newton leaves' lambda; None: least-squares (mean gradient) leaves
         newton = (
             float(self.leaf_l2_regularization) if self.leaf_values == "newton" else None
         )
-        for round_ in range(1, self.n_estimators + 1):
+        for round_ in range(first_round, self.n_estimators + 1):
             # the trees draw their seeds from rng, as in GradientBoostingClassifier
             grew = [
                 c.grow(data, weights, tree_params, newton, rng)
@@ -474,6 +559,18 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         tol = self.tol
         check("tol", _is_real(tol) and np.isfinite(tol) and tol >= 0, "must be >= 0")
         check("verbose", integer(self.verbose, 0), "must be an integer >= 0")
+        check(
+            "warm_start",
+            isinstance(self.warm_start, bool | np.bool_),
+            "must be True or False",
+        )
+        check(
+            "class_weight",
+            self.class_weight is None
+            or isinstance(self.class_weight, dict)
+            or (isinstance(self.class_weight, str) and self.class_weight == "balanced"),
+            "must be a dict, 'balanced' or None",
+        )
 
     # -- prediction ------------------------------------------------------------
     def decision_function(self, X):
@@ -572,6 +669,63 @@ class HingeBoostingClassifier(VersionedPickleMixin, ClassifierMixin, BaseEstimat
         """
         for scores in self.staged_decision_function(X):
             yield labels_from_scores(self.classes_, scores)
+
+    def predict_proba(self, X):
+        """Class probabilities from the scores, the squared hinge's link.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        The squared hinge, minimized in expectation over ``y`` with
+        :math:`P(y = 1 \\mid x) = p`, gives the score :math:`f = 2p - 1`
+        (Zhang, 2004), so :math:`p = (\\mathrm{clip}(f, -1, 1) + 1) / 2`:
+        ``SGDClassifier``'s rule for its modified Huber loss, which equals the
+        squared hinge where :math:`y f \\ge -1`. More than two classes: the
+        one-vs-rest :math:`p_k` divided by their sum. These are the loss's
+        link, not calibrated probabilities: ``l2_regularization`` shrinks the
+        scores towards 0 (probabilities towards 1/2) and a model that fits
+        its training data pushes them to 0 and 1; use
+        ``CalibratedClassifierCV`` where calibration matters.
+        """
+        return proba_from_margin_scores(self.decision_function(X))
+
+    def staged_predict_proba(self, X):
+        """:meth:`predict_proba` of the model after each round.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Yields
+        ------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        for scores in self.staged_decision_function(X):
+            yield proba_from_margin_scores(scores)
+
+    @property
+    def feature_importances_(self):
+        """Impurity-based importances weighted by the tree weights (see Attributes).
+
+        Returns
+        -------
+        importances : ndarray of shape (n_features,)
+        """
+        check_is_fitted(self)
+        total = np.zeros(self.n_features_in_)
+        for trees, weights in zip(self.estimators_, self.tree_weights_, strict=True):
+            for tree, weight in zip(trees, weights, strict=True):
+                decrease = tree.tree_.compute_feature_importances(normalize=False)
+                if decrease.sum() > 0:
+                    total += abs(weight) * decrease / decrease.sum()
+        return total / total.sum() if total.sum() > 0 else total
 
     def _validate_X(self, X):
         check_is_fitted(self)
@@ -721,6 +875,28 @@ class _BoostedScore:
                 data["validation"], check_input=False
             )
         return True
+
+    def resume(self, trees, stages, data):
+        """Continue from a fitted column: its trees as atoms, its last weights.
+
+        The atoms are the trees' outputs on the training samples (unit RMS, as
+        when they were added); the refit starts from the stored weights, the
+        optimum already, and only confirms it.
+        """
+        refit = self.refit
+        for tree in trees:
+            refit.add(tree.predict(data["train"], check_input=False))
+            if self.validation is not None:
+                k = refit.k
+                self.val_outputs = grown(self.val_outputs, k)
+                self.val_outputs[:, k - 1] = tree.predict(
+                    data["validation"], check_input=False
+                )
+        refit.coef = np.array(stages[-1], dtype=np.float64)
+        refit.scores = refit.Z[:, : refit.k] @ refit.coef
+        self.refit_failed = not refit.refit()
+        self.trees = list(trees)
+        self.stages = [np.array(s, copy=True) for s in stages]
 
     def validation_loss(self):
         """Weighted mean squared hinge of the current model on held-out samples."""

@@ -3,6 +3,7 @@
 import math
 import warnings
 from numbers import Integral, Real
+from types import SimpleNamespace
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,12 +21,20 @@ from .._targets import (
     class_weight_per_sample,
     encode_labels,
 )
-from ..losses import LOSSES, Loss, get_loss
+from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
 from ..solvers._sgd_parts import partners_objective
+from ._progress import (
+    HAS_SKLEARN_CALLBACKS,
+    CallbackSupportMixin,
+    ProgressPrinter,
+    SklearnCallbackBridge,
+    fit_reporter,
+)
 from ._shared import (
+    HTMLReprMixin,
     VersionedPickleMixin,
     available_if_explained,
     canonical_csr,
@@ -35,6 +44,7 @@ from ._shared import (
     check_two_classes,
     check_weighted_classes,
     labels_from_scores,
+    proba_from_margin_scores,
     single_threaded_blas,
 )
 
@@ -68,8 +78,26 @@ def _solver_learns_online(estimator):
     return True
 
 
+def _loss_has_probabilities(estimator):
+    """``predict_proba`` exists for the modified Huber loss only."""
+    spec = estimator.loss
+    cls = LOSSES.get(spec) if isinstance(spec, str) else type(spec)
+    if cls is not ModifiedHuber:
+        raise AttributeError(
+            f"probability estimates need loss='modified_huber' (as in "
+            f"SGDClassifier); loss={spec!r} has no link from scores to "
+            "probabilities. Use sklearn.calibration.CalibratedClassifierCV."
+        )
+    return True
+
+
 class HingeClassifier(
-    VersionedPickleMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator
+    CallbackSupportMixin,
+    HTMLReprMixin,
+    VersionedPickleMixin,
+    SparseCoefMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Linear classifier trained on a hinge-family loss with a chosen solver.
 
@@ -193,7 +221,11 @@ class HingeClassifier(
     warm_start : bool, default=False
         Start from the previous solution when refitting on data with the
         same classes and features; ``dual_cd`` resumes from its dual
-        variables (when the number of samples is unchanged). ``sgd`` starts
+        variables (when the number of samples is unchanged). Those are kept
+        after a fit only with ``warm_start=True``: they hold one number per
+        sample (per class), which would make every fitted model, and its
+        pickle, grow with the training set; without them a later warm start
+        begins from the coefficients alone. ``sgd`` starts
         from the previous coefficients with a new step-size schedule and new
         averages (as ``SGDClassifier`` does); to continue a run instead,
         call :meth:`partial_fit`, which keeps the step counter, the schedule
@@ -201,8 +233,20 @@ class HingeClassifier(
     random_state : int, RandomState instance or None, default=None
         Seed of randomized solvers.
     verbose : int, default=0
-        Print the objective every iteration (``verbose >= 2``) or every tenth
-        (``verbose == 1``).
+        Print the solver's progress: the iteration, the primal objective, the
+        certificate (relative duality gap, Newton decrement or gradient norm,
+        named on each line) and the time since the fit began, every iteration
+        (``verbose >= 2``) or every ``ceil(max_iter / 20)``-th (``verbose ==
+        1``: about 20 lines for a fit that runs its whole budget), then a final
+        line with ``optimality_`` and why the solver stopped. ``dual_cd``
+        measures its gap every few passes and prints at those passes (and
+        at the Newton steps of its primal finish). With scikit-learn >= 1.9,
+        ``set_callbacks`` also takes its experimental ``sklearn.callback``
+        objects: each solver iteration is a task, so ``ProgressBar()`` shows
+        a bar over the iterations and ``ScoringMonitor`` scores the model of
+        each reported iteration (for problems solved as a whole: binary and
+        multiclass losses; one-vs-rest columns solved one after the other
+        have no whole model until the end, which is then scored alone).
 
     Attributes
     ----------
@@ -395,42 +439,10 @@ class HingeClassifier(
           be finite; otherwise a ``FloatingPointError`` is raised and no
           model is stored.
         """
-        loss, solver = self._resolve(X, y)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse="csr",
-            dtype=[np.float64, np.float32],
-            order="C",
-        )
-        X = canonical_csr(X)
-        check_classification_targets(y)
-        classes, codes = encode_labels(y)
-        check_two_classes("HingeClassifier", classes)
-        if loss.is_pairwise and len(classes) > 2:
-            raise ValueError(
-                "Only binary classification is supported by the pairwise loss "
-                f"{loss.name!r}, which ranks one class above the other; the "
-                f"target has {len(classes)} classes. Use a per-sample loss "
-                "(one-vs-rest) such as 'squared_hinge' for multiclass data."
-            )
-        solver = get_solver(
-            self.solver,
-            loss,
-            n_samples=X.shape[0],
-            n_features=X.shape[1],
-            sparse=sp.issparse(X),
-            penalty=self.penalty,
-        )
-        sample_weight = check_sample_weight(sample_weight, X)
-        weights = sample_weight * class_weight_per_sample(
-            self.class_weight, classes, codes, sample_weight
-        )
-        check_weighted_classes("HingeClassifier", classes, codes, weights)
-        C, weights, value_scale = self._check_scale(X, weights, solver)
-        encoding = TargetEncoding(classes, loss.is_multiclass)
-        objective = self._objective(loss, X, encoding, codes, weights, C)
+        problem = self._problem(X, y, sample_weight)
+        loss, solver, objective = problem.loss, problem.solver, problem.objective
+        classes, encoding, codes = problem.classes, problem.encoding, problem.codes
+        value_scale = problem.value_scale
         coef_init, resume = None, {}
         if (
             self.warm_start
@@ -448,6 +460,14 @@ class HingeClassifier(
             # problem), not only from the coefficients
             if solver.resumes_from_state and type(self.solver_) is type(solver):
                 resume = {"warm_state": self._solver_state}
+        printer = (
+            ProgressPrinter("HingeClassifier", self.verbose, self.max_iter)
+            if self.verbose
+            else None
+        )
+        bridge = self._callback_bridge(
+            X, y, sample_weight, objective, encoding, codes, loss
+        )
         with single_threaded_blas():
             result = solver.solve(
                 objective,
@@ -455,9 +475,11 @@ class HingeClassifier(
                 tol=self.tol,
                 max_iter=self.max_iter,
                 rng=np.random.default_rng(_seed(self.random_state)),
-                callback=self._progress_printer(),
+                callback=fit_reporter(printer, bridge),
                 **resume,
             )
+        if printer is not None:
+            printer.final(result)
         if not result.converged:
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
@@ -471,6 +493,8 @@ class HingeClassifier(
         self._store(result, objective, encoding, codes, loss, solver, value_scale)
         self.n_iter_ = int(result.n_iter)
         self._online_rng = None
+        if bridge is not None:
+            bridge.finish(self.n_iter_, final={})
         return self
 
     @available_if_explained(_solver_learns_online)
@@ -579,6 +603,77 @@ class HingeClassifier(
         self.n_iter_ = getattr(self, "n_iter_", 0) + 1 if not first_call else 1
         return self
 
+    def _problem(self, X, y, sample_weight, Cs=None):
+        """Validate the data and build the objective ``fit`` solves.
+
+        ``Cs``: the values of ``C`` the objective will be solved at (default
+        ``(self.C,)``); the scale rule (``fit``'s Notes) is checked at the
+        smallest and the largest (not at all for ``Cs=()``: the caller
+        checks once it knows them, with ``problem.raw_weights``), and
+        ``problem.objective`` is built at the first (at 1 for ``()``).
+        ``problem.C_factor`` converts a user's ``C`` to the objective's (a
+        power of two where the weights were normalized, else 1), which
+        ``objective.with_C`` then takes. Used by ``fit`` and by the
+        regularization path, which validates once and solves many times.
+        """
+        loss, solver = self._resolve(X, y)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+        )
+        X = canonical_csr(X)
+        check_classification_targets(y)
+        classes, codes = encode_labels(y)
+        check_two_classes("HingeClassifier", classes)
+        if loss.is_pairwise and len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported by the pairwise loss "
+                f"{loss.name!r}, which ranks one class above the other; the "
+                f"target has {len(classes)} classes. Use a per-sample loss "
+                "(one-vs-rest) such as 'squared_hinge' for multiclass data."
+            )
+        solver = get_solver(
+            self.solver,
+            loss,
+            n_samples=X.shape[0],
+            n_features=X.shape[1],
+            sparse=sp.issparse(X),
+            penalty=self.penalty,
+        )
+        sample_weight = check_sample_weight(sample_weight, X)
+        raw_weights = sample_weight * class_weight_per_sample(
+            self.class_weight, classes, codes, sample_weight
+        )
+        check_weighted_classes("HingeClassifier", classes, codes, raw_weights)
+        Cs = [float(self.C)] if Cs is None else [float(C) for C in Cs]
+        check = len(Cs) > 0
+        Cs = Cs or [1.0]
+        # the extremes (kappa grows with C), then the objective's C
+        for C_user in {min(Cs), max(Cs)} - {Cs[0]}:
+            self._check_scale(X, raw_weights, solver, C_user)
+        C, weights, value_scale = self._check_scale(
+            X, raw_weights, solver, Cs[0], check=check
+        )
+        encoding = TargetEncoding(classes, loss.is_multiclass)
+        objective = self._objective(loss, X, encoding, codes, weights, C)
+        C_factor = C / Cs[0] if self.penalty is not None else 1.0
+        return SimpleNamespace(
+            loss=loss,
+            solver=solver,
+            X=X,
+            classes=classes,
+            codes=codes,
+            encoding=encoding,
+            objective=objective,
+            value_scale=value_scale,
+            C_factor=C_factor,
+            raw_weights=raw_weights,
+        )
+
     def _resolve(self, X, y):
         """Checks that need no data pass; the loss and solver objects.
 
@@ -600,14 +695,18 @@ class HingeClassifier(
         check_label_types(y)
         return loss, solver
 
-    def _check_scale(self, X, weights, solver):
+    def _check_scale(self, X, weights, solver, C_user=None, check=True):
         """Apply the scale rule of ``fit``'s Notes: ``(C, weights, value_scale)``.
+
+        At ``C_user`` (default ``self.C``); ``check=False`` normalizes the
+        weights only, without the range check on kappa.
 
         ``value_scale`` converts the solved objective back to ``P`` (it
         differs from 1 only with ``penalty=None`` and normalized weights).
         """
         _check_X_range(X)
-        C, value_scale, log_scale = float(self.C), 1.0, 0.0
+        C_user = float(self.C if C_user is None else C_user)
+        C, value_scale, log_scale = C_user, 1.0, 0.0
         top = float(weights.max())
         fixed_alpha = isinstance(solver, SGD) and solver.alpha is not None
         if not WEIGHT_RANGE[0] <= top <= WEIGHT_RANGE[1] and not fixed_alpha:
@@ -620,7 +719,7 @@ class HingeClassifier(
                 C = _ldexp(C, exponent)  # inf is refused by kappa below
             else:
                 value_scale = _ldexp(1.0, exponent)
-        if self.penalty is None:
+        if self.penalty is None or not check:
             return C, weights, value_scale
         row_norm2 = _max_row_norm2(X)
         if self.fit_intercept and self.intercept_scaling is not None:
@@ -629,12 +728,12 @@ class HingeClassifier(
             return C, weights, value_scale  # X = 0: W = 0 exactly
         total = float(weights.sum())
         log_kappa = (
-            math.log10(self.C) + log_scale + math.log10(total) + math.log10(row_norm2)
+            math.log10(C_user) + log_scale + math.log10(total) + math.log10(row_norm2)
         )
         low, high = KAPPA_RANGE
         if not math.log10(low) <= log_kappa <= math.log10(high):
             factors = (
-                f"C = {self.C:.3g}, total weight sum(s_i) = "
+                f"C = {C_user:.3g}, total weight sum(s_i) = "
                 f"{total:.3g}e{log_scale:+.0f} (sample_weight times class_weight), "
                 f"max ||x_i||^2 = {row_norm2:.3g}"
             )
@@ -678,13 +777,9 @@ class HingeClassifier(
         A non-finite model raises ``FloatingPointError`` before anything is
         stored (see ``fit``'s Notes).
         """
-        W, b = objective.split(result.coef)
-        coef, intercept = encoding.public_coef(W.copy(), b.copy())
-        if loss.is_pairwise and self.fit_intercept:
-            with np.errstate(all="ignore"):
-                intercept = _pairwise_threshold(
-                    objective, W, codes, objective.sample_weight
-                )
+        coef, intercept = self._public_model(
+            objective, result.coef, encoding, codes, loss
+        )
         value = float(result.value) * value_scale
         check_finite_model("HingeClassifier", coef, intercept, value)
         self.coef_, self.intercept_ = coef, intercept
@@ -695,7 +790,59 @@ class HingeClassifier(
         self.optimality_ = float(result.optimality)
         self._solution = result.coef
         self._warm_layout = _coef_layout(objective, loss)
-        self._solver_state = result.state
+        # dual_cd's state is its dual variables, n_samples numbers per column
+        # (321 KB at n = 20,000): kept only where a later fit resumes from it,
+        # so that fitted models and their pickles do not grow with the data.
+        # SGD's (the averages, the step counter: O(n_features)) continues a
+        # run in partial_fit, with or without warm_start.
+        keep = self.warm_start or getattr(solver, "supports_partial_fit", False)
+        self._solver_state = result.state if keep else None
+
+    def _public_model(self, objective, flat_coef, encoding, codes, loss):
+        """``(coef_, intercept_)`` of the solver's flat coefficients."""
+        W, b = objective.split(flat_coef)
+        coef, intercept = encoding.public_coef(W.copy(), b.copy())
+        if loss.is_pairwise and self.fit_intercept:
+            with np.errstate(all="ignore"):
+                intercept = _pairwise_threshold(
+                    objective, W, codes, objective.sample_weight
+                )
+        return coef, intercept
+
+    def _callback_bridge(self, X, y, sample_weight, objective, encoding, codes, loss):
+        """The ``sklearn.callback`` fit task, or None without callbacks.
+
+        Only where scikit-learn has callbacks (>= 1.9) and some are set (see
+        :meth:`set_callbacks`); one subtask per solver iteration, at most
+        ``max_iter`` per one-vs-rest column.
+        """
+        if not (HAS_SKLEARN_CALLBACKS and getattr(self, "_skl_callbacks", None)):
+            return None
+        columns = 1 if loss.is_multiclass else objective.n_outputs
+        max_subtasks = self.max_iter * columns
+        context = self._init_callback_context(max_subtasks=max_subtasks)
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+        def model(progress):
+            solved = progress.objective
+            if (
+                solved is None
+                or solved.size != objective.size
+                or solved.n_outputs != objective.n_outputs
+                or progress.coef is None
+            ):
+                return None  # one column of several: no whole model yet
+            coef, intercept = self._public_model(
+                objective, solved.uncenter_coef(progress.coef), encoding, codes, loss
+            )
+            return {
+                "coef_": coef,
+                "intercept_": intercept,
+                "classes_": encoding.classes,
+            }
+
+        return SklearnCallbackBridge(self, context, X, y, metadata, max_subtasks, model)
 
     def _warn_unused_params(self):
         if self.intercept_scaling is not None and not self.fit_intercept:
@@ -711,17 +858,6 @@ class HingeClassifier(
                 UserWarning,
                 stacklevel=5,
             )
-
-    def _progress_printer(self):
-        if not self.verbose:
-            return None
-        every = 1 if self.verbose >= 2 else 10
-
-        def report(n_iter, value):
-            if n_iter % every == 0:
-                print(f"[HingeClassifier] iter {n_iter:5d}  objective {value:.10g}")
-
-        return report
 
     # -- prediction ------------------------------------------------------------
     def decision_function(self, X):
@@ -754,6 +890,44 @@ class HingeClassifier(
             scores = np.einsum("ij,kj->ik", X, coef)
         scores = scores + self.intercept_
         return scores.ravel() if scores.shape[1] == 1 else scores
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_proba(self, X):
+        """Class probabilities (``loss="modified_huber"`` only), as SGDClassifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+
+        Notes
+        -----
+        ``SGDClassifier``'s rule (Zhang, 2004): the modified Huber loss is
+        minimized in expectation by :math:`f = 2p - 1` on :math:`[-1, 1]`, so
+        :math:`p = (\\mathrm{clip}(f, -1, 1) + 1) / 2` for two classes. For
+        more, each class's one-vs-rest :math:`p_k` is divided by their sum
+        (Zadrozny and Elkan), uniform where all are 0. Scores beyond
+        :math:`\\pm 1` give probabilities of exactly 0 and 1.
+        """
+        return proba_from_margin_scores(self.decision_function(X))
+
+    @available_if_explained(_loss_has_probabilities)
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (``-inf`` where it is 0).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
 
     def predict(self, X):
         """Predicted class labels.

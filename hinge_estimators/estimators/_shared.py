@@ -1,6 +1,7 @@
 """Checks and rules shared by the estimators."""
 
 import functools
+import inspect
 import numbers
 import threading
 import warnings
@@ -39,6 +40,24 @@ def check_weighted_classes(name, classes, codes, weights):
             "after applying sample_weight and class_weight only class "
             f"{classes[weighted_classes[0]]!r} has any."
         )
+
+
+def proba_from_margin_scores(scores):
+    """Probabilities from scores whose loss is minimized at ``f = 2p - 1``.
+
+    The modified Huber and squared hinge losses, minimized in expectation
+    over ``y`` with ``P(y = 1) = p``, give ``f = 2p - 1`` (Zhang, 2004), so
+    ``p = (clip(f, -1, 1) + 1) / 2`` for two classes (``SGDClassifier``'s
+    rule). For one-vs-rest scores, each class's ``p_k`` is divided by their
+    sum (Zadrozny and Elkan), uniform where all are 0.
+    """
+    proba = (np.clip(scores, -1.0, 1.0) + 1.0) / 2.0
+    if proba.ndim == 1:
+        return np.column_stack([1.0 - proba, proba])
+    total = proba.sum(axis=1, keepdims=True)
+    empty = total[:, 0] == 0
+    proba[empty], total[empty] = 1.0, proba.shape[1]
+    return proba / total
 
 
 def labels_from_scores(classes, scores):
@@ -259,3 +278,78 @@ class available_if_explained:  # noqa: N801 - used as a decorator
                 f"{self.fn.__name__!r}: {exc}"
             ) from exc
         return MethodType(self.fn, obj)
+
+
+# -- HTML representation ---------------------------------------------------------
+def _documentation_root():
+    """Where the API pages live: the distribution's ``Documentation`` URL.
+
+    Without one (the project declares none yet), the path relative to the
+    pages of the built docs that show HTML reprs (the gallery's
+    ``auto_examples/``): ``../generated/``, where autosummary writes them.
+    """
+    try:
+        from importlib.metadata import PackageNotFoundError, metadata
+
+        urls = metadata("hinge-estimators").get_all("Project-URL") or []
+    except (ImportError, PackageNotFoundError):  # pragma: no cover - not installed
+        urls = []
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "documentation":
+            return url.strip().rstrip("/")
+    return ".."
+
+
+class HTMLReprMixin:
+    """A documentation link and honest "changed" marks in the HTML repr.
+
+    scikit-learn marks a parameter as user-set when it is not an ``__init__``
+    argument, so every nested parameter of a loss, solver or penalty object
+    (``loss__margin=1.0``) was highlighted, default or not. Here a nested
+    parameter is user-set only if it differs from the default of its object's
+    ``__init__``. The link points at this package's API page of the class
+    (see :func:`_documentation_root`), not at scikit-learn's.
+    """
+
+    _doc_link_module = "hinge_estimators"
+
+    @property
+    def _doc_link_template(self):
+        return (
+            _documentation_root()
+            + "/generated/{estimator_module}.{estimator_name}.html"
+        )
+
+    def _doc_link_url_param_generator(self):
+        # the API reference documents the classes at the package's top level
+        return {
+            "estimator_module": "hinge_estimators",
+            "estimator_name": type(self).__name__,
+        }
+
+    def _get_params_html(self, deep=True, doc_link=""):
+        params = super()._get_params_html(deep=deep, doc_link=doc_link)
+        params.non_default = tuple(
+            name
+            for name in params.non_default
+            if not self._nested_default(name, params[name])
+        )
+        return params
+
+    def _nested_default(self, name, value):
+        """Whether ``name`` (``owner__param``) holds its owner's default."""
+        owner_name, nested, param = name.partition("__")
+        if not nested or "__" in param:
+            return False
+        owner = getattr(self, owner_name, None)
+        try:
+            default = inspect.signature(type(owner).__init__).parameters[param].default
+        except (KeyError, TypeError, ValueError):
+            return False
+        if default is inspect.Parameter.empty:
+            return False
+        try:
+            return type(value) is type(default) and bool(np.array_equal(value, default))
+        except (TypeError, ValueError):
+            return value is default

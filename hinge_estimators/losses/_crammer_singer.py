@@ -51,6 +51,14 @@ class CrammerSinger(Loss):
     support ``S`` of ``p``, eigenvalues at most ``1 / mu`` (``smoothness``);
     the squared smoothed gradient is only locally Lipschitz (its Hessian grows
     with ``h_mu``), so its ``smoothness`` is ``inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import CrammerSinger
+    >>> scores = np.array([[1.0, 0.5, 0.8]])  # one sample, true class 0
+    >>> CrammerSinger().loss(np.array([0]), scores).tolist()  # 1 + 0.8 - 1
+    [0.8]
     """
 
     is_multiclass = True

@@ -67,6 +67,18 @@ class GaussianHinge(MarginLoss):
     The name ``psi_G`` and the definition follow Luo, Qiao & Zhang, "Learning
     with Smooth Hinge Losses", Neurocomputing 463 (2021), as reconstructed from
     the abstract.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import GaussianHinge, Hinge
+    >>> margins = np.linspace(-2.0, 3.0, 11)
+    >>> y = np.ones_like(margins)
+    >>> bool(np.all(GaussianHinge().loss(y, margins) >= Hinge().loss(y, margins)))
+    True
+    >>> # at the kink: E[sigma Z]_+ = sigma / sqrt(2 pi)
+    >>> round(float(GaussianHinge(sigma=0.5).loss(np.ones(1), np.ones(1))[0]), 4)
+    0.1995
     """
 
     is_smooth = True

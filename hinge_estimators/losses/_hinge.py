@@ -23,6 +23,14 @@ class Hinge(MarginLoss):
     scikit-learn's ``Hinge`` and of the reference gradient-descent example.
     Not differentiable; its smooth lower approximation for Nesterov smoothing is
     :class:`SmoothHinge` with ``gamma = mu`` and the same margin.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import Hinge
+    >>> margins = np.array([-1.0, 0.5, 2.0])  # with y = +1 the score is the margin
+    >>> Hinge().loss(np.ones(3), margins).tolist()
+    [2.0, 0.5, 0.0]
     """
 
     _constraints = {"margin": "nonnegative"}

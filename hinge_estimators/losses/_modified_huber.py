@@ -27,6 +27,14 @@ class ModifiedHuber(MarginLoss):
     It equals ``4 * SmoothHinge(gamma=2)`` exactly (T. Zhang, ICML 2004: the
     quadratically smoothed SVM), so it is an upper, not a lower, approximation
     of the hinge and is not offered by ``smoothed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import ModifiedHuber
+    >>> margins = np.array([-2.0, 0.5, 2.0])  # with y = +1 the score is the margin
+    >>> ModifiedHuber().loss(np.ones(3), margins).tolist()  # -4z below z = -1
+    [8.0, 0.25, 0.0]
     """
 
     is_smooth = True

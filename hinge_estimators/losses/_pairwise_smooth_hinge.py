@@ -67,6 +67,15 @@ class PairwiseSmoothHinge(PairwiseLoss):
     a difference of two running sums, exact to rounding relative to the
     class's sums, which is ample for conjugate gradients). Like every
     pairwise loss it is invariant to a common shift of the scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import PairwiseSmoothHinge
+    >>> y = np.array([1.0, -1.0])  # one positive, one negative
+    >>> # W / (W_P W_N) = 2 times the pair's cost (1 - 0.5)^2 / (2 gamma)
+    >>> PairwiseSmoothHinge(gamma=1.0).pair_loss(y, np.array([0.5, 0.0]))
+    0.25
     """
 
     is_piecewise_quadratic = True

@@ -38,6 +38,15 @@ class PairwiseSquare(PairwiseLoss):
     negative; the Hessian is constant, twice the Laplacian of the complete
     weighted pair graph (times :math:`W / (W_P W_N)`), so the generalized
     Hessian of :class:`PairwiseSquaredHinge` never exceeds it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import PairwiseSquare
+    >>> y = np.array([1.0, -1.0])  # one positive, one negative
+    >>> # W / (W_P W_N) = 2 times the pair's cost (1 - 0.5)^2
+    >>> PairwiseSquare().pair_loss(y, np.array([0.5, 0.0]))
+    0.5
     """
 
     is_piecewise_quadratic = True

@@ -65,6 +65,16 @@ class PairwiseSquaredHinge(PairwiseLoss):
     product after :math:`O(n \\log n)` once per point. The loss is invariant
     to a common shift of the scores (the gradient sums to 0,
     :math:`H \\mathbf 1 = 0`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import PairwiseSquaredHinge
+    >>> y = np.array([1.0, -1.0])  # one positive, one negative
+    >>> scores = np.array([0.5, 0.0])  # ranked right, inside the margin
+    >>> # W / (W_P W_N) = 2 times the pair's cost (1 - 0.5)^2
+    >>> PairwiseSquaredHinge().pair_loss(y, scores)
+    0.5
     """
 
     is_piecewise_quadratic = True

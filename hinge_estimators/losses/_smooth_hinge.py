@@ -32,6 +32,17 @@ class SmoothHinge(MarginLoss):
     Moreau envelope of ``Hinge(margin)`` with parameter ``gamma``, hence a lower
     approximation: ``hinge - gamma / 2 <= phi <= hinge``. ``gamma = 1`` is
     Rennie's smooth hinge; ``4 * SmoothHinge(gamma=2)`` is :class:`ModifiedHuber`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators import HingeClassifier
+    >>> from hinge_estimators.losses import SmoothHinge
+    >>> margins = np.array([-1.0, 0.5, 2.0])  # with y = +1 the score is the margin
+    >>> SmoothHinge(gamma=1.0).loss(np.ones(3), margins).tolist()
+    [1.5, 0.125, 0.0]
+    >>> HingeClassifier(loss=SmoothHinge(gamma=0.5))  # tunable as loss__gamma
+    HingeClassifier(loss=SmoothHinge(gamma=0.5))
     """
 
     is_smooth = True

@@ -17,6 +17,14 @@ class SquaredHinge(MarginLoss):
     Continuously differentiable with a 2-Lipschitz derivative. The second
     derivative jumps at ``z = 1``; the value given there (0) is the generalized
     Hessian used by LIBLINEAR's trust-region Newton method.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import SquaredHinge
+    >>> margins = np.array([-1.0, 0.5, 2.0])  # with y = +1 the score is the margin
+    >>> SquaredHinge().loss(np.ones(3), margins).tolist()
+    [4.0, 0.25, 0.0]
     """
 
     is_smooth = True

@@ -33,6 +33,14 @@ class WestonWatkins(Loss):
     e_y)^T``, whose largest eigenvalue is at most ``K max f''``: the star graph
     Laplacian ``sum_j (e_j - e_y)(e_j - e_y)^T`` has top eigenvalue ``K``. Hence
     ``smoothness`` is ``2 K`` (squared) or ``K / smoothing`` (smoothed).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.losses import WestonWatkins
+    >>> scores = np.array([[1.0, 0.5, 0.8]])  # one sample, true class 0
+    >>> WestonWatkins().loss(np.array([0]), scores).round(12).tolist()  # 0.5 + 0.8
+    [1.3]
     """
 
     is_multiclass = True

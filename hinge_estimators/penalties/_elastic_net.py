@@ -33,6 +33,16 @@ class ElasticNet(Penalty):
     ``alpha * Omega(W) + mean loss``: the same problem as ``C = 1 / (alpha n)``
     here. With ``rho = 1`` the conjugate is L1's indicator of the unit
     sup-norm ball.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators import HingeClassifier
+    >>> from hinge_estimators.penalties import ElasticNet
+    >>> ElasticNet(l1_ratio=0.5).value(np.array([[3.0, -4.0]]))  # 0.5*7 + 0.25*25
+    9.75
+    >>> HingeClassifier(penalty=ElasticNet(l1_ratio=0.2))  # tunable: penalty__l1_ratio
+    HingeClassifier(penalty=ElasticNet(l1_ratio=0.2))
     """
 
     _constraints = {"l1_ratio": _ratio}

@@ -21,6 +21,16 @@ class L1(Penalty):
     0``, the intercept fitted) the solution is ``W = 0``. Each class of a
     one-vs-rest problem selects its own features; :class:`GroupL1L2` selects
     features for all classes at once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.penalties import L1
+    >>> W = np.array([[3.0, -4.0, 0.5]])
+    >>> L1().value(W)
+    7.5
+    >>> L1().prox(W, 1.0).tolist()  # soft thresholding by 1
+    [[2.0, -3.0, 0.0]]
     """
 
     def __init__(self):

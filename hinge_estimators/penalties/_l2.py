@@ -16,6 +16,13 @@ class L2(Penalty):
 
     Smooth and 1-strongly convex: every solver takes it, and the dual
     coordinate descent solves the problem's dual.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from hinge_estimators.penalties import L2
+    >>> L2().value(np.array([[3.0, -4.0]]))
+    12.5
     """
 
     is_smooth = True

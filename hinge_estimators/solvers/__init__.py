@@ -1,7 +1,7 @@
 """Solvers and their registry (name -> class)."""
 
 from ..penalties import get_penalty
-from ._base import Solver, SolveResult
+from ._base import Progress, Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
 from ._fc_boosting import FullyCorrectiveBoosting
 from ._gradient_descent import GradientDescent
@@ -161,6 +161,7 @@ __all__ = [
     "PrimalCoordinateDescent",
     "SGD",
     "SOLVERS",
+    "Progress",
     "GradientDescent",
     "SolveResult",
     "Solver",

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._base import GRADIENT
+
 # Scores are carried along by linear updates instead of recomputed; refresh them
 # exactly every so often so rounding errors cannot accumulate.
 _REFRESH_EVERY = 50
@@ -81,7 +83,7 @@ def accelerated_descent(
         gnorm = np.linalg.norm(gy)
         history.append(float(min(fx, fy)))
         if callback is not None:
-            callback(it, history[-1])
+            callback(it, fy, gnorm / g_ref, GRADIENT, y, objective)
         # let the step grow back slowly; measured on smooth problems, 0.98 with
         # gradient restart alone needs 4x fewer iterations than 0.9 with an
         # additional function-value restart

@@ -19,11 +19,27 @@ and what to use instead.
 * ``max_iter`` -- iteration budget; reaching it gives ``converged=False`` and the
   estimator raises ``ConvergenceWarning``;
 * ``rng`` -- a ``numpy.random.Generator`` for randomized solvers;
-* ``callback`` -- ``callback(n_iter, value)`` after each iteration, for progress
-  reports (``verbose``); it must not modify anything.
+* ``callback`` -- progress reports (``verbose``, ``sklearn.callback``); it
+  must not modify anything. A callback taking two positional arguments is
+  called as ``callback(n_iter, value)``, one taking three as
+  ``callback(n_iter, value, progress)`` with a :class:`Progress` record: the
+  certificate (``optimality``, named by ``measure``) and the current
+  coefficients. ``value`` is the primal objective ``P`` of the problem the
+  solver was given (for ``dual_cd`` the primal at the current dual point,
+  never the dual value; for the smoothing stages of ``gd`` the unsmoothed
+  ``P``); ``n_iter`` counts iterations from the start of the solve and never
+  goes back. Solvers call it after each iteration, or, where measuring costs
+  a pass over the data (``dual_cd``'s gap), after each measurement.
+
+  Inside a solver, ``callback`` is always the adapter from
+  :func:`progress_callback` (applied by :func:`guarded`, or at the top of
+  ``solve``), called as ``callback(n_iter, value, optimality, measure, coef,
+  objective)``; ``value`` and ``coef`` may be zero-argument functions, so
+  that what costs a pass is computed only when a report reads it.
 """
 
 import functools
+import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -66,6 +82,124 @@ class SolveResult:
     history: list = field(default_factory=list)
     message: str = ""
     state: object = None
+
+
+#: names of the certificates solvers report (``Progress.measure``)
+GAP = "relative duality gap"
+DECREMENT = "relative Newton decrement"
+GRADIENT = "relative gradient norm"
+BOUND = "relative suboptimality bound"
+
+
+class Progress:
+    """One progress report of a solver: the third argument of a callback.
+
+    Attributes
+    ----------
+    n_iter : int
+        Iterations (passes for ``dual_cd`` and ``sgd``) since the solve began.
+    value : float
+        The primal objective ``P`` at the current iterate (computed on first
+        access where it costs a pass over the data).
+    optimality : float
+        The solver's certificate at the current iterate; NaN where none is
+        measured at this iteration.
+    measure : str
+        What ``optimality`` is: ``"relative duality gap"``,
+        ``"relative Newton decrement"``, ``"relative gradient norm"``, ...
+    coef : ndarray or None
+        The current flat coefficients of ``objective`` (computed on first
+        access); None where the solver has no primal iterate to show.
+    objective : LinearObjective or None
+        The problem ``coef`` belongs to: the one given to ``solve``, its
+        centered form (map back with ``uncenter_coef``) or one one-vs-rest
+        column of it.
+
+    Read ``value`` and ``coef`` during the callback: the solver moves on after
+    it, and what they are computed from may change.
+    """
+
+    __slots__ = ("n_iter", "_value", "optimality", "measure", "_coef", "objective")
+
+    def __init__(self, n_iter, value, optimality, measure, coef, objective):
+        self.n_iter = int(n_iter)
+        self._value = value
+        self.optimality = float(optimality)
+        self.measure = measure
+        self._coef = coef
+        self.objective = objective
+
+    @property
+    def value(self):
+        if callable(self._value):
+            self._value = float(self._value())
+        return float(self._value)
+
+    @property
+    def coef(self):
+        if callable(self._coef):
+            self._coef = self._coef()
+        return self._coef
+
+    def __repr__(self):
+        return (
+            f"Progress(n_iter={self.n_iter}, value={self.value:.10g}, "
+            f"{self.measure or 'optimality'}={self.optimality:.3g})"
+        )
+
+
+def progress_callback(callback):
+    """Adapt a user's ``callback`` to the solvers' internal calling convention.
+
+    Returns ``notify(n_iter, value, optimality=nan, measure="", coef=None,
+    objective=None)`` (None for None; an adapter is returned unchanged), which
+    calls ``callback(n_iter, value)`` or ``callback(n_iter, value, progress)``
+    according to how many positional arguments ``callback`` takes (see the
+    module docstring).
+    """
+    if callback is None or getattr(callback, "_is_progress_adapter", False):
+        return callback
+    with_record = _positional_arity(callback) >= 3
+
+    def notify(n_iter, value, optimality=np.nan, measure="", coef=None, objective=None):
+        progress = Progress(n_iter, value, optimality, measure, coef, objective)
+        if with_record:
+            callback(progress.n_iter, progress.value, progress)
+        else:
+            callback(progress.n_iter, progress.value)
+
+    notify._is_progress_adapter = True
+    return notify
+
+
+def counted_after(callback, n_done):
+    """``callback`` for a phase that counts from 1 after ``n_done`` iterations."""
+    if callback is None or n_done == 0:
+        return callback
+
+    def shifted(n_iter, *args):
+        callback(n_done + n_iter, *args)
+
+    shifted._is_progress_adapter = True
+    return shifted
+
+
+def _positional_arity(function):
+    """How many positional arguments ``function`` accepts (3 for ``*args``)."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return 2
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            return 3
+        if parameter.kind in (
+            parameter.POSITIONAL_ONLY,
+            parameter.POSITIONAL_OR_KEYWORD,
+        ):
+            count += 1
+    return count
 
 
 class Solver(ParamsMixin):
@@ -197,10 +331,15 @@ def floating_point_guard(solver):
 
 
 def guarded(solve):
-    """Decorate a ``solve`` method with :func:`floating_point_guard`."""
+    """Decorate a ``solve`` method with :func:`floating_point_guard`.
+
+    Its ``callback`` is adapted by :func:`progress_callback` on the way in.
+    """
 
     @functools.wraps(solve)
     def guarded_solve(self, *args, **kwargs):
+        if "callback" in kwargs:
+            kwargs["callback"] = progress_callback(kwargs["callback"])
         with floating_point_guard(type(self).__name__):
             return solve(self, *args, **kwargs)
 

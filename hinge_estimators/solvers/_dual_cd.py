@@ -5,9 +5,15 @@ import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
 
 from ._active_set import polish
-from ._base import Solver, SolveResult, gradient_reference
+from ._base import GAP, Solver, SolveResult, gradient_reference, progress_callback
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
-from ._dual_cd_finish import FINISH_SHARE, primal_finish, stalled
+from ._dual_cd_finish import (
+    FINISH_SHARE,
+    dual_polish,
+    passes_needed,
+    primal_finish,
+    stalled,
+)
 from ._dual_cd_parts import (
     binary_certificate,
     binary_start,
@@ -139,6 +145,7 @@ class DualCoordinateDescent(Solver):
         """Minimize ``objective`` through its dual; see :class:`Solver`."""
         self.check_loss(objective.loss)
         self.check_penalty(objective.penalty)
+        callback = progress_callback(callback)
         if objective.reg == 0.0:
             raise ValueError(
                 "DualCoordinateDescent needs the L2 penalty (penalty='l2'): "
@@ -171,6 +178,12 @@ class DualCoordinateDescent(Solver):
             max_iter=max_iter,
             rng=rng,
             callback=callback,
+            # the reports show the coefficients of the problem given when
+            # there is one column (binary or multiclass); one-vs-rest columns
+            # are solved one after the other and have no whole model to show
+            reported=original if objective.n_outputs == 1 or form.multiclass else None,
+            finish_report=None,
+            mean=mean,
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
         )
         if form.multiclass:
@@ -293,6 +306,44 @@ def _centered(objective):
     return centered, mean
 
 
+def _report_certificate(setup, passes, cert):
+    """Report a measured point: its primal, relative gap and model."""
+    primal = cert["primal"]
+    gap = cert["gap"] / primal if primal > 0 else 0.0
+    _report(setup, passes, primal, gap, GAP, cert["w"], cert["b"])
+
+
+def _report(setup, passes, primal, optimality, measure, w, b):
+    """Call the progress callback with the model ``(w, b)`` of centered data."""
+    reported = setup["reported"]
+    # copies: the kernel updates w in place after this report
+    W, b = np.array(np.atleast_2d(w)), np.array(b, dtype=float)
+
+    def coef():
+        if setup["mean"] is None:
+            return reported.join(W, b)
+        return reported.join(W, b - W @ setup["mean"])
+
+    coef = None if reported is None else coef
+    setup["callback"](passes, primal, optimality, measure, coef, reported)
+
+
+def _finish_reports(setup, done):
+    """What the primal finish (after ``done`` passes) reports: its certified
+    stages, and its Newton steps (primal computed only if read, decrement)."""
+
+    def report(spent, cert=None, *, column=None, coef=None, decrement=np.nan):
+        if cert is not None:
+            _report_certificate(setup, done + spent, cert)
+            return
+        W, b = column.split(coef)
+        primal = lambda: column.value(coef)  # noqa: E731 - computed if read
+        measure = "relative Newton decrement (primal finish)"
+        _report(setup, done + spent, primal, decrement, measure, W[0], b)
+
+    return report
+
+
 def _run(objective, setup, starts, kernel):
     """Run each independent dual (one per one-vs-rest column) to its certificate."""
     columns, states = [], []
@@ -319,6 +370,26 @@ def _best_intercept(objective, setup, start, w, b0):
     return exact_intercept(setup["form"], start["y"], z, weights, b0)
 
 
+#: the polish from dual CD's multipliers is tried at most this many times
+#: per column, once the relative gap is below ``DUAL_POLISH_GAP`` and the
+#: number of samples on the margin held within 1 % since the last check (the
+#: active set has settled)
+DUAL_POLISH_TRIES = 2
+DUAL_POLISH_GAP = 1e-2
+
+
+def _polish_worth(checks, alpha, upper, history):
+    """Whether dual CD's multipliers look settled enough for the polish.
+
+    ``history`` collects this column's counts of samples on the margin.
+    """
+    on_margin = int(np.count_nonzero((alpha > 0) & (alpha < upper)))
+    history.append(on_margin)
+    if len(history) < 2 or checks[-1][1] > DUAL_POLISH_GAP:
+        return False
+    return abs(on_margin - history[-2]) <= 0.01 * history[-2]
+
+
 def _solve_one(objective, setup, start, kernel):
     """Kernel calls with a tightening inner tolerance until the gap is below tol.
 
@@ -342,8 +413,12 @@ def _solve_one(objective, setup, start, kernel):
         if multiclass
         else (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
     )
-    tol = setup["tol"]
+    tol, max_iter = setup["tol"], setup["max_iter"]
     exact_b = unpenalized and not multiclass
+    # the hinge's active-set polish from the multipliers: costly (a dense
+    # solve), so tried at most this often
+    polish_tries = 0 if (multiclass or form.squared) else DUAL_POLISH_TRIES
+    on_margin = []
     if exact_b:
         shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
@@ -358,7 +433,7 @@ def _solve_one(objective, setup, start, kernel):
         budget = max(10, passes // 4)
         if unpenalized:
             budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
-        budget = min(setup["max_iter"] - passes, budget)
+        budget = min(max_iter - passes, budget)
         # the kernel runs without the GIL and cannot see Ctrl-C: hand control
         # back to Python after a bounded amount of work (chunks continue the
         # same solve: the shrinking state carries over)
@@ -382,29 +457,53 @@ def _solve_one(objective, setup, start, kernel):
         cert = certify(objective, setup, start, alpha, w, shift)
         history.append(cert["primal"])
         if setup["callback"] is not None:
-            setup["callback"](passes, cert["primal"])
+            _report_certificate(setup, passes, cert)
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
-        if not (converged or multiclass or finished) and stalled(
-            checks, tol, setup["max_iter"]
+        new = None
+        if (
+            polish_tries
+            and not converged
+            and _polish_worth(checks, alpha, setup["upper"], on_margin)
+        ):
+            # the hinge's active set, read off the multipliers, solved exactly
+            polish_tries -= 1
+            new, new_alpha, spent = dual_polish(
+                objective, setup, start, alpha, w, shift,
+                min(
+                    # measured rates slow down: dual CD's own estimate of what
+                    # it still needs is optimistic
+                    2 * passes_needed(checks, tol),
+                    FINISH_SHARE * (max_iter - passes),
+                ),
+            )  # fmt: skip
+            passes += int(np.ceil(spent))  # whole passes: the kernel's unit
+        if (
+            new is None
+            and not (converged or multiclass or finished)
+            and stalled(checks, tol, max_iter)
         ):
             finished = True
+            if setup["callback"] is not None:  # the finish reports too
+                setup["finish_report"] = _finish_reports(setup, passes)
             new, new_alpha, spent = primal_finish(
                 objective, setup, start, w, shift, checks[-1][1], tol,
-                int(FINISH_SHARE * (setup["max_iter"] - passes)),
+                int(FINISH_SHARE * (max_iter - passes)),
             )  # fmt: skip
-            passes += spent
-            if new is not None and new["gap"] < cert["gap"]:
-                # adopt the finish's dual point; dual CD resumes from it
-                cert, converged = new, _certified(new, tol)
-                alpha[:] = new_alpha
-                w[:d] = np.asarray(objective.X.T @ (alpha * start["y"])).ravel()
-                if bias:
-                    w[d] = bias * float(alpha @ start["y"])
-                if unpenalized:
-                    shift = float(cert["b"][0])
-                shrunk = (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
-        if converged or passes >= setup["max_iter"]:
+            passes += int(np.ceil(spent))  # whole passes: the kernel's unit
+        if new is not None and new["gap"] < cert["gap"]:
+            # adopt the finish's dual point; dual CD resumes from it
+            cert, converged = new, _certified(new, tol)
+            alpha[:] = new_alpha
+            w[:d] = np.asarray(objective.X.T @ (alpha * start["y"])).ravel()
+            if bias:
+                w[d] = bias * float(alpha @ start["y"])
+            if unpenalized:
+                shift = float(cert["b"][0])
+            shrunk = (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
+            if setup["callback"] is not None:  # the adopted point's certificate
+                _report_certificate(setup, passes, cert)
+        if converged or passes >= max_iter:
             break
         if violation <= eps:  # the call met its target: ask for 10x less
             eps = max(violation * 0.1, 1e-15)

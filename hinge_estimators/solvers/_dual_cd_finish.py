@@ -21,6 +21,7 @@ smoothing error), which tells how far to shrink ``mu``.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._active_set import polish
 from ._dual_cd_parts import binary_certificate
@@ -31,17 +32,45 @@ from ._newton import TrustRegionNewton
 #: not reach tol by max_iter (a failed finish costs passes dual CD would
 #: have used)
 MIN_PASSES = 100
-#: pass-equivalents charged per Hessian product (``X v`` and ``X^T u``, a dot
-#: and an axpy per row as in a pass of dual CD) and
-#: per Newton iteration (scores, value and gradient, line search)
-PRODUCT_COST, ITERATION_COST = 1, 2
+#: pass-equivalents charged per Newton iteration (scores, value and
+#: gradient, line search); Hessian work is charged by what it reads or
+#: computes (``_metered``)
+ITERATION_COST = 2
+#: with at most this many coefficients the finish may form the Hessian
+#: ``X_A^T D X_A`` of the rows with curvature once per Newton iteration and
+#: solve it by Cholesky: the smoothed hinge's Hessian is badly conditioned,
+#: and CG took about 150 products per Newton step on sylva (9,814 x 212,
+#: free intercept: 21,773 products, 1.6 s, where the formed Hessian takes
+#: 0.1 s of products and factorizations)
+MAX_FORMED_HESSIAN = 1024
+#: multiply-adds of a dense matrix product (forming and factorizing the
+#: Hessian) per pass entry of dual CD, measured (single-threaded BLAS, time
+#: to form X^T D X on all rows against one pass of dual CD): sylva 11,
+#: splice as CSR 21, digits 70, optdigits as CSR 45; the smallest is used
+BLAS3_SPEEDUP = 10
+#: the Hessian is formed only where that costs at most this many products
+#: with the rows ``A`` (CG's products per Newton step on the smoothed hinge)
+FORM_WORTH = 100
+#: rows densified at a time to form the Hessian (at most 8 MB a block)
+FORM_BLOCK = 1024
+#: dual CD's multipliers name the active set for ``polish`` with at most
+#: this many samples on the margin (its dense solve is cubic in that count:
+#: 1,400 take about 0.3 s)
+MAX_DUAL_POLISH_KINK = 2000
+#: ... and only where the budget pays for this many active-set rounds (a
+#: guess from dual CD's multipliers takes a few: one left the sparse
+#: synthetic set of ``test_dual_cd`` 5x further from tol than no polish)
+MIN_DUAL_POLISH_ROUNDS = 4
 #: the share of the passes left that the finish may spend (measured on
 #: breast cancer, digits, iris and sparse counts: 0.5 left digits at C=100
 #: and the squared hinge on sparse counts unconverged, 0.9 starved dual CD
-#: where the finish fails)
-FINISH_SHARE = 0.75
-#: the smoothing shrinks by at least 2x and at most 20x per stage
-SHRINK_RANGE = (0.05, 0.5)
+#: where the finish fails; with the Hessian work charged by what it costs,
+#: 0.9 certifies splice as CSR, where 0.75 ended 100 passes short)
+FINISH_SHARE = 0.9
+#: the smoothing shrinks by at least 2x and at most 3.3x per stage: after a
+#: 20x shrink Newton's first steps from the last stage's point were tiny
+#: (line-search steps of 0.00-0.04 for 20-50 iterations on splice and sylva)
+SHRINK_RANGE = (0.3, 0.5)
 
 
 def stalled(checks, tol, max_iter):
@@ -54,15 +83,87 @@ def stalled(checks, tol, max_iter):
     passes, gap = checks[-1]
     if passes < max(MIN_PASSES, max_iter // 10) or gap <= tol or len(checks) < 2:
         return False
+    return passes + passes_needed(checks, tol) > max_iter
+
+
+def passes_needed(checks, tol):
+    """Passes dual CD still needs to reach ``tol`` at its measured rate (see
+    :func:`stalled`); ``inf`` where it does not progress, 0 where unknown."""
+    passes, gap = checks[-1]
+    if gap <= tol or len(checks) < 2:
+        return 0.0
     earlier = [c for c in checks[:-1] if c[0] <= passes / 2] or checks[:1]
     p0, g0 = earlier[-1]
     if g0 <= 0.0 or gap <= 0.0:
-        return False
+        return 0.0
     rate = np.log(g0 / gap) / max(passes - p0, 1)
     if rate <= 0.0:
-        return True
-    needed = np.log(gap / tol) / rate
-    return passes + needed > max_iter
+        return np.inf
+    return float(np.log(gap / tol) / rate)
+
+
+def dual_polish(objective, setup, start, alpha, w, shift, budget):
+    """The active-set polish on the sets dual CD's multipliers name (hinge).
+
+    Where dual CD's dual is nearly optimal its primal point lags behind (the
+    primal of ``w = sum_i alpha_i y_i x_i`` converges more slowly than the
+    dual), but the multipliers already tell which samples sit on the margin
+    (``0 < alpha_i < C_i``) and which violate it (``alpha_i = C_i``). One
+    solve of the optimality conditions on those sets (``polish``) then gives
+    the exact optimum and its multipliers, an exactly feasible dual point:
+    the certificate stays a duality gap. The solve is cubic in the number of
+    margin samples, so it is tried only where its cost (pass-equivalents, as
+    the Newton finish's Hessian work) fits in ``budget``.
+
+    Returns ``(cert, alpha, spent)``; ``cert`` is None where nothing was tried
+    or the sets were wrong.
+    """
+    upper = setup["upper"]
+    kink = (alpha > 0) & (alpha < upper)
+    at_upper = (alpha > 0) & (alpha >= upper)
+    n_kink = int(kink.sum())
+    X, n = objective.X, objective.n_samples
+    pass_work = float(X.nnz if sp.issparse(X) else X.size) + n
+    row_work = float(pass_work - n) / max(n, 1)
+    # the Gram matrix of the margin rows, then LU of the (n_kink + 1) system
+    cost = (n_kink * n_kink * row_work + 2 * n_kink**3 / 3) / (
+        BLAS3_SPEEDUP * pass_work
+    )
+    cost += ITERATION_COST  # the candidate's scores, each round
+    rounds = min(8, int(budget // cost))
+    # more margin samples than coefficients: the conditions are singular
+    # there (a degenerate or unsettled set), the solve falls back to least
+    # squares and the rounds fail (twonorm, 27 on the margin for 21
+    # coefficients: 0.8 s for nothing)
+    size = objective.n_features + int(objective.fit_intercept)
+    too_many = n_kink > min(MAX_DUAL_POLISH_KINK, size)
+    if too_many or rounds < MIN_DUAL_POLISH_ROUNDS:
+        return None, None, 0
+    column = objective.column(start["column"])
+    d = objective.n_features
+    b = float(shift) if setup["unpenalized"] else setup["bias"] * w[d]
+    coef = column.join(w[:d][None, :], [b])
+    exact, _, dual = polish(
+        column,
+        coef,
+        0.0,
+        max_rounds=rounds,
+        guess=(kink, at_upper),
+        multipliers=True,
+        max_kink=MAX_DUAL_POLISH_KINK,
+    )
+    if exact is None:  # every round it could afford was spent
+        return None, None, cost * rounds
+    exact_alpha = _exact_multipliers(dual, alpha, upper)
+    cert = _certify(objective, setup, start, exact, exact_alpha)
+    return cert, exact_alpha, cost * dual[2]
+
+
+def _exact_multipliers(dual, alpha, upper):
+    """``alpha`` from the polish's ``(sample, theta, rounds)``, in the box."""
+    exact_alpha = np.zeros_like(alpha)
+    exact_alpha[dual[0]] = dual[1]
+    return np.clip(exact_alpha, 0.0, upper)
 
 
 class _OutOfBudget(Exception):
@@ -70,28 +171,89 @@ class _OutOfBudget(Exception):
 
 
 def _metered(objective, meter):
-    """``objective`` whose Hessian products are charged to ``meter``."""
+    """``objective`` whose Hessian work is charged to ``meter`` (in passes).
+
+    A pass of dual CD reads every row entry twice (a dot and an axpy); so
+    does a Hessian product, on the rows with curvature only (``A``: ``H =
+    X_A^T D X_A + penalty``), and is charged the share of a pass those rows
+    make. With few coefficients the matrix is formed instead (charged its
+    dense multiply-adds, ``|A| size^2``, at ``BLAS3_SPEEDUP`` per pass
+    entry) and each product with it costs ``size^2`` multiply-adds.
+    """
+    X, n = objective.X, objective.n_samples
+    sparse = sp.issparse(X)
+    pass_work = float(X.nnz if sparse else X.size) + n
+    row_work = np.diff(X.indptr) if sparse else np.full(n, X.shape[1])
+    y = objective.y[:, 0]
+    weights = objective.loss_scale * objective.sample_weight
+    size = objective.size
     hessian_operator = objective.hessian_operator
 
+    def charge(work):
+        meter[0] += work / pass_work
+        if meter[0] > meter[1]:
+            raise _OutOfBudget
+
     def counted(coef):
-        product = hessian_operator(coef)
+        z = objective.scores(coef)[:, 0]
+        curvature = weights * objective.loss.hessian(y, z)
+        rows = np.flatnonzero(curvature)
+        work = float(row_work[rows].sum()) + len(rows)
+        forming = (len(rows) * size * size + size**3 / 3) / BLAS3_SPEEDUP
+        if size > MAX_FORMED_HESSIAN or forming > FORM_WORTH * work:
+            product = hessian_operator(coef)  # reads the rows A only
 
-        def charged(v):
-            meter[0] += PRODUCT_COST
-            if meter[0] > meter[1]:
-                raise _OutOfBudget
-            return product(v)
+            def charged(v):
+                charge(work)
+                return product(v)
 
-        return charged
+            return charged
+        # forming it and factorizing it (the line-search Newton's solve)
+        charge(forming)
+        H = _formed_hessian(objective, X[rows], curvature[rows])
+
+        def formed(v):
+            charge(0.5 * size * size)
+            return H @ v
+
+        formed.matrix = H
+        return formed
 
     objective.hessian_operator = counted  # on this copy only
     return objective
 
 
+def _formed_hessian(objective, XA, DA):
+    """``H = X_A^T D X_A + reg I`` (with the intercept's row and column).
+
+    Rows are densified a block at a time (``FORM_BLOCK`` rows): one dense
+    matrix product per block runs at BLAS speed, where a sparse ``X^T D X``
+    costs about five times more per multiply-add (splice as CSR, 21 %
+    non-zeros).
+    """
+    d = objective.n_features
+    H = np.zeros((objective.size, objective.size))
+    top, column = H[:d, :d], np.zeros(d)
+    for start in range(0, XA.shape[0], FORM_BLOCK):
+        block = XA[start : start + FORM_BLOCK]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        if objective.offset is not None:  # centered coordinates: x - mu
+            block = block - objective.offset
+        scaled = block * DA[start : start + FORM_BLOCK, None]
+        top += block.T @ scaled
+        column += scaled.sum(axis=0)
+    top += objective.reg * np.eye(d)
+    if objective.fit_intercept:
+        H[:d, d] = H[d, :d] = column
+        H[d, d] = DA.sum() + objective.intercept_penalty
+    return H
+
+
 def primal_finish(objective, setup, start, w, shift, gap, tol, budget):
     """Newton on the primal (smoothed for the hinge) from dual CD's point.
 
-    ``budget`` is in passes over the data (a Hessian product counts as one):
+    ``budget`` is in passes over the data (Hessian work charged as
+    ``_metered`` says):
     where Newton crawls (nearly separable data with ``d`` close to ``n``, many
     kinks for the line searches) the finish gives up within it and dual CD
     goes on. Returns ``(cert, alpha, spent)``: the certificate (as
@@ -116,8 +278,14 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     newton = TrustRegionNewton(globalization="line_search")
     loss = objective.loss
     if loss.is_smooth:
-        metered = _metered(column.with_loss(loss), meter)
-        result = _newton_steps(newton, metered, coef, tol / 4, meter[1])
+        result = _newton_steps(
+            newton,
+            column.with_loss(loss),
+            coef,
+            tol / 4,
+            meter,
+            _steps(setup, column, meter),
+        )
         meter[0] += ITERATION_COST * result.n_iter
         alpha = _multipliers(column, setup, start, result.coef)
         return _certify(objective, setup, start, result.coef, alpha), alpha
@@ -126,16 +294,22 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     best = None
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
-        result = _newton_steps(newton, _metered(smooth, meter), coef, tol / 4, meter[1])
+        result = _newton_steps(
+            newton, smooth, coef, tol / 4, meter, _steps(setup, column, meter)
+        )
         coef = result.coef
         meter[0] += ITERATION_COST * max(result.n_iter, 1)
         alpha = _multipliers(smooth, setup, start, coef)
         cert = _certify(objective, setup, start, coef, alpha)
-        exact, _ = polish(column, coef, mu)
+        exact, _, dual = polish(column, coef, mu, multipliers=True)
         if exact is not None:
-            finished = _certify(objective, setup, start, exact, alpha)
+            # the polish's multipliers are the exact optimum's dual point
+            exact_alpha = _exact_multipliers(dual, alpha, setup["upper"])
+            finished = _certify(objective, setup, start, exact, exact_alpha)
             if finished["gap"] < cert["gap"]:
-                cert = finished
+                cert, alpha = finished, exact_alpha
+        if setup["finish_report"] is not None:
+            setup["finish_report"](meter[0], cert)
         if best is None or cert["gap"] < best[0]["gap"]:
             best = (cert, alpha)
             meter[2:] = [best]  # what an exhausted budget leaves
@@ -147,16 +321,44 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     return best
 
 
-def _newton_steps(newton, objective, coef, tol, max_iter):
-    """Plain Newton iterations on ``objective`` (the metered copy itself).
+def _steps(setup, column, meter):
+    """The Newton steps' progress reports (the primal of ``column``), or None."""
+    report = setup["finish_report"]
+    if report is None:
+        return None
 
-    Not ``newton.solve``: that maps to centered coordinates (a new objective,
-    whose products the meter would not see) and refines until its own
-    strong-convexity bound holds; here the duality gap is the certificate
-    and the budget is counted in passes, so only the steps are wanted.
+    def step(n_iter, value, decrement, measure, coef, objective):
+        report(meter[0], column=column, coef=coef, decrement=decrement)
+
+    return step
+
+
+def _newton_steps(newton, objective, coef, tol, meter, callback=None):
+    """Plain Newton iterations on ``objective``, its Hessian work metered.
+
+    Not ``newton.solve``: that refines until its own strong-convexity bound
+    holds; here the duality gap is the certificate and the budget is counted
+    in passes, so only the steps are wanted. They run in centered
+    coordinates (:meth:`LinearObjective.centered`; implicit, sparse data
+    stays sparse), as ``newton.solve`` would: on uncentered data (sparse
+    counts, all features non-negative) the intercept is nearly collinear with
+    the features and CG crawls.
     """
     newton.check_loss(objective.loss)
-    return newton._newton(objective, coef, tol, max_iter, None)
+    inner = objective.centered()
+    metered = _metered(inner, meter)
+    step = None
+    if callback is not None:
+
+        def step(n_iter, value, decrement, measure, coef, _objective):
+            # reports see the problem's own coordinates, not the centered ones
+            callback(
+                n_iter, value, decrement, measure, inner.uncenter_coef(coef), objective
+            )
+
+    result = newton._newton(metered, inner.center_coef(coef), tol, meter[1], step)
+    result.coef = inner.uncenter_coef(result.coef)
+    return result
 
 
 def _multipliers(column, setup, start, coef):

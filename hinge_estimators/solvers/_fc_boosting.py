@@ -3,6 +3,8 @@
 import numpy as np
 
 from ._base import (
+    BOUND,
+    GRADIENT,
     Solver,
     SolveResult,
     gradient_reference,
@@ -155,12 +157,13 @@ def _select_and_refit(objective, coef_init, tol, max_iter, callback):
         # the relative gradient norm bounds nothing (5 % above the optimum at
         # C = 100): stop on the strong-convexity bound; the refit leaves the
         # intercept at its minimizer, where that bound holds
-        optimality = strong_convexity_bound(objective, value, grad)
+        optimality, measure = strong_convexity_bound(objective, value, grad), BOUND
         if optimality is None:  # penalty=None: no bound, the gradient test
             optimality = float(np.linalg.norm(grad) / g_ref)
+            measure = GRADIENT
         history.append(float(value))
         if callback is not None and n_atoms:
-            callback(n_atoms, history[-1])
+            callback(n_atoms, value, optimality, measure, w, objective)
         strength = np.linalg.norm(objective.split(grad)[0], axis=0)
         strength[active] = -np.inf
         j = _strongest(strength)

@@ -275,6 +275,7 @@ class GradientDescent(Solver):
         loss = objective.loss
         mu = float(self.smoothing)
         n_iter, history, L = 0, [], None
+        callback = _stage_reports(callback, objective, lambda: n_iter)
         bound = np.inf
         while n_iter < max_iter:
             smooth = objective.with_loss(loss.smoothed(mu))
@@ -336,6 +337,7 @@ class GradientDescent(Solver):
         loss = objective.loss
         mu = float(self.smoothing)
         n_iter, history, L = 0, [], None
+        callback = _stage_reports(callback, objective, lambda: n_iter)
         gap, stage_tol, stage_converged = np.inf, np.inf, False
         previous = np.inf
         while n_iter < max_iter:
@@ -460,12 +462,13 @@ class GradientDescent(Solver):
             if norm == 0.0:  # w is optimal: no direction to step in
                 converged, message = True, "zero subgradient"
                 break
+            point = x
             x = x - (self.step_size / k) * grad / norm
             iterate_sum += x
             n_points += 1
             n_iter = k
             if callback is not None:
-                callback(k, float(value))
+                callback(k, value, abs(change), "objective change", point, objective)
             if abs(change) <= tol:
                 converged, message = True, "objective change below tol"
                 break
@@ -479,6 +482,29 @@ class GradientDescent(Solver):
             history,
             message,
         )
+
+
+def _stage_reports(callback, objective, done):
+    """A smoothing stage's reports in terms of the problem being solved.
+
+    A stage minimizes the smoothed ``P_mu`` and counts its iterations from 1;
+    its reports show the unsmoothed ``P`` (computed only if read) and the
+    iterations since the solve began (``done()`` before the stage).
+    """
+    if callback is None:
+        return None
+
+    def report(it, value, optimality, measure, coef, stage_objective):
+        callback(
+            done() + it,
+            lambda: objective.value(coef),
+            optimality,
+            f"{measure} of the smoothed stage",
+            coef,
+            objective,
+        )
+
+    return report
 
 
 def _nonnegative(objective, coef):

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ._base import (
+    GRADIENT,
     Solver,
     SolveResult,
     gradient_reference,
@@ -123,7 +124,9 @@ class LBFGS(Solver):
                 ratio = np.linalg.norm(objective.gradient(x)) / g_ref
             state["optimality"] = ratio
             if callback is not None:
-                callback(len(history), history[-1])
+                callback(
+                    len(history), history[-1], ratio, GRADIENT, x.copy(), objective
+                )
             if ratio <= tol:
                 state["converged"] = True
                 raise StopIteration

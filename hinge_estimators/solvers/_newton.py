@@ -4,10 +4,13 @@ solver) or, for piecewise-quadratic losses, exact line searches (finite Newton).
 import numbers
 
 import numpy as np
+import scipy.linalg
 
 from ._base import (
+    DECREMENT,
     Solver,
     SolveResult,
+    counted_after,
     gradient_reference,
     guarded,
     optimal_at_zero,
@@ -203,8 +206,9 @@ class TrustRegionNewton(Solver):
         bound = strong_convexity_bound(objective, value, grad)
         if bound > tol:
             more = self._newton(
-                objective, coef, max(tol * 1e-3, 1e-15), max_iter, callback
-            )
+                objective, coef, max(tol * 1e-3, 1e-15), max_iter,
+                counted_after(callback, result.n_iter),
+            )  # fmt: skip
             coef = _optimal_intercept(objective, more.coef)
             value, grad = objective.value_and_gradient(coef)
             bound = strong_convexity_bound(objective, value, grad)
@@ -283,7 +287,8 @@ class TrustRegionNewton(Solver):
                 gnorm = np.linalg.norm(g)
             history.append(float(f))
             if callback is not None:
-                callback(n_iter, history[-1])
+                # the decrement measured at the point this step started from
+                callback(n_iter, f, measure, DECREMENT, w, objective)
             if stalled:
                 converged = _converged_at_stall(measure, tol, gnorm, g_ref)
                 return done(
@@ -310,7 +315,7 @@ class TrustRegionNewton(Solver):
                 return done(True, 0.0, "gradient is exactly zero")
             forcing = min(0.1, np.sqrt(gnorm / g_ref))
             hessp = objective.hessian_operator(w)
-            s, r, status = _steihaug(hessp, g, np.inf, forcing * gnorm, max_cg)
+            s, r, status = _direction(hessp, g, forcing * gnorm, max_cg)
             if status == "boundary":  # a flat direction: no Newton step
                 status = "capped"
             decrement = -0.5 * (g @ s - s @ r) if status == "solved" else np.inf
@@ -351,7 +356,7 @@ class TrustRegionNewton(Solver):
             gnorm = np.linalg.norm(g)
             history.append(float(f))
             if callback is not None:
-                callback(n_iter, history[-1])
+                callback(n_iter, f, measure, DECREMENT, w, objective)
 
     def _solve_columns(self, objective, coef_init, tol, max_iter, callback):
         """One-vs-rest: one trust region per column.
@@ -476,6 +481,25 @@ def _new_radius(radius, snorm, actred, prered, gs, status):
     if status == "boundary":
         return SIGMA3 * radius
     return max(radius, min(alpha * snorm, SIGMA3 * radius))
+
+
+def _direction(hessp, g, cg_tol, max_steps):
+    """The Newton direction of the line-search globalization, as ``_steihaug``.
+
+    An operator that carries its formed matrix (``hessp.matrix``, small
+    problems: ``dual_cd``'s primal finish) is solved by Cholesky, exactly:
+    CG on a badly conditioned Hessian (the smoothed hinge's) runs hundreds of
+    Python-level iterations where one factorization costs ``size^3 / 3``.
+    """
+    matrix = getattr(hessp, "matrix", None)
+    if matrix is not None:
+        try:
+            s = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(matrix), g)
+        except np.linalg.LinAlgError:
+            pass  # not positive definite in floating point: CG copes
+        else:
+            return s, -(g + matrix @ s), "solved"
+    return _steihaug(hessp, g, np.inf, cg_tol, max_steps)
 
 
 def _steihaug(hessp, g, radius, cg_tol, max_steps):

@@ -5,7 +5,7 @@ import scipy.sparse as sp
 
 from .._objective import _balancing_factors
 from ..penalties import L1, L2, ElasticNet, GroupL1L2
-from ._base import Solver, SolveResult, guarded, solve_centered, solve_columns
+from ._base import GAP, Solver, SolveResult, guarded, solve_centered, solve_columns
 from ._primal_cd_fast import LOSS_CODES, binary_primal_cd, group_primal_cd
 
 #: the penalties with a coordinate update here
@@ -226,7 +226,9 @@ class PrimalCoordinateDescent(Solver):
                 n_iter += 1
                 history.append(primal)
                 if callback is not None:
-                    callback(n_iter, primal)
+                    # no coefficients: the kernel's are in its own (centered)
+                    # coordinates and change in place
+                    callback(n_iter, primal, gap / primal if primal else 0.0, GAP)
                 scores = objective.penalty.violation(W, loss_grad)
                 worst = max(scores.max(initial=0.0), np.abs(grad_b).max(initial=0.0))
                 first = worst if n_iter == 1 else first

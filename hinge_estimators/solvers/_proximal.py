@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._base import GAP
+
 #: iterations between two certificate evaluations (each costs about one
 #: iteration: the scores, the loss gradient and one product with ``X^T``)
 CHECK_EVERY = 10
@@ -39,6 +41,9 @@ def proximal_descent(objective, x0, *, max_iter, stop, lipschitz=None, callback=
       last step ``x+ - x``, which recovers linear convergence where ``P`` is
       strongly convex (elastic net) without knowing the modulus.
 
+    ``callback`` (the solvers' internal convention, see ``_base``) gets each
+    iterate with the last certificate measured.
+
     ``stop(x)`` returns ``(done, optimality)``; it is evaluated at the start,
     every :data:`CHECK_EVERY` iterations and at the end, and the run returns
     the iterate ``x`` it was evaluated at. Each trial point costs one product
@@ -56,6 +61,7 @@ def proximal_descent(objective, x0, *, max_iter, stop, lipschitz=None, callback=
     done, optimality = stop(x)
     if done:
         return ProximalRun(x, 0, True, optimality, L, history)
+    measured = optimality  # the last certificate, reported until the next
     for it in range(1, max_iter + 1):
         fy, gy = objective.smooth_value_and_gradient(y, scores=Sy)
         slack = 1e-13 * abs(fy)  # rounding in f itself: do not chase it
@@ -78,12 +84,13 @@ def proximal_descent(objective, x0, *, max_iter, stop, lipschitz=None, callback=
         Sy = S_new + beta * (S_new - Sx)  # both exact: no drift to refresh
         x, Sx, t = x_new, S_new, t_next
         history.append(float(f_new + objective.nonsmooth_value(x)))
-        if callback is not None:
-            callback(it, history[-1])
         if it % CHECK_EVERY == 0:
             done, optimality = stop(x)
-            if done:
-                return ProximalRun(x, it, True, optimality, L, history)
+            measured = optimality
+        if callback is not None:
+            callback(it, history[-1], measured, GAP, x, objective)
+        if it % CHECK_EVERY == 0 and done:
+            return ProximalRun(x, it, True, optimality, L, history)
         L *= 0.98
     done, optimality = stop(x)
     return ProximalRun(x, max_iter, done, optimality, L, history)

@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from .._params import _violation
 from . import _sgd_fast
-from ._base import Solver, SolveResult
+from ._base import Solver, SolveResult, progress_callback
 from ._sgd_certificate import relative_gap
 from ._sgd_parts import (
     N_AVERAGED,
@@ -252,7 +252,8 @@ class SGD(Solver):
 
     handles_pairwise = True
     supports_partial_fit = True
-    #: L1 and the elastic net (the cumulative L1 pull); not group L1/L2
+    #: L1 and the elastic net (the cumulative L1 pull, the quadratic part
+    #: 1 - l1_ratio in the lazy L2 scale); not group L1/L2
     handles_nonsmooth_penalty = True
     _constraints = {
         "learning_rate": SCHEDULES,
@@ -337,6 +338,9 @@ class SGD(Solver):
         rng = np.random.default_rng(rng)
         train, valid = self._split(objective, rng)
         lam = self._lam(objective, train.n_samples)
+        callback = _epoch_reports(
+            progress_callback(callback), self._reported(original, lam), mu
+        )
         rule = self._rule(train, lam, rng)
         epoch = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
@@ -441,7 +445,7 @@ class SGD(Solver):
             as_p = watched / lam if lam > 0 else watched * train.n_samples
             history.append(as_p)
             if callback is not None:
-                callback(n_epoch, as_p)
+                callback(n_epoch, as_p, change, IMPROVEMENT, state.model, objective)
             if rule.average_start > 0 and state.scalars[N_AVERAGED] == 0:
                 continue  # the returned model, the average, does not exist yet
             change = (best - watched) / max(abs(best), abs(watched), 1e-300)
@@ -809,3 +813,30 @@ def _verdict(objective, coef, stopped, change, message, tol):
             "solver='dual_cd' or 'newton' for a certified optimum)"
         )
     return False, gap, message
+
+
+#: what SGD reports per epoch as its stopping measure
+IMPROVEMENT = "relative improvement of the watched objective"
+
+
+def _epoch_reports(callback, reported, mu):
+    """An epoch's report in terms of the problem given to ``solve``.
+
+    The epochs run on centered data when ``mu`` is set and watch an estimate
+    of ``P`` on a sample; the report shows the exact ``P`` of the current
+    model (the average, once averaging started) and its coefficients, both
+    computed only if read, during the call (``state`` moves on after it).
+    """
+    if callback is None:
+        return None
+
+    def report(n_epoch, watched, change, measure, model, objective):
+        def coef():
+            W, b = model()
+            return reported.join(W, b if mu is None else b - W @ mu)
+
+        callback(
+            n_epoch, lambda: reported.value(coef()), change, measure, coef, reported
+        )
+
+    return report

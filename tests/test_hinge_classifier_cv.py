@@ -1,0 +1,151 @@
+"""HingeClassifierCV: the same table and C as GridSearchCV, faster."""
+
+import joblib
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.metrics import hinge_loss, make_scorer
+from sklearn.model_selection import GridSearchCV, GroupKFold, StratifiedKFold
+
+from hinge_estimators import HingeClassifier, HingeClassifierCV
+
+TOL = 1e-10
+CS = [0.003, 0.03, 0.3, 3.0, 30.0]
+#: a continuous score (no ties between C values, no flips at a prediction's
+#: tie): the mean hinge loss of the decision function on the test part
+HINGE_SCORE = make_scorer(
+    hinge_loss, greater_is_better=False, response_method="decision_function"
+)
+
+
+def _data(n=80, d=4, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, d)) + 0.7 * (2 * y[:, None] - 1) * rng.normal(size=d)
+    return X, y
+
+
+def _folds(X, y):
+    return list(StratifiedKFold(4, shuffle=True, random_state=0).split(X, y))
+
+
+@pytest.mark.parametrize(
+    "loss, solver", [("hinge", "dual_cd"), ("squared_hinge", "newton")]
+)
+def test_agrees_with_grid_search(loss, solver):
+    X, y = _data()
+    folds = _folds(X, y)
+    params = dict(loss=loss, solver=solver, tol=TOL, max_iter=20_000, random_state=0)
+    ours = HingeClassifierCV(CS, cv=folds, scoring=HINGE_SCORE, **params).fit(X, y)
+    search = GridSearchCV(
+        HingeClassifier(**params), {"C": CS}, cv=folds, scoring=HINGE_SCORE
+    ).fit(X, y)
+    results = search.cv_results_
+    assert search.best_params_["C"] == ours.C_
+    for key in ["mean_test_score", "std_test_score", "split0_test_score"]:
+        np.testing.assert_allclose(ours.cv_results_[key], results[key], rtol=1e-6)
+    np.testing.assert_array_equal(
+        ours.cv_results_["rank_test_score"], results["rank_test_score"]
+    )
+    assert ours.cv_results_["params"] == results["params"]
+    np.testing.assert_allclose(ours.scores_[1], results["split1_test_score"], rtol=1e-6)
+
+
+def test_accuracy_table_agrees_with_grid_search():
+    # accuracy (the default scoring): equal up to a prediction flipped by a
+    # score within the solvers' tolerance of 0, one test sample
+    X, y = _data(seed=3)
+    folds = _folds(X, y)
+    ours = HingeClassifierCV(CS, cv=folds, tol=TOL).fit(X, y)
+    search = GridSearchCV(HingeClassifier(tol=TOL), {"C": CS}, cv=folds).fit(X, y)
+    np.testing.assert_allclose(
+        ours.cv_results_["mean_test_score"],
+        search.cv_results_["mean_test_score"],
+        atol=1.0 / len(folds[0][1]),
+    )
+
+
+def test_refit_is_a_plain_fit_at_the_chosen_C():
+    X, y = _data(seed=1)
+    cv = HingeClassifierCV(CS, scoring=HINGE_SCORE, tol=TOL).fit(X, y)
+    plain = HingeClassifier(C=cv.C_, tol=TOL).fit(X, y)
+    np.testing.assert_allclose(cv.coef_, plain.coef_, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(cv.intercept_, plain.intercept_, rtol=1e-5, atol=1e-8)
+    np.testing.assert_allclose(cv.decision_function(X), plain.decision_function(X),
+                               rtol=1e-5, atol=1e-7)  # fmt: skip
+    assert cv.objective_value_ == pytest.approx(plain.objective_value_, rel=1e-9)
+
+
+def test_refit_false_averages_the_folds_at_the_chosen_C():
+    X, y = _data(seed=2)
+    cv = HingeClassifierCV(CS, refit=False, tol=TOL).fit(X, y)
+    expected = cv.coefs_paths_[:, cv.best_index_].mean(axis=0)
+    np.testing.assert_allclose(cv.coef_, expected)
+    assert cv.predict(X).shape == y.shape
+
+
+def test_two_jobs_give_the_one_job_result():
+    X, y = _data(seed=4)
+    params = dict(Cs=CS[:3], loss="hinge", tol=1e-8, random_state=0, cv=3)
+    one = HingeClassifierCV(n_jobs=1, **params).fit(X, y)
+    # threads: the same joblib dispatch as loky's processes without their
+    # start-up time (tests/test_dask.py runs the folds on a cluster)
+    with joblib.parallel_config(backend="threading"):
+        two = HingeClassifierCV(n_jobs=2, **params).fit(X, y)
+    np.testing.assert_array_equal(one.Cs_, two.Cs_)
+    np.testing.assert_allclose(one.scores_, two.scores_)
+    np.testing.assert_allclose(one.coefs_paths_, two.coefs_paths_)
+    assert one.C_ == two.C_
+
+
+def test_sample_weight_reaches_every_fold():
+    # a weight of 2 is a repeated sample: the folds' paths on weighted data
+    # are the paths of HingeClassifier fits with the same weights
+    X, y = _data(seed=5)
+    weights = np.where(np.arange(len(y)) % 3 == 0, 2.0, 1.0)
+    folds = _folds(X, y)
+    cv = HingeClassifierCV(CS, cv=folds, tol=TOL).fit(X, y, sample_weight=weights)
+    train = folds[2][0]
+    cold = HingeClassifier(C=CS[3], tol=TOL).fit(
+        X[train], y[train], sample_weight=weights[train]
+    )
+    np.testing.assert_allclose(cv.coefs_paths_[2, 3], cold.coef_, rtol=1e-5)
+    # without routing the weights also weigh the test scores, as in
+    # LogisticRegressionCV: the default (accuracy computed directly) gives
+    # the accuracy scorer's table
+    scored = HingeClassifierCV(CS, cv=folds, tol=TOL, scoring="accuracy")
+    scored.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(cv.scores_, scored.scores_, rtol=1e-12)
+
+
+def test_metadata_routing_sends_groups_to_the_splitter_and_weights_to_the_scorer():
+    X, y = _data(seed=6)
+    groups = np.arange(len(y)) % 4
+    weights = np.linspace(0.5, 2.0, len(y))
+    with config_context(enable_metadata_routing=True):
+        scorer = make_scorer(
+            hinge_loss, greater_is_better=False, response_method="decision_function"
+        ).set_score_request(sample_weight=True)
+        cv = HingeClassifierCV(CS, cv=GroupKFold(4), scoring=scorer, tol=TOL)
+        cv.set_fit_request(sample_weight=True)
+        cv.fit(X, y, groups=groups, sample_weight=weights)
+        model = HingeClassifier(tol=TOL).set_fit_request(sample_weight=True)
+        search = GridSearchCV(model, {"C": CS}, cv=GroupKFold(4), scoring=scorer)
+        search.fit(X, y, groups=groups, sample_weight=weights)
+    np.testing.assert_allclose(
+        cv.cv_results_["mean_test_score"],
+        search.cv_results_["mean_test_score"],
+        rtol=1e-6,
+    )
+    with pytest.raises(ValueError, match="groups"):
+        HingeClassifierCV(CS, cv=GroupKFold(4)).fit(X, y, groups=groups)
+
+
+def test_a_fold_without_a_class_and_penalty_none_are_refused():
+    X, y = _data()
+    order = np.argsort(y, kind="stable")
+    folds = [(order[:40], order[40:]), (order[40:], order[:40])]
+    with pytest.raises(ValueError, match="fold 0 has no sample of the classes"):
+        HingeClassifierCV(CS, cv=folds).fit(X, y)
+    with pytest.raises(ValueError, match="needs a penalty"):
+        HingeClassifierCV(CS, penalty=None).fit(X, y)

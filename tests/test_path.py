@@ -1,0 +1,134 @@
+"""hinge_path: every point is the optimum at its C; the default grid's start."""
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import l1_min_c
+
+from hinge_estimators import HingeClassifier, LinearObjective, hinge_path
+from hinge_estimators.losses import get_loss
+from hinge_estimators.model_selection._grid import default_Cs
+
+TOL = 1e-10
+
+
+def _data(sparse=False, n=60, d=5, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    X = rng.normal(size=(n, d)) + 0.8 * (2 * y[:, None] - 1) * rng.normal(size=d)
+    if sparse:
+        X[rng.random(X.shape) < 0.4] = 0.0
+        X = sp.csr_matrix(X)
+    return X, y, rng.uniform(0.2, 3.0, size=n)
+
+
+def _primal(loss, X, y, weights, C, coef, intercept):
+    """P(w, b) = ||w||^2 / 2 + C sum_i s_i loss(y_i, x_i w + b), written out."""
+    scores = np.asarray(X @ coef.ravel()).ravel() + intercept[0]
+    signs = 2.0 * y - 1.0
+    losses = get_loss(loss).loss(signs[:, None], scores[:, None]).ravel()
+    return 0.5 * coef.ravel() @ coef.ravel() + C * weights @ losses
+
+
+@pytest.mark.parametrize(
+    "loss, solver",
+    [("hinge", "dual_cd"), ("squared_hinge", "dual_cd"), ("squared_hinge", "newton")],
+)
+@pytest.mark.parametrize(
+    "sparse, fit_intercept, weighted",
+    [(False, True, True), (True, False, False), (True, True, True)],
+)
+def test_every_point_is_the_cold_optimum(loss, solver, sparse, fit_intercept, weighted):
+    X, y, weights = _data(sparse)
+    weights = weights if weighted else np.ones(len(y))
+    Cs = [0.01, 0.1, 1.0, 10.0]
+    params = dict(loss=loss, solver=solver, fit_intercept=fit_intercept, tol=TOL)
+    path = hinge_path(
+        X, y, Cs, sample_weight=weights if weighted else None, max_iter=20_000,
+        random_state=0, **params,
+    )  # fmt: skip
+    assert path.converged.all()
+    assert np.all(path.optimality <= TOL)
+    for i, C in enumerate(Cs):
+        cold = HingeClassifier(C=C, max_iter=20_000, random_state=0, **params)
+        cold.fit(X, y, sample_weight=weights)
+        ours = _primal(loss, X, y, weights, C, path.coefs[i], path.intercepts[i])
+        reference = _primal(loss, X, y, weights, C, cold.coef_, cold.intercept_)
+        assert ours == pytest.approx(reference, rel=1e-6)
+        assert path.objective_values[i] == pytest.approx(ours, rel=1e-9)
+
+
+def test_multiclass_path_matches_cold_fits():
+    rng = np.random.default_rng(1)
+    y = np.arange(45) % 3
+    X = rng.normal(size=(45, 4)) + 2.0 * np.eye(3, 4)[y]
+    Cs = [0.05, 0.5, 5.0]
+    path = hinge_path(X, y, Cs, loss="hinge", solver="dual_cd", tol=TOL, random_state=0)
+    assert path.coefs.shape == (3, 3, 4)
+    for i, C in enumerate(Cs):
+        cold = HingeClassifier(loss="hinge", C=C, tol=TOL, random_state=0).fit(X, y)
+        value = cold.objective_value_
+        assert path.objective_values[i] == pytest.approx(value, rel=1e-6)
+
+
+def test_grid_is_sorted_and_default_grid_spans_eps():
+    X, y, _ = _data()
+    path = hinge_path(X, y, [1.0, 0.1, 10.0])
+    np.testing.assert_array_equal(path.Cs, [0.1, 1.0, 10.0])
+    default = hinge_path(X, y, n_Cs=4, eps=1e-3)
+    assert default.Cs[-1] / default.Cs[0] == pytest.approx(1e3)
+    assert np.all(np.diff(default.Cs) > 0)
+
+
+def test_l2_grid_starts_where_the_largest_score_moves_by_the_margin():
+    # W = -C V to first order: at a C 1000 times below the start the largest
+    # score has moved by 1/1000 of the margin
+    X, y, _ = _data()
+    path = hinge_path(X, y, n_Cs=2, loss="squared_hinge", tol=TOL)
+    tiny = hinge_path(X, y, [path.Cs[0] * 1e-3], loss="squared_hinge", tol=TOL)
+    moved = np.abs(X @ tiny.coefs[0].ravel()).max()
+    assert moved == pytest.approx(1e-3, rel=1e-2)
+
+
+@pytest.mark.parametrize("loss, slope", [("squared_hinge", 1.0), ("hinge", 2.0)])
+def test_l1_grid_starts_at_l1_min_c(loss, slope):
+    # the L1 start is the smallest C with a non-zero coefficient; without an
+    # intercept it is sklearn's l1_min_c for the squared hinge, whose slope
+    # at 0 is twice the hinge's (built from the penalty object only, no L1
+    # solver needed)
+    X, y, _ = _data()
+    loss_obj = get_loss(loss)
+    objective = LinearObjective(
+        loss_obj, X, (2.0 * y - 1.0)[:, None], n_outputs=1, fit_intercept=False,
+        penalty="l1",
+    )  # fmt: skip
+    problem = SimpleNamespace(objective=objective, C_factor=1.0)
+    start = default_Cs(problem, 2, 1e-2)[0]
+    assert start == pytest.approx(
+        slope * l1_min_c(X, y, loss="squared_hinge", fit_intercept=False), rel=1e-9
+    )
+
+
+def test_penalty_none_and_bad_Cs_are_refused():
+    X, y, _ = _data()
+    with pytest.raises(ValueError, match="needs a penalty"):
+        hinge_path(X, y, [1.0], penalty=None)
+    with pytest.raises(ValueError, match="positive"):
+        hinge_path(X, y, [0.0, 1.0])
+
+
+def test_unconverged_points_are_named():
+    X, y, _ = _data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = hinge_path(X, y, [1e3], loss="hinge", solver="dual_cd", max_iter=1,
+                          tol=1e-12)  # fmt: skip
+    assert not path.converged[0]
+    assert any(
+        issubclass(w.category, ConvergenceWarning) and "1e+03" in str(w.message)
+        for w in caught
+    )

@@ -241,6 +241,7 @@ def _fit_summary(data, estimator, repeat, train, test, column):
     }
     if isinstance(model, HingeClassifier):
         summary["solver"] = model.solver_
+        summary["optimality"] = model.optimality_
         if isinstance(model.solver_, DualCoordinateDescent):
             # dual_cd's duality gap is a proof: P - gap is a lower bound on P*
             summary["lower"] = model.objective_value_ * (1.0 - model.optimality_)
@@ -339,15 +340,21 @@ class Sweep:
     """The runs of one solver over its ``tol`` sweep, and why it stopped."""
 
     label: str
-    runs: list = field(default_factory=list)  # [tol, seconds, P, estimator]
+    runs: list = field(default_factory=list)  # [tol, seconds, P, estimator, coef]
     note: str = ""
     best: float = np.inf  # lowest relative suboptimality reached
 
     def times(self, lower):
-        return [(seconds, (P - lower) / lower) for _, seconds, P, _ in self.runs]
+        return [(seconds, (P - lower) / lower) for _, seconds, P, *_ in self.runs]
 
 
-def sweep(worker, label, make, tols, X, y, C, loss, lower, args, bounds):
+def sweep(worker, label, make, tols, X, y, C, loss, lower, args, bounds, measure=None):
+    """Fit ``make(tol)`` over ``tols``, loose to tight, until a stop rule.
+
+    ``measure(coef)`` gives ``(P, a certified lower bound on P* or None)``;
+    by default ``P`` is the L2 objective here and the bound dual_cd's own.
+    Every bound found is appended to ``bounds``.
+    """
     out = Sweep(label)
     spent = 0.0
     for tol in tols:
@@ -359,10 +366,13 @@ def sweep(worker, label, make, tols, X, y, C, loss, lower, args, bounds):
         if "error" in s:
             out.note = f"error at tol={tol:g}: {s['error']}"
             break
-        P = objective(X, y, s["coef"], C, loss)
-        out.runs.append([tol, s["seconds"], P, estimator])
-        if "lower" in s:
-            bounds.append(s["lower"])
+        if measure is None:
+            P, bound = objective(X, y, s["coef"], C, loss), s.get("lower")
+        else:
+            P, bound = measure(s["coef"])
+        out.runs.append([tol, s["seconds"], P, estimator, s["coef"]])
+        if bound is not None:
+            bounds.append(bound)
         spent += s["seconds"]
         if (P - lower) / lower <= TARGETS[-1]:
             break

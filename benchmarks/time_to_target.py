@@ -34,14 +34,16 @@ def signs(y, n_columns):
     return np.where(y[:, None] == np.arange(n_columns), 1.0, -1.0)
 
 
-def objective(X, y, coef, C, loss, intercept=None):
+def objective(X, y, coef, C, loss, intercept=None, l1_ratio=0.0):
     """The primal objective, written here independently of the package.
 
     ``P(W, b) = 1/2 ||W||_F^2 + C sum_i loss_i`` with an unpenalized intercept
-    ``b`` (``None``: no intercept). ``loss`` is ``"hinge"`` or
-    ``"squared_hinge"`` (one-vs-rest over the rows of ``coef``: the sum of the
-    binary objectives) or ``"crammer_singer"`` (``y`` integer codes,
-    ``max(0, max_{k != y} 1 + s_k - s_y)``).
+    ``b`` (``None``: no intercept). ``l1_ratio = rho`` replaces the penalty by
+    the elastic net ``rho ||W||_1 + (1 - rho)/2 ||W||_F^2`` (1: the L1 norm of
+    ``LinearSVC(penalty="l1")``, 0: the default L2). ``loss`` is ``"hinge"``,
+    ``"squared_hinge"`` or ``"modified_huber"`` (one-vs-rest over the rows of
+    ``coef``: the sum of the binary objectives) or ``"crammer_singer"``
+    (``y`` integer codes, ``max(0, max_{k != y} 1 + s_k - s_y)``).
     """
     coef = np.atleast_2d(coef)
     scores = np.asarray(X @ coef.T)
@@ -57,7 +59,12 @@ def objective(X, y, coef, C, loss, intercept=None):
         losses = np.maximum(1.0 - z, 0.0)
         if loss == "squared_hinge":
             losses = losses**2
-    return 0.5 * float(np.sum(coef * coef)) + C * float(losses.sum())
+        elif loss == "modified_huber":
+            losses = np.where(z >= -1.0, losses**2, -4.0 * z)
+    penalty = (1.0 - l1_ratio) * 0.5 * float(np.sum(coef * coef))
+    if l1_ratio:
+        penalty += l1_ratio * float(np.abs(coef).sum())
+    return penalty + C * float(losses.sum())
 
 
 def timed_fit(make, X, y, repeat):

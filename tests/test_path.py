@@ -132,3 +132,27 @@ def test_unconverged_points_are_named():
         issubclass(w.category, ConvergenceWarning) and "1e+03" in str(w.message)
         for w in caught
     )
+
+
+def test_dual_warm_state_skips_a_finish_that_failed_and_only_that():
+    # a path's next C skips dual_cd's primal finish where it ran and did not
+    # certify at the previous C (it cost 7 s a point on splice and failed at
+    # every larger C); the other columns keep it, and alpha is still scaled
+    from hinge_estimators.model_selection._walk import _scaled_state
+
+    state = [
+        {"alpha": np.array([1.0, 2.0]), "shift": 0.0, "finish_failed": True},
+        {"alpha": np.array([0.5, 0.0]), "shift": 1.0, "finish_failed": False},
+    ]
+    warm = _scaled_state(state, 2.0)
+    assert [column["skip_finish"] for column in warm] == [True, False]
+    np.testing.assert_array_equal(warm[0]["alpha"], [2.0, 4.0])
+    np.testing.assert_array_equal(warm[1]["alpha"], [1.0, 0.0])
+
+
+def test_dual_cd_reports_whether_its_finish_failed():
+    # the flag _scaled_state reads: False on a certified solve
+    X, y, _ = _data()
+    model = HingeClassifier(loss="hinge", solver="dual_cd", warm_start=True).fit(X, y)
+    assert model.optimality_ <= model.tol
+    assert [column["finish_failed"] for column in model._solver_state] == [False]

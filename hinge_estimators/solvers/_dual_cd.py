@@ -402,7 +402,10 @@ def _solve_one(objective, setup, start, kernel):
     alpha, w, shift = start["alpha"], start["w"], start["shift"]
     bias, unpenalized = setup["bias"], setup["unpenalized"]
     d = objective.n_features
-    passes, eps, history, checks, finished = 0, 1.0, [], [], False
+    passes, eps, history, checks = 0, 1.0, [], []
+    # a caller may ask to skip the primal finish (``skip_finish`` in the
+    # warm state): hinge_path, where the finish ran and failed at a smaller C
+    finished = bool(start.get("skip_finish", False))
     if bias:
         init_bias_weight(start, bias)
     certify = multiclass_certificate if multiclass else binary_certificate
@@ -518,6 +521,9 @@ def _solve_one(objective, setup, start, kernel):
             "alpha": alpha.copy(),
             "shift": np.array(shift, copy=True),
             "certificate_alpha": cert.pop("feasible"),
+            # the primal finish ran (or was skipped) and dual CD still did
+            # not certify: a path's next, larger C skips it (see walk)
+            "finish_failed": finished and not converged,
         },
     )
     return cert

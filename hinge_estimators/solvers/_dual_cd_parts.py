@@ -99,10 +99,12 @@ def binary_start(
     starts = []
     for k in range(objective.n_outputs):
         y = np.ascontiguousarray(Y[:, k], dtype=np.float64)
-        shift = 0.0
+        shift, skip_finish = 0.0, False
         if warm_state is not None and warm_state[k]["alpha"].shape == (n,):
             alpha = np.array(warm_state[k]["alpha"], dtype=np.float64)
             shift = float(np.ravel(warm_state[k]["shift"])[0])
+            # set by a caller that expects the finish to fail (hinge_path)
+            skip_finish = bool(warm_state[k].get("skip_finish", False))
         elif W0 is not None:
             scores = np.asarray(X @ W0[k]).ravel() + b0[k]
             grad = objective.loss.gradient(y, scores)
@@ -126,6 +128,7 @@ def binary_start(
                 "w": w,
                 "shift": shift,
                 "offset": _binary_offset(form.margin, y),
+                "skip_finish": skip_finish,
             }
         )
     return starts

@@ -113,6 +113,27 @@ def test_l1_grid_starts_at_l1_min_c(loss, slope):
     )
 
 
+@pytest.mark.parametrize(
+    "penalty, n_features, decades", [("l2", 5, 6), ("l1", 5, 4), ("l1", 80, 2)]
+)
+def test_default_grid_span_depends_on_the_penalty_and_shape(
+    penalty, n_features, decades
+):
+    # far above the first non-zero coefficient an L1 problem is nearly
+    # unregularized and slow to certify: the default grid stops at glmnet's
+    # 4 decades (n >= d) or 2 (n < d); L2 keeps 6
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, n_features))
+    y = (X[:, 0] + 0.5 * rng.standard_normal(40) > 0).astype(int)
+    objective = LinearObjective(
+        get_loss("squared_hinge"), X, (2.0 * y - 1.0)[:, None], n_outputs=1,
+        penalty=penalty,
+    )  # fmt: skip
+    problem = SimpleNamespace(objective=objective, C_factor=1.0)
+    Cs = default_Cs(problem, 3, None)
+    assert Cs[-1] / Cs[0] == pytest.approx(10.0**decades)
+
+
 def test_penalty_none_and_bad_Cs_are_refused():
     X, y, _ = _data()
     with pytest.raises(ValueError, match="needs a penalty"):

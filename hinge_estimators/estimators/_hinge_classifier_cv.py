@@ -26,8 +26,9 @@ from ..model_selection._walk import walk
 from ._hinge_classifier import HingeClassifier
 from ._shared import VersionedPickleMixin, check_sample_weight
 
-#: ``C_start / C_end`` of the default grid (see ``hinge_path``)
-GRID_EPS = 1e-6
+#: ``C_start / C_end`` of the default grid: None is ``hinge_path``'s rule
+#: (6 decades with L2, 4 or 2 with a non-smooth penalty)
+GRID_EPS = None
 #: the HingeClassifier parameters HingeClassifierCV passes on
 _MODEL_PARAMS = (
     "loss",
@@ -58,7 +59,8 @@ class HingeClassifierCV(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
     ----------
     Cs : int or array-like of float, default=10
         The grid of C: a number of values, log-spaced from where the model
-        starts to move up 6 decades (the default grid of
+        starts to move up 6 decades with L2, 4 (or 2 when features
+        outnumber samples) with a non-smooth penalty (the default grid of
         :func:`~hinge_estimators.hinge_path`, computed on the whole data so
         that every fold uses the same values), or the values themselves
         (sorted increasing).

@@ -17,7 +17,7 @@ from ._walk import walk
     {
         "Cs": ["array-like", None],
         "n_Cs": [Interval(Integral, 1, None, closed="left")],
-        "eps": [Interval(Real, 0, 1, closed="neither")],
+        "eps": [Interval(Real, 0, 1, closed="neither"), None],
     },
     prefer_skip_nested_validation=True,
 )
@@ -34,7 +34,7 @@ def hinge_path(
     class_weight=None,
     sample_weight=None,
     n_Cs=20,
-    eps=1e-6,
+    eps=None,
     tol=1e-4,
     max_iter=1000,
     random_state=None,
@@ -59,8 +59,12 @@ tol, max_iter, random_state
     sample_weight : array-like of shape (n_samples,), default=None
     n_Cs : int, default=20
         Grid size when ``Cs`` is None.
-    eps : float in (0, 1), default=1e-6
-        ``C_start / C_end`` of the default grid.
+    eps : float in (0, 1) or None, default=None
+        ``C_start / C_end`` of the default grid. None: ``1e-6`` (6
+        decades) with L2; with a non-smooth penalty ``1e-4`` when
+        ``n_samples >= n_features``, else ``1e-2`` (glmnet's convention: far
+        above the first non-zero coefficient the L1 problem is nearly
+        unregularized, slow to solve, and the score has stopped moving).
 
     Returns
     -------
@@ -91,7 +95,8 @@ tol, max_iter, random_state
     ``W = 0`` is no longer optimal (``1 / ||V||_inf`` for L1, as
     :func:`sklearn.svm.l1_min_c`); with L2, where ``W`` is ``-C V`` to
     first order, where the largest score has moved by the margin,
-    ``1 / max_i |x_i V|``. It ends ``1 / eps`` times higher (6 decades).
+    ``1 / max_i |x_i V|``. It ends ``1 / eps`` times higher (6 decades
+    for L2, 4 or 2 for the non-smooth penalties by default).
 
     Examples
     --------

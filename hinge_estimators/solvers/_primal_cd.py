@@ -97,11 +97,12 @@ class PrimalCoordinateDescent(Solver):
     intercept and one score column, a working set on which a chunk of 10
     epochs ends short of that (coordinate descent crawling along correlated
     or exactly collinear columns, such as one-hot blocks) goes on by Newton
-    steps instead (newGLMNET): the quadratic model of the objective over the
+    steps as well (newGLMNET): the quadratic model of the objective over the
     working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
     X_S + q``, minimized by coordinate descent on that small matrix, then an
     Armijo search on the exact objective; a step the search rejects hands
-    back to coordinate descent.
+    back to coordinate descent. Each Newton step is followed by a chunk of
+    epochs, which refill the margins the dual extrapolation combines.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when ``P - D <= tol * P`` with ``D`` the
@@ -269,15 +270,14 @@ class PrimalCoordinateDescent(Solver):
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
                 crawling = False
             if crawling:
-                violation = _newton_step(data, working_set, Y, Z, W, q, rho, eps)
-                fresh, Z_extra, epochs = False, None, 1
-                crawling = violation is not None
-            if not crawling:
-                # a chunk of epochs, then the certificate at the extrapolated point
-                epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
-                fresh = False
-                Z_extra = _extrapolate(snapshots, epochs)
-                crawling = newton_ok and epochs == CHUNK and violation > eps
+                # a Newton step, then epochs as usual: they refill the
+                # margins the dual extrapolation combines
+                _newton_step(data, working_set, Y, Z, W, q, rho, eps)
+            # a chunk of epochs, then the certificate at the extrapolated point
+            epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
+            fresh = False
+            Z_extra = _extrapolate(snapshots, epochs)
+            crawling = newton_ok and epochs == CHUNK and violation > eps
             epochs_left -= epochs
             inner_done = violation <= eps or epochs_left <= 0
         history.append(primal)

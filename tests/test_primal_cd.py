@@ -20,6 +20,7 @@ from hinge_estimators.penalties import L1, ElasticNet, GroupL1L2
 from hinge_estimators.solvers import (
     GradientDescent,
     PrimalCoordinateDescent,
+    _primal_cd,
     auto_solver,
 )
 
@@ -244,3 +245,49 @@ def test_classifier_with_l1_penalty_has_exact_zeros():
     assert 0 < np.count_nonzero(model.coef_) < 30
     assert model.optimality_ <= model.tol
     assert model.score(X, y) > 0.7
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize(
+    "penalty, l1, l2",
+    [(L1(), 1.0, 0.0), (ElasticNet(l1_ratio=0.8), 0.8, 0.2)],
+    ids=["l1", "en"],
+)
+def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
+    sparse, penalty, l1, l2, monkeypatch
+):
+    # one-hot blocks (each sums to the constant column): coordinate descent
+    # crawls along the exact collinearity, and the solver switches to
+    # Newton steps on the working set
+    rng = np.random.default_rng(3)
+    levels = rng.integers(0, 4, size=(200, 10))
+    X = np.zeros((200, 40))
+    X[np.arange(200)[:, None], 4 * np.arange(10) + levels] = 1.0
+    y = np.where(levels[:, 0] + levels[:, 1] + rng.normal(0, 1, 200) > 3, 1.0, -1.0)
+    s = rng.uniform(0.5, 2.0, len(y))
+    X = sp.csr_matrix(X) if sparse else X
+    C = 0.5
+    steps = []
+    newton_step = _primal_cd._newton_step
+
+    def spy(data, working_set, Y, Z, W, q, rho, eps):
+        w = W[0].copy()
+        violation = newton_step(data, working_set, Y, Z, W, q, rho, eps)
+        if violation is not None:
+            steps.append((w, W[0].copy()))
+        return violation
+
+    monkeypatch.setattr(_primal_cd, "_newton_step", spy)
+    _, result = _solve(
+        SquaredHinge(), X, y, penalty, tol=1e-9, C=C, sample_weight=s,
+        fit_intercept=False,
+    )  # fmt: skip
+    assert result.converged and steps
+    for before, after in steps:
+        assert _value(SquaredHinge(), X, y, after, 0.0, C, s, l1, l2) < _value(
+            SquaredHinge(), X, y, before, 0.0, C, s, l1, l2
+        )
+    reference = _split_reference(SquaredHinge(), X, y, C, s, l1, l2, False)
+    ours = _value(SquaredHinge(), X, y, result.coef, 0.0, C, s, l1, l2)
+    assert ours == pytest.approx(reference, rel=1e-6)
+    assert ours <= reference * (1 + 1e-9)

@@ -5,8 +5,14 @@ import scipy.sparse as sp
 
 from .._objective import _balancing_factors
 from ..penalties import L1, L2, ElasticNet, GroupL1L2
+from ..penalties._base import l1_violation
 from ._base import GAP, Solver, SolveResult, guarded, solve_centered, solve_columns
-from ._primal_cd_fast import LOSS_CODES, binary_primal_cd, group_primal_cd
+from ._primal_cd_fast import (
+    LOSS_CODES,
+    binary_primal_cd,
+    group_primal_cd,
+    quadratic_l1_cd,
+)
 
 #: the penalties with a coordinate update here
 _PENALTIES = (L1, L2, ElasticNet, GroupL1L2)
@@ -26,8 +32,14 @@ POLISH_EPOCHS = 1000
 POLISH_FRACTION = 1e-13
 #: epochs between two certificates within an inner solve (celer's 10)
 CHUNK = 10
+#: LIBLINEAR's sufficient decrease fraction (the kernels' ARMIJO)
+ARMIJO = 0.01
 #: the most epochs one inner solve may run (bounds the work per max_iter)
 MAX_INNER_EPOCHS = 100
+#: sweeps of coordinate descent on a Newton step's quadratic model
+NEWTON_SWEEPS = 100
+#: halvings of a Newton step before the line search gives up
+NEWTON_HALVINGS = 30
 
 
 class PrimalCoordinateDescent(Solver):
@@ -81,7 +93,16 @@ class PrimalCoordinateDescent(Solver):
     subdifferential), and solves the problem restricted to the non-zero
     features plus the most violating ones (``max(10, 2 |support|)`` in all)
     until their largest violation is at most 0.3 times the outer one (skglm),
-    measuring the certificate every 10 epochs.
+    measuring the certificate every 10 epochs. For the squared hinge without
+    intercept and one score column, a working set on which a chunk of 10
+    epochs ends short of that (coordinate descent crawling along correlated
+    or exactly collinear columns, such as one-hot blocks) goes on by Newton
+    steps as well (newGLMNET): the quadratic model of the objective over the
+    working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
+    X_S + q``, minimized by coordinate descent on that small matrix, then an
+    Armijo search on the exact objective; a step the search rejects hands
+    back to coordinate descent. Each Newton step is followed by a chunk of
+    epochs, which refill the margins the dual extrapolation combines.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when ``P - D <= tol * P`` with ``D`` the
@@ -171,6 +192,7 @@ class PrimalCoordinateDescent(Solver):
         """The outer loop on one objective (one column, or ``K`` grouped)."""
         loss = objective.loss
         kernel = loss.compiled_kernel()
+        kernel_name = kernel.name
         code = LOSS_CODES[kernel.name]
         gamma, margin = (
             (kernel.a, kernel.b) if kernel.name == "smooth_hinge" else (0, 0)
@@ -200,6 +222,11 @@ class PrimalCoordinateDescent(Solver):
                 working_set, code, gamma, margin, eps, max_epochs, snapshots,
             )  # fmt: skip
 
+        # a Newton step on the working set (newGLMNET) once coordinate descent
+        # crawls there (a chunk of epochs short of eps: correlated columns)
+        newton_ok = K == 1 and kernel_name == "squared_hinge"
+        newton_ok = newton_ok and not objective.fit_intercept
+        crawling = False
         fresh = False
         while True:
             if inner_done and not fresh:
@@ -241,11 +268,17 @@ class PrimalCoordinateDescent(Solver):
                     order = np.arange(d)
                 working_set = np.asarray(order, dtype=np.int32)
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
+                crawling = False
+            if crawling:
+                # a Newton step, then epochs as usual: they refill the
+                # margins the dual extrapolation combines
+                _newton_step(data, working_set, Y, Z, W, q, rho, eps)
             # a chunk of epochs, then the certificate at the extrapolated point
             epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
             fresh = False
-            epochs_left -= epochs
             Z_extra = _extrapolate(snapshots, epochs)
+            crawling = newton_ok and epochs == CHUNK and violation > eps
+            epochs_left -= epochs
             inner_done = violation <= eps or epochs_left <= 0
         history.append(primal)
         converged = gap <= tol * primal
@@ -378,6 +411,63 @@ def _extrapolate(history, epochs):
     if not (np.isfinite(total) and total != 0):
         return None
     return (c / total) @ ordered[1:]
+
+
+def _newton_step(data, working_set, Y, Z, W, q, rho, eps):
+    """One Newton step of the squared hinge over the working set (newGLMNET).
+
+    The quadratic model ``g.d + d.H.d / 2 + rho |w + d|_1`` (``H`` the
+    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q``) is minimized by
+    coordinate descent on ``H`` (no pass over the data per sweep), then the
+    step is scaled by an Armijo search on the exact objective. ``W`` and
+    ``Z`` are updated in place. Returns the largest violation over the
+    working set after the step, or None where the search found no decrease
+    (the caller goes back to coordinate descent).
+    """
+    y, z, w = Y[:, 0], Z[:, 0], W[0, working_set]
+    cw = data.weights
+    if sp.issparse(data.transposed):
+        X_S = data.transposed[working_set]  # |S| x n, CSR
+        curvature = 2.0 * cw * (z < 1.0)
+        H = (X_S.multiply(curvature) @ X_S.T).toarray()
+    else:
+        X_S = data.cols[working_set]
+        curvature = 2.0 * cw * (z < 1.0)
+        H = (X_S * curvature) @ X_S.T
+    H[np.diag_indices_from(H)] += q
+    u = np.maximum(1.0 - z, 0.0)
+    g = X_S @ (-2.0 * cw * u * y) + q * w
+    d = np.zeros_like(w)
+    scale = np.sqrt(max(float(H.diagonal().max(initial=0.0)), 1e-300))
+    quadratic_l1_cd(
+        np.ascontiguousarray(H), g, w, rho, d, NEWTON_SWEEPS, 0.1 * eps / scale
+    )
+    decrease = float(g @ d) + rho * float(np.abs(w + d).sum() - np.abs(w).sum())
+    if not decrease < 0.0:
+        return None
+    dz = y * (X_S.T @ d)
+    t = 1.0
+    for _ in range(NEWTON_HALVINGS):
+        step = t * dz
+        u_new = 1.0 - (z + step)
+        # the change per sample, without cancelling two loss values
+        both = (u > 0.0) & (u_new > 0.0)
+        change = np.where(
+            both, step * (step - 2.0 * u), np.maximum(u_new, 0.0) ** 2 - u * u
+        )
+        w_new = w + t * d
+        total = float(cw @ change) + 0.5 * q * float(w_new @ w_new - w @ w)
+        total += rho * float(np.abs(w_new).sum() - np.abs(w).sum())
+        if total <= ARMIJO * t * decrease:
+            break
+        t *= 0.5
+    else:
+        return None
+    W[0, working_set] = w_new
+    z += step
+    u = np.maximum(1.0 - z, 0.0)
+    loss_grad = X_S @ (-2.0 * cw * u * y)
+    return float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
 
 
 def _relative_gap(results):

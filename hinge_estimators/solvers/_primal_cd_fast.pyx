@@ -522,3 +522,52 @@ def group_primal_cd(
     finally:
         free(g)
     return epochs, worst
+
+
+def quadratic_l1_cd(
+    const double[:, ::1] H,
+    const double[::1] g,
+    const double[::1] w,
+    double rho,
+    double[::1] d,
+    int max_sweeps,
+    double tol,
+):
+    """Cyclic coordinate descent on ``g.d + d.H.d / 2 + rho |w + d|_1``.
+
+    The quadratic model of a Newton step over a working set (newGLMNET's
+    inner problem): each sweep costs ``m^2`` for ``m`` coordinates, no pass
+    over the data. ``d`` is updated in place; stops after a sweep whose
+    largest scaled step ``|delta_j| sqrt(H_jj)`` is at most ``tol``. Returns
+    the sweeps run.
+    """
+    cdef Py_ssize_t m = H.shape[0], j, k, sweeps = 0
+    cdef double gj, step, largest
+    cdef double *Hd = <double *> malloc((m if m > 0 else 1) * sizeof(double))
+    if Hd == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for j in range(m):
+                Hd[j] = 0.0
+                for k in range(m):
+                    Hd[j] += H[j, k] * d[k]
+            while sweeps < max_sweeps:
+                sweeps += 1
+                largest = 0.0
+                for j in range(m):
+                    if H[j, j] <= 0.0:
+                        continue
+                    gj = g[j] + Hd[j]
+                    step = newton_direction(gj, H[j, j], w[j] + d[j], rho)
+                    if step == 0.0:
+                        continue
+                    d[j] += step
+                    for k in range(m):
+                        Hd[k] += step * H[j, k]
+                    largest = fmax(largest, fabs(step) * sqrt(H[j, j]))
+                if largest <= tol:
+                    break
+    finally:
+        free(Hd)
+    return sweeps

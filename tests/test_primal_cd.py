@@ -236,6 +236,16 @@ def test_auto_picks_it_for_sparse_penalties_of_smooth_margin_losses():
         auto_solver(SquaredHinge(), penalty="l1"), PrimalCoordinateDescent
     )
     assert isinstance(auto_solver(Hinge(), penalty="l1"), GradientDescent)
+    assert isinstance(
+        auto_solver(SquaredHinge(), penalty="l1_l2"), PrimalCoordinateDescent
+    )
+    # the elastic net's quadratic part: proximal gradient converges linearly
+    for ratio in (0.15, 0.5, 0.99):
+        auto = auto_solver(SquaredHinge(), penalty=ElasticNet(l1_ratio=ratio))
+        assert isinstance(auto, GradientDescent)
+    # l1_ratio=1 is L1
+    auto = auto_solver(SquaredHinge(), penalty=ElasticNet(l1_ratio=1.0))
+    assert isinstance(auto, PrimalCoordinateDescent)
 
 
 def test_classifier_with_l1_penalty_has_exact_zeros():

@@ -136,8 +136,11 @@ class HingeClassifier(
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
         hinge ``newton`` on data with ``n_samples >= 2 * n_features``
         and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
-        (pairwise ones included), ``gd`` for the rest and for every
-        non-smooth penalty (see :func:`hinge_estimators.solvers.auto_solver`).
+        (pairwise ones included), ``gd`` for the rest; with ``"l1"`` or
+        ``"l1_l2"`` ``primal_cd`` (compiled coordinate descent) for the
+        squared hinge, the smooth hinge and the modified Huber loss, ``gd``
+        (proximal steps) for the other losses and for ``"elasticnet"``
+        (see :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", "l1", "elasticnet", "l1_l2"}, Penalty or None, \
             default="l2"
         The regularizer :math:`\\Omega(W)` on the coefficients (never on the
@@ -157,12 +160,12 @@ class HingeClassifier(
         (``"l1"``, ``"elasticnet"`` with ``l1_ratio > 0``, ``"l1_l2"``) set
         coefficients to exactly 0 (count them with
         ``np.count_nonzero(coef_)``, store them with :meth:`sparsify`);
-        ``solver="auto"`` then picks ``gd`` (accelerated proximal gradient,
-        every loss), and the solvers without an update for them
-        (``dual_cd``, ``newton``, ``lbfgs``, ``fc_boosting``, ``sgd``)
-        refuse them with a ``ValueError``. ``dual_cd`` and ``sgd`` also need
-        the quadratic part to be exactly :math:`\\|W\\|^2/2` (``"l2"``,
-        ``ElasticNet(l1_ratio=0)``).
+        ``solver="auto"`` then picks ``primal_cd`` or ``gd`` (see
+        ``solver``), ``sgd`` takes ``"l1"`` and ``"elasticnet"``, and the
+        solvers without an update for them (``dual_cd``, ``newton``,
+        ``lbfgs``, ``fc_boosting``) refuse them with a ``ValueError``.
+        ``dual_cd`` also needs the quadratic part to be exactly
+        :math:`\\|W\\|^2/2` (``"l2"``, ``ElasticNet(l1_ratio=0)``).
     C : float, default=1.0
         Inverse regularization strength (LinearSVC's convention), in
         ``(0, 1e50]``; with the data and weights it must also keep the
@@ -205,13 +208,13 @@ class HingeClassifier(
         relative duality gap (a proof), ``newton`` on the Newton decrement (an estimate,
         exact for quadratics). For ``lbfgs``, ``gd`` and ``fc_boosting`` it is the
         relative gradient norm :math:`\\|\\nabla P\\| / \\|\\nabla P(0)\\|`; with a
-        non-smooth penalty ``gd`` stops on a relative duality gap instead, a proven
-        bound on the relative suboptimality (see ``GradientDescent``). For ``sgd`` it is
-        the relative improvement of the returned model's objective below which
-        ``n_iter_no_change`` epochs in a row stop the run; the fit converges only if a
-        duality-gap bound then certifies it within ``tol`` (that bound is
-        ``optimality_``; see ``SGD``). The value measured at the solution is
-        ``optimality_``.
+        non-smooth penalty ``gd`` and ``primal_cd`` stop on a relative duality gap, a
+        proven bound on the relative suboptimality (see ``GradientDescent``). For
+        ``sgd`` it is the relative improvement of the returned model's objective
+        below which ``n_iter_no_change`` epochs in a row stop the run; the fit
+        converges only if a duality-gap bound then certifies it within ``tol``
+        (that bound is ``optimality_``; see ``SGD``). The value measured at the
+        solution is ``optimality_``.
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``
         and ``sgd``;

@@ -60,7 +60,7 @@ def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty=
     """
     penalty = get_penalty(penalty)
     if penalty is not None and not penalty.is_smooth:
-        return _nonsmooth_penalty_solver(loss)
+        return _nonsmooth_penalty_solver(loss, penalty)
     has_dual = (
         loss.dual_form() is not None
         and penalty is not None
@@ -76,13 +76,23 @@ def auto_solver(loss, *, n_samples=None, n_features=None, sparse=False, penalty=
     return GradientDescent()
 
 
-def _nonsmooth_penalty_solver(loss):
+def _nonsmooth_penalty_solver(loss, penalty):
     """The ``auto`` choice for a non-smooth penalty.
 
-    ``primal_cd`` (compiled coordinate descent with working sets) for the
-    smooth margin losses it has a compiled update for, ``gd``'s proximal
-    steps for every other loss.
+    ``primal_cd`` (compiled coordinate descent with working sets) for L1 and
+    group L1/L2 with the smooth margin losses it has a compiled update for,
+    ``gd``'s proximal steps for every other loss and for the elastic net.
+    Measured (tol=1e-6, free intercept, standardized; l1_ratio 0.15, 0.5,
+    0.9): the elastic net's quadratic part makes ``P`` strongly convex, so
+    accelerated proximal gradient converges linearly, and at C = 1 it took
+    0.11-0.15 s on spambase (``primal_cd`` 0.61-1.75 s) and 2.8-3.2 s on
+    sylva (``primal_cd`` 23-31 s), within 0.15 s of ``primal_cd`` at 10 x
+    ``l1_min_c`` and on breast cancer and twonorm. Without the quadratic
+    part (L1) ``gd`` stopped at 1000 iterations on sylva and satimage at
+    C = 1, where ``primal_cd`` certified.
     """
+    if penalty.quadratic > 0:
+        return GradientDescent()
     try:
         PrimalCoordinateDescent().check_loss(loss)
     except ValueError:

@@ -408,16 +408,19 @@ class LinearObjective:
         scores = self.scores(coef)
         if self.penalty is None:
             return np.inf, self.value_from_scores(coef, scores)
-        value, G = self.score_gradient_from_scores(scores)
-        primal = value + self._penalty(coef)
         # per-sample F_i^*(G_i) = <G_i, S_i> - F_i(S_i): the conjugate's part
         if self.loss.is_pairwise:
+            value, G = self.score_gradient_from_scores(scores)
+            primal = value + self._penalty(coef)
             conj = float(np.vdot(G, scores)) - value
             U, conj_bound = G, conj
         else:
-            losses = self.loss.loss(self.y, self._fit_shape(scores))
-            losses = np.asarray(losses).reshape(self.n_samples, -1)
-            F_i = (self.loss_scale * self.sample_weight)[:, None] * losses
+            # one loss evaluation gives the per-sample values and gradients
+            losses, grad = self.loss.loss_gradient(self.y, self._fit_shape(scores))
+            weights = (self.loss_scale * self.sample_weight)[:, None]
+            F_i = weights * np.asarray(losses).reshape(self.n_samples, -1)
+            G = weights * grad.reshape(scores.shape)
+            primal = float(F_i.sum()) + self._penalty(coef)
             per_entry = G * scores
             if self.loss.is_multiclass:
                 per_sample = per_entry.sum(axis=1) - F_i[:, 0]

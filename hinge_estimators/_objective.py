@@ -394,9 +394,11 @@ class LinearObjective:
         sums to 0; for a multiclass loss one factor per sample, from a non-negative
         least-squares fit, see :func:`_row_balancing_factors`), then as a whole by ``t =
         dual_scale`` (so that ``Omega^*`` is finite: ``||X^T U||_inf <= 1`` for L1).
-        Convexity of ``F^*`` with ``F^*(0) = -inf F = 0`` (every loss of the family has
-        infimum 0) bounds ``F^*(t a_i G_i) <= t a_i F_i^*(G_i)``, so only loss values
-        and gradients are needed: every loss, smooth or not, gets a certificate. For a
+        Convexity of ``F^*`` with ``F_i^*(0) = -inf F_i = -s_i m`` (``m =
+        loss.infimum``: 0 for the family, ``-mu/2`` for a smoothed plain Crammer-Singer
+        loss) bounds ``F_i^*(t a_i G_i) <= t a_i F_i^*(G_i) - (1 - t a_i) s_i m``, so
+        only loss values and gradients are needed: every loss, smooth or not, gets a
+        certificate (the pairwise losses have ``m = 0``). For a
         smooth loss it is 0 exactly at the optimum; for a loss with kinks (the hinge)
         the gradient's choice at a kink need not be the optimal dual point, and the
         bound can stay loose there (a solver of such a loss certifies with its own
@@ -413,7 +415,7 @@ class LinearObjective:
             value, G = self.score_gradient_from_scores(scores)
             primal = value + self._penalty(coef)
             conj = float(np.vdot(G, scores)) - value
-            U, conj_bound = G, conj
+            U, conj_bound, infimum = G, conj, 0.0
         else:
             # one loss evaluation gives the per-sample values and gradients
             losses, grad = self.loss.loss_gradient(self.y, self._fit_shape(scores))
@@ -441,9 +443,18 @@ class LinearObjective:
                 conj_bound = float(np.sum(factors * (per_entry - F_i)))
             else:
                 conj_bound = float(np.dot(factors, per_sample))
+                factors = factors[:, None]
+            # -inf F_i = -s_i m enters each scaled term with weight 1 - t a_i:
+            # sum_i (1 - t a_i) s_i m = m (total - t kept)
+            infimum = float(self.loss.infimum)
+            if infimum != 0.0:
+                entries = np.broadcast_to(weights, factors.shape)
+                total, kept = float(entries.sum()), float(np.sum(entries * factors))
         V = self._adjoint(U)[: self._n_coef].reshape(self.n_outputs, self.n_features)
         t = float(self.penalty.dual_scale(-V))
         dual = -t * conj_bound - self.penalty.conjugate(-t * V)
+        if infimum != 0.0:
+            dual += infimum * (total - t * kept)
         if self.fit_intercept and self.intercept_penalty > 0:
             total = t * U.sum(axis=0)
             dual -= float(np.dot(total, total)) / (2.0 * self.intercept_penalty)

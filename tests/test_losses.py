@@ -224,6 +224,26 @@ def test_subgradient_inequality_including_kinks(loss, data):
     assert np.all(after >= value + linear - tol)
 
 
+@pytest.mark.parametrize("loss", CASES)
+@SETTINGS
+@given(data=st.data())
+def test_values_stay_above_the_declared_infimum(loss, data):
+    # the duality gap's conjugate bound rests on it (LinearObjective)
+    y, s = data.draw(problems(loss, on_kinks=True))
+    far = data.draw(st.sampled_from([1.0, 10.0, 1e3]))
+    assert np.all(loss.loss(y, s) >= loss.infimum - 1e-12)
+    assert np.all(loss.loss(y, far * s) >= loss.infimum - 1e-12)
+
+
+def test_smoothed_crammer_singer_reaches_its_infimum():
+    # far ahead of every other class, the smoothed max picks p = e_y:
+    # h_mu = -mu/2, the declared infimum (a looser one would weaken the gap)
+    loss = CrammerSinger(smoothing=0.4)
+    value = loss.loss(np.array([0]), np.array([[10.0, 0.0, 0.0]]))
+    assert value[0] == pytest.approx(loss.infimum, abs=1e-12)
+    assert loss.infimum < 0
+
+
 @pytest.mark.parametrize("loss", SMOOTH_CASES)
 @SETTINGS
 @given(data=st.data())

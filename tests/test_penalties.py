@@ -21,6 +21,7 @@ from sklearn.svm import LinearSVC
 
 from hinge_estimators import HingeClassifier
 from hinge_estimators.losses import (
+    CrammerSinger,
     Hinge,
     SmoothHinge,
     SquaredHinge,
@@ -296,7 +297,13 @@ LAYOUTS = {
     "multiclass": {"n_classes": 3, "weighted": True},
 }
 #: binary and multiclass smooth losses (the others share these code paths)
-SMOOTH_LOSSES = [SquaredHinge(), SmoothHinge(gamma=0.5), WestonWatkins(squared=True)]
+SMOOTH_LOSSES = [
+    SquaredHinge(),
+    SmoothHinge(gamma=0.5),
+    WestonWatkins(squared=True),
+    # negative values (infimum -mu/2): the bound must account for them
+    CrammerSinger(smoothing=0.4),
+]
 
 
 @functools.cache

@@ -83,6 +83,12 @@ Capabilities, declared rather than inferred from the class
 ``is_pairwise``
     Couples samples (takes the whole score vector, see above); solvers that
     do not declare ``handles_pairwise`` refuse it.
+``infimum``
+    A lower bound on every value of the loss, attained or approached
+    (``0.0`` for the whole family except a smoothed plain Crammer-Singer
+    loss, ``-smoothing / 2``). The duality gap of ``LinearObjective`` needs
+    it: the conjugate ``l^*`` at a scaled gradient ``t g`` is bounded through
+    ``l^*(0) = -inf l``.
 ``is_piecewise_quadratic``
     Smooth, with a (generalized) second derivative that is constant between
     finitely many breakpoints (the squared hinge, modified Huber, smoothed
@@ -170,6 +176,11 @@ class Loss(ParamsMixin):
     is_multiclass = False
     is_pairwise = False
     is_piecewise_quadratic = False
+
+    @property
+    def infimum(self):
+        """A lower bound on every loss value (see the module docstring)."""
+        return 0.0
 
     def loss(self, y, scores):
         """Per-sample (or per-entry) loss values."""

@@ -73,6 +73,13 @@ class CrammerSinger(Loss):
     def is_smooth(self):
         return self.smoothing > 0
 
+    @property
+    def infimum(self):
+        # h_mu >= h - mu/2 >= -mu/2, attained when the true class is ahead
+        # of every other by more than delta + mu (p = e_y); the squared loss
+        # clips at 0
+        return -0.5 * self.smoothing if not self.squared else 0.0
+
     def _shifted(self, y, scores):
         """``e + s - s_y`` (n, K): its max is ``h`` and its ``y`` entry is 0."""
         scores = np.asarray(scores, dtype=float)

@@ -95,7 +95,8 @@ class GradientDescent(Solver):
     the optimum of a smooth loss) is at most ``tol``, evaluated every 10 iterations:
     ``tol`` bounds the relative suboptimality, and ``optimality`` is that bound.
     ``smoothing`` (non-smooth losses) runs the same method on each smoothed problem
-    :math:`P_\\mu` (``loss.smoothed(mu)``, a lower approximation with infimum 0) and
+    :math:`P_\\mu` (``loss.smoothed(mu)``, a lower approximation; its ``infimum``
+    enters the bound) and
     certifies the *true* problem with :math:`P(w) - P^* \\le [P(w) - P_\\mu(w)] +
     [P_\\mu(w) - D_\\mu]`, valid because :math:`F_\\mu \\le F` makes every smoothed dual
     value a dual value of ``P`` (``smoothed_gap`` in ``solvers/_proximal.py``; the

@@ -108,7 +108,8 @@ def smoothed_gap(objective, smooth, coef):
     Returns ``(bound, smoothing_part)``, both relative to ``|P(coef)|``.
 
     ``smooth`` is ``objective`` with the loss replaced by a smooth lower
-    approximation ``F_mu <= F`` of infimum 0 (``loss.smoothed(mu)``). Then
+    approximation ``F_mu <= F`` (``loss.smoothed(mu)``; its ``infimum`` enters
+    ``duality_gap``, so a smoothed loss may go below 0). Then
     ``F^* <= F_mu^*``, so every dual value of the smoothed problem is a dual
     value of the true one at the same dual point, ``D_mu(U) <= D(U) <= P*``,
     and

@@ -32,6 +32,16 @@ SHIFT = 1e-10
 # With line searches, a step counts as the full Newton step when its length
 # is within this fraction of 1 (the decrement test then applies, see Notes).
 FULL_STEP = 0.1
+#: the message of a result certified by the duality gap (a proven bound)
+GAP_CERTIFIED = "relative duality gap below tol"
+#: the gap is measured once the free bound ``||g_W||^2 / (2 reg)`` (the gap
+#: itself at the optimal intercept, see _gap_certificate) is within this
+#: multiple of ``tol * |P|``
+GAP_GATE = 2.0
+#: once that bound is within TIGHTEN * tol, CG is asked for a residual that
+#: would leave it at tol / GAP_MARGIN after the step (_cg_target)
+TIGHTEN = 1e3
+GAP_MARGIN = 10.0
 
 
 def _cg_limit(value):
@@ -115,6 +125,22 @@ class TrustRegionNewton(Solver):
     ``max_iter`` the result is not converged and ``optimality`` is the last
     :math:`\\delta / |P|` (``inf`` if that CG ended on the boundary).
 
+    **Duality gap.** For a binary loss with ``penalty="l2"`` the solver
+    also stops at any iterate whose relative duality gap
+    (:meth:`LinearObjective.duality_gap`, a proof by weak duality) is
+    within ``tol``, and reports that gap. With the dual point at the loss
+    gradient the gap equals :math:`\\|\\nabla_W P\\|^2 / 2` once a free
+    intercept is at its minimizer, so it is measured only when that free
+    estimate is within ``2 tol |P|``, after moving the intercept by 1-D
+    Newton steps on the scores (no product with ``X``; off its minimizer the
+    intercept costs the gap a term linear in its derivative). Near that
+    point CG is asked for a residual that would leave the estimate at
+    ``tol / 10`` after the step. A warm start close to the optimum (a
+    regularization path) then takes 0 or 1 iteration where the decrement's
+    test needs 2 and a certifying solve. A point the decrement certified is
+    checked by the gap first (two products) and by the strong-convexity
+    bound only where the gap is above ``tol``.
+
     **Line search.** For a piecewise-quadratic loss the quadratic model is
     exact only until a sample crosses a breakpoint of the loss. With a large
     ``C`` on nearly separable data the curvature jumps from about ``2C x
@@ -192,13 +218,25 @@ class TrustRegionNewton(Solver):
         )
 
     def _solve(self, objective, w, tol, max_iter, callback):
-        result = self._newton(objective, w, tol, max_iter, callback)
-        if not result.converged or not objective.reg > 0:
+        gap_applies = _gap_applies(objective)
+        result = self._newton(
+            objective, w, tol, max_iter, callback, duality_gap=gap_applies
+        )
+        if (
+            not result.converged
+            or not objective.reg > 0
+            or result.message == GAP_CERTIFIED
+        ):
             return result
         # the decrement estimates P - P*; it understated it on separable
         # data scaled by 1e6 (P = 1e-11, 20x the optimum, optimality 3e-12).
-        # The strong-convexity bound is a bound: report it, and refine
-        # until it meets tol (see _newton_finish.certify)
+        # A bound is reported instead: the duality gap where it meets tol
+        # (one product), else the strong-convexity bound, refined until it
+        # meets tol (see _newton_finish.certify)
+        gap = _relative_gap(objective, result.coef, result.value)
+        if gap_applies and gap <= tol:
+            result.optimality = max(gap, result.optimality)
+            return result
         from ._newton_finish import _optimal_intercept, strong_convexity_bound
 
         coef = _optimal_intercept(objective, result.coef)
@@ -221,12 +259,22 @@ class TrustRegionNewton(Solver):
             result.message = "the suboptimality bound stays above tol"
         return result
 
-    def _newton(self, objective, w, tol, max_iter, callback):
+    def _newton(self, objective, w, tol, max_iter, callback, duality_gap=False):
+        """Newton iterations from ``w``, stopped by the decrement (Notes).
+
+        With ``duality_gap`` (only where :func:`_gap_applies`), also stopped
+        where the relative duality gap is within ``tol``, tested at each
+        iterate once its free estimate is close (:func:`_gap_certificate`).
+        The result's ``message`` is then :data:`GAP_CERTIFIED` and its
+        ``optimality`` that gap.
+        """
         g_ref = gradient_reference(objective)
         if g_ref == 0.0:
             return optimal_at_zero(objective)
         if self._line_search(objective.loss):
-            return self._solve_line_search(objective, w, tol, max_iter, callback)
+            return self._solve_line_search(
+                objective, w, tol, max_iter, callback, g_ref, duality_gap
+            )
         f, g = objective.value_and_gradient(w)
         gnorm = np.linalg.norm(g)
         radius = max(gnorm, np.linalg.norm(w))
@@ -245,10 +293,14 @@ class TrustRegionNewton(Solver):
         while True:
             if gnorm == 0.0:
                 return done(True, 0.0, "gradient is exactly zero")
+            certified, cg_tol = _gap_test(duality_gap, objective, w, f, g, None, tol)
+            if certified is not None:
+                w, f, gap = certified
+                return done(True, gap, GAP_CERTIFIED)
+            cg_tol = min(cg_tol, 0.1 * gnorm, np.sqrt(gnorm / g_ref) * gnorm)
             if hessp is None:  # the curvature is evaluated once per point
                 hessp = objective.hessian_operator(w)
-            forcing = min(0.1, np.sqrt(gnorm / g_ref))
-            s, r, status = _steihaug(hessp, g, radius, forcing * gnorm, max_cg)
+            s, r, status = _steihaug(hessp, g, radius, cg_tol, max_cg)
             gs = g @ s
             prered = -0.5 * (gs - s @ r)  # = -(g.s + s.Hs/2), r = -(g + Hs)
             decrement = prered if status == "solved" else np.inf
@@ -295,9 +347,10 @@ class TrustRegionNewton(Solver):
                     converged, measure, "P stopped decreasing in floating point"
                 )
 
-    def _solve_line_search(self, objective, w, tol, max_iter, callback):
+    def _solve_line_search(
+        self, objective, w, tol, max_iter, callback, g_ref, duality_gap
+    ):
         """Newton-CG directions and exact line searches (see Notes)."""
-        g_ref = gradient_reference(objective)
         scores = objective.scores(w)
         f, g = objective.value_and_gradient_from_scores(w, scores)
         gnorm = np.linalg.norm(g)
@@ -313,9 +366,13 @@ class TrustRegionNewton(Solver):
         while True:
             if gnorm == 0.0:
                 return done(True, 0.0, "gradient is exactly zero")
-            forcing = min(0.1, np.sqrt(gnorm / g_ref))
+            certified, cg_tol = _gap_test(duality_gap, objective, w, f, g, scores, tol)
+            if certified is not None:
+                w, f, gap = certified
+                return done(True, gap, GAP_CERTIFIED)
+            cg_tol = min(cg_tol, 0.1 * gnorm, np.sqrt(gnorm / g_ref) * gnorm)
             hessp = objective.hessian_operator(w)
-            s, r, status = _direction(hessp, g, forcing * gnorm, max_cg)
+            s, r, status = _direction(hessp, g, cg_tol, max_cg)
             if status == "boundary":  # a flat direction: no Newton step
                 status = "capped"
             decrement = -0.5 * (g @ s - s @ r) if status == "solved" else np.inf
@@ -437,6 +494,116 @@ def _exact_step(objective, w, scores, s, slope):
                 d_low *= 0.5
             side = 1
     return float(t), direction_scores
+
+
+def _gap_applies(objective):
+    """Whether :meth:`LinearObjective.duality_gap` certifies ``objective`` here.
+
+    It needs the L2 penalty's strong convexity (``reg > 0``) and a loss of
+    infimum 0 (its bound takes ``F^*(0) = 0``): the binary losses. The
+    smoothed Crammer-Singer loss reaches ``-smoothing / 2``, and a
+    multiclass or pairwise loss keeps the decrement's test.
+    """
+    loss = objective.loss
+    return bool(objective.reg > 0 and not (loss.is_multiclass or loss.is_pairwise))
+
+
+def _relative_gap(objective, w, f):
+    """``LinearObjective.duality_gap`` at ``w`` relative to ``|P(w)| = |f|``."""
+    gap, _ = objective.duality_gap(w)
+    return _relative(gap, f)
+
+
+def _gap_test(duality_gap, objective, w, f, g, scores, tol):
+    """``(certified, cg_tol)``: :func:`_gap_certificate` and :func:`_cg_target`.
+
+    ``(None, inf)`` without ``duality_gap``.
+    """
+    if not duality_gap:
+        return None, np.inf
+    certified = _gap_certificate(objective, w, f, g, scores, tol)
+    return certified, _cg_target(objective, f, g, tol)
+
+
+def _gap_certificate(objective, w, f, g, scores, tol):
+    """``(coef, P(coef), relative gap)`` where the duality gap certifies, else None.
+
+    With the L2 penalty and a dual point that is the loss gradient ``G``
+    with ``sum_i G_i = 0``, the gap is exactly ``||reg W + X^T G||^2 / (2
+    reg) = ||g_W||^2 / (2 reg)`` (Fenchel-Young is an equality for both
+    terms). That is free here, so the gap's two products are spent only
+    once it is within ``GAP_GATE * tol``. A free intercept off its
+    minimizer by ``g_b`` costs the gap a term linear in ``g_b`` (the dual
+    point is rescaled onto ``sum_i U_i = 0``), where ``g_W`` enters
+    squared: after a Newton step both are at CG's residual, and that term
+    dominates. So the intercept is first moved to its minimizer for this
+    ``W`` (:func:`_intercept_newton`, no product) and the gap measured there;
+    the point returned is that one.
+    """
+    W_grad = g[: objective._n_coef]
+    if not W_grad @ W_grad <= GAP_GATE * 2.0 * objective.reg * tol * abs(f):
+        return None
+    if scores is None:
+        scores = objective.scores(w)
+    w, scores = _intercept_newton(objective, w, scores)
+    gap, value = objective.duality_gap(w, scores)
+    gap = _relative(gap, value)
+    return (w, value, gap) if gap <= tol else None
+
+
+def _intercept_newton(objective, w, scores, steps=4):
+    """``(w, scores)`` with a free intercept moved by 1-D Newton steps.
+
+    The intercept's derivative is ``sum_i s_i l'(z_i)``, its curvature
+    ``sum_i s_i l''(z_i)``; moving it shifts every score, so no product with
+    ``X`` is needed. Exact in one step on a piece of a piecewise-quadratic
+    loss; a few steps otherwise. A binary loss with one column only (Newton
+    solves one-vs-rest a column at a time); the others are returned as is.
+    """
+    loss = objective.loss
+    if (
+        not objective.fit_intercept
+        or objective.intercept_penalty > 0
+        or objective.n_outputs != 1
+        or loss.is_multiclass
+        or loss.is_pairwise
+        or not hasattr(loss, "hessian")
+    ):
+        return w, scores
+    weights = objective.loss_scale * objective.sample_weight
+    index = objective._n_coef
+    w = w.copy()
+    for _ in range(steps):
+        z = objective._fit_shape(scores)
+        terms = weights * np.ravel(loss.gradient(objective.y, z))
+        slope = float(terms.sum())
+        # within the sum's rounding the intercept is at its minimizer
+        if not abs(slope) > 1e-13 * float(np.abs(terms).sum()):
+            break
+        curvature = float(weights @ np.ravel(loss.hessian(objective.y, z)))
+        if not curvature > 0:
+            break
+        delta = -slope / curvature
+        w[index] += delta
+        scores = scores + delta
+    return w, scores
+
+
+def _cg_target(objective, f, g, tol):
+    """CG's residual target when the next step should certify (Notes).
+
+    After a step whose CG residual is ``r`` on a piece where the quadratic
+    model is exact, the gradient is ``r``: the gap (see
+    :func:`_gap_certificate`) is then within ``tol / GAP_MARGIN`` if
+    ``||r||^2 <= 2 reg tol |P| / GAP_MARGIN``. Asked only once that bound
+    is within ``TIGHTEN * tol`` now (a few more CG steps, against a Newton
+    iteration saved); far from the optimum the model is not exact anyway.
+    """
+    scale = 2.0 * objective.reg * tol * abs(f)
+    W_grad = g[: objective._n_coef]
+    if W_grad @ W_grad > TIGHTEN * scale:
+        return np.inf
+    return float(np.sqrt(scale / GAP_MARGIN))
 
 
 def _certified(prev_abs, prev_rel, decrement, measure, tol):

@@ -541,7 +541,9 @@ def _gap_certificate(objective, w, f, g, scores, tol):
     the point returned is that one.
     """
     W_grad = g[: objective._n_coef]
-    if not W_grad @ W_grad <= GAP_GATE * 2.0 * objective.reg * tol * abs(f):
+    with np.errstate(over="ignore"):  # a huge gradient is just not close
+        close = W_grad @ W_grad <= GAP_GATE * 2.0 * objective.reg * tol * abs(f)
+    if not close:
         return None
     if scores is None:
         scores = objective.scores(w)
@@ -556,9 +558,12 @@ def _intercept_newton(objective, w, scores, steps=4):
 
     The intercept's derivative is ``sum_i s_i l'(z_i)``, its curvature
     ``sum_i s_i l''(z_i)``; moving it shifts every score, so no product with
-    ``X`` is needed. Exact in one step on a piece of a piecewise-quadratic
-    loss; a few steps otherwise. A binary loss with one column only (Newton
-    solves one-vs-rest a column at a time); the others are returned as is.
+    ``X`` is needed. For a piecewise-quadratic binary loss (one column:
+    Newton solves one-vs-rest a column at a time), where one step is exact
+    on a piece; elsewhere the curvature may vanish far from the minimizer
+    (the Gaussian hinge's), and ``(w, scores)`` are returned as they are. A
+    step that does not lower ``|derivative|`` (one that crossed
+    breakpoints) is undone and ends the search.
     """
     loss = objective.loss
     if (
@@ -567,26 +572,34 @@ def _intercept_newton(objective, w, scores, steps=4):
         or objective.n_outputs != 1
         or loss.is_multiclass
         or loss.is_pairwise
-        or not hasattr(loss, "hessian")
+        or not getattr(loss, "is_piecewise_quadratic", False)
     ):
         return w, scores
     weights = objective.loss_scale * objective.sample_weight
-    index = objective._n_coef
-    w = w.copy()
+    moved = w.copy()
+    slope, curvature = _intercept_slope(objective, weights, scores)
     for _ in range(steps):
-        z = objective._fit_shape(scores)
-        terms = weights * np.ravel(loss.gradient(objective.y, z))
-        slope = float(terms.sum())
-        # within the sum's rounding the intercept is at its minimizer
-        if not abs(slope) > 1e-13 * float(np.abs(terms).sum()):
-            break
-        curvature = float(weights @ np.ravel(loss.hessian(objective.y, z)))
-        if not curvature > 0:
+        if slope is None or not curvature > 0:
             break
         delta = -slope / curvature
-        w[index] += delta
-        scores = scores + delta
-    return w, scores
+        shifted = scores + delta
+        new_slope, new_curvature = _intercept_slope(objective, weights, shifted)
+        if new_slope is not None and not abs(new_slope) < abs(slope):
+            break
+        moved[objective._n_coef] += delta
+        scores, slope, curvature = shifted, new_slope, new_curvature
+    return moved, scores
+
+
+def _intercept_slope(objective, weights, scores):
+    """The intercept's derivative and curvature, or ``(None, 0)`` within rounding."""
+    z = objective._fit_shape(scores)
+    terms = weights * np.ravel(objective.loss.gradient(objective.y, z))
+    slope = float(terms.sum())
+    # within the sum's rounding the intercept is at its minimizer
+    if not abs(slope) > 1e-13 * float(np.abs(terms).sum()):
+        return None, 0.0
+    return slope, float(weights @ np.ravel(objective.loss.hessian(objective.y, z)))
 
 
 def _cg_target(objective, f, g, tol):
@@ -601,7 +614,9 @@ def _cg_target(objective, f, g, tol):
     """
     scale = 2.0 * objective.reg * tol * abs(f)
     W_grad = g[: objective._n_coef]
-    if W_grad @ W_grad > TIGHTEN * scale:
+    with np.errstate(over="ignore"):
+        far = not W_grad @ W_grad <= TIGHTEN * scale
+    if far:
         return np.inf
     return float(np.sqrt(scale / GAP_MARGIN))
 

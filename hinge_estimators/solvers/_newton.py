@@ -230,10 +230,11 @@ class TrustRegionNewton(Solver):
         # A bound is reported instead: the duality gap where it meets tol
         # (one product), else the strong-convexity bound, refined until it
         # meets tol (see _newton_finish.certify)
-        gap = _relative_gap(objective, result.coef, result.value)
-        if gap_applies and gap <= tol:
-            result.optimality = max(gap, result.optimality)
-            return result
+        if gap_applies:
+            gap = _relative_gap(objective, result.coef, result.value)
+            if gap <= tol:
+                result.optimality = max(gap, result.optimality)
+                return result
         from ._newton_finish import _optimal_intercept, strong_convexity_bound
 
         coef = _optimal_intercept(objective, result.coef)

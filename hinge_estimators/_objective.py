@@ -375,9 +375,10 @@ class LinearObjective:
             W[...] = self.penalty.nonsmooth_prox(W, step)
         return out
 
-    def duality_gap(self, coef):
+    def duality_gap(self, coef, scores=None):
         """An upper bound on ``P(coef) - P*`` from a feasible dual point.
 
+        ``scores`` may pass ``self.scores(coef)`` where the caller has them.
         Returns ``(gap, P(coef))``; the gap is ``inf`` where no bound is
         available (``penalty=None``, or a multiclass loss whose free
         intercepts' gradient no shrinking of the samples can cancel).
@@ -407,7 +408,8 @@ class LinearObjective:
         A penalized intercept (``intercept_scaling``) has no constraint and
         adds ``(1^T U)^2 / (2 p)`` to the conjugate instead.
         """
-        scores = self.scores(coef)
+        if scores is None:
+            scores = self.scores(coef)
         if self.penalty is None:
             return np.inf, self.value_from_scores(coef, scores)
         # per-sample F_i^*(G_i) = <G_i, S_i> - F_i(S_i): the conjugate's part

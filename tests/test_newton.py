@@ -301,13 +301,16 @@ def test_line_search_finishes_where_the_trust_region_stalls():
 def test_estimator_resolves_newton_dense_and_sparse():
     X, y = make_classification(n_samples=200, n_features=8, random_state=0)
     X[np.abs(X) < 0.5] = 0.0
-    params = dict(loss="squared_hinge", C=3.0, tol=1e-10)
+    # tol bounds P - P* relative to P (about 110 here), so it pins the
+    # coefficients to sqrt(2 tol P) only (P is 1-strongly convex): 1e-14
+    # for the 1e-6 agreement below
+    params = dict(loss="squared_hinge", C=3.0, tol=1e-14)
     dense = HingeClassifier(solver="newton", **params).fit(X, y)
     sparse = HingeClassifier(solver="newton", **params).fit(sp.csr_matrix(X), y)
     lbfgs = HingeClassifier(solver="lbfgs", **{**params, "tol": 1e-12}).fit(X, y)
     assert isinstance(dense.solver_, TrustRegionNewton)
     assert dense.solver_.name == "newton"
-    assert dense.optimality_ <= 1e-10
+    assert dense.optimality_ <= 1e-14
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(dense.coef_, lbfgs.coef_, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(dense.intercept_, lbfgs.intercept_, atol=1e-7)
@@ -434,3 +437,28 @@ def test_newton_never_understates_on_separable_data_scaled_by_1e6(kw):
     # the decrement reported 3e-12 at 20x the optimum: the reported
     # optimality is now the strong-convexity bound (issue 13, N2)
     _fuzz_ok(**kw)
+
+
+@pytest.mark.parametrize("globalization", GLOBALIZATIONS)
+@pytest.mark.parametrize("loss", [SquaredHinge(), ModifiedHuber()], ids=repr)
+def test_warm_start_within_tol_is_certified_by_the_gap_without_a_hessian(
+    loss, globalization
+):
+    # a regularization path's start: the optimum at a nearby C. Its duality
+    # gap is within tol, so no Newton direction is needed (the decrement's
+    # test solved one CG system to certify it)
+    objective = make_objective(loss, seed=0)
+    nearby = objective.with_C(objective.C / 1.01)
+    start = TrustRegionNewton().solve(nearby, tol=1e-14, max_iter=100).coef
+    p_star, _ = _reference_value(objective)
+    hessians = []
+    counted = objective.centered()  # solved as it is (already centered)
+    operator = counted.hessian_operator
+    counted.hessian_operator = lambda coef: hessians.append(1) or operator(coef)
+    result = TrustRegionNewton(globalization).solve(
+        counted, counted.center_coef(start), tol=1e-4, max_iter=100
+    )
+    assert result.converged and result.n_iter == 0, result.message
+    assert not hessians
+    true = (result.value - p_star) / abs(result.value)
+    assert true <= result.optimality <= 1e-4

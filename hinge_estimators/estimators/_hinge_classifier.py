@@ -879,6 +879,10 @@ class HingeClassifier(
         X = validate_data(
             self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False
         )
+        return self._scores(X)
+
+    def _scores(self, X):
+        """:meth:`decision_function` of an ``X`` already validated (fit's)."""
         coef = self.coef_
         if sp.issparse(coef):  # sparsify()'d: the same scores as the dense model
             coef = coef.toarray()

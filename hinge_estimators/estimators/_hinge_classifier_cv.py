@@ -24,7 +24,7 @@ from ..losses import LOSSES
 from ..model_selection._path import check_path_params, grid, warn_unconverged
 from ..model_selection._walk import walk
 from ._hinge_classifier import HingeClassifier
-from ._shared import VersionedPickleMixin, check_sample_weight
+from ._shared import VersionedPickleMixin, check_sample_weight, labels_from_scores
 
 #: ``C_start / C_end`` of the default grid: None is ``hinge_path``'s rule
 #: (6 decades with L2, 4 or 2 with a non-smooth penalty)
@@ -271,6 +271,7 @@ tol, max_iter, random_state
 
     # the fitted model predicts as a HingeClassifier does
     decision_function = HingeClassifier.decision_function
+    _scores = HingeClassifier._scores
     predict = HingeClassifier.predict
 
     def score(self, X, y, sample_weight=None, **score_params):
@@ -345,7 +346,10 @@ def _fold_path(
     rows = []
     for result in walk(model, problem, Cs):
         if scorer is None:  # accuracy without the scorer's checks (see fit)
-            correct = model.predict(X_test) == y_test
+            # X_test is part of the validated X: predict's checks (0.9 ms a
+            # call, 17 % of HingeClassifierCV on breast_cancer) are skipped
+            labels = labels_from_scores(model.classes_, model._scores(X_test))
+            correct = labels == y_test
             weights = score_params.get("sample_weight")
             score = float(np.average(correct, weights=weights))
         else:

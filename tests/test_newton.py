@@ -171,6 +171,39 @@ def test_hessian_fast_path_drops_inactive_rows_correctly(layout):
         )
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [
+        dict(seed=5),
+        dict(seed=6, fit_intercept=False),
+        dict(seed=7, intercept_scaling=0.5),
+        dict(seed=8, penalty=None),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("centered", [False, True])
+def test_compiled_sparse_hessian_equals_the_dense_one(layout, centered):
+    # one column of CSR data goes through the compiled product and diagonal
+    # (_sparse_products); dense X through numpy: the same H, the same diag(H)
+    loss = SquaredHinge()
+    sparse = make_objective(loss, sparse=True, weighted=True, **layout)
+    sparse.X = sparse.X + sp.csr_matrix(np.eye(*sparse.X.shape)[::-1] * 3.0)
+    sparse.sample_weight[::7] = 0.0
+    dense = sparse._copy()
+    dense.X = sparse.X.toarray()
+    if centered:
+        sparse, dense = sparse.centered(), dense.centered()
+    rng = np.random.default_rng(2)
+    coef = rng.normal(scale=0.5, size=sparse.size)
+    compiled, reference = sparse.hessian_operator(coef), dense.hessian_operator(coef)
+    size = sparse.size
+    H = np.column_stack([reference(e) for e in np.eye(size)])
+    assert np.any(H != 0)
+    for v in np.vstack([np.eye(size), rng.normal(size=(3, size))]):
+        np.testing.assert_allclose(compiled(v), H @ v, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(compiled.diagonal(), np.diag(H), rtol=1e-11, atol=1e-11)
+
+
 @pytest.mark.parametrize("globalization", GLOBALIZATIONS)
 def test_singular_hessian_is_handled(globalization):
     # Unregularized smooth hinge at 0: every margin sits where the curvature

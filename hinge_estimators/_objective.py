@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from ._sparse_products import CsrHessian
 from .penalties import get_penalty
 
 
@@ -486,6 +487,12 @@ class LinearObjective:
         and one ``X^T u``. For binary (margin) losses, whose curvature is a
         diagonal, the rows with zero curvature (inactive samples) are dropped
         once here, so each product only touches the others. Smooth losses only.
+
+        For one score column of CSR data the operator is compiled
+        (:class:`~hinge_estimators._sparse_products.CsrHessian`): one call per
+        product that reads each row once, and two attributes for solvers,
+        ``diagonal()`` (``diag(H)``) and ``csr`` (the compiled Hessian, whose
+        ``newton_cg`` runs a whole CG without Python in the loop).
         """
         if self.loss.is_pairwise:
             return self._pairwise_hessian_operator(coef)
@@ -558,8 +565,6 @@ class LinearObjective:
     def _compiled_hessian_operator(self, active, D):
         # one score column of CSR data: each product is one compiled call
         # that reads each row with curvature once (_sparse_products)
-        from ._sparse_products import CsrHessian
-
         hessian = CsrHessian(
             *self._csr_arrays(),
             np.asarray(active, dtype=np.intp),

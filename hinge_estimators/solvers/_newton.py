@@ -140,6 +140,11 @@ class TrustRegionNewton(Solver):
     :math:`\\rho = g^\\top H g / g^\\top g`, so that the gradient's rounding
     error along a null direction does not push every step to the boundary.
 
+    The line search's directions on one score column of CSR data run the
+    same CG compiled (:meth:`LinearObjective.hessian_operator`), with a
+    Jacobi preconditioner :math:`\\mathrm{diag}(H)`; the residual test and
+    the decrement are unchanged (they use the unpreconditioned residual).
+
     With a free, unpenalized intercept the problem is solved in centered
     coordinates (:meth:`LinearObjective.centered`), as by ``lbfgs``: the
     same minimizer, and shifting every feature by a constant changes neither

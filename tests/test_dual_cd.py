@@ -425,6 +425,17 @@ def test_unpenalized_intercept_converges_on_imbalanced_dense_data():
     )
 
 
+def test_the_finish_gives_up_when_its_stages_cannot_fit():
+    # halving the smoothing per stage, a relative gap of 0.2 needs
+    # ceil(log2(0.2 / 1e-4)) = 11 more stages to reach tol = 1e-4
+    from hinge_estimators.solvers._dual_cd_finish import SHRINK, _out_of_reach
+
+    assert SHRINK == 0.5
+    assert _out_of_reach(0.2, 1e-4, [300.0, 792.0], 45.0)  # 300 + 11 * 45 > 792
+    assert not _out_of_reach(0.2, 1e-4, [300.0, 792.0], 44.0)  # 784 <= 792
+    assert not _out_of_reach(2e-4, 1e-4, [300.0, 792.0], 400.0)  # one stage
+
+
 @pytest.mark.parametrize("sparse", [False, True])
 def test_the_finish_forms_the_same_hessian_as_the_objective(sparse):
     # the primal finish forms X_A^T D X_A (+ penalty) itself, in centered

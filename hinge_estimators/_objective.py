@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 
+from ._sparse_products import CsrHessian
 from .penalties import get_penalty
 
 
@@ -499,6 +500,12 @@ class LinearObjective:
         and one ``X^T u``. For binary (margin) losses, whose curvature is a
         diagonal, the rows with zero curvature (inactive samples) are dropped
         once here, so each product only touches the others. Smooth losses only.
+
+        For one score column of CSR data the operator is compiled
+        (:class:`~hinge_estimators._sparse_products.CsrHessian`): one call per
+        product that reads each row once, and two attributes for solvers,
+        ``diagonal()`` (``diag(H)``) and ``csr`` (the compiled Hessian, whose
+        ``newton_cg`` runs a whole CG without Python in the loop).
         """
         if self.loss.is_pairwise:
             return self._pairwise_hessian_operator(coef)
@@ -540,6 +547,8 @@ class LinearObjective:
         curvature = np.asarray(self.loss.hessian(self.y, scores))
         D = weights * curvature.reshape(self.n_samples, self.n_outputs)
         active = np.flatnonzero(D.any(axis=1))
+        if sp.issparse(self.X) and self.n_outputs == 1:
+            return self._compiled_hessian_operator(active, D[active, 0])
         X = self.X
         if len(active) < self.n_samples:
             X, D = X[active], D[active]
@@ -565,6 +574,42 @@ class LinearObjective:
             return loss_part + self._penalty_gradient(v)
 
         return product
+
+    def _compiled_hessian_operator(self, active, D):
+        # one score column of CSR data: each product is one compiled call
+        # that reads each row with curvature once (_sparse_products)
+        hessian = CsrHessian(
+            *self._csr_arrays(),
+            np.asarray(active, dtype=np.intp),
+            np.ascontiguousarray(D, dtype=np.float64),
+            np.zeros(0) if self.offset is None else self.offset,
+            self.reg,
+            self.fit_intercept,
+            self.intercept_penalty,
+            self.n_features,
+        )
+
+        def product(v):
+            return hessian.product(np.ascontiguousarray(v, dtype=np.float64))
+
+        product.diagonal = hessian.diagonal
+        # a compiled CG runs the products itself (_newton._direction)
+        product.csr = hessian
+        return product
+
+    def _csr_arrays(self):
+        """``X``'s CSR arrays as the compiled products read them (cached per ``X``)."""
+        cached = self.__dict__.get("_csr_cache")
+        if cached is None or cached[0] is not self.X:
+            X = self.X
+            arrays = (
+                np.ascontiguousarray(X.data, dtype=np.float64),
+                np.ascontiguousarray(X.indices, dtype=np.int32),
+                np.ascontiguousarray(X.indptr, dtype=np.int64),
+            )
+            cached = (X, arrays)
+            self._csr_cache = cached
+        return cached[1]
 
     def hessian_product(self, coef, v):
         """Hessian of ``P`` at ``coef`` applied to ``v``."""

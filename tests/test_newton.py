@@ -171,6 +171,80 @@ def test_hessian_fast_path_drops_inactive_rows_correctly(layout):
         )
 
 
+@pytest.mark.parametrize(
+    "layout",
+    [
+        dict(seed=5),
+        dict(seed=6, fit_intercept=False),
+        dict(seed=7, intercept_scaling=0.5),
+        dict(seed=8, penalty=None),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("centered", [False, True])
+def test_compiled_sparse_hessian_equals_the_dense_one(layout, centered):
+    # one column of CSR data goes through the compiled product and diagonal
+    # (_sparse_products); dense X through numpy: the same H, the same diag(H)
+    loss = SquaredHinge()
+    sparse = make_objective(loss, sparse=True, weighted=True, **layout)
+    sparse.X = sparse.X + sp.csr_matrix(np.eye(*sparse.X.shape)[::-1] * 3.0)
+    sparse.sample_weight[::7] = 0.0
+    dense = sparse._copy()
+    dense.X = sparse.X.toarray()
+    if centered:
+        sparse, dense = sparse.centered(), dense.centered()
+    rng = np.random.default_rng(2)
+    coef = rng.normal(scale=0.5, size=sparse.size)
+    compiled, reference = sparse.hessian_operator(coef), dense.hessian_operator(coef)
+    size = sparse.size
+    H = np.column_stack([reference(e) for e in np.eye(size)])
+    assert np.any(H != 0)
+    for v in np.vstack([np.eye(size), rng.normal(size=(3, size))]):
+        np.testing.assert_allclose(compiled(v), H @ v, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(compiled.diagonal(), np.diag(H), rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("preconditioned", [False, True])
+@pytest.mark.parametrize("centered", [False, True])
+def test_compiled_cg_takes_the_steps_of_the_python_cg(preconditioned, centered):
+    # the line search's directions on CSR data run CsrHessian.newton_cg; it
+    # must be _steihaug without a radius, step for step (same s, residual,
+    # status and number of products), and report its products to a meter
+    from hinge_estimators.solvers._dual_cd_finish import _metered
+    from hinge_estimators.solvers._newton import SHIFT, _direction, _steihaug
+
+    objective = make_objective(SmoothHinge(gamma=0.5), seed=11, n=60, d=6,
+                               sparse=True, weighted=True)  # fmt: skip
+    objective = objective.centered() if centered else objective
+    rng = np.random.default_rng(3)
+    coef = rng.normal(scale=0.3, size=objective.size)
+    hessp = objective.hessian_operator(coef)
+    g = rng.normal(size=objective.size)
+    M = hessp.diagonal() if preconditioned else np.zeros(0)
+    for cg_tol, max_steps in [(1e-8, 100), (1e-8, 2)]:
+        s, r, code, steps = hessp.csr.newton_cg(g, cg_tol, max_steps, M, SHIFT)
+        products = []
+
+        def plain(v, products=products):  # no .csr: the Python loop
+            products.append(1)
+            return hessp(v)
+
+        s_py, r_py, status = _steihaug(
+            plain, g, np.inf, cg_tol, max_steps,
+            preconditioner=M if preconditioned else None,
+        )  # fmt: skip
+        assert ("solved", "boundary", "capped")[code] == status
+        assert steps == len(products)
+        np.testing.assert_allclose(s, s_py, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(r, r_py, rtol=1e-7, atol=1e-9 * np.abs(g).max())
+        # the residual is the true one (up to the 1e-10 relative shift)
+        np.testing.assert_allclose(r, -(g + hessp(s)), atol=1e-8 * np.abs(g).max())
+    meter = [0.0, np.inf]
+    metered = _metered(objective, meter).hessian_operator(coef)
+    _direction(metered, g, 1e-8, 100)
+    assert meter[0] > 0  # the compiled products were charged
+
+
 @pytest.mark.parametrize("globalization", GLOBALIZATIONS)
 def test_singular_hessian_is_handled(globalization):
     # Unregularized smooth hinge at 0: every margin sits where the curvature

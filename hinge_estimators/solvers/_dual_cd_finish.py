@@ -67,10 +67,19 @@ MIN_DUAL_POLISH_ROUNDS = 4
 #: where the finish fails; with the Hessian work charged by what it costs,
 #: 0.9 certifies splice as CSR, where 0.75 ended 100 passes short)
 FINISH_SHARE = 0.9
-#: the smoothing shrinks by at least 2x and at most 3.3x per stage: after a
-#: 20x shrink Newton's first steps from the last stage's point were tiny
-#: (line-search steps of 0.00-0.04 for 20-50 iterations on splice and sylva)
-SHRINK_RANGE = (0.3, 0.5)
+#: a smoothing stage is solved to this fraction of its smoothing (relative
+#: Newton decrement ``STAGE_ACCURACY * mu / margin``, or ``tol / 4`` if
+#: smaller): its gap is about ``mu`` anyway, and iterations beyond that bought
+#: nothing (sparse counts 770 x 405: 470-600 passes instead of 590-690)
+STAGE_ACCURACY = 0.01
+#: the smoothing halves per stage: after a 20x shrink Newton's first steps
+#: from the last stage's point were tiny (line-search steps of 0.00-0.04 for
+#: 20-50 iterations on splice and sylva), and after a 3.3x shrink the stage
+#: was costly where the polish would have found the active set at 2x (sparse
+#: counts 3,076 x 1,617, the default fit: stage 2 at mu = 0.25 ran out of
+#: passes, not certified in 1000; halving: certified in 714, and the quarter
+#: size set in 440-500 passes instead of 590-720)
+SHRINK = 0.5
 
 
 def stalled(checks, tol, max_iter):
@@ -207,6 +216,15 @@ def _metered(objective, meter):
                 charge(work)
                 return product(v)
 
+            def diagonal():  # CG's preconditioner: one pass over the rows A
+                charge(work)
+                return product.diagonal()
+
+            if hasattr(product, "diagonal"):
+                charged.diagonal = diagonal
+            if hasattr(product, "csr"):  # a compiled CG runs the products
+                charged.csr = product.csr
+                charged.charge = lambda steps: charge(steps * work)
             return charged
         # forming it and factorizing it (the line-search Newton's solve)
         charge(forming)
@@ -292,16 +310,27 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
     mu = margin * float(np.clip(gap, tol, 1.0))
     best = None
+    stages = 0
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
+        before = meter[0]
+        # a stage's solution is a stepping stone (its own gap is about mu,
+        # relative): solved to a fraction of that, not to tol
         result = _newton_steps(
-            newton, smooth, coef, tol / 4, meter, _steps(setup, column, meter)
-        )
+            newton, smooth, coef, max(tol / 4, STAGE_ACCURACY * mu / margin),
+            meter, _steps(setup, column, meter),
+        )  # fmt: skip
         coef = result.coef
         meter[0] += ITERATION_COST * max(result.n_iter, 1)
         alpha = _multipliers(smooth, setup, start, coef)
         cert = _certify(objective, setup, start, coef, alpha)
-        exact, _, dual = polish(column, coef, mu, multipliers=True)
+        # more kink terms than coefficients: the conditions are singular, each
+        # round a least-squares solve that fails (as in dual_polish; splice
+        # as CSR at C = 32.9: 26 such solves, 0.35 s, none certified)
+        exact, _, dual = polish(
+            column, coef, mu, multipliers=True,
+            max_kink=min(MAX_DUAL_POLISH_KINK, column.size),
+        )  # fmt: skip
         if exact is not None:
             # the polish's multipliers are the exact optimum's dual point
             exact_alpha = _exact_multipliers(dual, alpha, setup["upper"])
@@ -314,11 +343,30 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
             best = (cert, alpha)
             meter[2:] = [best]  # what an exhausted budget leaves
         relative = cert["gap"] / cert["primal"] if cert["primal"] > 0 else 0.0
+        stages += 1
         if relative <= tol or mu <= 1e-3 * tol * margin:
             break
-        # the smoothed solution's gap is about mu (relative): aim below tol
-        mu *= float(np.clip(0.5 * tol / relative, *SHRINK_RANGE))
+        if stages >= 2 and _out_of_reach(relative, tol, meter, meter[0] - before):
+            break  # what is left goes back to dual CD
+        mu *= SHRINK
     return best
+
+
+def _out_of_reach(relative, tol, meter, stage_cost):
+    """Whether the stages still needed cannot fit in what is left of the budget.
+
+    Each stage shrinks the gap by about ``1 / SHRINK`` (the smoothed
+    solution's gap is about ``mu``, relative) and costs
+    no less than the last (smaller ``mu``: more kinks, worse conditioning).
+    Where the polish has not found the active set in two stages and the
+    stages left at that rate cannot be paid for, the finish stops rather than
+    spend dual CD's passes for nothing (splice as CSR, C = 32.9: a column
+    whose gap fell 3.5x per stage, 0.2 to 0.004 in four stages, took 90 %
+    of the fit's passes and did not certify; the polish, where it works, ends
+    the finish within two stages of the right ``mu``).
+    """
+    needed = np.ceil(np.log(relative / tol) / -np.log(SHRINK))
+    return meter[0] + needed * stage_cost > meter[1]
 
 
 def _steps(setup, column, meter):

@@ -163,6 +163,11 @@ class TrustRegionNewton(Solver):
     :math:`\\rho = g^\\top H g / g^\\top g`, so that the gradient's rounding
     error along a null direction does not push every step to the boundary.
 
+    The line search's directions on one score column of CSR data run the
+    same CG compiled (:meth:`LinearObjective.hessian_operator`), with a
+    Jacobi preconditioner :math:`\\mathrm{diag}(H)`; the residual test and
+    the decrement are unchanged (they use the unpreconditioned residual).
+
     With a free, unpenalized intercept the problem is solved in centered
     coordinates (:meth:`LinearObjective.centered`), as by ``lbfgs``: the
     same minimizer, and shifting every feature by a constant changes neither
@@ -651,28 +656,72 @@ def _direction(hessp, g, cg_tol, max_steps):
             pass  # not positive definite in floating point: CG copes
         else:
             return s, -(g + matrix @ s), "solved"
-    return _steihaug(hessp, g, np.inf, cg_tol, max_steps)
+    preconditioner = _preconditioner(hessp)
+    csr = getattr(hessp, "csr", None)
+    if csr is None:
+        return _steihaug(
+            hessp, g, np.inf, cg_tol, max_steps, preconditioner=preconditioner
+        )
+    # one score column of CSR data: the same CG, compiled (no numpy call
+    # per step); an operator that meters its products is told their number
+    s, r, code, steps = csr.newton_cg(
+        np.ascontiguousarray(g, dtype=np.float64), cg_tol, max_steps,
+        np.zeros(0) if preconditioner is None else preconditioner, SHIFT,
+    )  # fmt: skip
+    if hasattr(hessp, "charge"):
+        hessp.charge(steps)
+    return s, r, ("solved", "boundary", "capped")[code]
 
 
-def _steihaug(hessp, g, radius, cg_tol, max_steps):
+def _preconditioner(hessp):
+    """``diag(H)`` where the operator offers it (CG's Jacobi preconditioner), else None.
+
+    The steps of CG grow with the spread of ``H``'s eigenvalues; on sparse
+    data the columns' scales (how often a feature is non-zero among the rows
+    with curvature) spread them, and scaling each coordinate by its diagonal
+    entry undoes some of that (LIBLINEAR's TRON preconditions too). Only the
+    compiled CSR operator offers it. Measured, squared hinge without
+    intercept at tol=1e-4: optdigits as CSR 0.20 s against 0.24 s at C=0.1,
+    0.31 against 0.41 at C=10; splice as CSR within noise (0.05 s); the
+    smoothed hinge of ``dual_cd``'s finish on sparse counts 15 % fewer
+    products.
+    """
+    diagonal = getattr(hessp, "diagonal", None)
+    if diagonal is None:
+        return None
+    M = np.asarray(diagonal(), dtype=float)
+    top = float(np.max(M)) if M.size else 0.0
+    if not (np.isfinite(top) and top > 0.0):
+        return None
+    # a zero entry is a coordinate H does not see: its curvature is the shift
+    return np.maximum(M, 1e-12 * top)
+
+
+def _steihaug(hessp, g, radius, cg_tol, max_steps, preconditioner=None):
     """Steihaug CG on ``min g.s + s.Hs/2, ||s|| <= radius``.
 
-    ``H`` is shifted by ``SHIFT`` times the Rayleigh quotient of ``g``. Returns
-    ``(s, r, status)`` with the residual ``r = -(g + H s)`` and status
-    ``"solved"`` (residual test met inside), ``"boundary"`` or ``"capped"``.
+    ``H`` is shifted by ``SHIFT`` times the Rayleigh quotient of the first
+    direction. Returns ``(s, r, status)`` with the residual ``r = -(g + H s)``
+    and status ``"solved"`` (residual test ``||r|| <= cg_tol`` met inside),
+    ``"boundary"`` or ``"capped"``. ``preconditioner``, a positive vector
+    ``M`` (preconditioned CG with ``M^-1 r``), only without a radius: the
+    region's norm would otherwise have to be ``M``'s.
     """
+    if preconditioner is not None and radius != np.inf:
+        raise ValueError("a preconditioned CG has no trust region")
     s = np.zeros_like(g)
     r = -g
-    d = r.copy()
-    rr = r @ r
+    z = r if preconditioner is None else r / preconditioner
+    d = z.copy()
+    rz = r @ z
     shift = None
     for _ in range(max_steps):
         Hd = hessp(d)
         if shift is None:
-            shift = SHIFT * (d @ Hd) / rr
+            shift = SHIFT * (d @ Hd) / (d @ d)
         Hd = Hd + shift * d
         dHd = d @ Hd
-        alpha = rr / dHd if dHd > 0 else np.inf
+        alpha = rz / dHd if dHd > 0 else np.inf
         if not np.isfinite(alpha) and radius == np.inf:
             # no positive curvature and no region: the descent made so far
             return (s if s.any() else d), r, "boundary"
@@ -689,9 +738,10 @@ def _steihaug(hessp, g, radius, cg_tol, max_steps):
             return s + tau * d, r - tau * Hd, "boundary"
         s = s + alpha * d
         r = r - alpha * Hd
-        rr_new = r @ r
-        if np.sqrt(rr_new) <= cg_tol:
+        if np.linalg.norm(r) <= cg_tol:
             return s, r, "solved"
-        d = r + (rr_new / rr) * d
-        rr = rr_new
+        z = r if preconditioner is None else r / preconditioner
+        rz_new = r @ z
+        d = z + (rz_new / rz) * d
+        rz = rz_new
     return s, r, "capped"

@@ -16,12 +16,14 @@ from ._dual_cd_finish import (
 )
 from ._dual_cd_parts import (
     binary_certificate,
+    binary_shrinking,
     binary_start,
     compiled_rows,
     exact_intercept,
     init_bias_weight,
     intercept_scale,
     multiclass_certificate,
+    multiclass_shrinking,
     multiclass_start,
 )
 from ._newton_finish import newton_finish
@@ -30,6 +32,11 @@ from ._newton_finish import newton_finish
 EXACT_FINISH_TOL = 1e-10
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
+#: Crammer-Singer: the gap is checked once the kernel's work since the last
+#: check reaches the larger of this many passes with everything active (a
+#: check costs about one) and this share of the work so far
+CHECK_EVERY_FULL_PASSES = 8
+CHECK_GROWTH = 0.25
 #: row entries one kernel call may read (about 0.1 s): the kernel holds no
 #: GIL, so Ctrl-C waits for the call to end
 MAX_WORK_PER_CALL = 5e7
@@ -240,6 +247,18 @@ def _passes_per_call(X, form, n_outputs):
     return max(1, int(MAX_WORK_PER_CALL // max(per_pass, 1)))
 
 
+def _full_pass_work(rows, shape):
+    """The multiclass kernel's work count of a pass with everything active.
+
+    ``shape`` is ``alpha``'s; 0 for the binary kernel (it counts no work).
+    """
+    if len(shape) == 1:
+        return 0.0
+    n, K = shape
+    entries = rows[0].size if isinstance(rows, tuple) else rows.size
+    return float((entries + n) * K)
+
+
 def _certified(cert, tol):
     # a tol below what the gap's own rounding lets one measure is met there
     return cert["gap"] <= max(tol * cert["primal"], cert["floor"])
@@ -409,14 +428,12 @@ def _solve_one(objective, setup, start, kernel):
     if bias:
         init_bias_weight(start, bias)
     certify = multiclass_certificate if multiclass else binary_certificate
-    # the binary kernel's shrinking state carries over between its calls
+    # the kernels' shrinking state carries over between their calls
     samples = setup["samples"]
-    shrunk = (
-        ()
-        if multiclass
-        else (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
-    )
+    fresh_shrinking = multiclass_shrinking if multiclass else binary_shrinking
+    shrunk = fresh_shrinking(samples, alpha.shape)
     tol, max_iter = setup["tol"], setup["max_iter"]
+    full_pass = _full_pass_work(setup["rows"], alpha.shape)
     exact_b = unpenalized and not multiclass
     # the hinge's active-set polish from the multipliers: costly (a dense
     # solve), so tried at most this often
@@ -433,7 +450,16 @@ def _solve_one(objective, setup, start, kernel):
         # an unpenalized intercept this is also how often b is updated, which
         # must stay frequent: an inner problem solved far beyond the accuracy
         # of its b is wasted work
-        budget = max(10, passes // 4)
+        budget = max_iter if multiclass else max(10, passes // 4)
+        if multiclass:
+            # by work, not passes: the multiclass kernel's shrinking makes a
+            # late pass a hundredth of a full one, so that checks every few
+            # passes cost more than the passes (a check costs about one
+            # pass with everything active)
+            work = shrunk[3]
+            work[3] = work[2] + max(
+                CHECK_EVERY_FULL_PASSES * full_pass, CHECK_GROWTH * work[2]
+            )
         if unpenalized:
             budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
         budget = min(max_iter - passes, budget)
@@ -503,7 +529,7 @@ def _solve_one(objective, setup, start, kernel):
                 w[d] = bias * float(alpha @ start["y"])
             if unpenalized:
                 shift = float(cert["b"][0])
-            shrunk = (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
+            shrunk = fresh_shrinking(samples, alpha.shape)
             if setup["callback"] is not None:  # the adopted point's certificate
                 _report_certificate(setup, passes, cert)
         if converged or passes >= max_iter:

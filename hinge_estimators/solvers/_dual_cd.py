@@ -6,6 +6,12 @@ from sklearn.utils.extmath import row_norms
 
 from ._active_set import polish
 from ._base import GAP, Solver, SolveResult, gradient_reference, progress_callback
+from ._crammer_singer_polish import (
+    POLISH_TRIES,
+    crammer_singer_polish,
+    polish_worth,
+    tied_terms,
+)
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import (
     FINISH_SHARE,
@@ -239,11 +245,15 @@ class DualCoordinateDescent(Solver):
 
 
 def _passes_per_call(X, form, n_outputs):
-    """Passes one kernel call may run: about ``MAX_WORK_PER_CALL`` row entries."""
+    """Passes one kernel call may run: about ``MAX_WORK_PER_CALL`` row entries.
+
+    The multiclass kernel counts its work itself (a shrunk pass costs a
+    hundredth of a full one) and is stopped by work instead.
+    """
+    if form.multiclass:
+        return np.iinfo(np.int32).max
     n, d = X.shape
     per_pass = (X.nnz if sp.issparse(X) else n * d) + n
-    if form.multiclass:
-        per_pass *= n_outputs
     return max(1, int(MAX_WORK_PER_CALL // max(per_pass, 1)))
 
 
@@ -439,6 +449,12 @@ def _solve_one(objective, setup, start, kernel):
     # solve), so tried at most this often
     polish_tries = 0 if (multiclass or form.squared) else DUAL_POLISH_TRIES
     on_margin = []
+    # Crammer-Singer's polish from the multipliers (plain loss; the
+    # unpenalized intercept's multiplier rounds are left to dual CD)
+    cs_polish_tries = (
+        POLISH_TRIES if multiclass and not (form.squared or unpenalized) else 0
+    )
+    work_checks, ties = [], []
     if exact_b:
         shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
@@ -457,7 +473,7 @@ def _solve_one(objective, setup, start, kernel):
             # passes cost more than the passes (a check costs about one
             # pass with everything active)
             work = shrunk[3]
-            work[3] = work[2] + max(
+            check_at = work[2] + max(
                 CHECK_EVERY_FULL_PASSES * full_pass, CHECK_GROWTH * work[2]
             )
         if unpenalized:
@@ -468,6 +484,8 @@ def _solve_one(objective, setup, start, kernel):
         # same solve: the shrinking state carries over)
         while budget > 0:
             chunk = min(budget, setup["chunk"])
+            if multiclass:
+                work[3] = min(check_at, work[2] + MAX_WORK_PER_CALL)
             seed = int(setup["rng"].integers(2**63))
             done, violation = kernel(
                 setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
@@ -475,6 +493,11 @@ def _solve_one(objective, setup, start, kernel):
                 chunk, setup["shrinking"], seed, *shrunk,
             )  # fmt: skip
             passes += done
+            if multiclass:
+                budget -= done
+                if violation <= eps or work[2] >= check_at:
+                    break
+                continue
             budget -= chunk
             if done < chunk:  # the kernel met eps
                 break
@@ -490,6 +513,24 @@ def _solve_one(objective, setup, start, kernel):
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
         new = None
+        if cs_polish_tries and not converged:
+            work_checks.append((shrunk[3][2], checks[-1][1]))
+            cost = polish_worth(
+                work_checks, tied_terms(alpha, start["y"], setup["upper"]), ties,
+                tol, full_pass / (alpha.shape[1] * objective.n_samples),
+                objective.n_features * alpha.shape[1], POLISH_TRIES - cs_polish_tries,
+            )  # fmt: skip
+            if cost:
+                cs_polish_tries -= 1
+                passes += int(np.ceil(cost / full_pass))  # pass-equivalents
+                polished = crammer_singer_polish(objective, setup, start, alpha, shift)
+                if polished is not None and polished[0]["gap"] < cert["gap"]:
+                    # adopt the exact point; dual CD resumes from it if needed
+                    cert, alpha[:], w[:] = polished
+                    converged = _certified(cert, tol)
+                    shrunk = fresh_shrinking(samples, alpha.shape)
+                    if setup["callback"] is not None:
+                        _report_certificate(setup, passes, cert)
         if (
             polish_tries
             and not converged

@@ -235,7 +235,7 @@ cdef double solve_sample(
     cdef Py_ssize_t m, k, j
     cdef int tmp
     cdef double capped = 0.0, slope = 0.0, weighted = 0.0, beta = 0.0
-    cdef double A_m, t
+    cdef double t
     if A <= 0.0:
         # An empty row without a constant feature: the wrong classes have no
         # curvature and the problem is piecewise linear in them. All their
@@ -257,13 +257,17 @@ cdef double solve_sample(
         a[yi] = t
         a[j] = -t
         return B[j]
-    # breakpoints in decreasing order; an infinite cap never enters the sort
+    # breakpoints in decreasing order; an infinite cap never enters the sort.
+    # Divisions cost more than the rest of the walk (a third of the kernel's
+    # time on penbased went to this function): the two curvatures' inverses
+    # are taken once, and the walk compares without dividing
+    cdef double inv_A = 1.0 / A, inv_y = 1.0 / A_y, inv_m, numerator = 0.0
     cdef Py_ssize_t n_keys = 0
     for m in range(K):
         if m == yi:
             if U_y == INFINITY:
-                slope += 1.0 / A_y
-                weighted += B[m] / A_y
+                slope += inv_y
+                weighted += B[m] * inv_y
                 continue
             keys[m] = B[m] + A_y * U_y
             capped += U_y
@@ -278,27 +282,30 @@ cdef double solve_sample(
             idx[j] = idx[j - 1]
             j -= 1
         idx[j] = tmp
-    # walk the breakpoints from the top: above t_m term m sits at its cap
+    # walk the breakpoints from the top: above t_m term m sits at its cap;
+    # beta = numerator / slope, and beta >= t reads numerator >= t slope
     k = 0
     while True:
         if slope > 0.0:
-            beta = (weighted - capped) / slope
-            if k == n_keys or beta >= keys[idx[k]]:
+            numerator = weighted - capped
+            if k == n_keys or numerator >= keys[idx[k]] * slope:
                 break
         m = idx[k]
-        A_m = A_y if m == yi else A
+        inv_m = inv_y if m == yi else inv_A
         capped -= U_y if m == yi else 0.0
-        slope += 1.0 / A_m
-        weighted += B[m] / A_m
+        slope += inv_m
+        weighted += B[m] * inv_m
         k += 1
+    beta = numerator / slope
     for m in range(K):
-        A_m = A_y if m == yi else A
-        a[m] = (beta - B[m]) / A_m
         if m == yi:
+            a[m] = (beta - B[m]) * inv_y
             if a[m] > U_y:
                 a[m] = U_y
-        elif a[m] > 0.0:
-            a[m] = 0.0
+        else:
+            a[m] = (beta - B[m]) * inv_A
+            if a[m] > 0.0:
+                a[m] = 0.0
     return beta
 
 
@@ -477,10 +484,9 @@ cdef double check_all(
     """Check every sample at the current ``W`` and shrink afresh; the violation.
 
     Brings every sample and class back, as the end of a shrinking phase does,
-    but computes the scores of all samples first -- by one matrix product
-    ``S = X W`` for dense rows (BLAS: several times faster than the pass's
-    class-indexed loops), by contiguous ``K``-wide row updates for CSR rows --
-    and then applies the pass's optimality test and shrinking rule
+    computes the scores of all dense rows first by one matrix product ``S = X
+    W`` (BLAS: several times faster than the pass's class-indexed loops), and
+    then applies the pass's optimality test and shrinking rule
     (``sort_out``) to each sample without updating anything. The samples
     left with two active classes or more come first in ``order``
     (``active`` of them). Returns the largest per-sample violation: being
@@ -489,7 +495,7 @@ cdef double check_all(
     cdef Py_ssize_t s, i, j, m, nc, y_pos, kept = 0, d = rows.n_features
     cdef long long k
     cdef int tmp, one = 1, m_blas = <int> K, n_blas = 0, k_blas = rows.n_features
-    cdef double spread, violation = 0.0, v, zero = 0.0, unit = 1.0
+    cdef double spread, violation = 0.0, zero = 0.0, unit = 1.0
     cdef const double *wrow
     cdef double *srow
     cdef int *cls
@@ -503,22 +509,23 @@ cdef double check_all(
         )  # fmt: skip
     for s in range(n_samples):
         i = samples[s]
-        srow = S + i * K
-        if rows.sparse or d == 0:
-            for m in range(K):
-                srow[m] = 0.0
-            for k in range(rows.indptr[i], rows.indptr[i + 1]):
-                v = rows.data[k]
-                wrow = W + rows.indices[k] * K
-                for m in range(K):
-                    srow[m] += v * wrow[m]
-        if rows.bias != 0.0:
-            wrow = W + d * K
-            for m in range(K):
-                srow[m] += rows.bias * wrow[m]
         cls = classes + i * K
         for j in range(K):
-            G[j] = srow[cls[j]] + offset[i * K + cls[j]]
+            G[j] = offset[i * K + cls[j]]
+        if rows.sparse:
+            k = rows.indptr[i]
+            add_scores(
+                rows.data + k, rows.indices + k, rows.indptr[i + 1] - k, W, K,
+                cls, K, G,
+            )  # fmt: skip
+        elif d > 0:
+            srow = S + i * K
+            for j in range(K):
+                G[j] += srow[cls[j]]
+        if rows.bias != 0.0:
+            wrow = W + d * K
+            for j in range(K):
+                G[j] += rows.bias * wrow[cls[j]]
         nc = sort_out(
             G, cls, K, y[i], alpha + i * K, diag[i], upper[i], True, &y_pos,
             &spread,
@@ -622,6 +629,9 @@ def multiclass_dual_cd(
     cdef double *B = <double *> malloc(K * sizeof(double))
     cdef double *a = <double *> malloc(K * sizeof(double))
     cdef double *keys = <double *> malloc(K * sizeof(double))
+    cdef const double *row_data
+    cdef const int *row_cols
+    cdef Py_ssize_t row_nnz
     cdef int *cls
     cdef double *W = &Wt[0, 0]
     cdef double *wrow
@@ -667,23 +677,23 @@ def multiclass_dual_cd(
                     cls = classes + i * K
                     nc = n_classes[i]
                     # G_j = w_m . x_i + e_i^m (+ D_i alpha_i^y), m = cls[j]
-                    for j in range(nc):
-                        G[j] = offset[i, cls[j]]
                     if rows.sparse:
                         start = rows.indptr[i]
-                        add_scores(
-                            rows.data + start, rows.indices + start,
-                            rows.indptr[i + 1] - start, W, K, cls, nc, G,
-                        )  # fmt: skip
+                        row_data = rows.data + start
+                        row_cols = rows.indices + start
+                        row_nnz = rows.indptr[i + 1] - start
                     else:
-                        add_scores(rows.data + i * d, NULL, d, W, K, cls, nc, G)
+                        row_data = rows.data + i * d
+                        row_cols = NULL
+                        row_nnz = d
+                    for j in range(nc):
+                        G[j] = offset[i, cls[j]]
+                    add_scores(row_data, row_cols, row_nnz, W, K, cls, nc, G)
                     if bias != 0.0:
                         wrow = W + d * K
                         for j in range(nc):
                             G[j] += bias * wrow[cls[j]]
-                    row_len = (
-                        rows.indptr[i + 1] - rows.indptr[i] if rows.sparse else d
-                    ) + 1
+                    row_len = row_nnz + 1
                     work += row_len * nc
                     nc_left = sort_out(
                         G, cls, nc, yi, &alpha[i, 0], diag[i], upper[i],
@@ -722,16 +732,7 @@ def multiclass_dual_cd(
                     if n_moved == 0:
                         continue
                     work += row_len * n_moved
-                    if rows.sparse:
-                        start = rows.indptr[i]
-                        add_outer(
-                            rows.data + start, rows.indices + start,
-                            rows.indptr[i + 1] - start, W, K, moved, n_moved, a,
-                        )  # fmt: skip
-                    else:
-                        add_outer(
-                            rows.data + i * d, NULL, d, W, K, moved, n_moved, a
-                        )  # fmt: skip
+                    add_outer(row_data, row_cols, row_nnz, W, K, moved, n_moved, a)
                     if bias != 0.0:
                         wrow = W + d * K
                         for j in range(n_moved):

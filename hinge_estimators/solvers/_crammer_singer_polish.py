@@ -29,6 +29,11 @@ POLISH_GAP = 1e-2
 #: one thread: a round with 400 ties on optdigits about 0.1 s)
 WORK_PER_FLOP = 0.8
 SOLVE_FLOPS = 3.0
+#: ... and, per round, work units per (sample, term, class) entry of the
+#: terms' dense arrays (the scores, term values and checks of a round:
+#: 25 to 70 ms a round on penbased and texture (10,992 x 9 x 10, 5,500 x 10
+#: x 11), where their solves were estimated at 7 and 10 ms)
+TERM_WORK = 200.0
 #: active-set rounds the estimate assumes (texture and optdigits at C = 1
 #: took 2), and the most one try may run
 ROUNDS = 2
@@ -56,12 +61,15 @@ def tied_terms(alpha, codes, upper):
     return int(tied.sum() - np.count_nonzero(saturated & (tied > 0)))
 
 
-def polish_worth(work_checks, ties, history, tol, row_entries, n_coef, failed=0):
+def polish_worth(
+    work_checks, ties, history, tol, row_entries, n_coef, term_entries, failed=0
+):
     """The polish's estimated cost (work units) where it is worth trying now, else 0.
 
     ``work_checks`` are ``(work, relative gap)`` of the checks so far,
     ``history`` collects the counts of tie equations (this call appends
     ``ties``), ``row_entries`` the mean entries of a row (plus one),
+    ``term_entries`` the size ``n (K - 1) K`` of the terms' arrays,
     ``n_coef`` the coefficients: with more ties than coefficients the
     equations are singular (a degenerate or unsettled set) and the rounds
     failed (penbased at C = 1: 169 ties for 160 coefficients, 8 rounds
@@ -77,8 +85,9 @@ def polish_worth(work_checks, ties, history, tol, row_entries, n_coef, failed=0)
         return 0.0
     if abs(ties - history[-2]) > 0.01 * history[-2]:
         return 0.0
-    cost = (
-        ROUNDS * WORK_PER_FLOP * (2 * ties * ties * row_entries + SOLVE_FLOPS * ties**3)
+    cost = ROUNDS * (
+        WORK_PER_FLOP * (2 * ties * ties * row_entries + SOLVE_FLOPS * ties**3)
+        + TERM_WORK * term_entries
     )
     return cost if cost <= passes_needed(work_checks, tol) else 0.0
 

@@ -101,6 +101,14 @@ class DualCoordinateDescent(Solver):
     smoothed solution's multipliers; if it does not certify, dual CD resumes
     from the better of the two dual points.
 
+    **Crammer-Singer.** The sequential dual method keeps its shrinking
+    between kernel calls and checks the gap after an amount of kernel work
+    (not of passes: a shrunk pass can cost a hundredth of a full one). Where
+    it lingers over a few free variables, the ties its multipliers name are
+    solved exactly (``_crammer_singer_polish``, plain loss, no unpenalized
+    intercept); the exact multipliers are a feasible dual point, so the
+    certificate is still a duality gap.
+
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when the relative duality gap
 
@@ -518,7 +526,8 @@ def _solve_one(objective, setup, start, kernel):
             cost = polish_worth(
                 work_checks, tied_terms(alpha, start["y"], setup["upper"]), ties,
                 tol, full_pass / (alpha.shape[1] * objective.n_samples),
-                objective.n_features * alpha.shape[1], POLISH_TRIES - cs_polish_tries,
+                objective.n_features * alpha.shape[1],
+                alpha.size * (alpha.shape[1] - 1), POLISH_TRIES - cs_polish_tries,
             )  # fmt: skip
             if cost:
                 cs_polish_tries -= 1

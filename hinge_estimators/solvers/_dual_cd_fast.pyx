@@ -502,7 +502,9 @@ cdef double check_all(
     if not rows.sparse and n_samples > 0 and d > 0:
         # S^T (K x n) = W^T (K x d) X^T (d x n), all read as Fortran arrays;
         # rows up to the last sample checked
-        n_blas = <int> (samples[n_samples - 1] + 1)
+        for s in range(n_samples):
+            if samples[s] + 1 > n_blas:
+                n_blas = <int> (samples[s] + 1)
         dgemm(
             "N", "N", &m_blas, &n_blas, &k_blas, &unit, <double *> W, &m_blas,
             <double *> rows.data, &k_blas, &zero, S, &m_blas,

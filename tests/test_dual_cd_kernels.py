@@ -14,7 +14,10 @@ import scipy.sparse as sp
 
 from hinge_estimators import HingeClassifier
 from hinge_estimators.solvers._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
-from hinge_estimators.solvers._dual_cd_parts import compiled_rows
+from hinge_estimators.solvers._dual_cd_parts import (
+    compiled_rows,
+    multiclass_shrinking,
+)
 
 
 class _Interrupted(Exception):
@@ -93,7 +96,7 @@ def test_multiclass_kernel_stops_on_ctrl_c():
             multiclass_dual_cd(
                 X, 0.0, codes, np.full(n, 1.0), np.zeros(n), offset,
                 np.einsum("ij,ij->i", X, X), samples, alpha, Wt, -1.0,
-                10**7, False, 0,
+                10**7, False, 0, *multiclass_shrinking(samples, (n, K)),
             )  # fmt: skip
         thread.join()
     finally:

@@ -102,7 +102,20 @@ class CrammerSinger(Loss):
         return h, p, g
 
     def loss(self, y, scores):
-        return self.loss_gradient(y, scores)[0]
+        if self.smoothing > 0:
+            return self.loss_gradient(y, scores)[0]
+        # the value alone, without the gradient's arrays: dual CD's duality
+        # gap reads it at every check (on penbased, 10,992 x 10 scores, the
+        # gradient's argmax and scatter were half the cost of a check)
+        scores = np.asarray(scores, dtype=float)
+        rows = np.arange(scores.shape[0])
+        y = np.asarray(y).astype(np.intp)
+        true = scores[rows, y]
+        # max_r (e_r + s_r) with e_y = 0 is at least s_y: h = that - s_y >= 0
+        raised = scores + self.delta
+        raised[rows, y] = true
+        h = raised.max(axis=1) - true
+        return h * h if self.squared else h
 
     def gradient(self, y, scores):
         return self.loss_gradient(y, scores)[1]

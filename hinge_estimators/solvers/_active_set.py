@@ -274,34 +274,101 @@ def polish_max(objective, coef, band):
 
     Returns ``(coef, violation)`` like :func:`polish`.
     """
-    loss = objective.loss
     if objective.reg == 0:
         return None, np.inf
-    scores = objective.scores(coef)
-    terms = loss.max_hinge_terms(objective.y, scores)
+    terms = _max_terms(objective, objective.scores(coef))
     if terms is None:
         return None, np.inf
-    sample, A, c = terms
-    u = c + np.einsum("tk,tk->t", A, scores[sample])
+    sample, A, c, u = terms
     n = objective.n_samples
-    per_sample = np.bincount(sample, minlength=n)
-    if np.any(per_sample != per_sample[0]):  # pragma: no cover - CS has K-1 each
-        return None, np.inf
-    m = per_sample[0]
-    # sample-major layout: the K-1 terms of sample i are rows i*m .. i*m+m-1
-    order = np.argsort(sample, kind="stable")
-    sample, A, c, u = sample[order], A[order], c[order], u[order]
-    U = u.reshape(n, m)
+    m = u.size // n
     # supports of the smoothed multipliers: the zero piece is the last column
     from ..losses._crammer_singer import sparsemax
 
-    p, _ = sparsemax(np.hstack([U, np.zeros((n, 1))]), band)
-    in_support = p[:, :m] > 0
-    zero_in = p[:, m] > 0
+    p, _ = sparsemax(np.hstack([u.reshape(n, m), np.zeros((n, 1))]), band)
+    candidate, violation, _ = _polish_max_on(
+        objective, terms, p[:, :m] > 0, p[:, m] > 0, np.argmax(p[:, :m], axis=1)
+    )
+    return candidate, violation
+
+
+def polish_max_from_multipliers(objective, theta, weight, max_rounds=8):
+    """:func:`polish_max` on the ties a dual solution's multipliers name.
+
+    ``theta`` (n, terms per sample, in :meth:`max_hinge_terms`' order) are
+    per-term multipliers (Crammer-Singer: ``-alpha_i^r`` for the wrong classes
+    ``r``), ``weight`` the bounds ``w_i`` of their sums. A term with
+    ``theta_t > 0`` ties at the max; a sample whose sum is below its bound
+    has its max at 0 (``u_t = 0`` on its terms), one at its bound ties at a
+    positive max. Returns ``(coef, violation, multipliers)``, the
+    multipliers of the exact optimum (``None`` where it failed).
+    """
+    failed = None, np.inf, None
+    if objective.reg == 0:
+        return failed
+    terms = _max_terms(objective, np.zeros((objective.n_samples, objective.n_outputs)))
+    if terms is None:
+        return None, np.inf, None
+    # sample i's share of its bound; at 1 (to rounding) the sample saturates
+    w_safe = np.where(weight > 0, weight, 1.0)
+    in_support = theta > 0
+    zero_in = theta.sum(axis=1) / w_safe < 1 - 1e-9
+    ref = np.argmax(theta, axis=1)
+    for _ in range(max_rounds):
+        candidate, violation, Theta, U = _polish_max_on(
+            objective, terms, in_support, zero_in, ref, details=True
+        )
+        if violation <= 1e-9 or Theta is None:
+            return (candidate, violation, Theta) if violation <= 1e-9 else failed
+        # the active-set rule: multipliers below 0 leave the support; terms
+        # above their sample's max (0 where the sample is below its bound,
+        # its tied terms' value where it is at it) join it; a sample whose
+        # multipliers exceed its bound saturates, one whose tied terms fall
+        # below 0 does not
+        share = Theta / w_safe[:, None]
+        tied = np.max(np.where(in_support, U, -np.inf), axis=1)
+        above = U - np.where(zero_in, 0.0, tied)[:, None]
+        new_support = (in_support & (share > -1e-12)) | (~in_support & (above > 1e-12))
+        new_zero_in = np.where(
+            zero_in, share.sum(axis=1) <= 1 + 1e-12, tied < -1e-12
+        ) | ~new_support.any(axis=1)
+        new_ref = np.argmax(np.where(new_support, Theta, -np.inf), axis=1)
+        if np.array_equal(new_support, in_support) and np.array_equal(
+            new_zero_in, zero_in
+        ):
+            break
+        in_support, zero_in, ref = new_support, new_zero_in, new_ref
+    return failed
+
+
+def _max_terms(objective, scores):
+    """``(sample, A, c, u)`` of ``max_hinge_terms``, sample-major."""
+    terms = objective.loss.max_hinge_terms(objective.y, scores)
+    if terms is None:
+        return None
+    sample, A, c = terms
+    u = c + np.einsum("tk,tk->t", A, scores[sample])
+    per_sample = np.bincount(sample, minlength=objective.n_samples)
+    if np.any(per_sample != per_sample[0]):  # pragma: no cover - CS has K-1 each
+        return None
+    # sample-major layout: the K-1 terms of sample i are rows i*m .. i*m+m-1
+    order = np.argsort(sample, kind="stable")
+    return sample[order], A[order], c[order], u[order]
+
+
+def _polish_max_on(objective, terms, in_support, zero_in, ref, details=False):
+    """Solve :func:`polish_max`'s conditions on the named ties and verify them.
+
+    ``in_support`` (n, m): the terms tied at the max; ``zero_in`` (n,): the
+    samples whose max is 0 (not saturated); ``ref`` (n,): the reference term
+    of the saturated ones. Returns ``(coef, violation, multipliers)``.
+    """
+    sample, A, c, _ = terms
+    n = objective.n_samples
+    m = in_support.shape[1]
     weight = objective.loss_scale * objective.sample_weight
     live = weight > 0
-    # reference term of saturated samples: their largest multiplier
-    ref = np.argmax(p[:, :m], axis=1)
+    # reference term of saturated samples
     saturated = live & ~zero_in
     rows = np.arange(n)
     is_ref = np.zeros((n, m), dtype=bool)
@@ -312,7 +379,7 @@ def polish_max(objective, coef, band):
         # the solve forms a dense Gram matrix of the kink terms and factors
         # it (cubic time): as in :func:`polish`, leave it to a finer stage or
         # to the smoothing's own stopping test
-        return None, np.inf
+        return (None, np.inf, None) + ((None,) if details else ())
     A2 = A.copy()
     c2 = c.copy()
     ref_rows = rows * m + ref
@@ -349,6 +416,7 @@ def polish_max(objective, coef, band):
         ),
         float(np.max((top / scale)[live & (slack > 1e-9)], initial=0.0)),
     )
+    extra = (U_new,) if details else ()
     if violation > 1e-9:
-        return None, float(violation)
-    return candidate, float(violation)
+        return (None, float(violation), Theta if details else None) + extra
+    return (candidate, float(violation), Theta) + extra

@@ -6,6 +6,12 @@ from sklearn.utils.extmath import row_norms
 
 from ._active_set import polish
 from ._base import GAP, Solver, SolveResult, gradient_reference, progress_callback
+from ._crammer_singer_polish import (
+    POLISH_TRIES,
+    crammer_singer_polish,
+    polish_worth,
+    tied_terms,
+)
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import (
     FINISH_SHARE,
@@ -16,12 +22,14 @@ from ._dual_cd_finish import (
 )
 from ._dual_cd_parts import (
     binary_certificate,
+    binary_shrinking,
     binary_start,
     compiled_rows,
     exact_intercept,
     init_bias_weight,
     intercept_scale,
     multiclass_certificate,
+    multiclass_shrinking,
     multiclass_start,
 )
 from ._newton_finish import newton_finish
@@ -30,6 +38,11 @@ from ._newton_finish import newton_finish
 EXACT_FINISH_TOL = 1e-10
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
+#: Crammer-Singer: the gap is checked once the kernel's work since the last
+#: check reaches the larger of this many passes with everything active (a
+#: check costs about one) and this share of the work so far
+CHECK_EVERY_FULL_PASSES = 8
+CHECK_GROWTH = 0.25
 #: row entries one kernel call may read (about 0.1 s): the kernel holds no
 #: GIL, so Ctrl-C waits for the call to end
 MAX_WORK_PER_CALL = 5e7
@@ -87,6 +100,14 @@ class DualCoordinateDescent(Solver):
     product counts as a pass). Its certificate is still a duality gap, at the
     smoothed solution's multipliers; if it does not certify, dual CD resumes
     from the better of the two dual points.
+
+    **Crammer-Singer.** The sequential dual method keeps its shrinking
+    between kernel calls and checks the gap after an amount of kernel work
+    (not of passes: a shrunk pass can cost a hundredth of a full one). Where
+    it lingers over a few free variables, the ties its multipliers name are
+    solved exactly (``_crammer_singer_polish``, plain loss, no unpenalized
+    intercept); the exact multipliers are a feasible dual point, so the
+    certificate is still a duality gap.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when the relative duality gap
@@ -232,12 +253,28 @@ class DualCoordinateDescent(Solver):
 
 
 def _passes_per_call(X, form, n_outputs):
-    """Passes one kernel call may run: about ``MAX_WORK_PER_CALL`` row entries."""
+    """Passes one kernel call may run: about ``MAX_WORK_PER_CALL`` row entries.
+
+    The multiclass kernel counts its work itself (a shrunk pass costs a
+    hundredth of a full one) and is stopped by work instead.
+    """
+    if form.multiclass:
+        return np.iinfo(np.int32).max
     n, d = X.shape
     per_pass = (X.nnz if sp.issparse(X) else n * d) + n
-    if form.multiclass:
-        per_pass *= n_outputs
     return max(1, int(MAX_WORK_PER_CALL // max(per_pass, 1)))
+
+
+def _full_pass_work(rows, shape):
+    """The multiclass kernel's work count of a pass with everything active.
+
+    ``shape`` is ``alpha``'s; 0 for the binary kernel (it counts no work).
+    """
+    if len(shape) == 1:
+        return 0.0
+    n, K = shape
+    entries = rows[0].size if isinstance(rows, tuple) else rows.size
+    return float((entries + n) * K)
 
 
 def _certified(cert, tol):
@@ -409,19 +446,23 @@ def _solve_one(objective, setup, start, kernel):
     if bias:
         init_bias_weight(start, bias)
     certify = multiclass_certificate if multiclass else binary_certificate
-    # the binary kernel's shrinking state carries over between its calls
+    # the kernels' shrinking state carries over between their calls
     samples = setup["samples"]
-    shrunk = (
-        ()
-        if multiclass
-        else (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
-    )
+    fresh_shrinking = multiclass_shrinking if multiclass else binary_shrinking
+    shrunk = fresh_shrinking(samples, alpha.shape)
     tol, max_iter = setup["tol"], setup["max_iter"]
+    full_pass = _full_pass_work(setup["rows"], alpha.shape)
     exact_b = unpenalized and not multiclass
     # the hinge's active-set polish from the multipliers: costly (a dense
     # solve), so tried at most this often
     polish_tries = 0 if (multiclass or form.squared) else DUAL_POLISH_TRIES
     on_margin = []
+    # Crammer-Singer's polish from the multipliers (plain loss; the
+    # unpenalized intercept's multiplier rounds are left to dual CD)
+    cs_polish_tries = (
+        POLISH_TRIES if multiclass and not (form.squared or unpenalized) else 0
+    )
+    work_checks, ties = [], []
     if exact_b:
         shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
@@ -433,7 +474,16 @@ def _solve_one(objective, setup, start, kernel):
         # an unpenalized intercept this is also how often b is updated, which
         # must stay frequent: an inner problem solved far beyond the accuracy
         # of its b is wasted work
-        budget = max(10, passes // 4)
+        budget = max_iter if multiclass else max(10, passes // 4)
+        if multiclass:
+            # by work, not passes: the multiclass kernel's shrinking makes a
+            # late pass a hundredth of a full one, so that checks every few
+            # passes cost more than the passes (a check costs about one
+            # pass with everything active)
+            work = shrunk[3]
+            check_at = work[2] + max(
+                CHECK_EVERY_FULL_PASSES * full_pass, CHECK_GROWTH * work[2]
+            )
         if unpenalized:
             budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
         budget = min(max_iter - passes, budget)
@@ -442,6 +492,8 @@ def _solve_one(objective, setup, start, kernel):
         # same solve: the shrinking state carries over)
         while budget > 0:
             chunk = min(budget, setup["chunk"])
+            if multiclass:
+                work[3] = min(check_at, work[2] + MAX_WORK_PER_CALL)
             seed = int(setup["rng"].integers(2**63))
             done, violation = kernel(
                 setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
@@ -449,6 +501,11 @@ def _solve_one(objective, setup, start, kernel):
                 chunk, setup["shrinking"], seed, *shrunk,
             )  # fmt: skip
             passes += done
+            if multiclass:
+                budget -= done
+                if violation <= eps or work[2] >= check_at:
+                    break
+                continue
             budget -= chunk
             if done < chunk:  # the kernel met eps
                 break
@@ -464,6 +521,25 @@ def _solve_one(objective, setup, start, kernel):
         converged = _certified(cert, tol)
         checks.append((passes, cert["gap"] / cert["primal"] if cert["primal"] else 0))
         new = None
+        if cs_polish_tries and not converged:
+            work_checks.append((shrunk[3][2], checks[-1][1]))
+            cost = polish_worth(
+                work_checks, tied_terms(alpha, start["y"], setup["upper"]), ties,
+                tol, full_pass / (alpha.shape[1] * objective.n_samples),
+                objective.n_features * alpha.shape[1],
+                alpha.size * (alpha.shape[1] - 1), POLISH_TRIES - cs_polish_tries,
+            )  # fmt: skip
+            if cost:
+                cs_polish_tries -= 1
+                passes += int(np.ceil(cost / full_pass))  # pass-equivalents
+                polished = crammer_singer_polish(objective, setup, start, alpha, shift)
+                if polished is not None and polished[0]["gap"] < cert["gap"]:
+                    # adopt the exact point; dual CD resumes from it if needed
+                    cert, alpha[:], w[:] = polished
+                    converged = _certified(cert, tol)
+                    shrunk = fresh_shrinking(samples, alpha.shape)
+                    if setup["callback"] is not None:
+                        _report_certificate(setup, passes, cert)
         if (
             polish_tries
             and not converged
@@ -503,7 +579,7 @@ def _solve_one(objective, setup, start, kernel):
                 w[d] = bias * float(alpha @ start["y"])
             if unpenalized:
                 shift = float(cert["b"][0])
-            shrunk = (samples.copy(), np.array([len(samples), np.inf, -np.inf]))
+            shrunk = fresh_shrinking(samples, alpha.shape)
             if setup["callback"] is not None:  # the adopted point's certificate
                 _report_certificate(setup, passes, cert)
         if converged or passes >= max_iter:

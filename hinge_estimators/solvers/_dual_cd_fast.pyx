@@ -30,6 +30,7 @@ from cpython.exc cimport PyErr_CheckSignals
 from libc.math cimport INFINITY, fabs
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport free, malloc
+from scipy.linalg.cython_blas cimport dgemm
 from ._random cimport in_main_thread, shuffle
 from ._rows cimport (
     HINGE_PREFETCH,
@@ -234,7 +235,7 @@ cdef double solve_sample(
     cdef Py_ssize_t m, k, j
     cdef int tmp
     cdef double capped = 0.0, slope = 0.0, weighted = 0.0, beta = 0.0
-    cdef double A_m, t
+    cdef double t
     if A <= 0.0:
         # An empty row without a constant feature: the wrong classes have no
         # curvature and the problem is piecewise linear in them. All their
@@ -256,13 +257,17 @@ cdef double solve_sample(
         a[yi] = t
         a[j] = -t
         return B[j]
-    # breakpoints in decreasing order; an infinite cap never enters the sort
+    # breakpoints in decreasing order; an infinite cap never enters the sort.
+    # Divisions cost more than the rest of the walk (a third of the kernel's
+    # time on penbased went to this function): the two curvatures' inverses
+    # are taken once, and the walk compares without dividing
+    cdef double inv_A = 1.0 / A, inv_y = 1.0 / A_y, inv_m, numerator = 0.0
     cdef Py_ssize_t n_keys = 0
     for m in range(K):
         if m == yi:
             if U_y == INFINITY:
-                slope += 1.0 / A_y
-                weighted += B[m] / A_y
+                slope += inv_y
+                weighted += B[m] * inv_y
                 continue
             keys[m] = B[m] + A_y * U_y
             capped += U_y
@@ -277,27 +282,30 @@ cdef double solve_sample(
             idx[j] = idx[j - 1]
             j -= 1
         idx[j] = tmp
-    # walk the breakpoints from the top: above t_m term m sits at its cap
+    # walk the breakpoints from the top: above t_m term m sits at its cap;
+    # beta = numerator / slope, and beta >= t reads numerator >= t slope
     k = 0
     while True:
         if slope > 0.0:
-            beta = (weighted - capped) / slope
-            if k == n_keys or beta >= keys[idx[k]]:
+            numerator = weighted - capped
+            if k == n_keys or numerator >= keys[idx[k]] * slope:
                 break
         m = idx[k]
-        A_m = A_y if m == yi else A
+        inv_m = inv_y if m == yi else inv_A
         capped -= U_y if m == yi else 0.0
-        slope += 1.0 / A_m
-        weighted += B[m] / A_m
+        slope += inv_m
+        weighted += B[m] * inv_m
         k += 1
+    beta = numerator / slope
     for m in range(K):
-        A_m = A_y if m == yi else A
-        a[m] = (beta - B[m]) / A_m
         if m == yi:
+            a[m] = (beta - B[m]) * inv_y
             if a[m] > U_y:
                 a[m] = U_y
-        elif a[m] > 0.0:
-            a[m] = 0.0
+        else:
+            a[m] = (beta - B[m]) * inv_A
+            if a[m] > 0.0:
+                a[m] = 0.0
     return beta
 
 
@@ -394,6 +402,149 @@ cdef inline void add_outer(
         k += 1
 
 
+cdef inline Py_ssize_t sort_out(
+    double *G,
+    int *cls,
+    Py_ssize_t nc,
+    Py_ssize_t yi,
+    const double *alpha_i,
+    double diag_i,
+    double upper_i,
+    bint shrinking,
+    Py_ssize_t *y_pos,
+    double *spread,
+) noexcept nogil:
+    """One sample's optimality and shrinking, from its active classes' scores.
+
+    ``G[j]`` holds ``w_m . x_i + e_i^m`` for ``m = cls[j]``; the true class's
+    ridge term ``D_i alpha_i^y`` is added here. Sets ``spread`` to the
+    sample's violation ``max_m G_m - min_{m: a_m < u_m} G_m`` and ``y_pos``
+    to the true class's position; with ``shrinking``, moves the wrong classes
+    at their bound 0 whose gradient is below every free variable's to the end
+    of ``cls`` (and ``G``). Returns the number of classes left, 1 (or less)
+    when the sample is stuck and leaves the pass.
+    """
+    cdef Py_ssize_t j, m
+    cdef double g_max = -INFINITY, g_min = INFINITY
+    y_pos[0] = 0
+    for j in range(nc):
+        m = cls[j]
+        if m == yi:
+            y_pos[0] = j
+            G[j] += diag_i * alpha_i[yi]
+            if alpha_i[yi] < upper_i and G[j] < g_min:
+                g_min = G[j]
+        elif alpha_i[m] < 0.0 and G[j] < g_min:
+            g_min = G[j]
+        if G[j] > g_max:
+            g_max = G[j]
+    spread[0] = g_max - g_min
+    if not shrinking:
+        return nc
+    j = 0
+    while j < nc:
+        m = cls[j]
+        if m != yi and alpha_i[m] == 0.0 and G[j] < g_min:
+            nc -= 1
+            cls[j] = cls[nc]
+            cls[nc] = <int> m
+            G[j] = G[nc]
+            if cls[j] == yi:
+                y_pos[0] = j
+            continue
+        j += 1
+    if nc == 2 and alpha_i[yi] == upper_i and G[y_pos[0]] < g_min:
+        # the true class at its bound C with the one wrong class left
+        # holding -C: moving mass towards the true class is blocked and away
+        # from it does not pay, so the sample is stuck, as when LIBLINEAR
+        # shrinks the true class (bounded support vectors were half the
+        # visits late in a solve)
+        return 1
+    return nc
+
+
+cdef double check_all(
+    Rows *rows,
+    const double *W,
+    Py_ssize_t K,
+    const int *samples,
+    Py_ssize_t n_samples,
+    const Py_ssize_t *y,
+    const double *alpha,
+    const double *offset,
+    const double *diag,
+    const double *upper,
+    int *classes,
+    int *n_classes,
+    int *order,
+    Py_ssize_t *active,
+    double *S,
+    double *G,
+) noexcept nogil:
+    """Check every sample at the current ``W`` and shrink afresh; the violation.
+
+    Brings every sample and class back, as the end of a shrinking phase does,
+    computes the scores of all dense rows first by one matrix product ``S = X
+    W`` (BLAS: several times faster than the pass's class-indexed loops), and
+    then applies the pass's optimality test and shrinking rule
+    (``sort_out``) to each sample without updating anything. The samples
+    left with two active classes or more come first in ``order``
+    (``active`` of them). Returns the largest per-sample violation: being
+    measured at one ``W``, it is what a pass that moves nothing would find.
+    """
+    cdef Py_ssize_t s, i, j, m, nc, y_pos, kept = 0, d = rows.n_features
+    cdef long long k
+    cdef int tmp, one = 1, m_blas = <int> K, n_blas = 0, k_blas = rows.n_features
+    cdef double spread, violation = 0.0, zero = 0.0, unit = 1.0
+    cdef const double *wrow
+    cdef double *srow
+    cdef int *cls
+    if not rows.sparse and n_samples > 0 and d > 0:
+        # S^T (K x n) = W^T (K x d) X^T (d x n), all read as Fortran arrays;
+        # rows up to the last sample checked
+        for s in range(n_samples):
+            if samples[s] + 1 > n_blas:
+                n_blas = <int> (samples[s] + 1)
+        dgemm(
+            "N", "N", &m_blas, &n_blas, &k_blas, &unit, <double *> W, &m_blas,
+            <double *> rows.data, &k_blas, &zero, S, &m_blas,
+        )  # fmt: skip
+    for s in range(n_samples):
+        i = samples[s]
+        cls = classes + i * K
+        for j in range(K):
+            G[j] = offset[i * K + cls[j]]
+        if rows.sparse:
+            k = rows.indptr[i]
+            add_scores(
+                rows.data + k, rows.indices + k, rows.indptr[i + 1] - k, W, K,
+                cls, K, G,
+            )  # fmt: skip
+        elif d > 0:
+            srow = S + i * K
+            for j in range(K):
+                G[j] += srow[cls[j]]
+        if rows.bias != 0.0:
+            wrow = W + d * K
+            for j in range(K):
+                G[j] += rows.bias * wrow[cls[j]]
+        nc = sort_out(
+            G, cls, K, y[i], alpha + i * K, diag[i], upper[i], True, &y_pos,
+            &spread,
+        )  # fmt: skip
+        n_classes[i] = <int> nc
+        if spread > violation:
+            violation = spread
+    for s in range(n_samples):
+        if n_classes[order[s]] > 1:
+            tmp = order[s]
+            order[s] = order[kept]
+            order[kept] = tmp
+            kept += 1
+    active[0] = kept
+    return violation
+
+
 def multiclass_dual_cd(
     object X,
     double bias,
@@ -409,6 +560,10 @@ def multiclass_dual_cd(
     int max_passes,
     bint shrinking,
     uint64_t seed,
+    int[::1] order_state,
+    int[:, ::1] class_state,
+    int[::1] class_count,
+    double[::1] shrink_state,
 ):
     """Sequential dual method for the (L1 or L2) Crammer-Singer dual.
 
@@ -422,9 +577,33 @@ def multiclass_dual_cd(
     Shrinking, as in LIBLINEAR: a wrong class at its bound 0 whose gradient is
     below every free variable's leaves the sample's active classes; a sample
     left with its true class only, or with its true class at its bound ``U_i``
-    (gradient below the other one's) and one wrong class, leaves the pass. Both come back for the
-    final check. Stops when the largest per-sample violation
-    ``max_m G_m - min_{m: a_m < u_m} G_m`` over a pass is at most ``eps``.
+    (gradient below the other one's) and one wrong class, leaves the pass.
+    Once the passes over the shrunk problem bring its violation below
+    ``shrink_eps`` (which then halves, down to ``eps``, as LIBLINEAR's
+    ``eps_shrink``) or ``eps``, every sample is checked at the current ``W``
+    (``check_all``: one matrix product for dense rows) and shrunk afresh.
+    Stops when the largest per-sample violation ``max_m G_m - min_{m: a_m <
+    u_m} G_m`` of that check (or of a pass with everything active) is at
+    most ``eps``.
+
+    The shrinking state lives in the caller's arrays and carries over between
+    calls, so that a call continuing an unfinished solve keeps what it
+    learned (bringing everything back at each call made the first pass of
+    each call a full one: on penbased, C = 1, calls of 26 passes spent half
+    their time that way): ``order_state`` the samples, active ones first
+    (initialized to ``samples``); ``class_state[i, :class_count[i]]`` sample
+    ``i``'s active classes (initialized to ``0..K-1`` and ``K``);
+    ``shrink_state`` ``[active count, whether nothing is shrunk, work,
+    work limit, shrink_eps]`` (initialized to ``[len(samples), 1, 0, inf,
+    1]``). The work is
+    counted in row entries times classes read or written (a pass with
+    everything active costs at least ``nnz(X) K``), summed over calls; the
+    call also returns after the pass that takes it to the limit, so that the
+    caller can space its gap checks by work rather than by passes (a pass of
+    a well shrunk solve costs a hundredth of a full one).
+
+    Only the classes whose variable moved update ``W`` (most visits late in
+    a solve move two or three of the active classes), as in LIBLINEAR.
     Returns ``(passes, violation)``.
     """
     cdef Rows rows = make_rows(X, bias)
@@ -432,43 +611,51 @@ def multiclass_dual_cd(
     cdef Py_ssize_t n = alpha.shape[0]
     cdef Py_ssize_t d = rows.n_features, passes = 0, s, i, m, j, yi, nc, y_pos
     cdef long long start
-    cdef double A, A_y, g_max, g_min, violation = INFINITY
-    cdef Py_ssize_t active
+    cdef double A, A_y, spread, violation = INFINITY
+    cdef Py_ssize_t active, n_moved, nc_left
     cdef int tmp
-    cdef bint shrunk, start_from_all = True
+    cdef double delta, row_len
+    cdef double work = shrink_state[2], work_limit = shrink_state[3]
+    cdef double shrink_eps = shrink_state[4], full_pass = 0.0
+    cdef double *S = NULL
+    # nothing shrunk since everything was last brought back
+    cdef bint shrunk, pass_from_all, all_active = shrink_state[1] != 0.0
     cdef uint64_t state = seed | 1
-    cdef int *order = <int *> malloc(max(n_active, 1) * sizeof(int))
+    cdef int *order = &order_state[0]
     # classes[i * K : i * K + n_classes[i]] are sample i's active classes
-    cdef int *classes = <int *> malloc(max(n * K, 1) * sizeof(int))
-    cdef int *n_classes = <int *> malloc(max(n, 1) * sizeof(int))
+    cdef int *classes = &class_state[0, 0]
+    cdef int *n_classes = &class_count[0]
     cdef int *idx = <int *> malloc(K * sizeof(int))
+    cdef int *moved = <int *> malloc(K * sizeof(int))
     cdef double *G = <double *> malloc(K * sizeof(double))
     cdef double *B = <double *> malloc(K * sizeof(double))
     cdef double *a = <double *> malloc(K * sizeof(double))
     cdef double *keys = <double *> malloc(K * sizeof(double))
+    cdef const double *row_data
+    cdef const int *row_cols
+    cdef Py_ssize_t row_nnz
     cdef int *cls
     cdef double *W = &Wt[0, 0]
     cdef double *wrow
     cdef bint watch_signals = in_main_thread()
     cdef Py_ssize_t visits = 0
-    if (order == NULL or classes == NULL or n_classes == NULL or idx == NULL
-            or G == NULL or B == NULL or a == NULL or keys == NULL):
-        free(order); free(classes); free(n_classes); free(idx)
-        free(G); free(B); free(a); free(keys)
+    if (idx == NULL or moved == NULL or G == NULL or B == NULL or a == NULL
+            or keys == NULL):
+        free(idx); free(moved); free(G); free(B); free(a); free(keys)
         raise MemoryError()
+    active = <Py_ssize_t> shrink_state[0]
+    for s in range(n_active):
+        i = samples[s]
+        full_pass += K * (
+            (rows.indptr[i + 1] - rows.indptr[i] if rows.sparse else d) + 1
+        )
     try:
         with nogil:
-            for s in range(n_active):
-                order[s] = samples[s]
-            for i in range(n):
-                n_classes[i] = <int> K
-                for m in range(K):
-                    classes[i * K + m] = <int> m
-            active = n_active
             while passes < max_passes:
                 passes += 1
                 violation = 0.0
                 shrunk = False
+                pass_from_all = all_active
                 visits += active
                 if watch_signals and visits >= SIGNAL_CHECK_VISITS:
                     visits = 0
@@ -492,109 +679,100 @@ def multiclass_dual_cd(
                     cls = classes + i * K
                     nc = n_classes[i]
                     # G_j = w_m . x_i + e_i^m (+ D_i alpha_i^y), m = cls[j]
-                    for j in range(nc):
-                        G[j] = offset[i, cls[j]]
                     if rows.sparse:
                         start = rows.indptr[i]
-                        add_scores(
-                            rows.data + start, rows.indices + start,
-                            rows.indptr[i + 1] - start, W, K, cls, nc, G,
-                        )  # fmt: skip
+                        row_data = rows.data + start
+                        row_cols = rows.indices + start
+                        row_nnz = rows.indptr[i + 1] - start
                     else:
-                        add_scores(rows.data + i * d, NULL, d, W, K, cls, nc, G)
+                        row_data = rows.data + i * d
+                        row_cols = NULL
+                        row_nnz = d
+                    for j in range(nc):
+                        G[j] = offset[i, cls[j]]
+                    add_scores(row_data, row_cols, row_nnz, W, K, cls, nc, G)
                     if bias != 0.0:
                         wrow = W + d * K
                         for j in range(nc):
                             G[j] += bias * wrow[cls[j]]
-                    y_pos = 0
-                    g_max = -INFINITY
-                    g_min = INFINITY
-                    for j in range(nc):
-                        m = cls[j]
-                        if m == yi:
-                            y_pos = j
-                            G[j] += diag[i] * alpha[i, yi]
-                            if alpha[i, yi] < upper[i] and G[j] < g_min:
-                                g_min = G[j]
-                        elif alpha[i, m] < 0.0 and G[j] < g_min:
-                            g_min = G[j]
-                        if G[j] > g_max:
-                            g_max = G[j]
-                    if shrinking:
-                        j = 0
-                        while j < nc:
-                            m = cls[j]
-                            if m != yi and alpha[i, m] == 0.0 and G[j] < g_min:
-                                nc -= 1
-                                cls[j] = cls[nc]
-                                cls[nc] = <int> m
-                                G[j] = G[nc]
-                                if cls[j] == yi:
-                                    y_pos = j
-                                shrunk = True
-                                continue
-                            j += 1
-                        n_classes[i] = <int> nc
-                        if (
-                            nc == 2
-                            and alpha[i, yi] == upper[i]
-                            and G[y_pos] < g_min
-                        ):
-                            # the true class at its bound C with the one wrong
-                            # class left holding -C: moving mass towards the
-                            # true class is blocked and away from it does not
-                            # pay, so the sample is stuck, as when LIBLINEAR
-                            # shrinks the true class (bounded support vectors
-                            # were half the visits late in a solve)
-                            nc = 1
-                            shrunk = True
-                        if nc <= 1:
-                            active -= 1
-                            tmp = order[s]
-                            order[s] = order[active]
-                            order[active] = tmp
-                            continue
+                    row_len = row_nnz + 1
+                    work += row_len * nc
+                    nc_left = sort_out(
+                        G, cls, nc, yi, &alpha[i, 0], diag[i], upper[i],
+                        shrinking, &y_pos, &spread,
+                    )  # fmt: skip
+                    if nc_left < nc:
+                        shrunk = True
+                        n_classes[i] = <int> nc_left
+                        nc = nc_left
+                    if nc <= 1:
+                        active -= 1
+                        tmp = order[s]
+                        order[s] = order[active]
+                        order[active] = tmp
+                        continue
                     s += 1
-                    if g_max - g_min > violation:
-                        violation = g_max - g_min
-                    if g_max - g_min <= 1e-12:
+                    if spread > violation:
+                        violation = spread
+                    if spread <= 1e-12:
                         continue
                     A = sq_norms[i] + bias * bias
                     A_y = A + diag[i]
                     for j in range(nc):
                         B[j] = G[j] - (A_y if j == y_pos else A) * alpha[i, cls[j]]
                     solve_sample(nc, y_pos, B, A, A_y, upper[i], a, keys, idx)
-                    # W += x_i (a - alpha_i)^T over the active classes
+                    # W += x_i (a - alpha_i)^T over the classes that moved
+                    n_moved = 0
                     for j in range(nc):
                         m = cls[j]
-                        a[j] -= alpha[i, m]
-                        alpha[i, m] += a[j]
-                    if rows.sparse:
-                        start = rows.indptr[i]
-                        add_outer(
-                            rows.data + start, rows.indices + start,
-                            rows.indptr[i + 1] - start, W, K, cls, nc, a,
-                        )  # fmt: skip
-                    else:
-                        add_outer(rows.data + i * d, NULL, d, W, K, cls, nc, a)
+                        delta = a[j] - alpha[i, m]
+                        if delta != 0.0:
+                            alpha[i, m] += delta
+                            a[n_moved] = delta
+                            moved[n_moved] = <int> m
+                            n_moved += 1
+                    if n_moved == 0:
+                        continue
+                    work += row_len * n_moved
+                    add_outer(row_data, row_cols, row_nnz, W, K, moved, n_moved, a)
                     if bias != 0.0:
                         wrow = W + d * K
-                        for j in range(nc):
-                            wrow[cls[j]] += bias * a[j]
-                if violation <= eps:
+                        for j in range(n_moved):
+                            wrow[moved[j]] += bias * a[j]
+                if shrunk:
+                    all_active = False
+                if violation <= eps and pass_from_all:
                     # stop only after a pass that began with every sample and
-                    # class active; otherwise bring them all back and verify
-                    if start_from_all:
+                    # class active (a class shrunk in an earlier pass is not
+                    # seen by a pass that shrinks nothing)
+                    break
+                if shrinking and (violation <= eps or violation <= shrink_eps):
+                    # the shrunk problem is solved to eps (or to the current
+                    # shrink_eps, which halves down to eps as LIBLINEAR's
+                    # does): check everything, and shrink afresh
+                    if S == NULL:
+                        S = <double *> malloc(n * K * sizeof(double))
+                        if S == NULL:
+                            with gil:
+                                raise MemoryError()
+                    violation = check_all(
+                        &rows, W, K, &samples[0], n_active, &y[0], &alpha[0, 0],
+                        &offset[0, 0], &diag[0], &upper[0], classes, n_classes,
+                        order, &active, S, G,
+                    )  # fmt: skip
+                    work += full_pass
+                    all_active = False
+                    if violation <= eps:
                         break
-                    active = n_active
-                    for i in range(n):
-                        n_classes[i] = <int> K
-                    start_from_all = True
-                else:
-                    start_from_all = not shrunk and active == n_active
+                    shrink_eps = max(shrink_eps * 0.5, eps)
+                if work >= work_limit:
+                    break
     finally:
-        free(order); free(classes); free(n_classes); free(idx)
-        free(G); free(B); free(a); free(keys)
+        shrink_state[0] = active
+        shrink_state[1] = 1.0 if all_active else 0.0
+        shrink_state[2] = work
+        shrink_state[4] = shrink_eps
+        free(idx); free(moved); free(G); free(B); free(a); free(keys); free(S)
     return passes, violation
 
 

@@ -73,6 +73,28 @@ def _split_start(objective, coef_init):
     return W, b
 
 
+def binary_shrinking(samples, shape):
+    """A fresh shrinking state for ``binary_dual_cd`` (nothing shrunk)."""
+    return samples.copy(), np.array([len(samples), np.inf, -np.inf])
+
+
+def multiclass_shrinking(samples, shape):
+    """A fresh shrinking state for ``multiclass_dual_cd`` (nothing shrunk).
+
+    ``shape`` is ``alpha``'s, ``(n, K)``.
+    """
+    n, K = shape
+    classes = np.ascontiguousarray(
+        np.broadcast_to(np.arange(K, dtype=np.int32), (n, K))
+    )
+    return (
+        samples.copy(),
+        classes,
+        np.full(n, K, dtype=np.int32),
+        np.array([len(samples), 1.0, 0.0, np.inf, 1.0]),
+    )
+
+
 def _adjoint(X, v):
     return np.asarray(X.T @ v)
 

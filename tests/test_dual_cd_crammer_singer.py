@@ -1,0 +1,192 @@
+"""The Crammer-Singer kernel of dual CD: its shrinking, stopping and finish.
+
+``test_dual_cd.py`` checks the solver's optima and certificates over every
+loss; these tests pin down the multiclass kernel's own contract (the state it
+keeps between calls, what its stopping test promises, its work limit) and the
+exact polish from its multipliers.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from hinge_estimators import HingeClassifier
+from hinge_estimators._objective import LinearObjective
+from hinge_estimators.losses import CrammerSinger
+from hinge_estimators.solvers import _dual_cd
+from hinge_estimators.solvers._crammer_singer_polish import crammer_singer_polish
+from hinge_estimators.solvers._dual_cd import DualCoordinateDescent
+from hinge_estimators.solvers._dual_cd_fast import multiclass_dual_cd
+from hinge_estimators.solvers._dual_cd_parts import (
+    compiled_rows,
+    multiclass_shrinking,
+)
+
+
+def _blobs(n=300, d=6, K=4, spread=1.5, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % K
+    centers = rng.normal(size=(K, d)) * spread
+    return centers[y] + rng.normal(size=(n, d)), y
+
+
+def _violation(X, y, alpha, C, delta=1.0):
+    """Largest per-sample KKT violation of the L1 Crammer-Singer dual, numpy.
+
+    ``G_m = w_m . x_i + delta [m != y_i]``; a variable below its bound may
+    grow, so the violation is ``max_m G_m - min_{m: alpha_m < bound} G_m``.
+    """
+    n = X.shape[0]
+    rows = np.arange(n)
+    G = X @ (X.T @ alpha) + delta
+    G[rows, y] -= delta
+    bound = np.zeros_like(alpha)
+    bound[rows, y] = C
+    free = np.where(alpha < bound, G, np.inf)
+    return float(np.max(G.max(axis=1) - free.min(axis=1)))
+
+
+def _kernel_args(X, y, C, K):
+    n, d = X.shape
+    offset = np.ones((n, K))
+    offset[np.arange(n), y] = 0.0
+    samples = np.arange(n, dtype=np.int32)
+    sq = np.asarray(X.multiply(X).sum(axis=1)).ravel() if sp.issparse(X) else None
+    if sq is None:
+        sq = np.einsum("ij,ij->i", X, X)
+    rows = compiled_rows(X, multiclass=True)
+    return rows, offset, samples, sq, np.full(n, C), np.zeros(n)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_kernel_stop_means_every_sample_meets_eps(sparse):
+    # the kernel stops on a check of every sample at one W (check_all), after
+    # passes over shrunk sets: its promise is the violation of all samples
+    X, y = _blobs()
+    X = sp.csr_matrix(X * (np.abs(X) > 0.5)) if sparse else X
+    K, C, eps = 4, 1.0, 1e-3
+    n, d = X.shape
+    rows, offset, samples, sq, upper, diag = _kernel_args(X, y, C, K)
+    alpha, Wt = np.zeros((n, K)), np.zeros((d + 1, K))
+    state = multiclass_shrinking(samples, (n, K))
+    passes, violation = multiclass_dual_cd(
+        rows, 0.0, y.astype(np.intp), upper, diag, offset, sq, samples, alpha,
+        Wt, eps, 100_000, True, 0, *state,
+    )  # fmt: skip
+    assert passes < 100_000 and violation <= eps
+    dense = X.toarray() if sparse else X
+    np.testing.assert_allclose(Wt[:d], dense.T @ alpha, atol=1e-10)
+    assert _violation(dense, y, alpha, C) <= eps * (1 + 1e-9)
+
+
+def test_kernel_keeps_its_shrinking_between_calls_and_stops_on_work():
+    X, y = _blobs(n=400)
+    K, C = 4, 10.0
+    n, d = X.shape
+    rows, offset, samples, sq, upper, diag = _kernel_args(X, y, C, K)
+    alpha, Wt = np.zeros((n, K)), np.zeros((d + 1, K))
+    state = multiclass_shrinking(samples, (n, K))
+    work = state[3]
+    full_pass = n * (d + 1) * K
+    calls = 0
+    while True:
+        work[3] = work[2] + 3 * full_pass  # about three full passes a call
+        before = work[2]
+        passes, violation = multiclass_dual_cd(
+            rows, 0.0, y.astype(np.intp), upper, diag, offset, sq, samples,
+            alpha, Wt, 1e-6, 10**6, True, calls, *state,
+        )  # fmt: skip
+        calls += 1
+        if violation <= 1e-6:
+            break
+        # stopped by the work limit, within one pass of it
+        assert work[3] <= work[2] <= work[3] + full_pass + (work[2] - before)
+        assert calls < 10_000
+    assert calls > 2
+    # the state carried over: samples were shrunk at some point and the
+    # solution is the one a single call reaches
+    assert _violation(X, y, alpha, C) <= 1e-6 * (1 + 1e-9)
+    single = np.zeros((n, K)), np.zeros((d + 1, K))
+    multiclass_dual_cd(
+        rows, 0.0, y.astype(np.intp), upper, diag, offset, sq, samples,
+        *single, 1e-9, 10**6, True, 0, *multiclass_shrinking(samples, (n, K)),
+    )  # fmt: skip
+    chunked = _primal(X, y, Wt[:d].T, C)
+    assert chunked == pytest.approx(_primal(X, y, single[1][:d].T, C), rel=1e-5)
+
+
+def _primal(X, y, W, C):
+    S = X @ W.T
+    rows = np.arange(len(y))
+    margins = S + 1.0
+    margins[rows, y] = S[rows, y]
+    return 0.5 * np.sum(W * W) + C * np.sum(margins.max(axis=1) - S[rows, y])
+
+
+def test_polish_from_dual_cd_multipliers_is_the_certified_optimum(monkeypatch):
+    # overlapping classes at a large C: dual CD's tail is slow, the ties its
+    # multipliers name at a moderate gap give the exact optimum
+    X, y = _blobs(n=200, d=8, K=3, spread=0.8, seed=3)
+    # dual CD alone (the solver would try the polish itself)
+    monkeypatch.setattr(_dual_cd, "crammer_singer_polish", lambda *args: None)
+    objective = LinearObjective(
+        CrammerSinger(), X, y, n_outputs=3, C=10.0, fit_intercept=False
+    )
+    rough = DualCoordinateDescent().solve(
+        objective, tol=1e-4, max_iter=10**6, rng=np.random.default_rng(0)
+    )
+    alpha = rough.state[0]["alpha"]
+    setup = {"bias": 0.0, "unpenalized": False, "diag": np.zeros(200)}
+    setup["form"] = objective.loss.dual_form()
+    start = {"y": y.astype(np.intp)}
+    polished = crammer_singer_polish(objective, setup, start, alpha, np.zeros(3))
+    assert polished is not None
+    cert, new_alpha, Wt = polished
+    assert cert["gap"] <= 1e-11 * cert["primal"]
+    # an exactly feasible dual point, and its W
+    rows = np.arange(200)
+    wrong = new_alpha.copy()
+    wrong[rows, y] = 0.0
+    assert np.all(wrong <= 0.0) and np.all(new_alpha[rows, y] <= 10.0)
+    np.testing.assert_allclose(new_alpha.sum(axis=1), 0.0, atol=1e-9)
+    np.testing.assert_allclose(Wt[:8], X.T @ new_alpha, atol=1e-9)
+    # optimal, proven independently of the package: weak duality with the
+    # textbook dual (delta times the true-class variables) at new_alpha and
+    # the primal written here at W = X^T new_alpha
+    W = (X.T @ new_alpha).T
+    dual = new_alpha[rows, y].sum() - 0.5 * np.sum(W * W)
+    primal = _primal(X, y, W, 10.0)
+    assert primal - dual <= 1e-10 * primal
+    # and dual CD's own point was not there yet
+    assert _primal(X, y, rough.coef.reshape(3, -1)[:, :8], 10.0) > primal * (1 + 1e-8)
+
+
+def test_solver_adopts_the_polish_at_tight_tol(monkeypatch):
+    # the decision: at a tight tol on a problem with fewer ties than
+    # coefficients, the polish is tried and its point certifies the fit
+    X, y = _blobs(n=200, d=8, K=3, spread=0.8, seed=3)
+    adopted = []
+    real = _dual_cd.crammer_singer_polish
+
+    def spy(*args):
+        out = real(*args)
+        adopted.append(out is not None)
+        return out
+
+    monkeypatch.setattr(_dual_cd, "crammer_singer_polish", spy)
+    clf = HingeClassifier(
+        loss="crammer_singer", solver="dual_cd", C=10.0, tol=1e-9,
+        fit_intercept=False, max_iter=10**6, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert any(adopted)
+    assert clf.optimality_ <= 1e-9
+
+
+def test_crammer_singer_value_alone_matches_the_fused_one():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(500, 5))
+    scores[:50, 1] = scores[:50, 2]  # ties between wrong classes
+    y = rng.integers(0, 5, size=500)
+    for loss in (CrammerSinger(delta=0.7), CrammerSinger(squared=True)):
+        value, _ = loss.loss_gradient(y, scores)
+        np.testing.assert_allclose(loss.loss(y, scores), value, rtol=0, atol=0)

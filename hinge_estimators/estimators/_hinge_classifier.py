@@ -19,7 +19,6 @@ from .._targets import (
     TargetEncoding,
     check_label_types,
     class_weight_per_sample,
-    encode_labels,
 )
 from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
@@ -34,6 +33,7 @@ from ._progress import (
     fit_reporter,
 )
 from ._shared import (
+    CachedParamNamesMixin,
     HTMLReprMixin,
     VersionedPickleMixin,
     available_if_explained,
@@ -43,6 +43,7 @@ from ._shared import (
     check_sample_weight,
     check_two_classes,
     check_weighted_classes,
+    checked_class_labels,
     labels_from_scores,
     proba_from_margin_scores,
     single_threaded_blas,
@@ -95,6 +96,7 @@ class HingeClassifier(
     CallbackSupportMixin,
     HTMLReprMixin,
     VersionedPickleMixin,
+    CachedParamNamesMixin,
     SparseCoefMixin,
     ClassifierMixin,
     BaseEstimator,
@@ -629,8 +631,7 @@ class HingeClassifier(
             order="C",
         )
         X = canonical_csr(X)
-        check_classification_targets(y)
-        classes, codes = encode_labels(y)
+        classes, codes = checked_class_labels(y)
         check_two_classes("HingeClassifier", classes)
         if loss.is_pairwise and len(classes) > 2:
             raise ValueError(
@@ -639,14 +640,16 @@ class HingeClassifier(
                 f"target has {len(classes)} classes. Use a per-sample loss "
                 "(one-vs-rest) such as 'squared_hinge' for multiclass data."
             )
-        solver = get_solver(
-            self.solver,
-            loss,
-            n_samples=X.shape[0],
-            n_features=X.shape[1],
-            sparse=sp.issparse(X),
-            penalty=self.penalty,
-        )
+        if isinstance(self.solver, str) and self.solver == "auto":
+            # "auto" depends on the data's shape, which _resolve did not know
+            solver = get_solver(
+                self.solver,
+                loss,
+                n_samples=X.shape[0],
+                n_features=X.shape[1],
+                sparse=sp.issparse(X),
+                penalty=self.penalty,
+            )
         sample_weight = check_sample_weight(sample_weight, X)
         raw_weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight

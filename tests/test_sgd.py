@@ -825,3 +825,39 @@ def test_reported_value_is_the_objective_of_the_returned_coef(
                 objective, coef_init, tol=1e-4, max_iter=20, rng=0
             )
         assert result.value == pytest.approx(objective.value(result.coef), rel=1e-12)
+
+
+# -- the compiled watched objective ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        Hinge(),
+        SquaredHinge(),
+        SmoothHinge(),
+        ModifiedHuber(),
+        GaussianHinge(),
+        CrammerSinger(),
+        WestonWatkins(),
+    ],
+    ids=lambda loss: type(loss).__name__,
+)
+@pytest.mark.parametrize(
+    "layout",
+    [dict(), dict(sparse=True, n_classes=3, weighted=True), dict(fit_intercept=False)],
+)
+def test_compiled_risk_is_the_objectives_weighted_loss(loss, layout):
+    # the stopping rule and the step trials read the weighted loss from the
+    # kernel's formula: it must be the numpy objective's, at any point
+    from hinge_estimators.solvers._sgd_parts import epoch_runner
+
+    objective = make_objective(loss, seed=3, n=50, **layout)
+    runner = epoch_runner(objective)
+    assert type(runner).__name__ == "CompiledEpoch"
+    rng = np.random.default_rng(0)
+    for scale in (0.01, 1.0, 10.0):
+        W = scale * rng.standard_normal((objective.n_outputs, objective.n_features))
+        b = scale * rng.standard_normal(objective.n_outputs)
+        expected = objective.risk(objective.join(W, b))
+        assert runner.risk(W, b) == pytest.approx(expected, rel=1e-12, abs=1e-12)

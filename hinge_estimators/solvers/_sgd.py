@@ -14,15 +14,17 @@ from ._base import Solver, SolveResult, progress_callback
 from ._sgd_certificate import relative_gap
 from ._sgd_parts import (
     N_AVERAGED,
-    CompiledEpoch,
     SGDState,
     StepRule,
     centered,
+    epoch_runner,
     kept_partners,
     l1_weight,
+    per_sample_objective,
     prepared,
     projection_radius,
     python_epoch,
+    risk_runner,
     step_clip,
     typical_step,
     with_partners,
@@ -344,6 +346,8 @@ class SGD(Solver):
         rule = self._rule(train, lam, rng)
         epoch = self._epoch_runner(train, rule)
         monitor = valid if valid is not None else _monitor_sample(train, rng)
+        # the epochs' own layout when the stopping rule watches every sample
+        monitor = epoch if monitor is train else risk_runner(monitor)
         recoverable = self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES
         for restart in range(RESTARTS + 1):
             try:
@@ -435,7 +439,7 @@ class SGD(Solver):
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
-                epoch(state, self._order(train.n_samples, rng), rule)
+                epoch.run(state, self._order(train.n_samples, rng), rule)
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
                 raise _Diverged(n_epoch, watched)
@@ -519,7 +523,7 @@ class SGD(Solver):
                     combined, objective.n_samples, rule.batch_size
                 )
             else:
-                self._epoch_runner(objective, rule)(state, order, rule)
+                self._epoch_runner(objective, rule).run(state, order, rule)
         W, b = state.model()
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise SGDDivergedError(
@@ -641,11 +645,9 @@ class SGD(Solver):
         def score(eta0):
             state = SGDState.start(sample, None, eta0)
             with np.errstate(all="ignore"):
-                run(state, order, replace(rule, eta0=eta0))
+                run.run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
-                value = sample.risk(sample.join(W, b)) / sample.n_samples
-            value += 0.5 * rule.lam * float(np.vdot(W, W))
-            value += rule.lam_l1 * float(np.abs(W).sum())
+                value = per_sample_objective(run, W, b, rule, intercept=False)
             return value if np.isfinite(value) else np.inf
 
         eta = min(start, 1.0, cap)
@@ -665,16 +667,10 @@ class SGD(Solver):
         return eta
 
     def _epoch_runner(self, objective, rule):
-        """``run(state, order, rule)``, one epoch; ``rule`` here fixes the
-        layout (projection or not), the steps may differ per call."""
-        kernel = objective.loss.compiled_kernel()
-        if kernel is None:
-
-            def run(state, order, step_rule):
-                return python_epoch(objective, state, order, step_rule)
-
-            return run
-        return CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0).run
+        """``.run(state, order, rule)``, one epoch, and ``.risk(W, b)``;
+        ``rule`` here fixes the layout (projection or not), the steps may
+        differ per call."""
+        return epoch_runner(objective, with_sq_norms=rule.radius > 0)
 
     def _order(self, n, rng):
         if not self.shuffle:
@@ -726,16 +722,7 @@ class SGD(Solver):
         """
         W, b = state.model()
         with np.errstate(over="ignore", invalid="ignore"):
-            penalty = 0.5 * rule.lam * float(np.vdot(W, W))
-            penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
-            if rule.lam_l1 > 0:
-                penalty += rule.lam_l1 * float(np.abs(W).sum())
-            # the scores directly (not through join/split): this runs every
-            # epoch, and on small data its overhead is what costs
-            scores = monitor.X @ W.T
-            if monitor.fit_intercept:
-                scores += b
-            return monitor.risk_from_scores(scores) / monitor.n_samples + penalty
+            return per_sample_objective(monitor, W, b, rule, intercept=True)
 
     def _reported(self, objective, lam):
         """The objective SGD minimized: ``P``, or with ``alpha`` set, ``P`` with

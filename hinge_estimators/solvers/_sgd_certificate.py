@@ -33,6 +33,10 @@ import scipy.sparse as sp
 HINGE_SMOOTHINGS = (0.0, 1e-2, 0.1, 1.0)
 
 
+#: the losses whose dual points and conjugates :func:`_dual_points` knows
+CONJUGATES = frozenset({"hinge", "smooth_hinge", "squared_hinge", "modified_huber"})
+
+
 def _dual_points(loss, margins):
     """``(U, q)``: ``U`` of shape ``(F, n, K)``, the ``F`` dual points tried
     (``u = -phi'(margin)`` of ``loss``, or of smoothed hinges), and the
@@ -70,7 +74,8 @@ def has_certificate(objective):
         return True  # duality_gap needs loss values and gradients only
     if objective.reg == 0 or loss.is_multiclass or loss.is_pairwise:
         return False
-    return _dual_points(loss, np.zeros((1, 1))) is not None
+    kernel = loss.compiled_kernel()
+    return kernel is not None and kernel.name in CONJUGATES
 
 
 def relative_gap(objective, coef):

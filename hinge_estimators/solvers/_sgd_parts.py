@@ -350,13 +350,15 @@ def typical_step(objective, clip):
         return float(1.0 / (clip * float(np.median(positive))))
 
 
-class CompiledEpoch:
-    """The data of one objective in the kernel's layout, built once per fit."""
+class CompiledRisk:
+    """An objective's data in the kernels' layout: its weighted loss at any
+    ``(W, b)`` in one compiled pass (:func:`_sgd_fast.weighted_risk`)."""
 
-    def __init__(self, objective, kernel, with_sq_norms):
+    def __init__(self, objective, kernel):
         self.rows = compiled_rows(objective.X)
         self.codes = _kernel_codes(kernel)
         self.kernel = kernel
+        self.n_samples = objective.n_samples
         K = objective.n_outputs
         if objective.loss.is_multiclass:
             self.y_signs = np.zeros((0, K))
@@ -366,8 +368,84 @@ class CompiledEpoch:
             self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
             self.labels = np.zeros(0, dtype=np.intp)
         self.weights = np.ascontiguousarray(objective.sample_weight)
-        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
+
+    def risk(self, W, b):
+        """``sum_i s_i loss(y_i, W x_i + b)``."""
+        k = self.kernel
+        return _sgd_fast.weighted_risk(
+            self.rows,
+            self.y_signs,
+            self.labels,
+            self.weights,
+            self.codes,
+            k.a,
+            k.b,
+            k.c,
+            np.ascontiguousarray(W, dtype=np.float64),
+            np.asarray(b, dtype=np.float64),
+            self.fit_intercept,
+        )
+
+
+class PythonEpoch:
+    """:func:`python_epoch` and the numpy risk: :class:`CompiledEpoch`'s
+    interface for a loss without a compiled kernel."""
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.n_samples = objective.n_samples
+
+    def run(self, state, order, rule):
+        return python_epoch(self.objective, state, order, rule)
+
+    def risk(self, W, b):
+        """``sum_i s_i loss(y_i, W x_i + b)``."""
+        objective = self.objective
+        # the scores directly (not through join/split): this runs every
+        # epoch, and on small data its overhead is what costs
+        scores = objective.X @ W.T
+        if objective.fit_intercept:
+            scores += b
+        return objective.risk_from_scores(scores)
+
+
+def per_sample_objective(data, W, b, rule, intercept):
+    """The per-sample objective of ``(W, b)`` on ``data`` (an epoch runner):
+    ``(1/n) sum_i s_i loss_i + lam/2 ||W||^2 + lam_l1 ||W||_1``, plus
+    ``lam_b/2 ||b||^2`` with ``intercept``. What the stopping rule watches
+    (with ``intercept``) and the step calibration scores (without)."""
+    penalty = 0.5 * rule.lam * float(np.vdot(W, W))
+    if intercept:
+        penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
+    if rule.lam_l1 > 0:
+        penalty += rule.lam_l1 * float(np.abs(W).sum())
+    return data.risk(W, b) / data.n_samples + penalty
+
+
+def epoch_runner(objective, with_sq_norms=False):
+    """The compiled epoch of ``objective`` when its loss has a kernel, else
+    the vectorized one: ``run(state, order, rule)`` and ``risk(W, b)``."""
+    kernel = objective.loss.compiled_kernel()
+    if kernel is None:
+        return PythonEpoch(objective)
+    return CompiledEpoch(objective, kernel, with_sq_norms)
+
+
+def risk_runner(objective):
+    """``risk(W, b)`` of ``objective``: compiled when its loss has a kernel."""
+    kernel = objective.loss.compiled_kernel()
+    if kernel is None:
+        return PythonEpoch(objective)
+    return CompiledRisk(objective, kernel)
+
+
+class CompiledEpoch(CompiledRisk):
+    """The data of one objective in the kernel's layout, built once per fit."""
+
+    def __init__(self, objective, kernel, with_sq_norms):
+        super().__init__(objective, kernel)
+        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.clip = step_clip(objective)
         self.limits = (
             step_limits(self.clip, self.weights, objective.X, self.fit_intercept)

@@ -11,7 +11,7 @@ from sklearn.model_selection import train_test_split
 from .._params import _violation
 from . import _sgd_fast
 from ._base import Solver, SolveResult, progress_callback
-from ._sgd_certificate import relative_gap
+from ._sgd_certificate import relative_gap_and_value
 from ._sgd_parts import (
     N_AVERAGED,
     SGDState,
@@ -343,11 +343,12 @@ class SGD(Solver):
         callback = _epoch_reports(
             progress_callback(callback), self._reported(original, lam), mu
         )
-        rule = self._rule(train, lam, rng)
-        epoch = self._epoch_runner(train, rule)
-        monitor = valid if valid is not None else _monitor_sample(train, rng)
-        # the epochs' own layout when the stopping rule watches every sample
-        monitor = epoch if monitor is train else risk_runner(monitor)
+        rule, epoch = self._rule(train, lam, rng)
+        if valid is not None:
+            monitor = risk_runner(valid)
+        else:
+            # the epochs' own layout, or rows of it (not a copy of the data's)
+            monitor = epoch.subset(_monitor_rows(train.n_samples, rng))
         recoverable = self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES
         for restart in range(RESTARTS + 1):
             try:
@@ -380,11 +381,12 @@ class SGD(Solver):
             )
         W, b = state.model()
         coef = objective.join(W, b)
-        converged, optimality, message = _verdict(
+        converged, optimality, message, value = _verdict(
             self._reported(objective, lam), coef, stopped, change, message, tol
         )
         if mu is not None:
             coef = original.join(W, b - W @ mu)
+            value = None  # the certificate's P is of the centered coordinates
         return self._result(
             original,
             state,
@@ -395,6 +397,7 @@ class SGD(Solver):
             optimality,
             message,
             history,
+            value,
         )
 
     def _divergence_error(self, diverged, rule, restarts):
@@ -508,7 +511,9 @@ class SGD(Solver):
             )
         state.n_seen += objective.n_samples
         lam = self._lam(objective, state.n_seen)
-        rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
+        rule, epoch = self._rule(
+            objective, lam, rng, eta0=None if first else state.eta0
+        )
         if first:
             state.eta = state.eta0 = rule.eta0
         order = self._order(objective.n_samples, rng)
@@ -523,7 +528,7 @@ class SGD(Solver):
                     combined, objective.n_samples, rule.batch_size
                 )
             else:
-                self._epoch_runner(objective, rule).run(state, order, rule)
+                epoch.run(state, order, rule)
         W, b = state.model()
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise SGDDivergedError(
@@ -576,6 +581,9 @@ class SGD(Solver):
         return 1.0 / (objective.C * n)
 
     def _rule(self, objective, lam, rng, eta0=None):
+        """``(rule, epoch)``: the step rule of a run on ``objective`` (its
+        ``eta0`` calibrated when ``"auto"``, unless ``eta0`` is given) and the
+        epoch runner of ``objective``, whose layout the trials share."""
         if self.average is True:
             average_start = 1.0
         elif self.average is False:
@@ -603,8 +611,9 @@ class SGD(Solver):
             ),
             clip=step_clip(objective),
         )
+        epoch = self._epoch_runner(objective, rule)
         if eta0 is not None:
-            return replace(rule, eta0=eta0)
+            return replace(rule, eta0=eta0), epoch
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
             cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
             if rule.lam > 0:
@@ -616,10 +625,11 @@ class SGD(Solver):
             # margin by CALIBRATION_START: the trials then end within a
             # doubling or two on standardized data
             start = CALIBRATION_START * typical_step(objective, 1.0)
-            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap, start))
-        return rule
+            eta0 = self._calibrate(objective, rule, rng, cap, start, epoch)
+            return replace(rule, eta0=eta0), epoch
+        return rule, epoch
 
-    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0):
+    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0, epoch=None):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
@@ -628,7 +638,8 @@ class SGD(Solver):
         ``min(start, 1, cap)`` and walks by factors of 2 while the score improves,
         never above ``cap`` (``1 / lam``, and a smooth loss's typical clip):
         a step the shrink or the clip would cut is not tried, which also
-        keeps the trials few on small fits.
+        keeps the trials few on small fits. ``epoch``: ``objective``'s epoch
+        runner, whose layout the sample's is cut from.
         """
         n = objective.n_samples
         size = min(
@@ -637,13 +648,14 @@ class SGD(Solver):
             max(CALIBRATION_MIN_SAMPLES, n // CALIBRATION_SHARE),
         )
         rows = np.sort(rng.choice(n, size=size, replace=False))
-        sample = objective.subset(rows)
         # the sample's kernel layout is built once for all the trials
-        run = self._epoch_runner(sample, rule)
-        order = np.arange(sample.n_samples)
+        if epoch is None:
+            epoch = self._epoch_runner(objective, rule)
+        run = epoch.subset(rows)
+        order = np.arange(size)
 
         def score(eta0):
-            state = SGDState.start(sample, None, eta0)
+            state = SGDState.start(objective, None, eta0)
             with np.errstate(all="ignore"):
                 run.run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
@@ -742,10 +754,15 @@ class SGD(Solver):
         optimality,
         message,
         history,
+        value=None,
     ):
-        reported = self._reported(objective, lam)
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = float(reported.value(coef))
+        """The :class:`SolveResult`; ``value``: ``P(coef)`` where the
+        certificate computed it (on the same objective and coefficients)."""
+        if value is None:
+            reported = self._reported(objective, lam)
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = reported.value(coef)
+        value = float(value)
         if not np.isfinite(value):
             raise SGDDivergedError(
                 f"SGD diverged: the objective of its model is {value} (the "
@@ -766,18 +783,18 @@ class SGD(Solver):
         )
 
 
-def _monitor_sample(objective, rng):
-    """The samples the stopping rule evaluates: all, or a fixed random
-    ``MONITOR_SAMPLES`` of them (the same every epoch, so that epochs are
-    compared on equal terms at a small fraction of an epoch's cost)."""
-    n = objective.n_samples
+def _monitor_rows(n, rng):
+    """The samples the stopping rule evaluates: all (None), or a fixed
+    random ``MONITOR_SAMPLES`` of them (the same every epoch, so that epochs
+    are compared on equal terms at a small fraction of an epoch's cost)."""
     if n <= MONITOR_SAMPLES:
-        return objective
-    return objective.subset(np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False)))
+        return None
+    return np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False))
 
 
 def _verdict(objective, coef, stopped, change, message, tol):
-    """``(converged, optimality, message)`` of a run that ended at ``coef``.
+    """``(converged, optimality, message, P(coef) or None)`` of a run that
+    ended at ``coef``.
 
     A stalled objective is no proof of optimality (SGD's steps shrink, so it
     stalls far from the optimum at an extreme ``C`` or on offset data): the
@@ -787,19 +804,24 @@ def _verdict(objective, coef, stopped, change, message, tol):
     loss) cannot be certified: never converged, ``optimality`` the last
     relative change (``inf`` before there was one).
     """
-    gap = relative_gap(objective, coef)
+    gap, value = relative_gap_and_value(objective, coef)
     if gap is None:
         optimality = change if np.isfinite(change) else np.inf
-        return False, abs(optimality), message + "; this loss has no certificate"
+        return (
+            False,
+            abs(optimality),
+            message + "; this loss has no certificate",
+            value,
+        )
     if stopped and gap <= tol:
-        return True, gap, message + f"; certified duality gap {gap:.2g}"
+        return True, gap, message + f"; certified duality gap {gap:.2g}", value
     if stopped:
         message += (
             f", but the duality-gap bound of the returned model is {gap:.2g}: "
             "SGD is not certified near the optimum (its bound is loose; use "
             "solver='dual_cd' or 'newton' for a certified optimum)"
         )
-    return False, gap, message
+    return False, gap, message, value
 
 
 #: what SGD reports per epoch as its stopping measure

@@ -87,14 +87,20 @@ def relative_gap(objective, coef):
     ``duality_gap`` has no bound (a multiclass loss whose free intercepts
     are off their optimum).
     """
+    return relative_gap_and_value(objective, coef)[0]
+
+
+def relative_gap_and_value(objective, coef):
+    """``(relative_gap(objective, coef), P(coef))``: the bound and the value
+    it was computed from (``(None, None)`` without a certificate)."""
     if not has_certificate(objective):
-        return None
+        return None, None
     if objective.has_nonsmooth_penalty:
         with np.errstate(over="ignore", invalid="ignore"):
             gap, primal = objective.duality_gap(coef)
         if not (np.isfinite(gap) and np.isfinite(primal)):
-            return np.inf
-        return gap / max(abs(primal), np.finfo(float).tiny)
+            return np.inf, primal
+        return gap / max(abs(primal), np.finfo(float).tiny), primal
     n, K = objective.n_samples, objective.n_outputs
     with np.errstate(over="ignore", invalid="ignore"):
         scores = objective.scores(coef)
@@ -118,8 +124,8 @@ def relative_gap(objective, coef):
         norms = np.einsum("ij,ij->i", V, V).reshape(F, K).sum(axis=1)
         best = float(np.min(primal - (duals - 0.5 * norms)))
     if not np.isfinite(best) or not np.isfinite(primal):
-        return np.inf
-    return max(best, 0.0) / max(abs(primal), np.finfo(float).tiny)
+        return np.inf, primal
+    return max(best, 0.0) / max(abs(primal), np.finfo(float).tiny), primal
 
 
 def _feasible(objective, U, weights, positive):

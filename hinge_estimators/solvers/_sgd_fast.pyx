@@ -286,6 +286,28 @@ def loss_gradient(
                 values[i] += v
 
 
+cdef inline double scores_loss(
+    const LossSpec *L,
+    bint multiclass,
+    const double *scores,
+    Py_ssize_t K,
+    const double *y_i,
+    Py_ssize_t code,
+    double *g,
+) noexcept nogil:
+    """Loss of one sample at its ``K`` scores and its gradient ``g`` in score
+    space; margin losses read the signs ``y_i``, multiclass ones the class
+    ``code``."""
+    cdef Py_ssize_t k
+    cdef double value = 0.0, product
+    if multiclass:
+        return multiclass_gradient(L, scores, K, code, g)
+    for k in range(K):
+        g[k] = y_i[k] * margin_derivative(L, y_i[k] * scores[k], &product)
+        value += product
+    return value
+
+
 cdef inline double sample_loss(
     Rows *rows,
     Py_ssize_t i,
@@ -301,21 +323,14 @@ cdef inline double sample_loss(
     double *scores,
     double *g,
 ) noexcept nogil:
-    """Loss of sample ``i`` at the scores ``scale * W x_i + b`` (``W``:
-    ``K`` C-ordered rows) and its gradient ``g`` in score space; margin
-    losses read the signs ``y_i``, multiclass ones the class ``code``."""
+    """:func:`scores_loss` of sample ``i`` at the scores ``scale * W x_i + b``
+    (``W``: ``K`` C-ordered rows), written to ``scores``."""
     cdef Py_ssize_t k, d = rows.n_features
-    cdef double value = 0.0, product
     for k in range(K):
         scores[k] = scale * dot(rows, i, W + k * d) + (
             intercept[k] if fit_intercept else 0.0
         )
-    if multiclass:
-        return multiclass_gradient(L, scores, K, code, g)
-    for k in range(K):
-        g[k] = y_i[k] * margin_derivative(L, y_i[k] * scores[k], &product)
-        value += product
-    return value
+    return scores_loss(L, multiclass, scores, K, y_i, code, g)
 
 
 def weighted_risk(
@@ -335,28 +350,55 @@ def weighted_risk(
 
     ``X`` from ``compiled_rows``, the loss by code as in :func:`sgd_epoch`.
     The objective SGD watches after each epoch and scores its step trials
-    by: in numpy it took a product, a loss call and a reduction, each a
-    fixed cost that, on small data, was most of an epoch's.
+    by, on CSR rows (dense rows take BLAS's product and
+    :func:`weighted_loss`): in numpy it took a product, a loss call and a
+    reduction, each a fixed cost that, on small data, weighed.
     """
     cdef Rows rows = make_rows(X, 0.0)
     cdef LossSpec L = LossSpec(loss_kind, a, b, c)
     cdef bint multiclass = loss_kind in MULTICLASS_CODES
-    cdef Py_ssize_t n = weights.shape[0], K = W.shape[0], i, k
-    cdef double total = 0.0, value
+    cdef Py_ssize_t n = weights.shape[0], K = W.shape[0], i
+    cdef double total = 0.0
     cdef double *scores = <double *> malloc(2 * K * sizeof(double))
-    cdef double *g
     if scores == NULL:
         raise MemoryError()
-    g = scores + K
     with nogil:
         for i in range(n):
-            value = sample_loss(
+            total += weights[i] * sample_loss(
                 &rows, i, &L, multiclass, &W[0, 0], K, 1.0, &intercept[0],
                 fit_intercept, &y_signs[i, 0] if not multiclass else NULL,
-                codes[i] if multiclass else 0, scores, g,
+                codes[i] if multiclass else 0, scores, scores + K,
             )
-            total += weights[i] * value
     free(scores)
+    return total
+
+
+def weighted_loss(
+    const double[:, ::1] scores,
+    const double[:, ::1] y_signs,
+    const Py_ssize_t[::1] codes,
+    const double[::1] weights,
+    int loss_kind,
+    double a,
+    double b,
+    double c,
+):
+    """``sum_i s_i loss(y_i, scores_i)``: :func:`weighted_risk` from scores."""
+    cdef LossSpec L = LossSpec(loss_kind, a, b, c)
+    cdef bint multiclass = loss_kind in MULTICLASS_CODES
+    cdef Py_ssize_t n = weights.shape[0], K = scores.shape[1], i
+    cdef double total = 0.0
+    cdef double *g = <double *> malloc(K * sizeof(double))
+    if g == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            total += weights[i] * scores_loss(
+                &L, multiclass, &scores[i, 0], K,
+                &y_signs[i, 0] if not multiclass else NULL,
+                codes[i] if multiclass else 0, g,
+            )
+    free(g)
     return total
 
 

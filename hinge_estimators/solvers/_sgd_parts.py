@@ -25,7 +25,7 @@ from sklearn.utils.extmath import row_norms
 
 from ..penalties import L1, ElasticNet
 from . import _sgd_fast
-from ._dual_cd_parts import compiled_rows
+from ._dual_cd_parts import compiled_rows, csr_rows
 
 #: state scalars, in the kernel's order
 SCALE, STEPS, ALPHA, N_AVERAGED, NORM2, SEEN, CUMULATIVE_L1 = range(7)
@@ -370,21 +370,56 @@ class CompiledRisk:
         self.weights = np.ascontiguousarray(objective.sample_weight)
         self.fit_intercept = objective.fit_intercept
 
+    def subset(self, rows):
+        """The layout of the samples ``rows`` only (``self`` for None), cut
+        from this one's arrays: no second look at the data (its density)
+        and no second computation of row norms or step limits."""
+        if rows is None:
+            return self
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        if isinstance(self.rows, tuple):
+            data, indices, indptr, d = self.rows
+            X = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, d))
+            other.rows = csr_rows(X[rows])
+        else:
+            other.rows = self.rows[rows]
+        other.n_samples = len(rows)
+        other.y_signs = self.y_signs[rows] if len(self.y_signs) else self.y_signs
+        other.labels = self.labels[rows] if len(self.labels) else self.labels
+        other.weights = self.weights[rows]
+        for name in ("sq_norms", "limits"):
+            values = getattr(self, name, None)
+            if values is not None and len(values):
+                setattr(other, name, values[rows])
+        if len(getattr(self, "limits", ())):
+            other.min_limit = float(other.limits.min(initial=np.inf))
+        return other
+
     def risk(self, W, b):
         """``sum_i s_i loss(y_i, W x_i + b)``."""
         k = self.kernel
-        return _sgd_fast.weighted_risk(
-            self.rows,
-            self.y_signs,
-            self.labels,
-            self.weights,
-            self.codes,
-            k.a,
-            k.b,
-            k.c,
-            np.ascontiguousarray(W, dtype=np.float64),
-            np.asarray(b, dtype=np.float64),
-            self.fit_intercept,
+        W = np.ascontiguousarray(W, dtype=np.float64)
+        if isinstance(self.rows, tuple):  # CSR: row by row
+            return _sgd_fast.weighted_risk(
+                self.rows,
+                self.y_signs,
+                self.labels,
+                self.weights,
+                self.codes,
+                k.a,
+                k.b,
+                k.c,
+                W,
+                np.asarray(b, dtype=np.float64),
+                self.fit_intercept,
+            )
+        # dense: BLAS's product (vectorized, unlike the kernel's row loop)
+        scores = self.rows @ W.T
+        if self.fit_intercept:
+            scores += b
+        return _sgd_fast.weighted_loss(
+            scores, self.y_signs, self.labels, self.weights, self.codes, k.a, k.b, k.c
         )
 
 
@@ -395,6 +430,10 @@ class PythonEpoch:
     def __init__(self, objective):
         self.objective = objective
         self.n_samples = objective.n_samples
+
+    def subset(self, rows):
+        """The runner of the samples ``rows`` only (``self`` for None)."""
+        return self if rows is None else PythonEpoch(self.objective.subset(rows))
 
     def run(self, state, order, rule):
         return python_epoch(self.objective, state, order, rule)

@@ -129,3 +129,37 @@ def test_label_encoding_is_numpys_unique(dtype):
         assert classes.dtype == y.dtype
         assert np.array_equal(classes, expected_classes)
         assert np.array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize("largest", [0.9e100, 1.1e100, 0.9e-100, 1.1e-100, 1.0, 1e160])
+@pytest.mark.parametrize("n_features", [1, 50])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_range_check_from_row_norms_answers_as_the_entries(
+    largest, n_features, sparse
+):
+    # the row norms bound the largest entry; near the limits the check must
+    # still answer as the entries themselves do
+    import scipy.sparse as sp
+
+    from hinge_estimators.estimators._hinge_classifier import (
+        _check_X_range,
+        _max_row_norm2,
+    )
+
+    X = np.full((3, n_features), largest * 1e-3)
+    X[1, -1] = -largest
+    if sparse:
+        X = sp.csr_matrix(X)
+
+    def outcome(check):
+        try:
+            check()
+            return "ok"
+        except ValueError as exc:
+            return str(exc)
+
+    with np.errstate(over="ignore"):
+        norms = _max_row_norm2(X)
+    assert outcome(lambda: _check_X_range(X, norms)) == outcome(
+        lambda: _check_X_range(X)
+    )

@@ -710,7 +710,8 @@ class HingeClassifier(
         ``value_scale`` converts the solved objective back to ``P`` (it
         differs from 1 only with ``penalty=None`` and normalized weights).
         """
-        _check_X_range(X)
+        max_norm2 = _max_row_norm2(X)  # bounds the largest entry too
+        _check_X_range(X, max_norm2)
         C_user = float(self.C if C_user is None else C_user)
         C, value_scale, log_scale = C_user, 1.0, 0.0
         top = float(weights.max())
@@ -727,7 +728,7 @@ class HingeClassifier(
                 value_scale = _ldexp(1.0, exponent)
         if self.penalty is None or not check:
             return C, weights, value_scale
-        row_norm2 = _max_row_norm2(X)
+        row_norm2 = max_norm2
         if self.fit_intercept and self.intercept_scaling is not None:
             row_norm2 += float(self.intercept_scaling) ** 2
         if row_norm2 == 0.0:
@@ -1024,8 +1025,19 @@ def _ldexp(value, exponent):
         return math.inf
 
 
-def _check_X_range(X):
-    """Refuse features beyond the double range the solvers need (fit's Notes)."""
+def _check_X_range(X, max_norm2=None):
+    """Refuse features beyond the double range the solvers need (fit's Notes).
+
+    ``max_norm2``: ``max_i ||x_i||^2`` if known. The largest absolute entry
+    lies between its root and its root over ``sqrt(n_features)``; when both
+    are safely inside the range, the passes for the largest and smallest
+    entries are not needed.
+    """
+    if max_norm2 is not None and np.finfo(float).tiny <= max_norm2 < np.inf:
+        high = math.sqrt(max_norm2) * (1.0 + 1e-6)
+        low = math.sqrt(max_norm2 / max(X.shape[1], 1)) * (1.0 - 1e-6)
+        if high <= X_MAX and low >= 1.0 / X_MAX:
+            return
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return

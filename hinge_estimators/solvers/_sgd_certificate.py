@@ -33,6 +33,11 @@ import scipy.sparse as sp
 HINGE_SMOOTHINGS = (0.0, 1e-2, 0.1, 1.0)
 
 
+#: the dual points are computed on the samples inside the margin only when
+#: they are fewer than this share, for the hinge's several points and for a
+#: single point (a copy of their rows of X then costs less than the work it
+#: saves; measured on breast cancer, twonorm, spambase and ada)
+ACTIVE_SHARE = {"several": 0.5, "one": 0.2}
 #: the losses whose dual points and conjugates :func:`_dual_points` knows
 CONJUGATES = frozenset({"hinge", "smooth_hinge", "squared_hinge", "modified_huber"})
 
@@ -65,6 +70,17 @@ def _dual_points(loss, margins):
     else:
         return None
     return U, lambda u: u - 0.25 * u * u
+
+
+def _support_end(loss):
+    """The margin at and above which every dual point of :func:`_dual_points`
+    is 0 (the loss's ``u = -phi'`` vanishes there, smoothed or not)."""
+    kernel = loss.compiled_kernel()
+    if kernel.name == "hinge":
+        return kernel.a
+    if kernel.name == "smooth_hinge":
+        return kernel.b
+    return 1.0  # squared hinge, modified Huber
 
 
 def has_certificate(objective):
@@ -107,7 +123,19 @@ def relative_gap_and_value(objective, coef):
         primal = objective.value_from_scores(coef, scores)
         Y = np.asarray(objective.y, dtype=np.float64).reshape(n, K)
         weights = (objective.C * objective.sample_weight)[:, None]
-        U, q = _dual_points(objective.loss, Y * scores)
+        margins = Y * scores
+        X = objective.X
+        # every dual point is 0 on a sample beyond the margin (as its q is):
+        # only the others enter the sums and the product with X (on fitted
+        # models most samples are beyond it)
+        active = np.any(margins < _support_end(objective.loss), axis=1)
+        several = objective.loss.compiled_kernel().name == "hinge"
+        share = ACTIVE_SHARE["several" if several else "one"]
+        if np.count_nonzero(active) < share * n:
+            rows = np.flatnonzero(active)
+            margins, Y, weights = margins[rows], Y[rows], weights[rows]
+            X, n = X[rows], rows.size
+        U, q = _dual_points(objective.loss, margins)
         U = _feasible(objective, U, weights, Y > 0)
         beta = weights * U * Y  # (F, n, K)
         F = U.shape[0]
@@ -120,7 +148,7 @@ def relative_gap_and_value(objective, coef):
         # one product with X for every dual point tried (M^T X: the faster
         # BLAS layout for C-ordered dense X)
         M = np.ascontiguousarray(beta.transpose(1, 0, 2).reshape(n, F * K))
-        V = (objective.X.T @ M).T if sp.issparse(objective.X) else M.T @ objective.X
+        V = (X.T @ M).T if sp.issparse(X) else M.T @ X
         norms = np.einsum("ij,ij->i", V, V).reshape(F, K).sum(axis=1)
         best = float(np.min(primal - (duals - 0.5 * norms)))
     if not np.isfinite(best) or not np.isfinite(primal):

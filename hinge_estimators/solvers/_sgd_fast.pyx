@@ -333,46 +333,6 @@ cdef inline double sample_loss(
     return scores_loss(L, multiclass, scores, K, y_i, code, g)
 
 
-def weighted_risk(
-    object X,
-    const double[:, ::1] y_signs,
-    const Py_ssize_t[::1] codes,
-    const double[::1] weights,
-    int loss_kind,
-    double a,
-    double b,
-    double c,
-    const double[:, ::1] W,
-    const double[::1] intercept,
-    bint fit_intercept,
-):
-    """``sum_i s_i loss(y_i, W x_i + b)`` over the rows of ``X``.
-
-    ``X`` from ``compiled_rows``, the loss by code as in :func:`sgd_epoch`.
-    The objective SGD watches after each epoch and scores its step trials
-    by, on CSR rows (dense rows take BLAS's product and
-    :func:`weighted_loss`): in numpy it took a product, a loss call and a
-    reduction, each a fixed cost that, on small data, weighed.
-    """
-    cdef Rows rows = make_rows(X, 0.0)
-    cdef LossSpec L = LossSpec(loss_kind, a, b, c)
-    cdef bint multiclass = loss_kind in MULTICLASS_CODES
-    cdef Py_ssize_t n = weights.shape[0], K = W.shape[0], i
-    cdef double total = 0.0
-    cdef double *scores = <double *> malloc(2 * K * sizeof(double))
-    if scores == NULL:
-        raise MemoryError()
-    with nogil:
-        for i in range(n):
-            total += weights[i] * sample_loss(
-                &rows, i, &L, multiclass, &W[0, 0], K, 1.0, &intercept[0],
-                fit_intercept, &y_signs[i, 0] if not multiclass else NULL,
-                codes[i] if multiclass else 0, scores, scores + K,
-            )
-    free(scores)
-    return total
-
-
 def weighted_loss(
     const double[:, ::1] scores,
     const double[:, ::1] y_signs,
@@ -383,7 +343,10 @@ def weighted_loss(
     double b,
     double c,
 ):
-    """``sum_i s_i loss(y_i, scores_i)``: :func:`weighted_risk` from scores."""
+    """``sum_i s_i loss(y_i, scores_i)``, the loss by code as in
+    :func:`sgd_epoch`: the objective SGD watches after each epoch and scores
+    its step trials by (in numpy a loss call and a reduction, each a fixed
+    cost that weighed on small data)."""
     cdef LossSpec L = LossSpec(loss_kind, a, b, c)
     cdef bint multiclass = loss_kind in MULTICLASS_CODES
     cdef Py_ssize_t n = weights.shape[0], K = scores.shape[1], i

@@ -370,6 +370,16 @@ class CompiledRisk:
         self.weights = np.ascontiguousarray(objective.sample_weight)
         self.fit_intercept = objective.fit_intercept
 
+    def matrix(self):
+        """The rows as an array or a CSR matrix (built once)."""
+        if not isinstance(self.rows, tuple):
+            return self.rows
+        if getattr(self, "_matrix", None) is None:
+            data, indices, indptr, d = self.rows
+            shape = (len(indptr) - 1, d)
+            self._matrix = sp.csr_matrix((data, indices, indptr), shape=shape)
+        return self._matrix
+
     def subset(self, rows):
         """The layout of the samples ``rows`` only (``self`` for None), cut
         from this one's arrays: no second look at the data (its density)
@@ -379,9 +389,8 @@ class CompiledRisk:
         other = object.__new__(type(self))
         other.__dict__.update(self.__dict__)
         if isinstance(self.rows, tuple):
-            data, indices, indptr, d = self.rows
-            X = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, d))
-            other.rows = csr_rows(X[rows])
+            other._matrix = self.matrix()[rows]
+            other.rows = csr_rows(other._matrix)
         else:
             other.rows = self.rows[rows]
         other.n_samples = len(rows)
@@ -397,25 +406,16 @@ class CompiledRisk:
         return other
 
     def risk(self, W, b):
-        """``sum_i s_i loss(y_i, W x_i + b)``."""
+        """``sum_i s_i loss(y_i, W x_i + b)``.
+
+        The scores by BLAS (dense) or scipy (CSR, one pass over the
+        non-zeros for all columns): the kernel's row loop reads a row once
+        per column and does not vectorize; then the loss in one compiled
+        pass.
+        """
         k = self.kernel
-        W = np.ascontiguousarray(W, dtype=np.float64)
-        if isinstance(self.rows, tuple):  # CSR: row by row
-            return _sgd_fast.weighted_risk(
-                self.rows,
-                self.y_signs,
-                self.labels,
-                self.weights,
-                self.codes,
-                k.a,
-                k.b,
-                k.c,
-                W,
-                np.asarray(b, dtype=np.float64),
-                self.fit_intercept,
-            )
-        # dense: BLAS's product (vectorized, unlike the kernel's row loop)
-        scores = self.rows @ W.T
+        scores = self.matrix() @ np.asarray(W, dtype=np.float64).T
+        scores = np.ascontiguousarray(scores)
         if self.fit_intercept:
             scores += b
         return _sgd_fast.weighted_loss(

@@ -134,9 +134,7 @@ def test_label_encoding_is_numpys_unique(dtype):
 @pytest.mark.parametrize("largest", [0.9e100, 1.1e100, 0.9e-100, 1.1e-100, 1.0, 1e160])
 @pytest.mark.parametrize("n_features", [1, 50])
 @pytest.mark.parametrize("sparse", [False, True])
-def test_range_check_from_row_norms_answers_as_the_entries(
-    largest, n_features, sparse
-):
+def test_range_check_from_row_norms_answers_as_the_entries(largest, n_features, sparse):
     # the row norms bound the largest entry; near the limits the check must
     # still answer as the entries themselves do
     import scipy.sparse as sp

@@ -26,7 +26,8 @@ from ._sgd_parts import (
     python_epoch,
     risk_runner,
     step_clip,
-    typical_step,
+    step_from_curvature,
+    typical_curvature,
     with_partners,
 )
 
@@ -615,7 +616,8 @@ class SGD(Solver):
         if eta0 is not None:
             return replace(rule, eta0=eta0), epoch
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
-            cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
+            median = typical_curvature(objective)  # once for both steps below
+            cap = step_from_curvature(median, rule.clip) if rule.clip > 0 else np.inf
             if rule.lam > 0:
                 # a step with eta lam > 1 shrinks W past 0: at a tiny C (a
                 # huge lam) every step then resets W to one sample's
@@ -624,7 +626,7 @@ class SGD(Solver):
             # the walk starts where a typical sample's step moves its own
             # margin by CALIBRATION_START: the trials then end within a
             # doubling or two on standardized data
-            start = CALIBRATION_START * typical_step(objective, 1.0)
+            start = CALIBRATION_START * step_from_curvature(median, 1.0)
             eta0 = self._calibrate(objective, rule, rng, cap, start, epoch)
             return replace(rule, eta0=eta0), epoch
         return rule, epoch

@@ -341,18 +341,31 @@ def typical_step(objective, clip):
     says nothing about the step the others need (counting it made the
     median 0 and the bound a division by zero). No such sample: no bound.
     """
+    return step_from_curvature(typical_curvature(objective), clip)
+
+
+def step_from_curvature(median, clip):
+    """``1 / (clip * median)``, ``inf`` without a median (None)."""
+    if median is None:
+        return np.inf
+    with np.errstate(over="ignore"):
+        return float(1.0 / (clip * median))
+
+
+def typical_curvature(objective):
+    """``median_i s_i (||x_i||^2 + [intercept])`` over the samples with a
+    positive one (None if there are none): :func:`typical_step`'s median,
+    computed once where several steps are derived from it."""
     s = objective.sample_weight
     size = sample_curvature(s, objective.X, objective.fit_intercept)
     positive = size[(s > 0) & (size > 0)]
-    if not positive.size:
-        return np.inf
-    with np.errstate(over="ignore"):
-        return float(1.0 / (clip * float(np.median(positive))))
+    return float(np.median(positive)) if positive.size else None
 
 
 class CompiledRisk:
     """An objective's data in the kernels' layout: its weighted loss at any
-    ``(W, b)`` in one compiled pass (:func:`_sgd_fast.weighted_risk`)."""
+    ``(W, b)`` (the scores by BLAS or scipy, the loss in one compiled pass,
+    :func:`_sgd_fast.weighted_loss`)."""
 
     def __init__(self, objective, kernel):
         self.rows = compiled_rows(objective.X)

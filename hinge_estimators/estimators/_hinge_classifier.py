@@ -1052,13 +1052,19 @@ def _check_X_range(X, max_norm2=None):
 
 
 def _max_row_norm2(X):
-    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow)."""
-    if sp.issparse(X):
-        squares = sp.csr_matrix(
-            (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
-        )
-        return float(squares.sum(axis=1).max())
-    return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
+    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow).
+
+    ``inf`` without a warning where the squares overflow: the range check of
+    ``X``, which reads it first, then refuses the data with its message.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sp.issparse(X):
+            squares = sp.csr_matrix(
+                (np.square(X.data, dtype=np.float64), X.indices, X.indptr),
+                shape=X.shape,
+            )
+            return float(squares.sum(axis=1).max())
+        return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
 
 
 def _loss_hint(current):

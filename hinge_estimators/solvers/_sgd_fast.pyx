@@ -365,6 +365,84 @@ def weighted_loss(
     return total
 
 
+cdef inline double dual_u(
+    int kind, double a, double b, double inv_width, double z
+) noexcept nogil:
+    """``u = -phi'(z)`` of a dual point of SGD's certificate at margin ``z``:
+    the hinge (margin ``a``) smoothed over ``1 / inv_width`` (``inv_width``
+    0: the hinge's own, the indicator of ``z < a``), the smooth hinge (gamma
+    ``a``, margin ``b``; ``inv_width = 1 / a``), the squared hinge, the
+    modified Huber loss."""
+    cdef double t
+    if kind == HINGE or kind == SMOOTH_HINGE:
+        if inv_width == 0.0:
+            return 1.0 if z < a else 0.0
+        t = ((a if kind == HINGE else b) - z) * inv_width
+        return 0.0 if t <= 0.0 else (1.0 if t >= 1.0 else t)
+    if kind == MODIFIED_HUBER and z < -1.0:
+        return 4.0
+    t = 1.0 - z
+    return 2.0 * t if t > 0.0 else 0.0
+
+
+def dual_points(
+    const double[:, ::1] margins,
+    const double[:, ::1] y_signs,
+    const double[::1] c,
+    int loss_kind,
+    double a,
+    double b,
+    const double[::1] inv_widths,
+):
+    """``(M, sums)`` of the ``F`` dual points of SGD's certificate (point
+    ``f`` smoothed over ``1 / inv_widths[f]``, see :func:`dual_u`).
+
+    ``M`` ``(n, F K)``: ``c_i Y_ik u`` of every point, whose product with
+    ``X`` gives each point's ``X^T beta`` at once (once its sides are scaled,
+    :func:`scale_sides`); ``sums`` ``(F, K, 4)``: per point and column the
+    sums of ``c_i u`` over the positive and the negative samples, then of
+    ``c_i u^2``: all the dual value needs besides ``X^T beta``.
+    """
+    cdef Py_ssize_t n = margins.shape[0], K = margins.shape[1]
+    cdef Py_ssize_t F = inv_widths.shape[0], i, k, f, side
+    points = np.empty((n, F * K))
+    totals = np.zeros((F, K, 4))
+    cdef double[:, ::1] M = points
+    cdef double[:, :, ::1] sums = totals
+    cdef double u, cu, y
+    with nogil:
+        for i in range(n):
+            for k in range(K):
+                y = y_signs[i, k]
+                side = 0 if y > 0.0 else 1
+                for f in range(F):
+                    u = dual_u(loss_kind, a, b, inv_widths[f], margins[i, k])
+                    cu = c[i] * u
+                    M[i, f * K + k] = cu * y
+                    sums[f, k, side] += cu
+                    sums[f, k, 2 + side] += cu * u
+    return points, totals
+
+
+def scale_sides(
+    double[:, ::1] M,
+    const double[:, ::1] y_signs,
+    const double[:, ::1] t_pos,
+    const double[:, ::1] t_neg,
+):
+    """``M[i, f K + k] *= t`` in place, ``t`` point ``f``'s factor of column
+    ``k`` on sample ``i``'s side (``t_pos`` or ``t_neg``, ``(F, K)``)."""
+    cdef Py_ssize_t n = M.shape[0], K = y_signs.shape[1], F = t_pos.shape[0]
+    cdef Py_ssize_t i, k, f
+    with nogil:
+        for i in range(n):
+            for k in range(K):
+                for f in range(F):
+                    M[i, f * K + k] *= (
+                        t_pos[f, k] if y_signs[i, k] > 0.0 else t_neg[f, k]
+                    )
+
+
 cdef inline double step_size(
     int schedule, double t, double eta0, double power_t, double t0, double lam
 ) noexcept nogil:

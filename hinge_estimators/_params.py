@@ -9,6 +9,7 @@ estimators, so they do not inherit ``BaseEstimator`` and its tag machinery.
 
 import inspect
 import numbers
+import weakref
 
 import numpy as np
 
@@ -27,15 +28,12 @@ class ParamsMixin:
 
     @classmethod
     def _param_names(cls):
-        init = cls.__init__
-        if init is object.__init__:
-            return []
-        sig = inspect.signature(init)
-        return sorted(
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-        )
+        # read once per class: every fit resolves (and so clones) its loss,
+        # solver and penalty, and inspect.signature weighed on small fits
+        names = _param_names.get(cls)
+        if names is None:
+            names = _param_names[cls] = tuple(_signature_names(cls))
+        return list(names)
 
     def get_params(self, deep=True):
         """Return the constructor parameters of this object.
@@ -106,6 +104,21 @@ class ParamsMixin:
             if default is inspect.Parameter.empty or not _same(value, default):
                 shown.append(f"{name}={value!r}")
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+_param_names = weakref.WeakKeyDictionary()
+
+
+def _signature_names(cls):
+    init = cls.__init__
+    if init is object.__init__:
+        return []
+    sig = inspect.signature(init)
+    return sorted(
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+    )
 
 
 def _same(a, b):

@@ -63,10 +63,54 @@ class TargetEncoding:
         return W, b
 
 
+#: integer labels spanning at most this many values per sample (or
+#: ``DENSE_SPAN_MIN`` values) are encoded by a table over their span
+DENSE_SPAN_PER_SAMPLE = 2
+DENSE_SPAN_MIN = 1024
+
+
 def encode_labels(y):
-    """Return ``(classes, codes)`` for a 1-d label array."""
+    """Return ``(classes, codes)`` for a 1-d label array.
+
+    ``np.unique(y, return_inverse=True)``. Integer labels over a short span
+    (the usual ``0..K-1``), and one-character strings (read as their code
+    points, which sort as the strings do), are encoded by a table of the
+    values present instead, in time linear in ``n`` rather than a sort (a
+    tenth of a small fit); the same classes, dtype and codes.
+    """
+    y = np.asarray(y)
+    if y.ndim == 1 and y.size:
+        if y.dtype.kind in "iu":
+            encoded = _encode_short_span(y)
+            if encoded is not None:
+                return encoded
+        elif y.dtype.kind == "U" and y.dtype.itemsize == 4 and y.dtype.isnative:
+            encoded = _encode_short_span(y.view(np.uint32))
+            if encoded is not None:
+                return encoded[0].view(y.dtype), encoded[1]
     classes, codes = np.unique(y, return_inverse=True)
     return classes, codes.reshape(-1)
+
+
+def _encode_short_span(y):
+    """:func:`encode_labels` of integers by a table over their span, or
+    None when the span is too wide for one."""
+    low, high = int(y.min()), int(y.max())
+    if high - low >= max(DENSE_SPAN_MIN, DENSE_SPAN_PER_SAMPLE * y.size):
+        return None
+    # offsets in a type that holds the span (int8's -100..100 spans 200) and
+    # values in y's (uint64's may exceed int64's)
+    unsigned = y.dtype.kind == "u"
+    shifted = y - y.dtype.type(low) if unsigned else y.astype(np.int64) - low
+    present = np.zeros(high - low + 1, dtype=bool)
+    present[shifted] = True
+    offsets = np.flatnonzero(present)
+    if unsigned:
+        classes = offsets.astype(y.dtype) + y.dtype.type(low)
+    else:
+        classes = (offsets + low).astype(y.dtype)
+    codes = (np.cumsum(present) - 1)[shifted]
+    return classes, codes.astype(np.intp, copy=False)
 
 
 def check_label_types(y):

@@ -825,3 +825,121 @@ def test_reported_value_is_the_objective_of_the_returned_coef(
                 objective, coef_init, tol=1e-4, max_iter=20, rng=0
             )
         assert result.value == pytest.approx(objective.value(result.coef), rel=1e-12)
+
+
+# -- the compiled watched objective ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        Hinge(),
+        SquaredHinge(),
+        SmoothHinge(),
+        ModifiedHuber(),
+        GaussianHinge(),
+        CrammerSinger(),
+        WestonWatkins(),
+    ],
+    ids=lambda loss: type(loss).__name__,
+)
+@pytest.mark.parametrize(
+    "layout",
+    [dict(), dict(sparse=True, n_classes=3, weighted=True), dict(fit_intercept=False)],
+)
+def test_compiled_risk_is_the_objectives_weighted_loss(loss, layout):
+    # the stopping rule and the step trials read the weighted loss from the
+    # kernel's formula: it must be the numpy objective's, at any point
+    from hinge_estimators.solvers._sgd_parts import epoch_runner
+
+    objective = make_objective(loss, seed=3, n=50, **layout)
+    runner = epoch_runner(objective)
+    assert type(runner).__name__ == "CompiledEpoch"
+    rng = np.random.default_rng(0)
+    for scale in (0.01, 1.0, 10.0):
+        W = scale * rng.standard_normal((objective.n_outputs, objective.n_features))
+        b = scale * rng.standard_normal(objective.n_outputs)
+        expected = objective.risk(objective.join(W, b))
+        assert runner.risk(W, b) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def _numpy_relative_gap(objective, coef):
+    """The certificate's formula in plain numpy, every sample and every dual
+    point materialized: the reference of the compiled one."""
+    n, K = objective.n_samples, objective.n_outputs
+    kernel = objective.loss.compiled_kernel()
+    scores = objective.scores(coef)
+    primal = objective.value_from_scores(coef, scores)
+    Y = np.asarray(objective.y, dtype=np.float64).reshape(n, K)
+    c = (objective.C * objective.sample_weight)[:, None]
+    z = (Y * scores)[None]
+    if kernel.name in ("hinge", "smooth_hinge"):
+        margin = kernel.a if kernel.name == "hinge" else kernel.b
+        if kernel.name == "hinge":
+            widths = np.array([0.0, 1e-2, 0.1, 1.0]) * kernel.a
+        else:
+            widths = np.array([kernel.a])
+        widths = widths[:, None, None]
+        safe = np.where(widths > 0, widths, 1.0)
+        U = np.where(
+            widths > 0, np.clip((margin - z) / safe, 0.0, 1.0), (z < margin) * 1.0
+        )
+
+        def q(u):
+            return margin * u - 0.5 * widths * u * u
+
+    else:
+        U = 2.0 * np.maximum(1.0 - z, 0.0)
+        if kernel.name == "modified_huber":
+            U = np.where(z < -1.0, 4.0, U)
+
+        def q(u):
+            return u - 0.25 * u * u
+
+    if objective.fit_intercept and objective.intercept_penalty == 0:
+        beta = c * U
+        up = np.where(Y > 0, beta, 0.0).sum(axis=1, keepdims=True)
+        down = beta.sum(axis=1, keepdims=True) - up
+        with np.errstate(divide="ignore", invalid="ignore"):
+            U = U * np.where(
+                Y > 0,
+                np.where(up > down, down / up, 1.0),
+                np.where(down > up, up / down, 1.0),
+            )
+    beta = c * U * Y
+    duals = np.einsum("ij,fij->f", c * np.ones((1, K)), q(U))
+    if objective.fit_intercept and objective.intercept_penalty > 0:
+        sums = beta.sum(axis=1)
+        duals = duals - 0.5 * np.sum(sums * sums, axis=1) / objective.intercept_penalty
+    X = objective.X.toarray() if sp.issparse(objective.X) else objective.X
+    V = np.einsum("fik,id->fkd", beta, X)
+    best = float(np.min(primal - (duals - 0.5 * np.sum(V * V, axis=(1, 2)))))
+    return max(best, 0.0) / primal
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [Hinge(), SquaredHinge(), SmoothHinge(), ModifiedHuber()],
+    ids=lambda loss: type(loss).__name__,
+)
+@pytest.mark.parametrize(
+    "layout",
+    [
+        dict(),
+        dict(weighted=True, n_classes=3, sparse=True),
+        dict(intercept_scaling=2.0),
+        dict(fit_intercept=False, C=30.0),
+    ],
+)
+def test_compiled_certificate_is_the_numpy_formula(loss, layout):
+    # the compiled dual points, their side sums and the rows beyond the
+    # margin left out must give the bound of the formula computed in full
+    from hinge_estimators.solvers._sgd_certificate import relative_gap
+
+    objective = make_objective(loss, seed=5, n=80, **layout)
+    rng = np.random.default_rng(1)
+    for scale in (0.01, 0.3, 3.0, 30.0):  # few to all samples inside the margin
+        coef = scale * rng.standard_normal(objective.size)
+        assert relative_gap(objective, coef) == pytest.approx(
+            _numpy_relative_gap(objective, coef), rel=1e-9, abs=1e-12
+        )

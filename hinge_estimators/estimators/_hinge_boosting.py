@@ -11,18 +11,17 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._targets import (
     TargetEncoding,
     check_label_types,
     class_weight_per_sample,
-    encode_labels,
 )
 from ._fc_refit import REFIT_TOL, SquaredHingeRefit, grown
 from ._hinge_classifier import HingeClassifier
 from ._shared import (
+    CachedParamNamesMixin,
     HTMLReprMixin,
     VersionedPickleMixin,
     canonical_csr,
@@ -30,6 +29,7 @@ from ._shared import (
     check_sample_weight,
     check_two_classes,
     check_weighted_classes,
+    checked_class_labels,
     labels_from_scores,
     proba_from_margin_scores,
     single_threaded_blas,
@@ -48,7 +48,11 @@ SCORE_BITS = 40
 
 
 class HingeBoostingClassifier(
-    HTMLReprMixin, VersionedPickleMixin, ClassifierMixin, BaseEstimator
+    HTMLReprMixin,
+    VersionedPickleMixin,
+    CachedParamNamesMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Fully-corrective gradient boosting of regression trees, squared hinge.
 
@@ -340,8 +344,7 @@ class HingeBoostingClassifier(
         check_label_types(y)
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], dtype=np.float32)
         X = canonical_csr(X) if sp.issparse(X) and X.format == "csr" else X
-        check_classification_targets(y)
-        classes, codes = encode_labels(y)
+        classes, codes = checked_class_labels(y)
         check_two_classes(name, classes)
         sample_weight = check_sample_weight(sample_weight, X)
         sample_weight = sample_weight * class_weight_per_sample(

@@ -19,7 +19,6 @@ from .._targets import (
     TargetEncoding,
     check_label_types,
     class_weight_per_sample,
-    encode_labels,
 )
 from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
@@ -34,6 +33,7 @@ from ._progress import (
     fit_reporter,
 )
 from ._shared import (
+    CachedParamNamesMixin,
     HTMLReprMixin,
     VersionedPickleMixin,
     available_if_explained,
@@ -43,6 +43,7 @@ from ._shared import (
     check_sample_weight,
     check_two_classes,
     check_weighted_classes,
+    checked_class_labels,
     labels_from_scores,
     proba_from_margin_scores,
     single_threaded_blas,
@@ -95,6 +96,7 @@ class HingeClassifier(
     CallbackSupportMixin,
     HTMLReprMixin,
     VersionedPickleMixin,
+    CachedParamNamesMixin,
     SparseCoefMixin,
     ClassifierMixin,
     BaseEstimator,
@@ -629,8 +631,7 @@ class HingeClassifier(
             order="C",
         )
         X = canonical_csr(X)
-        check_classification_targets(y)
-        classes, codes = encode_labels(y)
+        classes, codes = checked_class_labels(y)
         check_two_classes("HingeClassifier", classes)
         if loss.is_pairwise and len(classes) > 2:
             raise ValueError(
@@ -639,14 +640,16 @@ class HingeClassifier(
                 f"target has {len(classes)} classes. Use a per-sample loss "
                 "(one-vs-rest) such as 'squared_hinge' for multiclass data."
             )
-        solver = get_solver(
-            self.solver,
-            loss,
-            n_samples=X.shape[0],
-            n_features=X.shape[1],
-            sparse=sp.issparse(X),
-            penalty=self.penalty,
-        )
+        if isinstance(self.solver, str) and self.solver == "auto":
+            # "auto" depends on the data's shape, which _resolve did not know
+            solver = get_solver(
+                self.solver,
+                loss,
+                n_samples=X.shape[0],
+                n_features=X.shape[1],
+                sparse=sp.issparse(X),
+                penalty=self.penalty,
+            )
         sample_weight = check_sample_weight(sample_weight, X)
         raw_weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight
@@ -707,7 +710,8 @@ class HingeClassifier(
         ``value_scale`` converts the solved objective back to ``P`` (it
         differs from 1 only with ``penalty=None`` and normalized weights).
         """
-        _check_X_range(X)
+        max_norm2 = _max_row_norm2(X)  # bounds the largest entry too
+        _check_X_range(X, max_norm2)
         C_user = float(self.C if C_user is None else C_user)
         C, value_scale, log_scale = C_user, 1.0, 0.0
         top = float(weights.max())
@@ -724,7 +728,7 @@ class HingeClassifier(
                 value_scale = _ldexp(1.0, exponent)
         if self.penalty is None or not check:
             return C, weights, value_scale
-        row_norm2 = _max_row_norm2(X)
+        row_norm2 = max_norm2
         if self.fit_intercept and self.intercept_scaling is not None:
             row_norm2 += float(self.intercept_scaling) ** 2
         if row_norm2 == 0.0:
@@ -1025,8 +1029,19 @@ def _ldexp(value, exponent):
         return math.inf
 
 
-def _check_X_range(X):
-    """Refuse features beyond the double range the solvers need (fit's Notes)."""
+def _check_X_range(X, max_norm2=None):
+    """Refuse features beyond the double range the solvers need (fit's Notes).
+
+    ``max_norm2``: ``max_i ||x_i||^2`` if known. The largest absolute entry
+    lies between its root and its root over ``sqrt(n_features)``; when both
+    are safely inside the range, the passes for the largest and smallest
+    entries are not needed.
+    """
+    if max_norm2 is not None and np.finfo(float).tiny <= max_norm2 < np.inf:
+        high = math.sqrt(max_norm2) * (1.0 + 1e-6)
+        low = math.sqrt(max_norm2 / max(X.shape[1], 1)) * (1.0 - 1e-6)
+        if high <= X_MAX and low >= 1.0 / X_MAX:
+            return
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return
@@ -1041,13 +1056,19 @@ def _check_X_range(X):
 
 
 def _max_row_norm2(X):
-    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow)."""
-    if sp.issparse(X):
-        squares = sp.csr_matrix(
-            (np.square(X.data, dtype=np.float64), X.indices, X.indptr), shape=X.shape
-        )
-        return float(squares.sum(axis=1).max())
-    return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
+    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow).
+
+    ``inf`` without a warning where the squares overflow: the range check of
+    ``X``, which reads it first, then refuses the data with its message.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if sp.issparse(X):
+            squares = sp.csr_matrix(
+                (np.square(X.data, dtype=np.float64), X.indices, X.indptr),
+                shape=X.shape,
+            )
+            return float(squares.sum(axis=1).max())
+        return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
 
 
 def _loss_hint(current):

@@ -24,7 +24,12 @@ from ..losses import LOSSES
 from ..model_selection._path import check_path_params, grid, warn_unconverged
 from ..model_selection._walk import walk
 from ._hinge_classifier import HingeClassifier
-from ._shared import VersionedPickleMixin, check_sample_weight, labels_from_scores
+from ._shared import (
+    CachedParamNamesMixin,
+    VersionedPickleMixin,
+    check_sample_weight,
+    labels_from_scores,
+)
 
 #: ``C_start / C_end`` of the default grid: None is ``hinge_path``'s rule
 #: (6 decades with L2, 4 or 2 with a non-smooth penalty)
@@ -43,7 +48,9 @@ _MODEL_PARAMS = (
 )
 
 
-class HingeClassifierCV(VersionedPickleMixin, ClassifierMixin, BaseEstimator):
+class HingeClassifierCV(
+    VersionedPickleMixin, CachedParamNamesMixin, ClassifierMixin, BaseEstimator
+):
     """:class:`HingeClassifier` with C chosen by cross-validation.
 
     Each training fold is validated once and solved along the whole grid of

@@ -5,15 +5,18 @@ import inspect
 import numbers
 import threading
 import warnings
+import weakref
 from contextlib import contextmanager
 from types import MethodType
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import InconsistentVersionWarning as _SklearnVersionWarning
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight
 from threadpoolctl import ThreadpoolController
 
+from .._targets import encode_labels
 from .._version import __version__
 
 
@@ -28,6 +31,8 @@ def check_two_classes(name, classes):
 
 def check_weighted_classes(name, classes, codes, weights):
     """Refuse per-sample weights that leave fewer than 2 classes with weight."""
+    if weights.size and weights.min() > 0 and codes.min() != codes.max():
+        return  # every sample has weight, and they hold 2 classes or more
     if not np.any(weights > 0):
         raise ValueError(
             "Every sample has zero weight after applying sample_weight and "
@@ -106,10 +111,50 @@ def check_sample_weight(sample_weight, X):
     ``sample_weight``. Always returns a new array (the caller's is never
     modified).
     """
+    if sample_weight is None:
+        # what _check_sample_weight returns for None (ones pass every check),
+        # without its namespace and dtype dispatch, which cost as much as a
+        # small fit's epoch
+        return np.ones(X.shape[0])
     check_not_complex(sample_weight, "sample_weight")
     return _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=True
     )
+
+
+def checked_class_labels(y):
+    """``encode_labels(y)``, once scikit-learn's ``check_classification_targets``
+    accepts ``y``: ``(classes, codes)``.
+
+    ``y`` as ``validate_data`` returns it. The check re-validates ``y``,
+    checks whether it is a dataframe and sorts it (``type_of_target``): 0.1
+    ms on 569 integer labels, 0.6 ms on 7,400 one-character strings, as much
+    as the rest of a small fit. A 1-d array of booleans, integers, strings,
+    or floats that all survive a round trip through int64 (its own test) is
+    "binary" or "multiclass", both accepted: such labels are encoded without
+    it, and it runs only for the warning it gives when more than half of
+    over 20 samples are distinct classes. Every other input goes to it
+    first (the same errors and warnings).
+    """
+    if not _plain_labels(y):
+        check_classification_targets(y)
+        return encode_labels(y)
+    classes, codes = encode_labels(y)
+    if y.shape[0] > 20 and len(classes) > round(0.5 * y.shape[0]):
+        check_classification_targets(y)  # warns: y may be a regression target
+    return classes, codes
+
+
+def _plain_labels(y):
+    """Whether ``type_of_target(y)`` is "binary" or "multiclass" for sure."""
+    if not (isinstance(y, np.ndarray) and y.ndim == 1 and y.size):
+        return False
+    if y.dtype.kind in "biuU":
+        return True
+    if y.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            return bool(np.all(y.astype(np.int64).astype(y.dtype) == y))
+    return False
 
 
 def canonical_csr(X):
@@ -186,6 +231,27 @@ def single_threaded_blas():
             if _blas_state["depth"] == 0:
                 _blas_state["limiter"].restore_original_limits()
                 _blas_state["limiter"] = None
+
+
+# -- parameters -----------------------------------------------------------------
+_param_names = weakref.WeakKeyDictionary()
+
+
+class CachedParamNamesMixin:
+    """``_get_param_names`` read from ``__init__``'s signature once per class.
+
+    scikit-learn reads the signature on every ``get_params``, which every
+    ``fit`` calls to validate its parameters (and ``clone`` and ``repr``):
+    ``inspect.signature`` took a fifth of that validation. A class's
+    ``__init__`` does not change, so its parameter names do not either.
+    """
+
+    @classmethod
+    def _get_param_names(cls):
+        names = _param_names.get(cls)
+        if names is None:
+            names = _param_names[cls] = tuple(super()._get_param_names())
+        return list(names)
 
 
 # -- pickles --------------------------------------------------------------------

@@ -11,20 +11,23 @@ from sklearn.model_selection import train_test_split
 from .._params import _violation
 from . import _sgd_fast
 from ._base import Solver, SolveResult, progress_callback
-from ._sgd_certificate import relative_gap
+from ._sgd_certificate import relative_gap_and_value
 from ._sgd_parts import (
     N_AVERAGED,
-    CompiledEpoch,
     SGDState,
     StepRule,
     centered,
+    epoch_runner,
     kept_partners,
     l1_weight,
+    per_sample_objective,
     prepared,
     projection_radius,
     python_epoch,
+    risk_runner,
     step_clip,
-    typical_step,
+    step_from_curvature,
+    typical_curvature,
     with_partners,
 )
 
@@ -341,9 +344,12 @@ class SGD(Solver):
         callback = _epoch_reports(
             progress_callback(callback), self._reported(original, lam), mu
         )
-        rule = self._rule(train, lam, rng)
-        epoch = self._epoch_runner(train, rule)
-        monitor = valid if valid is not None else _monitor_sample(train, rng)
+        rule, epoch = self._rule(train, lam, rng)
+        if valid is not None:
+            monitor = risk_runner(valid)
+        else:
+            # the epochs' own layout, or rows of it (not a copy of the data's)
+            monitor = epoch.subset(_monitor_rows(train.n_samples, rng))
         recoverable = self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES
         for restart in range(RESTARTS + 1):
             try:
@@ -376,11 +382,12 @@ class SGD(Solver):
             )
         W, b = state.model()
         coef = objective.join(W, b)
-        converged, optimality, message = _verdict(
+        converged, optimality, message, value = _verdict(
             self._reported(objective, lam), coef, stopped, change, message, tol
         )
         if mu is not None:
             coef = original.join(W, b - W @ mu)
+            value = None  # the certificate's P is of the centered coordinates
         return self._result(
             original,
             state,
@@ -391,6 +398,7 @@ class SGD(Solver):
             optimality,
             message,
             history,
+            value,
         )
 
     def _divergence_error(self, diverged, rule, restarts):
@@ -435,7 +443,7 @@ class SGD(Solver):
         for n_epoch in range(1, max_iter + 1):
             # a diverging run is reported below, not by numpy's warnings
             with np.errstate(over="ignore", invalid="ignore"):
-                epoch(state, self._order(train.n_samples, rng), rule)
+                epoch.run(state, self._order(train.n_samples, rng), rule)
             watched = self._watched(monitor, state, rule)
             if not np.isfinite(watched):
                 raise _Diverged(n_epoch, watched)
@@ -504,7 +512,9 @@ class SGD(Solver):
             )
         state.n_seen += objective.n_samples
         lam = self._lam(objective, state.n_seen)
-        rule = self._rule(objective, lam, rng, eta0=None if first else state.eta0)
+        rule, epoch = self._rule(
+            objective, lam, rng, eta0=None if first else state.eta0
+        )
         if first:
             state.eta = state.eta0 = rule.eta0
         order = self._order(objective.n_samples, rng)
@@ -519,7 +529,7 @@ class SGD(Solver):
                     combined, objective.n_samples, rule.batch_size
                 )
             else:
-                self._epoch_runner(objective, rule)(state, order, rule)
+                epoch.run(state, order, rule)
         W, b = state.model()
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise SGDDivergedError(
@@ -572,6 +582,9 @@ class SGD(Solver):
         return 1.0 / (objective.C * n)
 
     def _rule(self, objective, lam, rng, eta0=None):
+        """``(rule, epoch)``: the step rule of a run on ``objective`` (its
+        ``eta0`` calibrated when ``"auto"``, unless ``eta0`` is given) and the
+        epoch runner of ``objective``, whose layout the trials share."""
         if self.average is True:
             average_start = 1.0
         elif self.average is False:
@@ -599,10 +612,12 @@ class SGD(Solver):
             ),
             clip=step_clip(objective),
         )
+        epoch = self._epoch_runner(objective, rule)
         if eta0 is not None:
-            return replace(rule, eta0=eta0)
+            return replace(rule, eta0=eta0), epoch
         if self.eta0 == "auto" and self.learning_rate in ETA0_SCHEDULES:
-            cap = typical_step(objective, rule.clip) if rule.clip > 0 else np.inf
+            median = typical_curvature(objective)  # once for both steps below
+            cap = step_from_curvature(median, rule.clip) if rule.clip > 0 else np.inf
             if rule.lam > 0:
                 # a step with eta lam > 1 shrinks W past 0: at a tiny C (a
                 # huge lam) every step then resets W to one sample's
@@ -611,11 +626,12 @@ class SGD(Solver):
             # the walk starts where a typical sample's step moves its own
             # margin by CALIBRATION_START: the trials then end within a
             # doubling or two on standardized data
-            start = CALIBRATION_START * typical_step(objective, 1.0)
-            return replace(rule, eta0=self._calibrate(objective, rule, rng, cap, start))
-        return rule
+            start = CALIBRATION_START * step_from_curvature(median, 1.0)
+            eta0 = self._calibrate(objective, rule, rng, cap, start, epoch)
+            return replace(rule, eta0=eta0), epoch
+        return rule, epoch
 
-    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0):
+    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0, epoch=None):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
@@ -624,7 +640,8 @@ class SGD(Solver):
         ``min(start, 1, cap)`` and walks by factors of 2 while the score improves,
         never above ``cap`` (``1 / lam``, and a smooth loss's typical clip):
         a step the shrink or the clip would cut is not tried, which also
-        keeps the trials few on small fits.
+        keeps the trials few on small fits. ``epoch``: ``objective``'s epoch
+        runner, whose layout the sample's is cut from.
         """
         n = objective.n_samples
         size = min(
@@ -633,19 +650,18 @@ class SGD(Solver):
             max(CALIBRATION_MIN_SAMPLES, n // CALIBRATION_SHARE),
         )
         rows = np.sort(rng.choice(n, size=size, replace=False))
-        sample = objective.subset(rows)
         # the sample's kernel layout is built once for all the trials
-        run = self._epoch_runner(sample, rule)
-        order = np.arange(sample.n_samples)
+        if epoch is None:
+            epoch = self._epoch_runner(objective, rule)
+        run = epoch.subset(rows)
+        order = np.arange(size)
 
         def score(eta0):
-            state = SGDState.start(sample, None, eta0)
+            state = SGDState.start(objective, None, eta0)
             with np.errstate(all="ignore"):
-                run(state, order, replace(rule, eta0=eta0))
+                run.run(state, order, replace(rule, eta0=eta0))
                 W, b = state.model()
-                value = sample.risk(sample.join(W, b)) / sample.n_samples
-            value += 0.5 * rule.lam * float(np.vdot(W, W))
-            value += rule.lam_l1 * float(np.abs(W).sum())
+                value = per_sample_objective(run, W, b, rule, intercept=False)
             return value if np.isfinite(value) else np.inf
 
         eta = min(start, 1.0, cap)
@@ -665,16 +681,10 @@ class SGD(Solver):
         return eta
 
     def _epoch_runner(self, objective, rule):
-        """``run(state, order, rule)``, one epoch; ``rule`` here fixes the
-        layout (projection or not), the steps may differ per call."""
-        kernel = objective.loss.compiled_kernel()
-        if kernel is None:
-
-            def run(state, order, step_rule):
-                return python_epoch(objective, state, order, step_rule)
-
-            return run
-        return CompiledEpoch(objective, kernel, with_sq_norms=rule.radius > 0).run
+        """``.run(state, order, rule)``, one epoch, and ``.risk(W, b)``;
+        ``rule`` here fixes the layout (projection or not), the steps may
+        differ per call."""
+        return epoch_runner(objective, with_sq_norms=rule.radius > 0)
 
     def _order(self, n, rng):
         if not self.shuffle:
@@ -726,16 +736,7 @@ class SGD(Solver):
         """
         W, b = state.model()
         with np.errstate(over="ignore", invalid="ignore"):
-            penalty = 0.5 * rule.lam * float(np.vdot(W, W))
-            penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
-            if rule.lam_l1 > 0:
-                penalty += rule.lam_l1 * float(np.abs(W).sum())
-            # the scores directly (not through join/split): this runs every
-            # epoch, and on small data its overhead is what costs
-            scores = monitor.X @ W.T
-            if monitor.fit_intercept:
-                scores += b
-            return monitor.risk_from_scores(scores) / monitor.n_samples + penalty
+            return per_sample_objective(monitor, W, b, rule, intercept=True)
 
     def _reported(self, objective, lam):
         """The objective SGD minimized: ``P``, or with ``alpha`` set, ``P`` with
@@ -755,10 +756,15 @@ class SGD(Solver):
         optimality,
         message,
         history,
+        value=None,
     ):
-        reported = self._reported(objective, lam)
-        with np.errstate(over="ignore", invalid="ignore"):
-            value = float(reported.value(coef))
+        """The :class:`SolveResult`; ``value``: ``P(coef)`` where the
+        certificate computed it (on the same objective and coefficients)."""
+        if value is None:
+            reported = self._reported(objective, lam)
+            with np.errstate(over="ignore", invalid="ignore"):
+                value = reported.value(coef)
+        value = float(value)
         if not np.isfinite(value):
             raise SGDDivergedError(
                 f"SGD diverged: the objective of its model is {value} (the "
@@ -779,18 +785,18 @@ class SGD(Solver):
         )
 
 
-def _monitor_sample(objective, rng):
-    """The samples the stopping rule evaluates: all, or a fixed random
-    ``MONITOR_SAMPLES`` of them (the same every epoch, so that epochs are
-    compared on equal terms at a small fraction of an epoch's cost)."""
-    n = objective.n_samples
+def _monitor_rows(n, rng):
+    """The samples the stopping rule evaluates: all (None), or a fixed
+    random ``MONITOR_SAMPLES`` of them (the same every epoch, so that epochs
+    are compared on equal terms at a small fraction of an epoch's cost)."""
     if n <= MONITOR_SAMPLES:
-        return objective
-    return objective.subset(np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False)))
+        return None
+    return np.sort(rng.choice(n, MONITOR_SAMPLES, replace=False))
 
 
 def _verdict(objective, coef, stopped, change, message, tol):
-    """``(converged, optimality, message)`` of a run that ended at ``coef``.
+    """``(converged, optimality, message, P(coef) or None)`` of a run that
+    ended at ``coef``.
 
     A stalled objective is no proof of optimality (SGD's steps shrink, so it
     stalls far from the optimum at an extreme ``C`` or on offset data): the
@@ -800,19 +806,24 @@ def _verdict(objective, coef, stopped, change, message, tol):
     loss) cannot be certified: never converged, ``optimality`` the last
     relative change (``inf`` before there was one).
     """
-    gap = relative_gap(objective, coef)
+    gap, value = relative_gap_and_value(objective, coef)
     if gap is None:
         optimality = change if np.isfinite(change) else np.inf
-        return False, abs(optimality), message + "; this loss has no certificate"
+        return (
+            False,
+            abs(optimality),
+            message + "; this loss has no certificate",
+            value,
+        )
     if stopped and gap <= tol:
-        return True, gap, message + f"; certified duality gap {gap:.2g}"
+        return True, gap, message + f"; certified duality gap {gap:.2g}", value
     if stopped:
         message += (
             f", but the duality-gap bound of the returned model is {gap:.2g}: "
             "SGD is not certified near the optimum (its bound is loose; use "
             "solver='dual_cd' or 'newton' for a certified optimum)"
         )
-    return False, gap, message
+    return False, gap, message, value
 
 
 #: what SGD reports per epoch as its stopping measure

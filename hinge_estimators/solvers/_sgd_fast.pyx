@@ -286,6 +286,163 @@ def loss_gradient(
                 values[i] += v
 
 
+cdef inline double scores_loss(
+    const LossSpec *L,
+    bint multiclass,
+    const double *scores,
+    Py_ssize_t K,
+    const double *y_i,
+    Py_ssize_t code,
+    double *g,
+) noexcept nogil:
+    """Loss of one sample at its ``K`` scores and its gradient ``g`` in score
+    space; margin losses read the signs ``y_i``, multiclass ones the class
+    ``code``."""
+    cdef Py_ssize_t k
+    cdef double value = 0.0, product
+    if multiclass:
+        return multiclass_gradient(L, scores, K, code, g)
+    for k in range(K):
+        g[k] = y_i[k] * margin_derivative(L, y_i[k] * scores[k], &product)
+        value += product
+    return value
+
+
+cdef inline double sample_loss(
+    Rows *rows,
+    Py_ssize_t i,
+    const LossSpec *L,
+    bint multiclass,
+    const double *W,
+    Py_ssize_t K,
+    double scale,
+    const double *intercept,
+    bint fit_intercept,
+    const double *y_i,
+    Py_ssize_t code,
+    double *scores,
+    double *g,
+) noexcept nogil:
+    """:func:`scores_loss` of sample ``i`` at the scores ``scale * W x_i + b``
+    (``W``: ``K`` C-ordered rows), written to ``scores``."""
+    cdef Py_ssize_t k, d = rows.n_features
+    for k in range(K):
+        scores[k] = scale * dot(rows, i, W + k * d) + (
+            intercept[k] if fit_intercept else 0.0
+        )
+    return scores_loss(L, multiclass, scores, K, y_i, code, g)
+
+
+def weighted_loss(
+    const double[:, ::1] scores,
+    const double[:, ::1] y_signs,
+    const Py_ssize_t[::1] codes,
+    const double[::1] weights,
+    int loss_kind,
+    double a,
+    double b,
+    double c,
+):
+    """``sum_i s_i loss(y_i, scores_i)``, the loss by code as in
+    :func:`sgd_epoch`: the objective SGD watches after each epoch and scores
+    its step trials by (in numpy a loss call and a reduction, each a fixed
+    cost that weighed on small data)."""
+    cdef LossSpec L = LossSpec(loss_kind, a, b, c)
+    cdef bint multiclass = loss_kind in MULTICLASS_CODES
+    cdef Py_ssize_t n = weights.shape[0], K = scores.shape[1], i
+    cdef double total = 0.0
+    cdef double *g = <double *> malloc(K * sizeof(double))
+    if g == NULL:
+        raise MemoryError()
+    with nogil:
+        for i in range(n):
+            total += weights[i] * scores_loss(
+                &L, multiclass, &scores[i, 0], K,
+                &y_signs[i, 0] if not multiclass else NULL,
+                codes[i] if multiclass else 0, g,
+            )
+    free(g)
+    return total
+
+
+cdef inline double dual_u(
+    int kind, double a, double b, double inv_width, double z
+) noexcept nogil:
+    """``u = -phi'(z)`` of a dual point of SGD's certificate at margin ``z``:
+    the hinge (margin ``a``) smoothed over ``1 / inv_width`` (``inv_width``
+    0: the hinge's own, the indicator of ``z < a``), the smooth hinge (gamma
+    ``a``, margin ``b``; ``inv_width = 1 / a``), the squared hinge, the
+    modified Huber loss."""
+    cdef double t
+    if kind == HINGE or kind == SMOOTH_HINGE:
+        if inv_width == 0.0:
+            return 1.0 if z < a else 0.0
+        t = ((a if kind == HINGE else b) - z) * inv_width
+        return 0.0 if t <= 0.0 else (1.0 if t >= 1.0 else t)
+    if kind == MODIFIED_HUBER and z < -1.0:
+        return 4.0
+    t = 1.0 - z
+    return 2.0 * t if t > 0.0 else 0.0
+
+
+def dual_points(
+    const double[:, ::1] margins,
+    const double[:, ::1] y_signs,
+    const double[::1] c,
+    int loss_kind,
+    double a,
+    double b,
+    const double[::1] inv_widths,
+):
+    """``(M, sums)`` of the ``F`` dual points of SGD's certificate (point
+    ``f`` smoothed over ``1 / inv_widths[f]``, see :func:`dual_u`).
+
+    ``M`` ``(n, F K)``: ``c_i Y_ik u`` of every point, whose product with
+    ``X`` gives each point's ``X^T beta`` at once (once its sides are scaled,
+    :func:`scale_sides`); ``sums`` ``(F, K, 4)``: per point and column the
+    sums of ``c_i u`` over the positive and the negative samples, then of
+    ``c_i u^2``: all the dual value needs besides ``X^T beta``.
+    """
+    cdef Py_ssize_t n = margins.shape[0], K = margins.shape[1]
+    cdef Py_ssize_t F = inv_widths.shape[0], i, k, f, side
+    points = np.empty((n, F * K))
+    totals = np.zeros((F, K, 4))
+    cdef double[:, ::1] M = points
+    cdef double[:, :, ::1] sums = totals
+    cdef double u, cu, y
+    with nogil:
+        for i in range(n):
+            for k in range(K):
+                y = y_signs[i, k]
+                side = 0 if y > 0.0 else 1
+                for f in range(F):
+                    u = dual_u(loss_kind, a, b, inv_widths[f], margins[i, k])
+                    cu = c[i] * u
+                    M[i, f * K + k] = cu * y
+                    sums[f, k, side] += cu
+                    sums[f, k, 2 + side] += cu * u
+    return points, totals
+
+
+def scale_sides(
+    double[:, ::1] M,
+    const double[:, ::1] y_signs,
+    const double[:, ::1] t_pos,
+    const double[:, ::1] t_neg,
+):
+    """``M[i, f K + k] *= t`` in place, ``t`` point ``f``'s factor of column
+    ``k`` on sample ``i``'s side (``t_pos`` or ``t_neg``, ``(F, K)``)."""
+    cdef Py_ssize_t n = M.shape[0], K = y_signs.shape[1], F = t_pos.shape[0]
+    cdef Py_ssize_t i, k, f
+    with nogil:
+        for i in range(n):
+            for k in range(K):
+                for f in range(F):
+                    M[i, f * K + k] *= (
+                        t_pos[f, k] if y_signs[i, k] > 0.0 else t_neg[f, k]
+                    )
+
+
 cdef inline double step_size(
     int schedule, double t, double eta0, double power_t, double t0, double lam
 ) noexcept nogil:
@@ -505,19 +662,11 @@ def sgd_epoch(
                 if weight == 0.0:
                     memset(g, 0, K * sizeof(double))
                     continue
-                for k in range(K):
-                    scores[k] = scale * dot(&rows, i, &V[k, 0]) + (
-                        intercept[k] if fit_intercept else 0.0
-                    )
-                if multiclass:
-                    value = multiclass_gradient(&L, scores, K, codes[i], g)
-                else:
-                    value = 0.0
-                    for k in range(K):
-                        g[k] = y_signs[i, k] * margin_derivative(
-                            &L, y_signs[i, k] * scores[k], &product
-                        )
-                        value += product
+                value = sample_loss(
+                    &rows, i, &L, multiclass, &V[0, 0], K, scale, &intercept[0],
+                    fit_intercept, &y_signs[i, 0] if not multiclass else NULL,
+                    codes[i] if multiclass else 0, scores, g,
+                )
                 loss_sum += weight * value
                 for k in range(K):
                     g[k] *= weight

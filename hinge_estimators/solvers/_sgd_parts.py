@@ -25,7 +25,7 @@ from sklearn.utils.extmath import row_norms
 
 from ..penalties import L1, ElasticNet
 from . import _sgd_fast
-from ._dual_cd_parts import compiled_rows
+from ._dual_cd_parts import compiled_rows, csr_rows
 
 #: state scalars, in the kernel's order
 SCALE, STEPS, ALPHA, N_AVERAGED, NORM2, SEEN, CUMULATIVE_L1 = range(7)
@@ -341,22 +341,37 @@ def typical_step(objective, clip):
     says nothing about the step the others need (counting it made the
     median 0 and the bound a division by zero). No such sample: no bound.
     """
+    return step_from_curvature(typical_curvature(objective), clip)
+
+
+def step_from_curvature(median, clip):
+    """``1 / (clip * median)``, ``inf`` without a median (None)."""
+    if median is None:
+        return np.inf
+    with np.errstate(over="ignore"):
+        return float(1.0 / (clip * median))
+
+
+def typical_curvature(objective):
+    """``median_i s_i (||x_i||^2 + [intercept])`` over the samples with a
+    positive one (None if there are none): :func:`typical_step`'s median,
+    computed once where several steps are derived from it."""
     s = objective.sample_weight
     size = sample_curvature(s, objective.X, objective.fit_intercept)
     positive = size[(s > 0) & (size > 0)]
-    if not positive.size:
-        return np.inf
-    with np.errstate(over="ignore"):
-        return float(1.0 / (clip * float(np.median(positive))))
+    return float(np.median(positive)) if positive.size else None
 
 
-class CompiledEpoch:
-    """The data of one objective in the kernel's layout, built once per fit."""
+class CompiledRisk:
+    """An objective's data in the kernels' layout: its weighted loss at any
+    ``(W, b)`` (the scores by BLAS or scipy, the loss in one compiled pass,
+    :func:`_sgd_fast.weighted_loss`)."""
 
-    def __init__(self, objective, kernel, with_sq_norms):
+    def __init__(self, objective, kernel):
         self.rows = compiled_rows(objective.X)
         self.codes = _kernel_codes(kernel)
         self.kernel = kernel
+        self.n_samples = objective.n_samples
         K = objective.n_outputs
         if objective.loss.is_multiclass:
             self.y_signs = np.zeros((0, K))
@@ -366,8 +381,123 @@ class CompiledEpoch:
             self.y_signs = np.ascontiguousarray(y.reshape(objective.n_samples, K))
             self.labels = np.zeros(0, dtype=np.intp)
         self.weights = np.ascontiguousarray(objective.sample_weight)
-        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.fit_intercept = objective.fit_intercept
+
+    def matrix(self):
+        """The rows as an array or a CSR matrix (built once)."""
+        if not isinstance(self.rows, tuple):
+            return self.rows
+        if getattr(self, "_matrix", None) is None:
+            data, indices, indptr, d = self.rows
+            shape = (len(indptr) - 1, d)
+            self._matrix = sp.csr_matrix((data, indices, indptr), shape=shape)
+        return self._matrix
+
+    def subset(self, rows):
+        """The layout of the samples ``rows`` only (``self`` for None), cut
+        from this one's arrays: no second look at the data (its density)
+        and no second computation of row norms or step limits."""
+        if rows is None:
+            return self
+        other = object.__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        if isinstance(self.rows, tuple):
+            other._matrix = self.matrix()[rows]
+            other.rows = csr_rows(other._matrix)
+        else:
+            other.rows = self.rows[rows]
+        other.n_samples = len(rows)
+        other.y_signs = self.y_signs[rows] if len(self.y_signs) else self.y_signs
+        other.labels = self.labels[rows] if len(self.labels) else self.labels
+        other.weights = self.weights[rows]
+        for name in ("sq_norms", "limits"):
+            values = getattr(self, name, None)
+            if values is not None and len(values):
+                setattr(other, name, values[rows])
+        if len(getattr(self, "limits", ())):
+            other.min_limit = float(other.limits.min(initial=np.inf))
+        return other
+
+    def risk(self, W, b):
+        """``sum_i s_i loss(y_i, W x_i + b)``.
+
+        The scores by BLAS (dense) or scipy (CSR, one pass over the
+        non-zeros for all columns): the kernel's row loop reads a row once
+        per column and does not vectorize; then the loss in one compiled
+        pass.
+        """
+        k = self.kernel
+        scores = self.matrix() @ np.asarray(W, dtype=np.float64).T
+        scores = np.ascontiguousarray(scores)
+        if self.fit_intercept:
+            scores += b
+        return _sgd_fast.weighted_loss(
+            scores, self.y_signs, self.labels, self.weights, self.codes, k.a, k.b, k.c
+        )
+
+
+class PythonEpoch:
+    """:func:`python_epoch` and the numpy risk: :class:`CompiledEpoch`'s
+    interface for a loss without a compiled kernel."""
+
+    def __init__(self, objective):
+        self.objective = objective
+        self.n_samples = objective.n_samples
+
+    def subset(self, rows):
+        """The runner of the samples ``rows`` only (``self`` for None)."""
+        return self if rows is None else PythonEpoch(self.objective.subset(rows))
+
+    def run(self, state, order, rule):
+        return python_epoch(self.objective, state, order, rule)
+
+    def risk(self, W, b):
+        """``sum_i s_i loss(y_i, W x_i + b)``."""
+        objective = self.objective
+        # the scores directly (not through join/split): this runs every
+        # epoch, and on small data its overhead is what costs
+        scores = objective.X @ W.T
+        if objective.fit_intercept:
+            scores += b
+        return objective.risk_from_scores(scores)
+
+
+def per_sample_objective(data, W, b, rule, intercept):
+    """The per-sample objective of ``(W, b)`` on ``data`` (an epoch runner):
+    ``(1/n) sum_i s_i loss_i + lam/2 ||W||^2 + lam_l1 ||W||_1``, plus
+    ``lam_b/2 ||b||^2`` with ``intercept``. What the stopping rule watches
+    (with ``intercept``) and the step calibration scores (without)."""
+    penalty = 0.5 * rule.lam * float(np.vdot(W, W))
+    if intercept:
+        penalty += 0.5 * rule.lam_b * float(np.dot(b, b))
+    if rule.lam_l1 > 0:
+        penalty += rule.lam_l1 * float(np.abs(W).sum())
+    return data.risk(W, b) / data.n_samples + penalty
+
+
+def epoch_runner(objective, with_sq_norms=False):
+    """The compiled epoch of ``objective`` when its loss has a kernel, else
+    the vectorized one: ``run(state, order, rule)`` and ``risk(W, b)``."""
+    kernel = objective.loss.compiled_kernel()
+    if kernel is None:
+        return PythonEpoch(objective)
+    return CompiledEpoch(objective, kernel, with_sq_norms)
+
+
+def risk_runner(objective):
+    """``risk(W, b)`` of ``objective``: compiled when its loss has a kernel."""
+    kernel = objective.loss.compiled_kernel()
+    if kernel is None:
+        return PythonEpoch(objective)
+    return CompiledRisk(objective, kernel)
+
+
+class CompiledEpoch(CompiledRisk):
+    """The data of one objective in the kernel's layout, built once per fit."""
+
+    def __init__(self, objective, kernel, with_sq_norms):
+        super().__init__(objective, kernel)
+        self.sq_norms = sq_row_norms(objective.X) if with_sq_norms else None
         self.clip = step_clip(objective)
         self.limits = (
             step_limits(self.clip, self.weights, objective.X, self.fit_intercept)

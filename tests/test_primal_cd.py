@@ -294,9 +294,11 @@ def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
     )  # fmt: skip
     assert result.converged and steps
     for before, after in steps:
-        assert _value(SquaredHinge(), X, y, after, 0.0, C, s, l1, l2) < _value(
-            SquaredHinge(), X, y, before, 0.0, C, s, l1, l2
-        )
+        # near the optimum a step's decrease is below the rounding of a
+        # value summed over 200 samples: allow that much
+        value_after = _value(SquaredHinge(), X, y, after, 0.0, C, s, l1, l2)
+        value_before = _value(SquaredHinge(), X, y, before, 0.0, C, s, l1, l2)
+        assert value_after < value_before * (1 + 1e-13)
     reference = _split_reference(SquaredHinge(), X, y, C, s, l1, l2, False)
     ours = _value(SquaredHinge(), X, y, result.coef, 0.0, C, s, l1, l2)
     assert ours == pytest.approx(reference, rel=1e-6)

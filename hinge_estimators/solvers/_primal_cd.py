@@ -32,11 +32,11 @@ POLISH_TOL = 1e-10
 POLISH_EPOCHS = 1000
 POLISH_FRACTION = 1e-13
 #: epochs between two certificates within an inner solve (celer's 10: a
-#: Newton step after 3 epochs short of the inner target pays more)
-CHUNK = 3
+#: Newton step after 2 epochs short of the inner target pays more)
+CHUNK = 2
 #: LIBLINEAR's sufficient decrease fraction (the kernels' ARMIJO)
 ARMIJO = 0.01
-#: the most epochs one inner solve may run (bounds the work per max_iter)
+#: the most epochs one inner solve may run before a new working set
 MAX_INNER_EPOCHS = 100
 #: sweeps of coordinate descent on a Newton step's quadratic model
 NEWTON_SWEEPS = 100
@@ -94,11 +94,12 @@ class PrimalCoordinateDescent(Solver):
     (``Penalty.violation``: the distance of ``-grad`` to the penalty's
     subdifferential), and solves the problem restricted to the non-zero
     features plus the most violating ones (``max(10, 2 |support|)`` in all)
-    until their largest violation is at most 0.3 times the outer one (skglm),
-    measuring the certificate every 3 epochs. For the squared hinge without
-    intercept and one score column, a working set on which a chunk of 3
-    epochs ends short of that (coordinate descent crawling along correlated
-    or exactly collinear columns, such as one-hot blocks) goes on by Newton
+    until their largest violation is at most 0.3 times the outer one (skglm);
+    the certificate (a product with all of ``X``) is measured once that inner
+    solve ends. For the squared hinge without intercept and one score column,
+    a working set on which a chunk of 2 epochs ends short of that
+    (coordinate descent crawling along correlated or exactly collinear
+    columns, such as one-hot blocks) goes on by Newton
     steps as well (newGLMNET): the quadratic model of the objective over the
     working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
     X_S + q`` (formed over the samples with ``z < 1`` only, by samples for a
@@ -119,11 +120,16 @@ class PrimalCoordinateDescent(Solver):
     only as fast as the inactive features' gradients converge).
     ``optimality`` is ``(P - D) / P`` (summed over the one-vs-rest columns,
     each solved on its own; the group penalty couples them and is solved as
-    one problem). ``max_iter`` counts outer iterations (working sets; each at
-    most 100 epochs). At ``tol <= 1e-10`` the certified point gets up to
+    one problem). ``max_iter`` bounds the epochs (passes over the working
+    set; a Newton step counts as one), summed over the working sets, and
+    ``n_iter`` counts them (per one-vs-rest column): each working set runs
+    at least one epoch and has at most two certificates, so the work is at
+    most ``max_iter`` passes over the data and ``2 max_iter + 2`` products
+    with ``X``. At ``tol <= 1e-10`` the certified point gets up to
     1000 more epochs on its support (a gap bounds the coefficients' error
-    only by about its square root). A gap that stops decreasing for 20
-    certificates (rounding level) ends the solve with ``converged=False``.
+    only by about its square root, not counted in ``n_iter``). A gap that
+    stops decreasing for 20 certificates (rounding level) ends the solve
+    with ``converged=False``.
     ``rng`` is not used.
     """
 
@@ -217,7 +223,7 @@ class PrimalCoordinateDescent(Solver):
         snapshots = np.zeros((EXTRAPOLATION_POINTS, Y.size))
         # epochs of one map (same working set, no Newton step) in snapshots
         streak = 0
-        n_iter, inner_done, epochs_left, eps = 0, True, 0, 0.0
+        n_iter, outer, inner_done, epochs_left, eps = 0, 0, True, 0, 0.0
         kernel = binary_primal_cd if K == 1 else group_primal_cd
 
         def inner(working_set, eps, max_epochs):
@@ -233,30 +239,33 @@ class PrimalCoordinateDescent(Solver):
         newton_ok = K == 1 and kernel_name == "squared_hinge"
         newton_ok = newton_ok and not objective.fit_intercept
         crawling = False
-        fresh = False
+        Z = Y * objective.scores(objective.join(W, b))
+        fresh = True
         while True:
-            if inner_done and not fresh:
-                # the margins afresh: the kernels' updates drift by rounding
-                Z = Y * objective.scores(objective.join(W, b))
-                fresh = True
-            extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
-            primal, dual, loss_grad, grad_b = _certificate(
-                objective, data, Y, Z, W, b, extra
-            )
-            # any feasible dual point bounds P*: keep the best one met
-            best_dual = max(best_dual, dual)
-            gap = max(primal - best_dual, 0.0)
-            stalled = stalled + 1 if gap >= best else 0
-            best = min(best, gap)
-            if gap <= tol * primal or stalled >= MAX_STALLED:
-                if fresh:
+            if inner_done:
+                # the certificate (a product with all of X) only once the
+                # working set's problem is solved: mid-way, it would seldom
+                # hold and would cost as much as the epochs on a small set
+                extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
+                primal, dual, loss_grad, grad_b = _certificate(
+                    objective, data, Y, Z, W, b, extra
+                )
+                # any feasible dual point bounds P*: keep the best one met
+                best_dual = max(best_dual, dual)
+                gap = max(primal - best_dual, 0.0)
+                stalled = stalled + 1 if gap >= best else 0
+                best = min(best, gap)
+                if gap <= tol * primal or stalled >= MAX_STALLED:
+                    if fresh:
+                        break
+                    # certify again on fresh margins: the kernels' updates
+                    # drift by rounding
+                    Z = Y * objective.scores(objective.join(W, b))
+                    Z_extra, fresh = None, True
+                    continue
+                if n_iter >= max_iter:
                     break
-                inner_done = True  # certify again on fresh margins
-                continue
-            if inner_done:  # a new outer iteration: a new working set
-                if n_iter == max_iter:
-                    break
-                n_iter += 1
+                outer += 1
                 history.append(primal)
                 if callback is not None:
                     # no coefficients: the kernel's are in its own (centered)
@@ -264,7 +273,7 @@ class PrimalCoordinateDescent(Solver):
                     callback(n_iter, primal, gap / primal if primal else 0.0, GAP)
                 scores = objective.penalty.violation(W, loss_grad)
                 worst = max(scores.max(initial=0.0), np.abs(grad_b).max(initial=0.0))
-                first = worst if n_iter == 1 else first
+                first = worst if outer == 1 else first
                 support = np.flatnonzero(np.any(W != 0.0, axis=0))
                 if self.working_set:
                     ws_size = min(d, max(ws_size, 2 * len(support), FIRST_WORKING_SET))
@@ -276,20 +285,24 @@ class PrimalCoordinateDescent(Solver):
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
                 crawling, streak = False, 0
             if crawling:
-                # a Newton step, then epochs as usual: they refill the
-                # margins the dual extrapolation combines
+                # a Newton step (about an epoch's work: counted as one), then
+                # epochs as usual: they refill the margins the dual
+                # extrapolation combines
                 _newton_step(data, working_set, Y, Z, W, q, rho, eps)
+                n_iter += 1
                 streak = 0
-            # a chunk of epochs, then the certificate at the extrapolated point
-            epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
+            chunk = min(CHUNK, epochs_left, max(max_iter - n_iter, 1))
+            epochs, violation = inner(working_set, eps, chunk)
             fresh = False
+            n_iter += epochs
             # oldest first again (the kernel writes epoch e to row (e-1) % H)
             snapshots[...] = np.roll(snapshots, -(epochs % len(snapshots)), axis=0)
             streak += epochs
-            Z_extra = _extrapolate(snapshots, streak)
             crawling = newton_ok and epochs == CHUNK and violation > eps
             epochs_left -= epochs
-            inner_done = violation <= eps or epochs_left <= 0
+            inner_done = violation <= eps or epochs_left <= 0 or n_iter >= max_iter
+            if inner_done:
+                Z_extra = _extrapolate(snapshots, streak)
         history.append(primal)
         converged = gap <= tol * primal
         if converged and tol <= POLISH_TOL and first > 0:

@@ -255,14 +255,16 @@ class PrimalCoordinateDescent(Solver):
                 gap = max(primal - best_dual, 0.0)
                 stalled = stalled + 1 if gap >= best else 0
                 best = min(best, gap)
-                if gap <= tol * primal or stalled >= MAX_STALLED:
-                    if fresh:
-                        break
-                    # certify again on fresh margins: the kernels' updates
-                    # drift by rounding
+                if (gap <= tol * primal or stalled >= MAX_STALLED) and not fresh:
+                    # the primal value again on fresh margins (the kernels'
+                    # updates drift by rounding); the dual value stands: any
+                    # loss gradient gives a feasible dual point
                     Z = Y * objective.scores(objective.join(W, b))
-                    Z_extra, fresh = None, True
-                    continue
+                    fresh = True
+                    primal = _primal_value(objective, data, Y, Z, W, b)
+                    gap = max(primal - best_dual, 0.0)
+                if gap <= tol * primal or stalled >= MAX_STALLED:
+                    break
                 if n_iter >= max_iter:
                     break
                 outer += 1
@@ -379,7 +381,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     of an extrapolated point), ``D`` is the better of the two dual values.
     One product ``X^T [G, U, ...]`` gives the gradient and the dual points.
     """
-    penalty, q, p = objective.penalty, objective.reg, objective.intercept_penalty
+    penalty, p = objective.penalty, objective.intercept_penalty
     balance = objective.fit_intercept and p == 0
     points = [Z] if Z_extra is None else [Z, Z_extra]
     parts, columns = [], []
@@ -396,10 +398,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     # (a dense X^T is the centered copy: the products are the centered ones)
     products = np.split(data.transposed @ np.hstack(columns), len(columns), axis=1)
     F, G = parts[0][:2]
-    primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
-    primal += penalty.nonsmooth_value(W)
-    if objective.fit_intercept:
-        primal += 0.5 * p * float(np.dot(b, b))
+    primal = _primal_value(objective, data, Y, Z, W, b, F)
     dual = -np.inf
     for k, (_, G_k, factors, conj_bound) in enumerate(parts):
         V = products[2 * k + 1 if balance else k].T
@@ -411,6 +410,18 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
         dual = max(dual, value)
     grad_b = G.sum(axis=0) + p * b if objective.fit_intercept else np.zeros(0)
     return primal, dual, products[0].T, grad_b
+
+
+def _primal_value(objective, data, Y, Z, W, b, F=None):
+    """``P`` at the margins ``Z`` (``F``: the weighted losses, if at hand)."""
+    if F is None:
+        F = data.weights[:, None] * objective.loss.loss(Y, Y * Z)
+    q, p = objective.reg, objective.intercept_penalty
+    primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
+    primal += objective.penalty.nonsmooth_value(W)
+    if objective.fit_intercept:
+        primal += 0.5 * p * float(np.dot(b, b))
+    return primal
 
 
 def _extrapolate(ordered, epochs):

@@ -38,6 +38,10 @@ CHUNK = 2
 ARMIJO = 0.01
 #: the most epochs one inner solve may run before a new working set
 MAX_INNER_EPOCHS = 100
+#: a chunk that ends this many times above the inner target, or a second
+#: one in a row above it, is crawling: a Newton step follows (just above it
+#: once, another chunk costs less)
+CRAWL = 1.5
 #: sweeps of coordinate descent on a Newton step's quadratic model
 NEWTON_SWEEPS = 100
 #: halvings of a Newton step before the line search gives up
@@ -97,9 +101,10 @@ class PrimalCoordinateDescent(Solver):
     until their largest violation is at most 0.3 times the outer one (skglm);
     the certificate (a product with all of ``X``) is measured once that inner
     solve ends. For the squared hinge without intercept and one score column,
-    a working set on which a chunk of 2 epochs ends short of that
-    (coordinate descent crawling along correlated or exactly collinear
-    columns, such as one-hot blocks) goes on by Newton
+    a working set on which a chunk of 2 epochs ends above 1.5 times that, or
+    two chunks in a row above it (coordinate descent crawling along
+    correlated or exactly collinear columns, such as one-hot blocks) goes on
+    by Newton
     steps as well (newGLMNET): the quadratic model of the objective over the
     working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
     X_S + q`` (formed over the samples with ``z < 1`` only, by samples for a
@@ -238,7 +243,7 @@ class PrimalCoordinateDescent(Solver):
         # crawls there (a chunk of epochs short of eps: correlated columns)
         newton_ok = K == 1 and kernel_name == "squared_hinge"
         newton_ok = newton_ok and not objective.fit_intercept
-        crawling = False
+        crawling = was_short = False
         Z = Y * objective.scores(objective.join(W, b))
         fresh = True
         while True:
@@ -285,7 +290,7 @@ class PrimalCoordinateDescent(Solver):
                     order = np.arange(d)
                 working_set = np.asarray(order, dtype=np.int32)
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
-                crawling, streak = False, 0
+                crawling, was_short, streak = False, False, 0
             if crawling:
                 # a Newton step (about an epoch's work: counted as one), then
                 # epochs as usual: they refill the margins the dual
@@ -300,7 +305,10 @@ class PrimalCoordinateDescent(Solver):
             # oldest first again (the kernel writes epoch e to row (e-1) % H)
             snapshots[...] = np.roll(snapshots, -(epochs % len(snapshots)), axis=0)
             streak += epochs
-            crawling = newton_ok and epochs == CHUNK and violation > eps
+            short = epochs == CHUNK and violation > eps
+            # crawling: far short of eps, or short twice in a row
+            crawling = newton_ok and short and (violation > CRAWL * eps or was_short)
+            was_short = short
             epochs_left -= epochs
             inner_done = violation <= eps or epochs_left <= 0 or n_iter >= max_iter
             if inner_done:

@@ -12,6 +12,7 @@ from ._primal_cd_fast import (
     binary_primal_cd,
     group_primal_cd,
     quadratic_l1_cd,
+    sparse_gram,
 )
 
 #: the penalties with a coordinate update here
@@ -30,12 +31,17 @@ EXTRAPOLATION_POINTS = 6
 POLISH_TOL = 1e-10
 POLISH_EPOCHS = 1000
 POLISH_FRACTION = 1e-13
-#: epochs between two certificates within an inner solve (celer's 10)
-CHUNK = 10
+#: epochs between two certificates within an inner solve (celer's 10: a
+#: Newton step after 2 epochs short of the inner target pays more)
+CHUNK = 2
 #: LIBLINEAR's sufficient decrease fraction (the kernels' ARMIJO)
 ARMIJO = 0.01
-#: the most epochs one inner solve may run (bounds the work per max_iter)
+#: the most epochs one inner solve may run before a new working set
 MAX_INNER_EPOCHS = 100
+#: a chunk that ends this many times above the inner target, or a second
+#: one in a row above it, is crawling: a Newton step follows (just above it
+#: once, another chunk costs less)
+CRAWL = 1.5
 #: sweeps of coordinate descent on a Newton step's quadratic model
 NEWTON_SWEEPS = 100
 #: halvings of a Newton step before the line search gives up
@@ -92,15 +98,18 @@ class PrimalCoordinateDescent(Solver):
     (``Penalty.violation``: the distance of ``-grad`` to the penalty's
     subdifferential), and solves the problem restricted to the non-zero
     features plus the most violating ones (``max(10, 2 |support|)`` in all)
-    until their largest violation is at most 0.3 times the outer one (skglm),
-    measuring the certificate every 10 epochs. For the squared hinge without
-    intercept and one score column, a working set on which a chunk of 10
-    epochs ends short of that (coordinate descent crawling along correlated
-    or exactly collinear columns, such as one-hot blocks) goes on by Newton
+    until their largest violation is at most 0.3 times the outer one (skglm);
+    the certificate (a product with all of ``X``) is measured once that inner
+    solve ends. For the squared hinge without intercept and one score column,
+    a working set on which a chunk of 2 epochs ends above 1.5 times that, or
+    two chunks in a row above it (coordinate descent crawling along
+    correlated or exactly collinear columns, such as one-hot blocks) goes on
+    by Newton
     steps as well (newGLMNET): the quadratic model of the objective over the
     working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
-    X_S + q``, minimized by coordinate descent on that small matrix, then an
-    Armijo search on the exact objective; a step the search rejects hands
+    X_S + q`` (formed over the samples with ``z < 1`` only, by samples for a
+    sparse ``X``), minimized by coordinate descent on that small matrix, then
+    an Armijo search on the exact objective; a step the search rejects hands
     back to coordinate descent. Each Newton step is followed by a chunk of
     epochs, which refill the margins the dual extrapolation combines.
 
@@ -110,16 +119,22 @@ class PrimalCoordinateDescent(Solver):
     ``LinearObjective.duality_gap`` does (the loss gradient rescaled onto
     the intercept's constraint and the penalty conjugate's domain), at the
     iterate and at celer's dual extrapolation (an Anderson combination of
-    the margins of the last 6 epochs, whose loss gradient is a far better
+    the margins of the last 6 epochs of one working set with no Newton step
+    between, whose loss gradient is a far better
     dual point once the support settles: the rescaled gradient alone certifies
     only as fast as the inactive features' gradients converge).
     ``optimality`` is ``(P - D) / P`` (summed over the one-vs-rest columns,
     each solved on its own; the group penalty couples them and is solved as
-    one problem). ``max_iter`` counts outer iterations (working sets; each at
-    most 100 epochs). At ``tol <= 1e-10`` the certified point gets up to
+    one problem). ``max_iter`` bounds the epochs (passes over the working
+    set; a Newton step counts as one), summed over the working sets, and
+    ``n_iter`` counts them (per one-vs-rest column): each working set runs
+    at least one epoch and has at most two certificates, so the work is at
+    most ``max_iter`` passes over the data and ``2 max_iter + 2`` products
+    with ``X``. At ``tol <= 1e-10`` the certified point gets up to
     1000 more epochs on its support (a gap bounds the coefficients' error
-    only by about its square root). A gap that stops decreasing for 20
-    certificates (rounding level) ends the solve with ``converged=False``.
+    only by about its square root, not counted in ``n_iter``). A gap that
+    stops decreasing for 20 certificates (rounding level) ends the solve
+    with ``converged=False``.
     ``rng`` is not used.
     """
 
@@ -211,7 +226,9 @@ class PrimalCoordinateDescent(Solver):
         history, best, stalled, first = [], np.inf, 0, 0.0
         best_dual, Z_extra = -np.inf, None
         snapshots = np.zeros((EXTRAPOLATION_POINTS, Y.size))
-        n_iter, inner_done, epochs_left, eps = 0, True, 0, 0.0
+        # epochs of one map (same working set, no Newton step) in snapshots
+        streak = 0
+        n_iter, outer, inner_done, epochs_left, eps = 0, 0, True, 0, 0.0
         kernel = binary_primal_cd if K == 1 else group_primal_cd
 
         def inner(working_set, eps, max_epochs):
@@ -226,31 +243,36 @@ class PrimalCoordinateDescent(Solver):
         # crawls there (a chunk of epochs short of eps: correlated columns)
         newton_ok = K == 1 and kernel_name == "squared_hinge"
         newton_ok = newton_ok and not objective.fit_intercept
-        crawling = False
-        fresh = False
+        crawling = was_short = False
+        Z = Y * objective.scores(objective.join(W, b))
+        fresh = True
         while True:
-            if inner_done and not fresh:
-                # the margins afresh: the kernels' updates drift by rounding
-                Z = Y * objective.scores(objective.join(W, b))
-                fresh = True
-            extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
-            primal, dual, loss_grad, grad_b = _certificate(
-                objective, data, Y, Z, W, b, extra
-            )
-            # any feasible dual point bounds P*: keep the best one met
-            best_dual = max(best_dual, dual)
-            gap = max(primal - best_dual, 0.0)
-            stalled = stalled + 1 if gap >= best else 0
-            best = min(best, gap)
-            if gap <= tol * primal or stalled >= MAX_STALLED:
-                if fresh:
+            if inner_done:
+                # the certificate (a product with all of X) only once the
+                # working set's problem is solved: mid-way, it would seldom
+                # hold and would cost as much as the epochs on a small set
+                extra = None if Z_extra is None else Z_extra.reshape(Z.shape)
+                primal, dual, loss_grad, grad_b = _certificate(
+                    objective, data, Y, Z, W, b, extra
+                )
+                # any feasible dual point bounds P*: keep the best one met
+                best_dual = max(best_dual, dual)
+                gap = max(primal - best_dual, 0.0)
+                stalled = stalled + 1 if gap >= best else 0
+                best = min(best, gap)
+                if (gap <= tol * primal or stalled >= MAX_STALLED) and not fresh:
+                    # the primal value again on fresh margins (the kernels'
+                    # updates drift by rounding); the dual value stands: any
+                    # loss gradient gives a feasible dual point
+                    Z = Y * objective.scores(objective.join(W, b))
+                    fresh = True
+                    primal = _primal_value(objective, data, Y, Z, W, b)
+                    gap = max(primal - best_dual, 0.0)
+                if gap <= tol * primal or stalled >= MAX_STALLED:
                     break
-                inner_done = True  # certify again on fresh margins
-                continue
-            if inner_done:  # a new outer iteration: a new working set
-                if n_iter == max_iter:
+                if n_iter >= max_iter:
                     break
-                n_iter += 1
+                outer += 1
                 history.append(primal)
                 if callback is not None:
                     # no coefficients: the kernel's are in its own (centered)
@@ -258,7 +280,7 @@ class PrimalCoordinateDescent(Solver):
                     callback(n_iter, primal, gap / primal if primal else 0.0, GAP)
                 scores = objective.penalty.violation(W, loss_grad)
                 worst = max(scores.max(initial=0.0), np.abs(grad_b).max(initial=0.0))
-                first = worst if n_iter == 1 else first
+                first = worst if outer == 1 else first
                 support = np.flatnonzero(np.any(W != 0.0, axis=0))
                 if self.working_set:
                     ws_size = min(d, max(ws_size, 2 * len(support), FIRST_WORKING_SET))
@@ -268,18 +290,29 @@ class PrimalCoordinateDescent(Solver):
                     order = np.arange(d)
                 working_set = np.asarray(order, dtype=np.int32)
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
-                crawling = False
+                crawling, was_short, streak = False, False, 0
             if crawling:
-                # a Newton step, then epochs as usual: they refill the
-                # margins the dual extrapolation combines
+                # a Newton step (about an epoch's work: counted as one), then
+                # epochs as usual: they refill the margins the dual
+                # extrapolation combines
                 _newton_step(data, working_set, Y, Z, W, q, rho, eps)
-            # a chunk of epochs, then the certificate at the extrapolated point
-            epochs, violation = inner(working_set, eps, min(CHUNK, epochs_left))
+                n_iter += 1
+                streak = 0
+            chunk = min(CHUNK, epochs_left, max(max_iter - n_iter, 1))
+            epochs, violation = inner(working_set, eps, chunk)
             fresh = False
-            Z_extra = _extrapolate(snapshots, epochs)
-            crawling = newton_ok and epochs == CHUNK and violation > eps
+            n_iter += epochs
+            # oldest first again (the kernel writes epoch e to row (e-1) % H)
+            snapshots[...] = np.roll(snapshots, -(epochs % len(snapshots)), axis=0)
+            streak += epochs
+            short = epochs == CHUNK and violation > eps
+            # crawling: far short of eps, or short twice in a row
+            crawling = newton_ok and short and (violation > CRAWL * eps or was_short)
+            was_short = short
             epochs_left -= epochs
-            inner_done = violation <= eps or epochs_left <= 0
+            inner_done = violation <= eps or epochs_left <= 0 or n_iter >= max_iter
+            if inner_done:
+                Z_extra = _extrapolate(snapshots, streak)
         history.append(primal)
         converged = gap <= tol * primal
         if converged and tol <= POLISH_TOL and first > 0:
@@ -356,7 +389,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     of an extrapolated point), ``D`` is the better of the two dual values.
     One product ``X^T [G, U, ...]`` gives the gradient and the dual points.
     """
-    penalty, q, p = objective.penalty, objective.reg, objective.intercept_penalty
+    penalty, p = objective.penalty, objective.intercept_penalty
     balance = objective.fit_intercept and p == 0
     points = [Z] if Z_extra is None else [Z, Z_extra]
     parts, columns = [], []
@@ -373,10 +406,7 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     # (a dense X^T is the centered copy: the products are the centered ones)
     products = np.split(data.transposed @ np.hstack(columns), len(columns), axis=1)
     F, G = parts[0][:2]
-    primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
-    primal += penalty.nonsmooth_value(W)
-    if objective.fit_intercept:
-        primal += 0.5 * p * float(np.dot(b, b))
+    primal = _primal_value(objective, data, Y, Z, W, b, F)
     dual = -np.inf
     for k, (_, G_k, factors, conj_bound) in enumerate(parts):
         V = products[2 * k + 1 if balance else k].T
@@ -390,18 +420,30 @@ def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
     return primal, dual, products[0].T, grad_b
 
 
-def _extrapolate(history, epochs):
+def _primal_value(objective, data, Y, Z, W, b, F=None):
+    """``P`` at the margins ``Z`` (``F``: the weighted losses, if at hand)."""
+    if F is None:
+        F = data.weights[:, None] * objective.loss.loss(Y, Y * Z)
+    q, p = objective.reg, objective.intercept_penalty
+    primal = float(F.sum()) + 0.5 * q * float(np.vdot(W, W))
+    primal += objective.penalty.nonsmooth_value(W)
+    if objective.fit_intercept:
+        primal += 0.5 * p * float(np.dot(b, b))
+    return primal
+
+
+def _extrapolate(ordered, epochs):
     """Anderson extrapolation of the last margins (celer's dual extrapolation).
 
-    ``history`` holds the margins after the last ``H`` epochs (see the
-    kernels); returns ``sum_k c_k z_k`` with ``c`` minimizing the norm of
-    the combined differences under ``sum c = 1``, or None (too few epochs,
-    singular system).
+    ``ordered`` holds the margins after the last ``H`` epochs, oldest first,
+    of which the last ``epochs`` were iterations of one map (same working
+    set, no Newton step between); returns ``sum_k c_k z_k`` with ``c``
+    minimizing the norm of the combined differences under ``sum c = 1``, or
+    None (too few epochs, singular system).
     """
-    H = history.shape[0]
+    H = ordered.shape[0]
     if H < 3 or epochs < H:
         return None
-    ordered = np.roll(history, -(epochs % H), axis=0)  # oldest first
     diffs = np.diff(ordered, axis=0)
     try:
         c = np.linalg.solve(diffs @ diffs.T, np.ones(H - 1))
@@ -426,14 +468,8 @@ def _newton_step(data, working_set, Y, Z, W, q, rho, eps):
     """
     y, z, w = Y[:, 0], Z[:, 0], W[0, working_set]
     cw = data.weights
-    if sp.issparse(data.transposed):
-        X_S = data.transposed[working_set]  # |S| x n, CSR
-        curvature = 2.0 * cw * (z < 1.0)
-        H = (X_S.multiply(curvature) @ X_S.T).toarray()
-    else:
-        X_S = data.cols[working_set]
-        curvature = 2.0 * cw * (z < 1.0)
-        H = (X_S * curvature) @ X_S.T
+    X_S = data.transposed[working_set]  # |S| x n: CSR, or dense rows
+    H = _generalized_hessian(X_S, 2.0 * cw * (z < 1.0))
     H[np.diag_indices_from(H)] += q
     u = np.maximum(1.0 - z, 0.0)
     g = X_S @ (-2.0 * cw * u * y) + q * w
@@ -468,6 +504,34 @@ def _newton_step(data, working_set, Y, Z, W, q, rho, eps):
     u = np.maximum(1.0 - z, 0.0)
     loss_grad = X_S @ (-2.0 * cw * u * y)
     return float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
+
+
+def _generalized_hessian(X_S, curvature):
+    """``X_S diag(curvature) X_S^T`` (dense ``|S| x |S|``).
+
+    A sparse ``X_S`` (CSR) goes through :func:`sparse_gram`, by samples,
+    skipping those of zero curvature (at a large ``C`` most margins sit past
+    the hinge): a sample costs the square of its non-zeros in ``S``, where
+    scipy's sparse product costs two passes and a sparse result, and BLAS on
+    a dense copy the whole ``|S|^2`` (and threads that, on a loaded machine,
+    cost far more CPU time than they save). A dense ``X_S`` is multiplied by
+    BLAS over the samples of non-zero curvature.
+    """
+    m = X_S.shape[0]
+    if sp.issparse(X_S):
+        by_samples = sp.csr_matrix(X_S.T)  # n x |S|, sorted indices
+        H = np.zeros((m, m))
+        sparse_gram(
+            np.asarray(by_samples.data, dtype=np.float64),
+            np.asarray(by_samples.indices, dtype=np.int32),
+            np.asarray(by_samples.indptr, dtype=np.int64),
+            curvature,
+            H,
+        )
+        return H
+    active = np.flatnonzero(curvature)
+    X_A = X_S[:, active]
+    return (X_A * curvature[active]) @ X_A.T
 
 
 def _relative_gap(results):

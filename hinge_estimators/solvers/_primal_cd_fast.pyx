@@ -571,3 +571,35 @@ def quadratic_l1_cd(
     finally:
         free(Hd)
     return sweeps
+
+
+def sparse_gram(
+    const double[::1] data,
+    const int[::1] indices,
+    const long long[::1] indptr,
+    const double[::1] weights,
+    double[:, ::1] H,
+):
+    """Add ``A^T diag(weights) A`` to the dense ``H`` (``m x m``), ``A`` an
+    ``n x m`` CSR matrix with sorted column indices.
+
+    The generalized Hessian of a Newton step over a sparse working set: a
+    sample of zero weight (a margin past the hinge) is skipped, and each
+    other costs the square of its non-zeros in the working set, where a
+    sparse product would cost two passes and a sparse result.
+    """
+    cdef Py_ssize_t n = indptr.shape[0] - 1, m = H.shape[0], i, a, c, j
+    cdef double v
+    with nogil:
+        for i in range(n):
+            if weights[i] == 0.0:
+                continue
+            for a in range(indptr[i], indptr[i + 1]):
+                v = weights[i] * data[a]
+                j = indices[a]
+                for c in range(a, indptr[i + 1]):
+                    H[j, indices[c]] += v * data[c]
+        # the loop filled the upper triangle (sorted indices): mirror it
+        for j in range(m):
+            for a in range(j + 1, m):
+                H[a, j] = H[j, a]

@@ -425,15 +425,33 @@ def test_unpenalized_intercept_converges_on_imbalanced_dense_data():
     )
 
 
-def test_the_finish_gives_up_when_its_stages_cannot_fit():
-    # halving the smoothing per stage, a relative gap of 0.2 needs
-    # ceil(log2(0.2 / 1e-4)) = 11 more stages to reach tol = 1e-4
-    from hinge_estimators.solvers._dual_cd_finish import SHRINK, _out_of_reach
+def _one_hot_categories(n, positions, seed):
+    """Categorical data shaped like splice: ``positions`` 4-letter columns,
+    one-hot and standardized, 3 classes from a sparse linear rule plus noise."""
+    from sklearn.preprocessing import StandardScaler
 
-    assert SHRINK == 0.5
-    assert _out_of_reach(0.2, 1e-4, [300.0, 792.0], 45.0)  # 300 + 11 * 45 > 792
-    assert not _out_of_reach(0.2, 1e-4, [300.0, 792.0], 44.0)  # 784 <= 792
-    assert not _out_of_reach(2e-4, 1e-4, [300.0, 792.0], 400.0)  # one stage
+    rng = np.random.default_rng(seed)
+    letters = rng.integers(0, 4, size=(n, positions))
+    X = np.zeros((n, positions * 4))
+    X[np.arange(n)[:, None], np.arange(positions) * 4 + letters] = 1.0
+    w = rng.normal(size=(3, positions * 4)) * (rng.random(positions * 4) < 0.15)
+    y = np.argmax(X @ w.T + 0.7 * rng.gumbel(size=(n, 3)), axis=1)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_unpenalized_intercept_converges_on_one_hot_categories():
+    # collinear one-hot columns: the finish's polish finds the active set only
+    # at a small enough smoothing; a finish that stopped when the stages left
+    # "could not fit" its budget (gap halving per stage) left this default
+    # fit, and splice's, at 1000 passes (measured 833 passes with the polish
+    # given its stages; the finish before that change also ended at 1000)
+    X, y = _one_hot_categories(800, 60, seed=1)
+    clf = _fit_quietly_converged(X, y, loss="hinge", max_iter=1000)
+    reference = _svc_objective(X, y, 1.0)
+    assert clf.objective_value_ <= reference * (1 + 1e-4)
+    # libsvm stops on its dual gradient: on these collinear columns its
+    # objective was 3e-6 (relative) above ours, which the gap certifies
+    assert clf.objective_value_ >= reference * (1 - 1e-5)
 
 
 @pytest.mark.parametrize("sparse", [False, True])

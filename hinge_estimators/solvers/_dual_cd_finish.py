@@ -310,10 +310,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
     mu = margin * float(np.clip(gap, tol, 1.0))
     best = None
-    stages = 0
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
-        before = meter[0]
         # a stage's solution is a stepping stone (its own gap is about mu,
         # relative): solved to a fraction of that, not to tol
         result = _newton_steps(
@@ -343,30 +341,10 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
             best = (cert, alpha)
             meter[2:] = [best]  # what an exhausted budget leaves
         relative = cert["gap"] / cert["primal"] if cert["primal"] > 0 else 0.0
-        stages += 1
         if relative <= tol or mu <= 1e-3 * tol * margin:
             break
-        if stages >= 2 and _out_of_reach(relative, tol, meter, meter[0] - before):
-            break  # what is left goes back to dual CD
         mu *= SHRINK
     return best
-
-
-def _out_of_reach(relative, tol, meter, stage_cost):
-    """Whether the stages still needed cannot fit in what is left of the budget.
-
-    Each stage shrinks the gap by about ``1 / SHRINK`` (the smoothed
-    solution's gap is about ``mu``, relative) and costs
-    no less than the last (smaller ``mu``: more kinks, worse conditioning).
-    Where the polish has not found the active set in two stages and the
-    stages left at that rate cannot be paid for, the finish stops rather than
-    spend dual CD's passes for nothing (splice as CSR, C = 32.9: a column
-    whose gap fell 3.5x per stage, 0.2 to 0.004 in four stages, took 90 %
-    of the fit's passes and did not certify; the polish, where it works, ends
-    the finish within two stages of the right ``mu``).
-    """
-    needed = np.ceil(np.log(relative / tol) / -np.log(SHRINK))
-    return meter[0] + needed * stage_cost > meter[1]
 
 
 def _steps(setup, column, meter):

@@ -190,3 +190,30 @@ def test_crammer_singer_value_alone_matches_the_fused_one():
     for loss in (CrammerSinger(delta=0.7), CrammerSinger(squared=True)):
         value, _ = loss.loss_gradient(y, scores)
         np.testing.assert_allclose(loss.loss(y, scores), value, rtol=0, atol=0)
+
+
+def test_default_fit_counts_full_pass_equivalents_and_converges():
+    # a shrunk pass costs a small fraction of a full one; counted as one pass,
+    # this default fit (like penbased's and texture's at C = 1) stopped at
+    # max_iter = 1000 with a relative gap of 4e-4
+    import warnings
+
+    from sklearn.datasets import make_classification
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        2000, 16, n_informative=12, n_redundant=2, n_classes=10,
+        n_clusters_per_class=1, random_state=0,
+    )  # fmt: skip
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = HingeClassifier(loss="crammer_singer", random_state=0).fit(X, y)
+    assert clf.optimality_ <= clf.tol
+    assert isinstance(clf.n_iter_, int) and clf.n_iter_ < clf.max_iter
+    # the same objective, solved far tighter, is not lower by more than tol
+    tight = HingeClassifier(
+        loss="crammer_singer", random_state=0, tol=1e-8, max_iter=20_000
+    ).fit(X, y)
+    assert clf.objective_value_ <= tight.objective_value_ * (1 + clf.tol)

@@ -219,7 +219,8 @@ class HingeClassifier(
         solution is ``optimality_``.
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``
-        and ``sgd``; epochs over the working sets for ``primal_cd``;
+        and ``sgd``, Crammer-Singer's shrunk passes in full-pass equivalents;
+        epochs over the working sets for ``primal_cd``;
         for ``fc_boosting`` the number of features it may select, per
         one-vs-rest class: ``max_iter=k`` asks for a ``k``-feature model,
         and warns when ``tol`` was not reached with ``k`` features).

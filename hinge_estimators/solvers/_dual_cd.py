@@ -489,33 +489,39 @@ def _solve_one(objective, setup, start, kernel):
             )
         if unpenalized:
             budget = min(budget, MAX_PASSES_PER_INTERCEPT_UPDATE)
-        budget = min(max_iter - passes, budget)
+        if multiclass:
+            # kernel passes until the next intercept update (as before), and
+            # the work max_iter leaves, in full-pass equivalents
+            work_left = (max_iter - passes) * full_pass
+        else:
+            budget = min(max_iter - passes, budget)
         # the kernel runs without the GIL and cannot see Ctrl-C: hand control
         # back to Python after a bounded amount of work (chunks continue the
         # same solve: the shrinking state carries over)
         while budget > 0:
             chunk = min(budget, setup["chunk"])
             if multiclass:
-                # its budget is work: the pass count only caps the call
-                chunk = setup["chunk"]
                 work[3] = min(
-                    check_at, work[2] + MAX_WORK_PER_CALL, work[2] + budget * full_pass
+                    check_at, work[2] + MAX_WORK_PER_CALL, work[2] + work_left
                 )
+                work_before = work[2]
             seed = int(setup["rng"].integers(2**63))
-            work_before = work[2] if multiclass else 0.0
             done, violation = kernel(
                 setup["rows"], bias, start["y"], setup["upper"], setup["diag"],
                 offset, setup["sq_norms"], setup["samples"], alpha, w, eps,
                 chunk, setup["shrinking"], seed, *shrunk,
             )  # fmt: skip
             if multiclass:
-                # full-pass equivalents: a shrunk pass costs a hundredth of
-                # a full one, and counting it as one ended default fits at
-                # max_iter far from tol (penbased, texture at C = 1)
-                done = (work[2] - work_before) / full_pass
-                passes += done
+                # max_iter counts full-pass equivalents: a shrunk pass costs a
+                # hundredth of a full one, and counting it as one ended
+                # default fits at max_iter far from tol (penbased, texture);
+                # never more than one per pass (a full pass's work, writes
+                # included, can exceed full_pass's reads-only count)
+                used = work[2] - work_before
+                passes += min(done, used / full_pass)
+                work_left -= used
                 budget -= done
-                if violation <= eps or work[2] >= check_at:
+                if violation <= eps or work[2] >= check_at or work_left <= 0:
                     break
                 continue
             passes += done

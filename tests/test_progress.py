@@ -70,6 +70,19 @@ def test_verbose_prints_primal_certificate_and_time(capsys, loss, solver):
     assert counts == sorted(counts)
 
 
+def test_dual_cd_reports_never_go_back_in_passes(capsys):
+    # the primal finish reports fractions of a pass (its meter) between the
+    # certificates: one rounding for every report, or a certificate rounded
+    # up came before a Newton step rounded down (416, then 415; it depended
+    # on the random pass order, so several seeds)
+    for seed in range(8):
+        clf = HingeClassifier("hinge", "dual_cd", C=10.0, random_state=seed)
+        _fit_quietly(clf.set_params(verbose=1), X, Y)
+        lines = capsys.readouterr().out.strip().splitlines()[:-1]
+        counts = [int(ITER_LINE.match(line).group(1)) for line in lines]
+        assert counts == sorted(counts), seed
+
+
 def test_verbose_one_prints_a_bounded_number_of_lines(capsys):
     # the subgradient method with a tol it never meets runs all 1000 iterations
     clf = HingeClassifier(

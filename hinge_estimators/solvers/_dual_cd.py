@@ -349,8 +349,7 @@ def _report_certificate(setup, passes, cert):
     """Report a measured point: its primal, relative gap and model."""
     primal = cert["primal"]
     gap = cert["gap"] / primal if primal > 0 else 0.0
-    # whole passes (Crammer-Singer counts fractional full-pass equivalents)
-    _report(setup, int(np.ceil(passes)), primal, gap, GAP, cert["w"], cert["b"])
+    _report(setup, passes, primal, gap, GAP, cert["w"], cert["b"])
 
 
 def _report(setup, passes, primal, optimality, measure, w, b):
@@ -365,6 +364,9 @@ def _report(setup, passes, primal, optimality, measure, w, b):
         return reported.join(W, b - W @ setup["mean"])
 
     coef = None if reported is None else coef
+    # whole passes, rounded up the same way for every report (Crammer-Singer
+    # and the primal finish count fractions of a pass), so they never decrease
+    passes = int(np.ceil(passes))
     setup["callback"](passes, primal, optimality, measure, coef, reported)
 
 

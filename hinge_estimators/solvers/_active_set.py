@@ -308,7 +308,7 @@ def polish_max_from_multipliers(objective, theta, weight, max_rounds=8):
         return failed
     terms = _max_terms(objective, np.zeros((objective.n_samples, objective.n_outputs)))
     if terms is None:
-        return None, np.inf, None
+        return failed
     # sample i's share of its bound; at 1 (to rounding) the sample saturates
     w_safe = np.where(weight > 0, weight, 1.0)
     in_support = theta > 0

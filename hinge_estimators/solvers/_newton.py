@@ -504,10 +504,12 @@ def _exact_step(objective, w, scores, s, slope):
 def _gap_applies(objective):
     """Whether :meth:`LinearObjective.duality_gap` certifies ``objective`` here.
 
-    It needs the L2 penalty's strong convexity (``reg > 0``) and a loss of
-    infimum 0 (its bound takes ``F^*(0) = 0``): the binary losses. The
-    smoothed Crammer-Singer loss reaches ``-smoothing / 2``, and a
-    multiclass or pairwise loss keeps the decrement's test.
+    It needs the L2 penalty's strong convexity (``reg > 0``) and a binary
+    (margin) loss: the free estimate ``||g_W||^2 / (2 reg)`` and the
+    intercept's 1-D move of :func:`_gap_certificate` are those of one
+    gradient entry per sample and column. A multiclass loss (whose free
+    intercepts rescale the dual point per sample) or a pairwise one keeps
+    the decrement's test.
     """
     loss = objective.loss
     return bool(objective.reg > 0 and not (loss.is_multiclass or loss.is_pairwise))
@@ -566,7 +568,7 @@ def _intercept_newton(objective, w, scores, steps=4):
         or objective.n_outputs != 1
         or loss.is_multiclass
         or loss.is_pairwise
-        or not getattr(loss, "is_piecewise_quadratic", False)
+        or not loss.is_piecewise_quadratic
     ):
         return w, scores
     weights = objective.loss_scale * objective.sample_weight

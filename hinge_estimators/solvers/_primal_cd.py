@@ -7,6 +7,7 @@ from .._objective import _balancing_factors
 from ..penalties import L1, L2, ElasticNet, GroupL1L2
 from ..penalties._base import l1_violation
 from ._base import GAP, Solver, SolveResult, guarded, solve_centered, solve_columns
+from ._dual_cd_parts import csr_rows
 from ._primal_cd_fast import (
     LOSS_CODES,
     binary_primal_cd,
@@ -521,13 +522,8 @@ def _generalized_hessian(X_S, curvature):
     if sp.issparse(X_S):
         by_samples = sp.csr_matrix(X_S.T)  # n x |S|, sorted indices
         H = np.zeros((m, m))
-        sparse_gram(
-            np.asarray(by_samples.data, dtype=np.float64),
-            np.asarray(by_samples.indices, dtype=np.int32),
-            np.asarray(by_samples.indptr, dtype=np.int64),
-            curvature,
-            H,
-        )
+        data, indices, indptr, _ = csr_rows(by_samples)
+        sparse_gram(data, indices, indptr, curvature, H)
         return H
     active = np.flatnonzero(curvature)
     X_A = X_S[:, active]

@@ -631,7 +631,7 @@ class SGD(Solver):
             return replace(rule, eta0=eta0), epoch
         return rule, epoch
 
-    def _calibrate(self, objective, rule, rng, cap=np.inf, start=1.0, epoch=None):
+    def _calibrate(self, objective, rule, rng, cap, start, epoch):
         """Bottou's ``eta0``: the best of a doubling/halving search on a sample.
 
         Each candidate runs one epoch of the configured schedule (and
@@ -651,8 +651,6 @@ class SGD(Solver):
         )
         rows = np.sort(rng.choice(n, size=size, replace=False))
         # the sample's kernel layout is built once for all the trials
-        if epoch is None:
-            epoch = self._epoch_runner(objective, rule)
         run = epoch.subset(rows)
         order = np.arange(size)
 

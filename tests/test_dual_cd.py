@@ -578,3 +578,18 @@ def test_primal_finish_is_certified_honestly(loss, layout, monkeypatch):
     assert result.optimality == pytest.approx(gap, rel=1e-6, abs=1e-12)
     reference = _reference_value(objective)
     assert (result.value - reference) / result.value <= result.optimality + 1e-7
+
+
+def test_primal_finish_without_budget_leaves_dual_cd_to_go_on(monkeypatch):
+    """A finish given 0 passes (``FINISH_SHARE * (max_iter - passes)`` rounds
+    down to 0 near ``max_iter``) runs no stage; it used to return ``None`` and
+    the solve crashed with a TypeError instead of going on with dual CD."""
+    import hinge_estimators.solvers._dual_cd as module
+
+    monkeypatch.setattr(module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(module, "FINISH_SHARE", 0.0)
+    objective = make_objective(Hinge(), **LAYOUTS[0])
+    result = _solve(objective, tol=1e-6)
+    assert result.converged
+    gap = _independent_gap(objective, result)
+    assert gap <= 1e-6

@@ -283,7 +283,9 @@ def primal_finish(objective, setup, start, w, shift, gap, tol, budget):
     try:
         best = _finish(objective, setup, start, w, shift, gap, tol, meter)
     except _OutOfBudget:
-        best = meter[2] if len(meter) > 2 else (None, None)
+        best = meter[2] if len(meter) > 2 else None
+    if best is None:  # no stage fitted the budget (a budget of 0 passes)
+        best = (None, None)
     return best[0], best[1], min(meter[0], budget)
 
 

@@ -438,6 +438,7 @@ class TrustRegionNewton(Solver):
                 sum(r.optimality * abs(r.value) for r in results),
                 sum(r.value for r in results),
             ),
+            tol,
         )
 
 

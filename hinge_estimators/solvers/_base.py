@@ -381,12 +381,14 @@ def optimal_at_zero(objective):
     return SolveResult(zero, 0, True, objective.value(zero), 0.0, [], "0 is optimal")
 
 
-def solve_columns(solve, objective, coef_init, combine, tol=None):
+def solve_columns(solve, objective, coef_init, combine, tol=None, threads=True):
     """Solve the one-vs-rest columns of a binary loss, each on its own.
 
     The columns do not interact (see ``LinearObjective.column``); they run
-    one after the other, or in threads where :func:`column_jobs` allows
-    (``solve`` must then be safe to call from several threads at once).
+    one after the other, or in threads where :func:`column_jobs` allows and
+    ``threads`` is true (``solve`` must then be safe to call from several
+    threads at once, and should spend its time in long calls that release
+    the GIL: see :func:`map_columns`).
     ``solve(part, start)`` minimizes one column's objective from ``start``
     (``None`` without ``coef_init``) and returns a :class:`SolveResult`;
     ``combine(results)`` gives the whole problem's stopping measure from the
@@ -409,7 +411,11 @@ def solve_columns(solve, objective, coef_init, combine, tol=None):
         start = None if W0 is None else part.join(W0[k], b0[k : k + 1])
         return solve(part, start)
 
-    results = map_columns(solve_column, range(objective.n_outputs))
+    columns = range(objective.n_outputs)
+    if threads:
+        results = map_columns(solve_column, columns)
+    else:
+        results = [solve_column(k) for k in columns]
     splits = [objective.column(k).split(r.coef) for k, r in enumerate(results)]
     coef = objective.join(
         np.vstack([W for W, _ in splits]), np.concatenate([b for _, b in splits])
@@ -453,6 +459,13 @@ def column_jobs(n_jobs):
 def map_columns(function, items):
     """``[function(item) for item in items]``, in threads if :func:`column_jobs`
     allows more than one.
+
+    Threads pay where each column spends its time in long calls that release
+    the GIL (a compiled pass over the data). Where a column alternates short
+    BLAS calls with Python (Newton's steps), each return from BLAS waits for
+    the GIL, up to the interpreter's switch interval (5 ms), while the other
+    thread runs Python: two threads were 1.1 to 1.8 times slower than one
+    (optdigits, penbased, one-vs-rest Newton).
 
     Results keep the order of ``items``. An exception in a column (or a
     KeyboardInterrupt while waiting) cancels the columns not yet started and

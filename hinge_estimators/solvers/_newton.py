@@ -439,6 +439,8 @@ class TrustRegionNewton(Solver):
                 sum(r.value for r in results),
             ),
             tol,
+            # one thread: short BLAS calls between Python (see map_columns)
+            threads=False,
         )
 
 

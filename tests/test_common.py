@@ -120,6 +120,8 @@ OBJECT_ESTIMATORS = [
     HingeClassifier(loss=CrammerSinger(delta=0.5), tol=1e-13),
     HingeClassifier(loss="hinge", intercept_scaling=1.0, tol=1e-13),
     HingeClassifier(loss="squared_hinge", class_weight="balanced", tol=1e-12),
+    # one-vs-rest columns in two threads (sklearn's checks fit 3 classes)
+    HingeClassifier(loss="hinge", solver="dual_cd", tol=1e-13, n_jobs=2),
     HingeClassifier(
         loss=SmoothHinge(gamma=0.3), solver=FullyCorrectiveBoosting(), tol=1e-12
     ),

@@ -593,3 +593,41 @@ def test_primal_finish_without_budget_leaves_dual_cd_to_go_on(monkeypatch):
     assert result.converged
     gap = _independent_gap(objective, result)
     assert gap <= 1e-6
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_one_vs_rest_warns_exactly_when_the_whole_gap_exceeds_tol(fit_intercept):
+    # the columns' gaps add up to the whole problem's; a column that ran out
+    # of passes used to make the fit warn "stopping measure 8.9e-04 >
+    # tol=0.001" although the whole model was certified within tol (iris, C=1)
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for C in (1.0, 10.0):
+        for max_iter in (10, 20, 40, 80, 160):
+            clf = HingeClassifier(
+                "hinge", "dual_cd", C=C, tol=1e-3, max_iter=max_iter,
+                fit_intercept=fit_intercept, random_state=0,
+            )  # fmt: skip
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                clf.fit(X, y)
+            warned = any(w.category is ConvergenceWarning for w in caught)
+            assert warned == (clf.optimality_ > 1e-3), (C, max_iter, clf.optimality_)
+
+
+def test_a_larger_max_iter_does_not_delay_the_finish():
+    # the stall was judged against max_iter: with max_iter=20000 dual CD
+    # crawled for 5,773 / 10,658 passes (intercept / none) before its primal
+    # finish, which certifies this problem within 650 at max_iter=1000
+    X, y = _one_hot_categories(600, 30, 0)
+    for fit_intercept in (True, False):
+        params = dict(C=10.0, fit_intercept=fit_intercept)
+        default = _fit_quietly_converged(X, y, loss="hinge", max_iter=1000, **params)
+        larger = _fit_quietly_converged(X, y, loss="hinge", max_iter=20000, **params)
+        assert larger.n_iter_ <= default.n_iter_
+        assert larger.objective_value_ == pytest.approx(
+            default.objective_value_, rel=2e-4
+        )

@@ -24,6 +24,7 @@ from ..losses import LOSSES, Loss, ModifiedHuber, get_loss
 from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
+from ..solvers._base import column_jobs
 from ..solvers._sgd_parts import partners_objective
 from ._progress import (
     HAS_SKLEARN_CALLBACKS,
@@ -254,6 +255,20 @@ class HingeClassifier(
         multiclass losses; one-vs-rest columns solved one after the other
         have no whole model until the end, which is then scored alone).
 
+    n_jobs : int, default=None
+        How many one-vs-rest columns (a binary loss on more than two classes)
+        are fitted at once, in threads: ``dual_cd``'s compiled passes and
+        BLAS release the GIL. ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context, ``-1`` all CPUs, as in
+        scikit-learn. It applies to the solvers that fit the columns one by
+        one in compiled passes (``dual_cd``, ``primal_cd``). ``newton`` fits
+        its columns one by one on one thread (its short BLAS calls between
+        Python steps made two threads slower than one); ``gd``, ``lbfgs``
+        and ``sgd`` update all columns together, and binary or multiclass
+        losses have one problem, so it has no effect there. The result does not
+        depend on it (each column draws its own random stream); the progress
+        reports of columns fitted at the same time interleave.
+
     Attributes
     ----------
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
@@ -319,6 +334,7 @@ class HingeClassifier(
         warm_start=False,
         random_state=None,
         verbose=0,
+        n_jobs=None,
     ):
         self.loss = loss
         self.solver = solver
@@ -332,6 +348,7 @@ class HingeClassifier(
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.n_jobs = n_jobs
 
     _parameter_constraints: dict = {
         "loss": [StrOptions(set(LOSSES)), Loss],
@@ -349,6 +366,7 @@ class HingeClassifier(
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "n_jobs": [Integral, None],
     }
 
     def __sklearn_tags__(self):
@@ -474,7 +492,7 @@ class HingeClassifier(
         bridge = self._callback_bridge(
             X, y, sample_weight, objective, encoding, codes, loss
         )
-        with single_threaded_blas():
+        with single_threaded_blas(), column_jobs(self.n_jobs):
             result = solver.solve(
                 objective,
                 coef_init,

@@ -38,6 +38,7 @@ def hinge_path(
     tol=1e-4,
     max_iter=1000,
     random_state=None,
+    n_jobs=None,
 ):
     """Solutions of :class:`~hinge_estimators.HingeClassifier` along a grid of C.
 
@@ -53,7 +54,7 @@ def hinge_path(
         that order). ``None``: ``n_Cs`` values from where the model starts to
         move up ``1 / eps`` times (see Notes).
     loss, penalty, solver, fit_intercept, intercept_scaling, class_weight, \
-tol, max_iter, random_state
+tol, max_iter, random_state, n_jobs
         As in :class:`~hinge_estimators.HingeClassifier`. ``penalty=None``
         is refused: ``C`` does not enter its objective.
     sample_weight : array-like of shape (n_samples,), default=None
@@ -120,6 +121,7 @@ tol, max_iter, random_state
         tol=tol,
         max_iter=max_iter,
         random_state=random_state,
+        n_jobs=n_jobs,
     )
     check_path_params(model)
     problem = model._problem(X, y, sample_weight, Cs=())

@@ -4,6 +4,7 @@ import numpy as np
 
 from ..estimators._hinge_classifier import _seed
 from ..estimators._shared import single_threaded_blas
+from ..solvers._base import column_jobs
 
 #: how a dual solution at ``C_old`` starts the dual at ``C_new``: ``"scale"``
 #: multiplies the dual variables by ``C_new / C_old``, ``"clip"`` keeps them
@@ -75,7 +76,7 @@ def walk(
             warm["warm_state"] = _scaled_state(state, ratio)
         elif primal_warm_start == "secant" and previous is not None:
             start = _secant(previous, (coef, C_old), C)
-        with single_threaded_blas():
+        with single_threaded_blas(), column_jobs(model.n_jobs):
             result = solver.solve(
                 point,
                 start,

@@ -438,6 +438,9 @@ class TrustRegionNewton(Solver):
                 sum(r.optimality * abs(r.value) for r in results),
                 sum(r.value for r in results),
             ),
+            tol,
+            # one thread: short BLAS calls between Python (see map_columns)
+            threads=False,
         )
 
 

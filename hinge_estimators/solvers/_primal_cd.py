@@ -198,7 +198,7 @@ class PrimalCoordinateDescent(Solver):
                 start = part.zeros() if start is None else start
                 return self._solve(part, start, data, tol, max_iter, callback)
 
-            return solve_columns(solve_column, objective, coef_init, _relative_gap)
+            return solve_columns(solve_column, objective, coef_init, _relative_gap, tol)
 
         if sp.issparse(objective.X):  # centering would fill the columns in
             return run(objective, coef_init)

@@ -408,7 +408,7 @@ def l1_case(report, worker, name, X, y, multiple, args, results):
     notes = [f"reference ({how}) gap {ref_gap:.1e}"]
     if determined is not None:
         notes.append(
-            f"at it, {determined.boundary} features on the boundary |g_j| = 1, "
+            f"at it, {determined.boundary} features on the boundary (g_j = +-1), "
             f"null space of their active columns {determined.null}, the others "
             f"inside by >= {determined.inside:.1e} x their radius"
         )

@@ -245,7 +245,11 @@ class PrimalCoordinateDescent(Solver):
         newton_ok = K == 1 and kernel_name == "squared_hinge"
         newton_ok = newton_ok and not objective.fit_intercept
         crawling = was_short = False
-        Z = Y * objective.scores(objective.join(W, b))
+        # a zero start (the usual one) has zero margins: no product with X
+        if W.any() or b.any():
+            Z = Y * objective.scores(objective.join(W, b))
+        else:
+            Z = np.zeros_like(Y)
         fresh = True
         while True:
             if inner_done:

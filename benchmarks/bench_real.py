@@ -499,6 +499,16 @@ def warm_up():
             model.fit(X, y).score(X, y)
 
 
+def over_sets(data, run):
+    """``run(worker, d)`` for each set ``d``, in a fresh fitting process each."""
+    for d in data.values():
+        worker = Worker(d)
+        t0 = time.perf_counter()
+        run(worker, d)
+        progress(d, t0)
+        worker.close()
+
+
 def progress(d, t0):
     """Seconds spent on a set, on stderr (to see where a run's time goes)."""
     seconds = time.perf_counter() - t0
@@ -983,12 +993,10 @@ def main():
             "ours",
             *(f"@{t:g} ours / LinearSVC s (ratio)" for t in TARGETS),
         )
-        for d in data.values():
-            worker = Worker(d)
-            t0 = time.perf_counter()
-            same_objective(report, worker, d["label"], *d["all"], args, table1)
-            progress(d, t0)
-            worker.close()
+        over_sets(
+            data,
+            lambda w, d: same_objective(report, w, d["label"], *d["all"], args, table1),
+        )
     if 2 in tables:
         report.line(
             "\n## Defaults on a 75/25 split: HingeClassifier against LinearSVC\n\n"
@@ -1007,13 +1015,12 @@ def main():
             "test accuracy",
             "hinge, free b: P / P_libsvm - 1",
         )
-        for d in data.values():
-            worker = Worker(d)
-            split = (*d["train"], *d["test"])
-            t0 = time.perf_counter()
-            defaults(report, worker, d["label"], split, args, table2)
-            progress(d, t0)
-            worker.close()
+        over_sets(
+            data,
+            lambda w, d: defaults(
+                report, w, d["label"], (*d["train"], *d["test"]), args, table2
+            ),
+        )
     if 3 in tables:
         report.line(
             f"\n## SGD, {SGD_EPOCHS} epochs: solver='sgd' against SGDClassifier "
@@ -1029,12 +1036,9 @@ def main():
             "ours <=",
             "our epochs",
         )
-        for d in data.values():
-            worker = Worker(d)
-            t0 = time.perf_counter()
-            sgd(report, worker, d["label"], *d["all"], args, table3)
-            progress(d, t0)
-            worker.close()
+        over_sets(
+            data, lambda w, d: sgd(report, w, d["label"], *d["all"], args, table3)
+        )
     if 4 in tables:
         report.line(
             f"\n## Hard hinge problems (C={args.hard_C:g}, fit_intercept=False): "
@@ -1055,12 +1059,10 @@ def main():
             "time ratio",
             "met",
         )
-        for d in data.values():
-            worker = Worker(d)
-            t0 = time.perf_counter()
-            hard_hinge(report, worker, d["label"], *d["all"], args, table4)
-            progress(d, t0)
-            worker.close()
+        over_sets(
+            data,
+            lambda w, d: hard_hinge(report, w, d["label"], *d["all"], args, table4),
+        )
     summarize(report, table1, table2, table3, table4)
     report.line(
         f"\nTotal {time.perf_counter() - started:.0f} s; load average "

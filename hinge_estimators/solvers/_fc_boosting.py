@@ -129,6 +129,9 @@ class FullyCorrectiveBoosting(Solver):
             objective,
             coef_init,
             _relative_bound,
+            # one thread: its refits are short numpy steps between Python, which
+            # threads slow down (see map_columns)
+            threads=False,
         )
 
 

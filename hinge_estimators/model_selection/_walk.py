@@ -126,6 +126,7 @@ def _scaled_state(state, ratio):
             **column,
             "alpha": np.asarray(column["alpha"]) * ratio,
             "skip_finish": bool(column.get("finish_failed", False)),
+            "along_path": True,
         }
         for column in state
     ]

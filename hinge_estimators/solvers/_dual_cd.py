@@ -36,6 +36,12 @@ from ._newton_finish import newton_finish
 
 #: below this tol the certified dual solution gets an exact primal finish
 EXACT_FINISH_TOL = 1e-10
+#: a warm-started primal finish (hinge_path) starts its smoothing at this
+#: multiple of the one that certified the previous C: spambase's 7 largest
+#: of the 20 default C, hinge, took 0.65 s (from the previous smoothing),
+#: 0.36-0.40 s (2x to 8x) and 0.58 s (16x), against 0.66 s with dual CD
+#: first
+WARM_FINISH_MU = 4.0
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
 #: Crammer-Singer: the gap is checked once the kernel's work since the last
@@ -432,6 +438,24 @@ def _polish_worth(checks, alpha, upper, history):
     return abs(on_margin - history[-2]) <= 0.01 * history[-2]
 
 
+def _adopt(objective, setup, start, cert, new_alpha, shift, passes):
+    """Move dual CD's point to a polish's or finish's dual point; the new shift.
+
+    ``start``'s ``alpha`` and ``w`` are updated in place.
+    """
+    alpha, w, y = start["alpha"], start["w"], start["y"]
+    d, bias = objective.n_features, setup["bias"]
+    alpha[:] = new_alpha
+    w[:d] = np.asarray(objective.X.T @ (alpha * y)).ravel()
+    if bias:
+        w[d] = bias * float(alpha @ y)
+    if setup["unpenalized"]:
+        shift = float(cert["b"][0])
+    if setup["callback"] is not None:  # the adopted point's certificate
+        _report_certificate(setup, passes, cert)
+    return shift
+
+
 def _solve_one(objective, setup, start, kernel):
     """Kernel calls with a tightening inner tolerance until the gap is below tol.
 
@@ -473,6 +497,38 @@ def _solve_one(objective, setup, start, kernel):
     # a warm start may already be optimal: measure before the first pass
     cert = certify(objective, setup, start, alpha, w, shift) if alpha.any() else None
     converged = cert is not None and _certified(cert, tol)
+    if cert is not None and not converged and polish_tries and start["exact_sets"]:
+        # hinge_path: the previous C was solved exactly; between two
+        # breakpoints of the (piecewise linear) path its sets are this C's
+        # optimal sets too, and one solve on them certifies without a pass
+        new, new_alpha, spent = dual_polish(
+            objective, setup, start, alpha, w, shift,
+            FINISH_SHARE * max_iter, max_kink=objective.n_features + 1,
+        )  # fmt: skip
+        passes += int(np.ceil(spent))
+        if new is not None and new["gap"] < cert["gap"]:
+            cert, converged = new, _certified(new, tol)
+            shift = _adopt(objective, setup, start, new, new_alpha, shift, passes)
+    warm_finish = None if multiclass or finished else start["warm_finish"]
+    if cert is not None and not converged and warm_finish is not None:
+        # hinge_path: the finish certified the previous, smaller C; from its
+        # primal point, with a short continuation (WARM_FINISH_MU times its
+        # last smoothing), it certifies this C in a few stages, where dual CD
+        # would first stall for 100s of passes before the finish's long one
+        mu, w_prev, b_prev = warm_finish
+        mu *= WARM_FINISH_MU
+        w_start = np.zeros_like(w)
+        w_start[:d] = w_prev
+        if bias and not unpenalized:
+            w_start[d] = b_prev / bias
+        new, new_alpha, spent = primal_finish(
+            objective, setup, start, w_start, b_prev, None, tol,
+            int(FINISH_SHARE * max_iter), mu=mu,
+        )  # fmt: skip
+        passes += int(np.ceil(spent))
+        if new is not None and new["gap"] < cert["gap"]:
+            cert, converged = new, _certified(new, tol)
+            shift = _adopt(objective, setup, start, new, new_alpha, shift, passes)
     while not converged:
         offset = start["offset"](shift)
         # measure the gap every few passes (it costs about two passes); with
@@ -594,15 +650,8 @@ def _solve_one(objective, setup, start, kernel):
         if new is not None and new["gap"] < cert["gap"]:
             # adopt the finish's dual point; dual CD resumes from it
             cert, converged = new, _certified(new, tol)
-            alpha[:] = new_alpha
-            w[:d] = np.asarray(objective.X.T @ (alpha * start["y"])).ravel()
-            if bias:
-                w[d] = bias * float(alpha @ start["y"])
-            if unpenalized:
-                shift = float(cert["b"][0])
+            shift = _adopt(objective, setup, start, new, new_alpha, shift, passes)
             shrunk = fresh_shrinking(samples, alpha.shape)
-            if setup["callback"] is not None:  # the adopted point's certificate
-                _report_certificate(setup, passes, cert)
         if converged or passes >= max_iter:
             break
         if violation <= eps:  # the call met its target: ask for 10x less
@@ -621,6 +670,12 @@ def _solve_one(objective, setup, start, kernel):
             # the primal finish ran (or was skipped) and dual CD still did
             # not certify: a path's next, larger C skips it (see walk)
             "finish_failed": finished and not converged,
+            # where the finish certified: its smoothing and primal point, a
+            # start for the finish at a nearby problem (hinge_path)
+            "finish_mu": cert.get("mu") if converged else None,
+            # certified by the exact solve on the optimal sets (the polish)
+            "exact_sets": bool(converged and cert.get("exact", False)),
+            "primal": (cert["w"].copy(), np.array(cert["b"], copy=True)),
         },
     )
     return cert

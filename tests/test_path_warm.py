@@ -142,3 +142,58 @@ def test_balancing_scales_the_heavier_side_onto_the_constraint(alpha, seed):
     pos, neg = alpha[y > 0].sum(), alpha[y < 0].sum()
     lighter = (y < 0) if pos >= neg else (y > 0)
     np.testing.assert_array_equal(out[lighter], alpha[lighter])
+
+
+def test_a_resumed_finish_that_fails_is_dropped_and_the_solve_goes_on(monkeypatch):
+    # a resumed finish that does not certify costs its passes once: the
+    # column is then solved as a cold one (all of max_iter left) and the
+    # path's next point does not resume the finish again
+    from hinge_estimators.solvers._dual_cd_parts import path_resume
+
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(Hinge(), seed=2, n=40, d=4, C=2.0)
+    first = _solve(objective, tol=1e-6)
+    state = _scaled_state(first.state, 2.0)
+    state[0].update(exact_sets=False, cold_passes=100)
+    finish = dual_cd_module.primal_finish
+    budgets = []
+
+    def failing_when_resumed(*args, mu=None):
+        if mu is None:
+            return finish(*args)
+        budgets.append(args[-1])
+        return None, None, args[-1]  # spent its whole budget, found nothing
+
+    monkeypatch.setattr(dual_cd_module, "primal_finish", failing_when_resumed)
+    following = objective.with_C(4.0)
+    result = DualCoordinateDescent().solve(
+        following, tol=1e-6, max_iter=200, rng=np.random.default_rng(0),
+        warm_state=state,
+    )  # fmt: skip
+    expected = int(dual_cd_module.WARM_FINISH_SHARE * dual_cd_module.FINISH_SHARE * 100)
+    assert budgets == [expected]  # half of the last cold solve's share
+    _check_optimum(following, result, 1e-6)
+    assert result.state[0]["finish_off"]
+    assert path_resume({**result.state[0], "along_path": True})["finish"] is None
+
+
+def test_dual_polish_never_solves_more_margin_samples_than_coefficients(monkeypatch):
+    # the polish's rounds may move samples onto the margin; with more of
+    # them than coefficients every round is a failing least-squares solve
+    # (one polish on splice took 4.9 s): dual_polish caps every round's set
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    caps = []
+    polish = finish_module.polish
+
+    def spy(*args, **kwargs):
+        caps.append(kwargs["max_kink"])
+        return polish(*args, **kwargs)
+
+    monkeypatch.setattr(finish_module, "polish", spy)
+    # the polish tried at every check, whatever the multipliers look like
+    monkeypatch.setattr(dual_cd_module, "_polish_worth", lambda *args: True)
+    objective = make_objective(Hinge(), seed=2, n=60, d=3, C=10.0)
+    result = _solve(objective, tol=1e-8)
+    assert result.converged
+    assert caps and max(caps) <= objective.n_features + 1

@@ -127,16 +127,14 @@ def binary_start(
     starts = []
     for k in range(objective.n_outputs):
         y = np.ascontiguousarray(Y[:, k], dtype=np.float64)
-        shift, skip_finish, warm_finish, exact_sets = 0.0, False, None, False
+        shift, skip_finish, resume = 0.0, False, None
         if warm_state is not None and warm_state[k]["alpha"].shape == (n,):
             alpha = np.array(warm_state[k]["alpha"], dtype=np.float64)
             shift = float(np.ravel(warm_state[k]["shift"])[0])
             # set by a caller that expects the finish to fail (hinge_path)
             skip_finish = bool(warm_state[k].get("skip_finish", False))
-            # set by hinge_path: resume the last solve's exact sets or finish
-            if warm_state[k].get("along_path", False):
-                warm_finish = _warm_finish(warm_state[k])
-                exact_sets = bool(warm_state[k].get("exact_sets", False))
+            if warm_state[k].get("along_path", False):  # set by hinge_path
+                resume = path_resume(warm_state[k])
         elif W0 is not None:
             scores = np.asarray(X @ W0[k]).ravel() + b0[k]
             grad = objective.loss.gradient(y, scores)
@@ -164,20 +162,33 @@ def binary_start(
                 "shift": shift,
                 "offset": _binary_offset(form.margin, y),
                 "skip_finish": skip_finish,
-                "warm_finish": warm_finish,
-                "exact_sets": exact_sets,
+                "resume": resume,
             }
         )
     return starts
 
 
-def _warm_finish(state):
-    """``(mu, w, b)`` to start the primal finish from, or None: where the
-    finish certified the state's problem, its smoothing and primal point."""
-    if state.get("finish_mu") is None:
-        return None
-    w, b = state["primal"]
-    return float(state["finish_mu"]), np.asarray(w), float(np.ravel(b)[0])
+def path_resume(state):
+    """What a path's point resumes of the previous one's column ``state``.
+
+    ``exact_sets``: it was certified by the polish on exact sets (and that
+    route is not off); ``finish``: ``(mu, w, b)``, the smoothing and primal
+    point where the primal finish certified it, or None; and the record
+    that turns each route off where it does not pay (``_resume_record`` in
+    ``_dual_cd``).
+    """
+    finish = None
+    if state.get("finish_mu") is not None and not state.get("finish_off", False):
+        w, b = state["primal"]
+        finish = float(state["finish_mu"]), np.asarray(w), float(np.ravel(b)[0])
+    return {
+        "exact_sets": bool(state.get("exact_sets", False))
+        and not state.get("polish_off", False),
+        "finish": finish,
+        "cold_passes": state.get("cold_passes"),
+        "polish_off": bool(state.get("polish_off", False)),
+        "finish_off": bool(state.get("finish_off", False)),
+    }
 
 
 def _binary_offset(margin, y):

@@ -36,13 +36,15 @@ from ._newton_finish import newton_finish
 
 #: below this tol the certified dual solution gets an exact primal finish
 EXACT_FINISH_TOL = 1e-10
-#: a warm-started primal finish (hinge_path) starts its smoothing at this
-#: multiple of the one that certified the previous C: spambase's 7 largest
-#: of the 20 default C, hinge, took 0.65 s (from the previous smoothing),
-#: 0.36-0.40 s (2x to 8x) and 0.58 s (16x), against 0.66 s with dual CD
-#: first
+#: a resumed primal finish (hinge_path, see ``_resume``) starts its
+#: smoothing at this multiple of the one that certified the previous C:
+#: spambase's path (hinge, 20 default C, two pass orders) took 0.94 s
+#: from the previous smoothing itself (Newton crawls from the previous
+#: point without the continuation), 0.51-0.59 s from 2x to 8x, 0.56-0.58 s
+#: from 16x, against 0.76-0.78 s with dual CD first
 WARM_FINISH_MU = 4.0
-#: ... within this share of the passes the last point took without it
+#: ... and may spend this share of what the finish may spend in a cold
+#: solve of as many passes as the column's last point that resumed nothing
 WARM_FINISH_SHARE = 0.5
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50

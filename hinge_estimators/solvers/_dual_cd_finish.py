@@ -284,7 +284,7 @@ def primal_finish(objective, setup, start, w, shift, gap, tol, budget, mu=None):
     ``binary_certificate``) of the best point found (``None`` if none), its
     feasible dual ``alpha`` (in the box, before balancing) and the
     pass-equivalents spent. The hinge's smoothing starts at ``mu`` where
-    given (a path's previous point certified there; see ``warm_finish``),
+    given (a path's previous point certified there; see ``_dual_cd._resume``),
     else at the relative ``gap`` times the margin; each certificate of a
     stage records its ``mu``.
     """

@@ -262,7 +262,7 @@ def rounding_floor(primal, linear, quadratic, ridge):
 def _balance_binary(alpha, y):
     """Scale the heavier side down to ``sum alpha_i y_i = 0`` (stays in the box)."""
     # y is +-1: the two sides' sums from two reductions, without the
-    # boolean indexing (a tenth of a gap check on twonorm)
+    # boolean indexing (half of a gap check's time on twonorm)
     total, signed = float(alpha.sum()), float(alpha @ y)
     if signed == 0.0:
         return alpha

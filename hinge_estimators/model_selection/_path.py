@@ -87,8 +87,11 @@ tol, max_iter, random_state, n_jobs
     -----
     **Warm starts.** ``dual_cd`` starts from the previous dual variables
     scaled by ``C_new / C_old`` (which keeps the variables at their bound
-    there; the solver clips them into the new box), the other solvers from
-    the secant through the previous two solutions (in ``log C``).
+    there; the solver clips them into the new box) and, for the binary
+    columns, resumes how the previous point was certified: the exact solve
+    on its optimal sets, or its primal finish (see ``_walk.walk``); the
+    other solvers start from the secant through the previous two solutions
+    (in ``log C``).
 
     **Default grid.** At ``W = 0`` with the best intercept let ``V`` be the
     loss part's gradient per unit of C. With a non-smooth penalty (L1,

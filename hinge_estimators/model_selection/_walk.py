@@ -64,6 +64,17 @@ def walk(
     (twonorm), squared hinge; L-BFGS's from 308 to 235 and gd's from 776
     to 442 on breast_cancer. Every point is still solved to its own
     certificate: the start only changes how far the solver has to go.
+
+    The states handed to ``dual_cd`` say ``along_path``: a binary column
+    then resumes how the previous point certified it. The active-set
+    polish on exact sets is tried first on the same sets (between two
+    breakpoints of the piecewise linear hinge path they stay optimal), and
+    the primal finish starts from the previous point's primal solution and
+    smoothing, before any pass of dual CD. The hinge path's 7 largest
+    values of C cost spambase about one cold fit each, 75 % of it in the
+    finish after 300 to 900 stalled passes; resumed, 0.67 s became 0.46 s.
+    A route that does not pay is dropped for the rest of the path (see
+    ``_dual_cd._resume_record``).
     """
     solver, objective = problem.solver, problem.objective
     coef, state, C_old = None, None, None
@@ -114,8 +125,9 @@ def _secant(older, newer, C):
 def _scaled_state(state, ratio):
     """``dual_cd``'s per-column states with ``alpha`` times ``ratio``.
 
-    A column whose primal finish ran and did not certify skips it at the
-    next C (``skip_finish``): measured on splice as CSR (hinge), the finish
+    The states are marked ``along_path`` (see :func:`walk`). A column whose
+    primal finish ran and did not certify skips it at the next C
+    (``skip_finish``): measured on splice as CSR (hinge), the finish
     failed at each of the top 6 of the 20 default values of C, warm or cold,
     and cost 7 s of Hessian products a point against 1 s for its 1000
     passes of dual CD.
@@ -127,6 +139,7 @@ def _scaled_state(state, ratio):
             **column,
             "alpha": np.asarray(column["alpha"]) * ratio,
             "skip_finish": bool(column.get("finish_failed", False)),
+            "along_path": True,
         }
         for column in state
     ]

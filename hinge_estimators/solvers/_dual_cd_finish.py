@@ -152,7 +152,8 @@ def dual_polish(objective, setup, start, alpha, w, shift, budget):
     # squares and the rounds fail (twonorm, 27 on the margin for 21
     # coefficients: 0.8 s for nothing)
     size = objective.n_features + int(objective.fit_intercept)
-    too_many = n_kink > min(MAX_DUAL_POLISH_KINK, size)
+    max_kink = min(MAX_DUAL_POLISH_KINK, size)
+    too_many = n_kink > max_kink
     if too_many or rounds < MIN_DUAL_POLISH_ROUNDS:
         return None, None, 0
     column = objective.column(start["column"])
@@ -166,12 +167,17 @@ def dual_polish(objective, setup, start, alpha, w, shift, budget):
         max_rounds=rounds,
         guess=(kink, at_upper),
         multipliers=True,
-        max_kink=MAX_DUAL_POLISH_KINK,
+        # and no round's guess either: the rounds can move hundreds of
+        # samples onto the margin, and each such round is a least-squares
+        # solve that fails (splice as CSR, hinge, C = 0.87: one polish of 4
+        # rounds took 4.9 s, 10 times the whole dual CD solve)
+        max_kink=max_kink,
     )
     if exact is None:  # every round it could afford was spent
         return None, None, cost * rounds
     exact_alpha = _exact_multipliers(dual, alpha, upper)
     cert = _certify(objective, setup, start, exact, exact_alpha)
+    cert["exact"] = True  # the multipliers of the exact optimum
     return cert, exact_alpha, cost * dual[2]
 
 
@@ -274,7 +280,7 @@ def _formed_hessian(objective, XA, DA):
     return H
 
 
-def primal_finish(objective, setup, start, w, shift, gap, tol, budget):
+def primal_finish(objective, setup, start, w, shift, gap, tol, budget, mu=None):
     """Newton on the primal (smoothed for the hinge) from dual CD's point.
 
     ``budget`` is in passes over the data (Hessian work charged as
@@ -284,11 +290,14 @@ def primal_finish(objective, setup, start, w, shift, gap, tol, budget):
     goes on. Returns ``(cert, alpha, spent)``: the certificate (as
     ``binary_certificate``) of the best point found (``None`` if none), its
     feasible dual ``alpha`` (in the box, before balancing) and the
-    pass-equivalents spent.
+    pass-equivalents spent. The hinge's smoothing starts at ``mu`` where
+    given (a path's previous point certified there; see ``_dual_cd._resume``),
+    else at the relative ``gap`` times the margin; each certificate of a
+    stage records its ``mu``.
     """
     meter = [0, budget]
     try:
-        best = _finish(objective, setup, start, w, shift, gap, tol, meter)
+        best = _finish(objective, setup, start, w, shift, gap, tol, meter, mu)
     except _OutOfBudget:
         best = meter[2] if len(meter) > 2 else None
     if best is None:  # no stage fitted the budget (a budget of 0 passes)
@@ -296,7 +305,7 @@ def primal_finish(objective, setup, start, w, shift, gap, tol, budget):
     return best[0], best[1], min(meter[0], budget)
 
 
-def _finish(objective, setup, start, w, shift, gap, tol, meter):
+def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     column = objective.column(start["column"])
     d, bias = objective.n_features, setup["bias"]
     unpenalized = setup["unpenalized"]
@@ -315,9 +324,12 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
         )
         meter[0] += ITERATION_COST * result.n_iter
         alpha = _multipliers(column, setup, start, result.coef)
-        return _certify(objective, setup, start, result.coef, alpha), alpha
+        cert = _certify(objective, setup, start, result.coef, alpha)
+        cert["mu"] = 0.0  # no smoothing: Newton on the loss itself
+        return cert, alpha
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
-    mu = margin * float(np.clip(gap, tol, 1.0))
+    if mu is None:
+        mu = margin * float(np.clip(gap, tol, 1.0))
     best = None
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
@@ -344,6 +356,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter):
             finished = _certify(objective, setup, start, exact, exact_alpha)
             if finished["gap"] < cert["gap"]:
                 cert, alpha = finished, exact_alpha
+                cert["exact"] = True
+        cert["mu"] = mu
         if setup["finish_report"] is not None:
             setup["finish_report"](meter[0], cert)
         if best is None or cert["gap"] < best[0]["gap"]:

@@ -127,12 +127,14 @@ def binary_start(
     starts = []
     for k in range(objective.n_outputs):
         y = np.ascontiguousarray(Y[:, k], dtype=np.float64)
-        shift, skip_finish = 0.0, False
+        shift, skip_finish, resume = 0.0, False, None
         if warm_state is not None and warm_state[k]["alpha"].shape == (n,):
             alpha = np.array(warm_state[k]["alpha"], dtype=np.float64)
             shift = float(np.ravel(warm_state[k]["shift"])[0])
             # set by a caller that expects the finish to fail (hinge_path)
             skip_finish = bool(warm_state[k].get("skip_finish", False))
+            if warm_state[k].get("along_path", False):  # set by hinge_path
+                resume = path_resume(warm_state[k])
         elif W0 is not None:
             scores = np.asarray(X @ W0[k]).ravel() + b0[k]
             grad = objective.loss.gradient(y, scores)
@@ -143,6 +145,9 @@ def binary_start(
         if not unpenalized:
             shift = 0.0
         alpha = np.clip(alpha, 0.0, upper)
+        # within rounding of the bound is at it (a state scaled by C_new /
+        # C_old: the sets read off alpha stay those of the state)
+        alpha[alpha >= upper * (1 - 1e-12)] = upper[alpha >= upper * (1 - 1e-12)]
         w = np.zeros(d + 1)
         if np.any(alpha):
             w[:d] = _adjoint(X, alpha * y)
@@ -157,9 +162,33 @@ def binary_start(
                 "shift": shift,
                 "offset": _binary_offset(form.margin, y),
                 "skip_finish": skip_finish,
+                "resume": resume,
             }
         )
     return starts
+
+
+def path_resume(state):
+    """What a path's point resumes of the previous one's column ``state``.
+
+    ``exact_sets``: it was certified by the polish on exact sets (and that
+    route is not off); ``finish``: ``(mu, w, b)``, the smoothing and primal
+    point where the primal finish certified it, or None; and the record
+    that turns each route off where it does not pay (``_resume_record`` in
+    ``_dual_cd``).
+    """
+    finish = None
+    if state.get("finish_mu") is not None and not state.get("finish_off", False):
+        w, b = state["primal"]
+        finish = float(state["finish_mu"]), np.asarray(w), float(np.ravel(b)[0])
+    return {
+        "exact_sets": bool(state.get("exact_sets", False))
+        and not state.get("polish_off", False),
+        "finish": finish,
+        "cold_passes": state.get("cold_passes"),
+        "polish_off": bool(state.get("polish_off", False)),
+        "finish_off": bool(state.get("finish_off", False)),
+    }
 
 
 def _binary_offset(margin, y):
@@ -232,16 +261,16 @@ def rounding_floor(primal, linear, quadratic, ridge):
 
 def _balance_binary(alpha, y):
     """Scale the heavier side down to ``sum alpha_i y_i = 0`` (stays in the box)."""
-    pos = float(alpha[y > 0].sum())
-    neg = float(alpha[y < 0].sum())
-    if pos == neg:
+    # y is +-1: the two sides' sums from two reductions, without the
+    # boolean indexing (half of a gap check's time on twonorm)
+    total, signed = float(alpha.sum()), float(alpha @ y)
+    if signed == 0.0:
         return alpha
-    out = alpha.copy()
+    # (clipped: rounding must not turn an empty side's 0 negative)
+    pos, neg = max(0.5 * (total + signed), 0.0), max(0.5 * (total - signed), 0.0)
     if pos > neg:
-        out[y > 0] *= neg / pos
-    else:
-        out[y < 0] *= pos / neg
-    return out
+        return alpha * np.where(y > 0, neg / pos, 1.0)
+    return alpha * np.where(y < 0, pos / neg, 1.0)
 
 
 # -- Crammer-Singer (one joint dual) -------------------------------------------
@@ -398,7 +427,12 @@ def exact_intercept(form, y, z, c, b0=0.0):
     if not (np.any(y > 0) and np.any(y < 0)):
         return float(b0)  # one class only: no finite minimizer (or any b)
     t = y * form.margin - z
-    order = np.argsort(t, kind="stable")
+    # the minimizer does not depend on the order of tied breakpoints (the
+    # running sums at both ends of a tie are the same): the default sort,
+    # vectorized in numpy >= 2, took 75 us on 7,400 values against 430 us
+    # for the stable one (twonorm's path spent a quarter of its small values
+    # of C in this sort)
+    order = np.argsort(t)
     t, y, c = t[order], y[order], c[order]
     pos, neg = np.where(y > 0, c, 0.0), np.where(y < 0, c, 0.0)
     # after k breakpoints (b in [t_k, t_{k+1}]) the positives k+1.. and the

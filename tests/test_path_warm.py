@@ -1,0 +1,199 @@
+"""dual_cd along a path: what a point hands the next one, and what stays exact.
+
+A warm state from ``hinge_path`` (``along_path``) resumes the previous
+point's exact sets (one active-set solve) or its primal finish (its
+smoothing, its primal point); either way the point is certified as a cold
+solve would be. The references are the slack-variable QP of ``tests/_qp``.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hinge_estimators.solvers._dual_cd as dual_cd_module
+from hinge_estimators.losses import Hinge, SquaredHinge
+from hinge_estimators.model_selection._walk import _scaled_state
+from hinge_estimators.solvers import DualCoordinateDescent
+from hinge_estimators.solvers._dual_cd_parts import _balance_binary, exact_intercept
+
+from ._problems import make_objective, naive_value
+from ._qp import solve_qp
+
+
+def _solve(objective, tol, warm_state=None):
+    return DualCoordinateDescent().solve(
+        objective,
+        tol=tol,
+        max_iter=100_000,
+        rng=np.random.default_rng(0),
+        warm_state=warm_state,
+    )
+
+
+def _spy(monkeypatch):
+    """Record the order of kernel calls, polishes and finishes (with their mu)."""
+    events = []
+
+    def record(name, function):
+        def wrapped(*args, **kwargs):
+            events.append((name, kwargs.get("mu")))
+            return function(*args, **kwargs)
+
+        monkeypatch.setattr(dual_cd_module, name, wrapped)
+
+    record("binary_dual_cd", dual_cd_module.binary_dual_cd)
+    record("dual_polish", dual_cd_module.dual_polish)
+    record("primal_finish", dual_cd_module.primal_finish)
+    return events
+
+
+def _check_optimum(objective, result, tol):
+    assert result.converged
+    assert result.optimality <= tol
+    assert result.value == pytest.approx(naive_value(objective, result.coef), rel=1e-12)
+    reference = solve_qp(objective)[0]  # SLSQP: accurate to about 1e-8
+    assert (result.value - reference) / result.value <= tol + 1e-7
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_path_point_resumes_the_finish_that_certified_the_last(sparse, monkeypatch):
+    # the finish certifies the first C (forced: dual CD "stalls" at once);
+    # the next C starts with the finish, at WARM_FINISH_MU times its last
+    # smoothing and from its primal point, before any pass of dual CD
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(Hinge(), seed=2, n=40, d=4, sparse=sparse, C=2.0)
+    first = _solve(objective, tol=1e-6)
+    mu = first.state[0]["finish_mu"]
+    assert first.converged and mu is not None and mu > 0
+    state = _scaled_state(first.state, 2.0)
+    state[0]["exact_sets"] = False  # the finish's route, not the polish's
+    events = _spy(monkeypatch)
+    following = objective.with_C(4.0)
+    result = _solve(following, tol=1e-6, warm_state=state)
+    assert events[0] == ("primal_finish", dual_cd_module.WARM_FINISH_MU * mu)
+    _check_optimum(following, result, 1e-6)
+
+
+@pytest.mark.parametrize("loss", [Hinge(), SquaredHinge()], ids=repr)
+def test_a_state_without_along_path_starts_as_before(loss, monkeypatch):
+    # HingeClassifier's own warm starts carry the same state without the
+    # path's flag: no finish or polish before dual CD's first pass
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(loss, seed=2, n=40, d=4, C=2.0)
+    first = _solve(objective, tol=1e-6)
+    state = [{**column, "alpha": column["alpha"] * 2.0} for column in first.state]
+    events = _spy(monkeypatch)
+    _solve(objective.with_C(4.0), tol=1e-6, warm_state=state)
+    assert events[0] == ("binary_dual_cd", None)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_exact_sets_certify_a_nearby_C_without_a_pass(weighted, monkeypatch):
+    # between two breakpoints of the hinge's path the optimal sets do not
+    # change: the previous point's sets, solved at the new C, are exact
+    objective = make_objective(Hinge(), seed=0, n=40, d=4, weighted=weighted, C=1.0)
+    first = _solve(objective, tol=1e-12)
+    state = _scaled_state(first.state, 1.001)
+    state[0]["exact_sets"] = True  # as a polish-certified point leaves it
+    events = _spy(monkeypatch)
+    following = objective.with_C(1.001)
+    result = _solve(following, tol=1e-8, warm_state=state)
+    assert [name for name, _ in events] == ["dual_polish"]
+    assert result.optimality <= 1e-10  # exact up to rounding
+    _check_optimum(following, result, 1e-8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(-3, 3), min_size=2, max_size=30),
+    st.integers(0, 2**32 - 1),
+)
+def test_exact_intercept_minimizes_whatever_the_order_of_ties(scores, seed):
+    # integer scores make many breakpoints tie; the minimizer is checked
+    # against the objective at every breakpoint (the optimum is at one)
+    rng = np.random.default_rng(seed)
+    z = np.asarray(scores, dtype=float)
+    y = np.where(rng.random(z.size) < 0.5, -1.0, 1.0)
+    y[:2] = [-1.0, 1.0]
+    c = rng.choice([0.5, 1.0, 2.0], size=z.size)
+    form = Hinge().dual_form()
+
+    def risk(b):
+        return float(c @ np.maximum(0.0, 1.0 - y * (z + b)))
+
+    b = exact_intercept(form, y, z, c, b0=0.0)
+    best = min(risk(t) for t in y * 1.0 - z)
+    assert risk(b) <= best + 1e-12 * max(1.0, best)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 5.0), min_size=1, max_size=20),
+    st.integers(0, 2**32 - 1),
+)
+def test_balancing_scales_the_heavier_side_onto_the_constraint(alpha, seed):
+    alpha = np.asarray(alpha)
+    y = np.where(np.random.default_rng(seed).random(alpha.size) < 0.5, -1.0, 1.0)
+    out = _balance_binary(alpha, y)
+    assert np.all(out >= 0.0) and np.all(out <= alpha * (1 + 1e-15))
+    scale = max(1.0, float(alpha.sum()))
+    assert abs(float(out @ y)) <= 1e-12 * scale
+    pos, neg = alpha[y > 0].sum(), alpha[y < 0].sum()
+    lighter = (y < 0) if pos >= neg else (y > 0)
+    np.testing.assert_array_equal(out[lighter], alpha[lighter])
+
+
+def test_a_resumed_finish_that_fails_is_dropped_and_the_solve_goes_on(monkeypatch):
+    # a resumed finish that does not certify costs its passes once: the
+    # column is then solved as a cold one (all of max_iter left) and the
+    # path's next point does not resume the finish again
+    from hinge_estimators.solvers._dual_cd_parts import path_resume
+
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    objective = make_objective(Hinge(), seed=2, n=40, d=4, C=2.0)
+    first = _solve(objective, tol=1e-6)
+    state = _scaled_state(first.state, 2.0)
+    state[0].update(exact_sets=False, cold_passes=100)
+    finish = dual_cd_module.primal_finish
+    budgets = []
+
+    def failing_when_resumed(*args, mu=None):
+        if mu is None:
+            return finish(*args)
+        budgets.append(args[-1])
+        return None, None, args[-1]  # spent its whole budget, found nothing
+
+    monkeypatch.setattr(dual_cd_module, "primal_finish", failing_when_resumed)
+    following = objective.with_C(4.0)
+    result = DualCoordinateDescent().solve(
+        following, tol=1e-6, max_iter=200, rng=np.random.default_rng(0),
+        warm_state=state,
+    )  # fmt: skip
+    expected = int(dual_cd_module.WARM_FINISH_SHARE * dual_cd_module.FINISH_SHARE * 100)
+    assert budgets == [expected]  # half of the last cold solve's share
+    _check_optimum(following, result, 1e-6)
+    assert result.state[0]["finish_off"]
+    assert path_resume({**result.state[0], "along_path": True})["finish"] is None
+
+
+def test_dual_polish_never_solves_more_margin_samples_than_coefficients(monkeypatch):
+    # the polish's rounds may move samples onto the margin; with more of
+    # them than coefficients every round is a failing least-squares solve
+    # (one polish on splice took 4.9 s): dual_polish caps every round's set
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    caps = []
+    polish = finish_module.polish
+
+    def spy(*args, **kwargs):
+        caps.append(kwargs["max_kink"])
+        return polish(*args, **kwargs)
+
+    monkeypatch.setattr(finish_module, "polish", spy)
+    # the polish tried at every check, whatever the multipliers look like
+    monkeypatch.setattr(dual_cd_module, "_polish_worth", lambda *args: True)
+    objective = make_objective(Hinge(), seed=2, n=60, d=3, C=10.0)
+    result = _solve(objective, tol=1e-8)
+    assert result.converged
+    assert caps and max(caps) <= objective.n_features + 1

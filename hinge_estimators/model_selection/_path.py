@@ -91,7 +91,11 @@ tol, max_iter, random_state, n_jobs
     columns, resumes how the previous point was certified: the exact solve
     on its optimal sets, or its primal finish (see ``_walk.walk``); the
     other solvers start from the secant through the previous two solutions
-    (in ``log C``).
+    (in ``log C``). A resumed route that fails to certify is charged to the
+    point's ``n_iter`` (in pass-equivalents) and the point is then solved as
+    a cold fit with the whole ``max_iter``: such a point can report up to
+    about ``1.45 * max_iter`` (once per column; a failed route is not tried
+    again along the path).
 
     **Default grid.** At ``W = 0`` with the best intercept let ``V`` be the
     loss part's gradient per unit of C. With a non-smooth penalty (L1,

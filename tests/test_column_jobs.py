@@ -98,6 +98,16 @@ def test_python_heavy_solvers_fit_their_columns_on_one_thread(solver, pools):
     assert pools == []
 
 
+def test_newton_on_sparse_data_fits_its_columns_in_threads(pools):
+    # its CG runs compiled without the GIL there
+    X, y = _four_classes(sparse=True)
+    common = dict(solver="newton", tol=1e-10, max_iter=100)
+    serial = HingeClassifier("squared_hinge", **common).fit(X, y)
+    threaded = HingeClassifier("squared_hinge", **common, n_jobs=2).fit(X, y)
+    assert pools == [2]
+    np.testing.assert_allclose(threaded.coef_, serial.coef_, rtol=1e-10, atol=1e-12)
+
+
 def test_no_more_threads_than_columns(pools):
     X, y = _four_classes()
     HingeClassifier("hinge", "dual_cd", n_jobs=-1).fit(X, y)

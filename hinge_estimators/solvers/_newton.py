@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse as sp
 
 from ._base import (
     DECREMENT,
@@ -439,8 +440,11 @@ class TrustRegionNewton(Solver):
                 sum(r.value for r in results),
             ),
             tol,
-            # one thread: short BLAS calls between Python (see map_columns)
-            threads=False,
+            # threads for sparse X only, where CG's products run compiled
+            # without the GIL: measured on 2 cores, 1.2-1.3x faster on
+            # optdigits and splice as CSR, 0.78-0.97x (slower) on dense sets,
+            # whose short BLAS calls alternate with Python (see map_columns)
+            threads=sp.issparse(objective.X),
         )
 
 

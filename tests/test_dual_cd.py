@@ -568,7 +568,7 @@ def test_primal_finish_is_certified_honestly(loss, layout, monkeypatch):
     import hinge_estimators.solvers._dual_cd as module
 
     # finish at the first measurement, whatever dual CD's progress
-    monkeypatch.setattr(module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(module, "stalled", lambda *args: True)
     objective = make_objective(loss, **layout)
     result = _solve(objective, tol=1e-6)
     assert result.converged
@@ -586,7 +586,7 @@ def test_primal_finish_without_budget_leaves_dual_cd_to_go_on(monkeypatch):
     the solve crashed with a TypeError instead of going on with dual CD."""
     import hinge_estimators.solvers._dual_cd as module
 
-    monkeypatch.setattr(module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(module, "stalled", lambda *args: True)
     monkeypatch.setattr(module, "FINISH_SHARE", 0.0)
     objective = make_objective(Hinge(), **LAYOUTS[0])
     result = _solve(objective, tol=1e-6)
@@ -631,3 +631,25 @@ def test_a_larger_max_iter_does_not_delay_the_finish():
         assert larger.objective_value_ == pytest.approx(
             default.objective_value_, rel=2e-4
         )
+
+
+def test_the_stall_rule_weighs_the_work_left_not_only_max_iter():
+    from hinge_estimators.solvers._dual_cd_finish import STALL_WORK, stalled
+
+    # the relative gap falls 10x every 200 passes: at 400 passes it is 1e-4,
+    # 400 passes from 1e-6
+    checks = [(p, 1e-2 * 10 ** (-p / 200)) for p in (50, 100, 150, 200, 250, 300, 400)]
+    # within max_iter, and cheap: 0.3 % of the samples active, few checks
+    assert not stalled(checks, 1e-6, 100_000, active=0.003)
+    # within max_iter but expensive: every sample active, 400 full passes
+    assert STALL_WORK < 400
+    assert stalled(checks, 1e-6, 100_000, active=1.0)
+    # beyond max_iter: a stall whatever a pass costs
+    assert stalled(checks, 1e-6, 600, active=0.003)
+    # no gain over the last half (one check above the rest does not count
+    # as a loss: the best gap so far is what moves): as many passes again
+    flat = checks[:4] + [(400, 2e-4), (600, 3e-4), (800, 2.5e-4)]
+    assert not stalled(flat, 1e-6, 100_000, active=0.003)
+    assert stalled(flat, 1e-6, 100_000, active=1.0)
+    # too early to judge
+    assert not stalled(checks[:1] + [(60, 1e-3)], 1e-6, 100_000, active=1.0)

@@ -61,7 +61,7 @@ def test_path_point_resumes_the_finish_that_certified_the_last(sparse, monkeypat
     # the finish certifies the first C (forced: dual CD "stalls" at once);
     # the next C starts with the finish, at WARM_FINISH_MU times its last
     # smoothing and from its primal point, before any pass of dual CD
-    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
     objective = make_objective(Hinge(), seed=2, n=40, d=4, sparse=sparse, C=2.0)
     first = _solve(objective, tol=1e-6)
     mu = first.state[0]["finish_mu"]
@@ -79,7 +79,7 @@ def test_path_point_resumes_the_finish_that_certified_the_last(sparse, monkeypat
 def test_a_state_without_along_path_starts_as_before(loss, monkeypatch):
     # HingeClassifier's own warm starts carry the same state without the
     # path's flag: no finish or polish before dual CD's first pass
-    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
     objective = make_objective(loss, seed=2, n=40, d=4, C=2.0)
     first = _solve(objective, tol=1e-6)
     state = [{**column, "alpha": column["alpha"] * 2.0} for column in first.state]
@@ -150,7 +150,7 @@ def test_a_resumed_finish_that_fails_is_dropped_and_the_solve_goes_on(monkeypatc
     # path's next point does not resume the finish again
     from hinge_estimators.solvers._dual_cd_parts import path_resume
 
-    monkeypatch.setattr(dual_cd_module, "stalled", lambda checks, tol, max_iter: True)
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
     objective = make_objective(Hinge(), seed=2, n=40, d=4, C=2.0)
     first = _solve(objective, tol=1e-6)
     state = _scaled_state(first.state, 2.0)

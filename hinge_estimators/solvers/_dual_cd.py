@@ -592,6 +592,9 @@ def _solve_one(objective, setup, start, kernel):
         POLISH_TRIES if multiclass and not (form.squared or unpenalized) else 0
     )
     work_checks, ties = [], []
+    # the fraction of samples shrinking left active after each binary call
+    # (the cost of a pass, for the stall rule)
+    active_fractions = [1.0]
     if exact_b:
         shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
@@ -665,6 +668,7 @@ def _solve_one(objective, setup, start, kernel):
                 continue
             passes += done
             budget -= chunk
+            active_fractions.append(shrunk[1][0] / max(len(samples), 1))
             if done < chunk:  # the kernel met eps
                 break
         if unpenalized:
@@ -718,7 +722,7 @@ def _solve_one(objective, setup, start, kernel):
         if (
             new is None
             and not (converged or multiclass or finished)
-            and stalled(checks, tol, max_iter)
+            and stalled(checks, tol, max_iter, min(active_fractions[-3:]))
         ):
             finished = True
             if setup["callback"] is not None:  # the finish reports too

@@ -32,12 +32,18 @@ from ._newton import TrustRegionNewton
 #: not reach tol by max_iter (a failed finish costs passes dual CD would
 #: have used)
 MIN_PASSES = 100
-#: the horizon of that prediction is at most this many passes, whatever
-#: max_iter: a user who raised max_iter (what the ConvergenceWarning asks)
-#: waited longer for the same answer, dual CD crawling where the finish
-#: would have ended it (penbased, hinge, C=10, tol=1e-4: 1.6 s with
-#: max_iter=1000, 3.2 s with 20000, the finish never tried)
-STALL_HORIZON = 1000
+#: dual CD's predicted remaining work (full-pass equivalents: passes times the
+#: fraction of samples shrinking leaves active, plus two per gap check) above
+#: which the finish is tried even where max_iter would allow dual CD to go
+#: on: judged against max_iter alone, a user who raised max_iter (what the
+#: ConvergenceWarning asks) waited longer for the same answer (penbased,
+#: hinge, C=10: 2.0 s at max_iter=100000 against 1.1 s, texture 5.5 s
+#: against 0.7 s), while a horizon of 1000 passes sent cheap tight solves to
+#: the finish (twonorm, C=0.1, tol=1e-6: 1,202 passes of 0.3 % active
+#: samples, 8 ms, against 33 ms)
+STALL_WORK = 200
+#: full-pass equivalents one gap check costs (two products with X)
+CHECK_COST = 2.0
 #: pass-equivalents charged per Newton iteration (scores, value and
 #: gradient, line search); Hessian work is charged by what it reads or
 #: computes (``_metered``)
@@ -88,18 +94,35 @@ STAGE_ACCURACY = 0.01
 SHRINK = 0.5
 
 
-def stalled(checks, tol, max_iter):
+def stalled(checks, tol, max_iter, active=1.0):
     """Whether dual CD's progress, ``checks = [(passes, relative gap), ...]``, stalls.
 
     The rate is the decrease of ``log(gap)`` per pass since the check nearest
-    half of the passes made; a rate that reaches tol only after ``max_iter``
-    passes, or after ``STALL_HORIZON``, counts as a stall.
+    half of the passes made. A rate that reaches tol only after ``max_iter``
+    passes counts as a stall; so does one whose remaining work, at the
+    fraction ``active`` of samples shrinking leaves in a pass and with the
+    gap checks on the way, exceeds ``STALL_WORK`` full passes (measured on
+    the best gap so far: the primal at dual CD's point wanders, and one
+    check above the last made the rate look like no progress; no gain at
+    all over the last half of the passes counts as as many passes again).
     """
     passes, gap = checks[-1]
-    horizon = min(max_iter, STALL_HORIZON)
-    if passes < max(MIN_PASSES, horizon // 10) or gap <= tol or len(checks) < 2:
+    if passes < MIN_PASSES or gap <= tol or len(checks) < 2:
         return False
-    return passes + passes_needed(checks, tol) > horizon
+    if passes >= max_iter // 10 and passes + passes_needed(checks, tol) > max_iter:
+        return True
+    best = np.minimum.accumulate([g for _, g in checks])
+    passes_seen = [p for p, _ in checks]
+    needed = passes_needed(list(zip(passes_seen, best, strict=True)), tol)
+    if not np.isfinite(needed):
+        # no gain over the last half of the passes: assume as many again
+        # (cheap where few samples are active: twonorm, C = 0.1, tol = 1e-6
+        # certified 1,202 passes of 0.3 % active samples in 8 ms)
+        needed = float(passes)
+    # checks every max(10, passes / 4) passes: about log(end / passes) /
+    # log(1.25) of them on the way
+    n_checks = np.log1p(needed / passes) / np.log(1.25)
+    return needed * active + CHECK_COST * n_checks > STALL_WORK
 
 
 def passes_needed(checks, tol):

@@ -536,3 +536,40 @@ def test_warm_start_within_tol_is_certified_by_the_gap_without_a_hessian(
     assert not hessians
     true = (result.value - p_star) / abs(result.value)
     assert true <= result.optimality <= 1e-4
+
+
+@pytest.mark.parametrize(
+    "loss", [SquaredHinge(), SmoothHinge(gamma=0.4), ModifiedHuber()], ids=repr
+)
+@pytest.mark.parametrize("layout", LAYOUTS[:3], ids=lambda p: str(p))
+def test_compiled_line_derivative_matches_numpy(loss, layout):
+    # the exact line search's compiled derivative (line_slope) against the
+    # numpy loss gradient it replaces, at points on and off the kinks
+    from hinge_estimators.solvers._newton import _compiled_line
+
+    objective = make_objective(loss, **layout)
+    if objective.n_outputs > 1:  # Newton solves one-vs-rest column by column
+        assert (
+            _compiled_line(objective, *[objective.scores(objective.zeros())] * 2)
+            is None
+        )
+        objective = objective.column(1)
+    rng = np.random.default_rng(5)
+    w = rng.normal(scale=0.5, size=objective.size)
+    s = rng.normal(size=objective.size)
+    scores, direction = objective.scores(w), objective.scores(s)
+    along = _compiled_line(objective, scores, direction)
+    assert along is not None
+    for t in (0.0, 0.3, 1.0, 2.7):
+        _, G = objective.score_gradient_from_scores(scores + t * direction)
+        expected = float(np.sum(G * direction))
+        assert along(t) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_compiled_line_only_where_it_has_the_formula():
+    from hinge_estimators.solvers._newton import _compiled_line
+
+    for loss, n_classes in ((GaussianHinge(), 2), (WestonWatkins(squared=True), 3)):
+        objective = make_objective(loss, n_classes=n_classes)
+        scores = objective.scores(objective.zeros())
+        assert _compiled_line(objective, scores, scores) is None

@@ -18,6 +18,8 @@ from ._base import (
     solve_centered,
     solve_columns,
 )
+from ._primal_cd_fast import LOSS_CODES as LINE_LOSS_CODES
+from ._primal_cd_fast import line_slope
 
 # Ratio-test thresholds and radius factors of LIBLINEAR's TRON (formulas.md §7.2).
 ETA0, ETA1, ETA2 = 1e-4, 0.25, 0.75
@@ -463,16 +465,28 @@ def _exact_step(objective, w, scores, s, slope):
     solution, the minimizer is ``t = 1`` up to rounding (CG's residual is
     orthogonal to ``s``), and one evaluation ends the search. Returns
     ``(t, X s)``, ``t = 0`` when ``s`` is not a descent direction.
+
+    For a built-in piecewise-quadratic margin loss on one score column (the
+    squared hinge, the smooth hinge, the modified Huber loss; binary or a
+    one-vs-rest column) the derivative is one compiled pass
+    (``line_slope``) instead of numpy's loss gradient.
     """
     direction_scores = objective.scores(s)
     if not slope < 0.0:
         return 0.0, direction_scores
     linear = objective._penalty_gradient(w) @ s
     quadratic = 2.0 * objective._penalty(s)
+    along = _compiled_line(objective, scores, direction_scores)
+    if along is not None:
 
-    def derivative(t):
-        _, G = objective.score_gradient_from_scores(scores + t * direction_scores)
-        return linear + quadratic * t + float(np.sum(G * direction_scores))
+        def derivative(t):
+            return linear + quadratic * t + along(t)
+
+    else:
+
+        def derivative(t):
+            _, G = objective.score_gradient_from_scores(scores + t * direction_scores)
+            return linear + quadratic * t + float(np.sum(G * direction_scores))
 
     low, d_low = 0.0, slope
     high, d_high = 1.0, derivative(1.0)
@@ -506,6 +520,26 @@ def _exact_step(objective, w, scores, s, slope):
                 d_low *= 0.5
             side = 1
     return float(t), direction_scores
+
+
+def _compiled_line(objective, scores, direction_scores):
+    """``t -> the loss part's derivative along the line``, compiled, or None
+    where ``line_slope`` has no formula for the problem."""
+    loss = objective.loss
+    if objective.n_outputs != 1 or loss.is_multiclass or loss.is_pairwise:
+        return None
+    kernel = loss.compiled_kernel()
+    if kernel is None or kernel.name not in LINE_LOSS_CODES:
+        return None
+    code = LINE_LOSS_CODES[kernel.name]
+    gamma, margin = (kernel.a, kernel.b) if kernel.name == "smooth_hinge" else (0, 0)
+    y = np.asarray(objective.y, dtype=np.float64).reshape(-1)
+    margins = np.ascontiguousarray(y * scores.reshape(-1))
+    moves = np.ascontiguousarray(y * direction_scores.reshape(-1))
+    weights = np.ascontiguousarray(
+        objective.loss_scale * objective.sample_weight, dtype=np.float64
+    )
+    return lambda t: line_slope(code, gamma, margin, margins, moves, weights, t)[0]
 
 
 def _gap_applies(objective):

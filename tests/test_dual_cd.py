@@ -637,19 +637,21 @@ def test_the_stall_rule_weighs_the_work_left_not_only_max_iter():
     from hinge_estimators.solvers._dual_cd_finish import STALL_WORK, stalled
 
     # the relative gap falls 10x every 200 passes: at 400 passes it is 1e-4,
-    # 400 passes from 1e-6
+    # 800 passes from 1e-8, past the 1000-pass horizon
     checks = [(p, 1e-2 * 10 ** (-p / 200)) for p in (50, 100, 150, 200, 250, 300, 400)]
     # within max_iter, and cheap: 0.3 % of the samples active, few checks
-    assert not stalled(checks, 1e-6, 100_000, active=0.003)
-    # within max_iter but expensive: every sample active, 400 full passes
-    assert STALL_WORK < 400
-    assert stalled(checks, 1e-6, 100_000, active=1.0)
+    assert not stalled(checks, 1e-8, 100_000, active=0.003)
+    # within max_iter but expensive: every sample active, 800 full passes
+    assert STALL_WORK < 800
+    assert stalled(checks, 1e-8, 100_000, active=1.0)
+    # within the horizon: dual CD goes on however much a pass costs
+    assert not stalled(checks, 1e-6, 100_000, active=1.0)
     # beyond max_iter: a stall whatever a pass costs
-    assert stalled(checks, 1e-6, 600, active=0.003)
+    assert stalled(checks, 1e-8, 1000, active=0.003)
     # no gain over the last half (one check above the rest does not count
     # as a loss: the best gap so far is what moves): as many passes again
     flat = checks[:4] + [(400, 2e-4), (600, 3e-4), (800, 2.5e-4)]
-    assert not stalled(flat, 1e-6, 100_000, active=0.003)
-    assert stalled(flat, 1e-6, 100_000, active=1.0)
+    assert not stalled(flat, 1e-8, 100_000, active=0.003)
+    assert stalled(flat, 1e-8, 100_000, active=1.0)
     # too early to judge
-    assert not stalled(checks[:1] + [(60, 1e-3)], 1e-6, 100_000, active=1.0)
+    assert not stalled(checks[:1] + [(60, 1e-3)], 1e-8, 100_000, active=1.0)

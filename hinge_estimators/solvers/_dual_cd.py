@@ -1,5 +1,7 @@
 """Dual coordinate descent: exact, certified solutions of the SVM duals."""
 
+from collections import deque
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.extmath import row_norms
@@ -592,9 +594,9 @@ def _solve_one(objective, setup, start, kernel):
         POLISH_TRIES if multiclass and not (form.squared or unpenalized) else 0
     )
     work_checks, ties = [], []
-    # the fraction of samples shrinking left active after each binary call
-    # (the cost of a pass, for the stall rule)
-    active_fractions = [1.0]
+    # the fraction of samples shrinking left active after the last three
+    # binary calls (the cost of a pass, for the stall rule)
+    active_fractions = deque([1.0], maxlen=3)
     if exact_b:
         shift = _best_intercept(objective, setup, start, w, shift)
     # a warm start may already be optimal: measure before the first pass
@@ -722,7 +724,7 @@ def _solve_one(objective, setup, start, kernel):
         if (
             new is None
             and not (converged or multiclass or finished)
-            and stalled(checks, tol, max_iter, min(active_fractions[-3:]))
+            and stalled(checks, tol, max_iter, min(active_fractions))
         ):
             finished = True
             if setup["callback"] is not None:  # the finish reports too

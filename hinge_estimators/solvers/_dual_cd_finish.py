@@ -25,6 +25,15 @@ import scipy.sparse as sp
 
 from ._active_set import polish
 from ._dual_cd_parts import binary_certificate
+from ._interior_point import (
+    MAX_ROUNDS,
+    InteriorPointFailed,
+    dense_rows,
+    grow,
+    snap_to_bounds,
+    solve_box_dual,
+    working_set,
+)
 from ._newton import TrustRegionNewton
 
 #: the finish is considered once dual CD has made this many passes and a
@@ -96,6 +105,16 @@ STAGE_ACCURACY = 0.01
 #: passes, not certified in 1000; halving: certified in 714, and the quarter
 #: size set in 440-500 passes instead of 590-720)
 SHRINK = 0.5
+#: Newton steps an interior-point solve is expected to take (for the budget;
+#: 13 to 28 measured from dual CD's point on bench_real's hard hinge sets)
+IPM_STEPS = 20
+#: ... and the pass entries of the vector work of each, per working sample
+#: (10,000 x 16: 0.14 ms per thousand samples and step, where a pass of dual
+#: CD costs about 1.3 ns per entry)
+STEP_VECTOR_WORK = 100
+#: the interior-point solve stops at this fraction of tol (its own gap is the
+#: working set's; the samples outside it add theirs)
+INNER_SHARE = 0.1
 
 
 def stalled(checks, tol, max_iter, active=1.0):
@@ -358,9 +377,17 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         cert["mu"] = 0.0  # no smoothing: Newton on the loss itself
         return cert, alpha
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
+    if column.size <= MAX_FORMED_HESSIAN:
+        found = _interior_point(objective, setup, start, w, b, tol, meter)
+        if found is not None:
+            best = found
+            meter[2:] = [best]
+            cert = found[0]
+            if cert["gap"] <= tol * cert["primal"]:
+                return best
     if mu is None:
         mu = margin * float(np.clip(gap, tol, 1.0))
-    best = None
+    best = meter[2] if len(meter) > 2 else None
     while meter[0] < meter[1]:
         smooth = column.with_loss(loss.smoothed(mu))
         # a stage's solution is a stepping stone (its own gap is about mu,
@@ -397,6 +424,90 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         if relative <= tol or mu <= 1e-3 * tol * margin:
             break
         mu *= SHRINK
+    return best
+
+
+def _interior_point(objective, setup, start, w, b, tol, meter):
+    """The hinge's dual by the interior-point method on a working set.
+
+    Where the number of coefficients is small (the Hessian may be formed),
+    this replaces the smoothing continuation's many Newton stages by one
+    interior-point solve of about twenty steps, which degenerate margin sets
+    (duplicated rows, one-hot data) do not trouble (``_interior_point``).
+    Returns ``(cert, alpha)`` of the best round, or None where none ran (its
+    predicted cost exceeds what is left of the budget, a factorization
+    failed).
+    """
+    X, d = objective.X, objective.n_features
+    y, upper, alpha = start["y"], setup["upper"], start["alpha"]
+    bias, unpenalized = setup["bias"], setup["unpenalized"]
+    constant = bias if bias and not unpenalized else 0.0
+    margin = setup["form"].margin
+    pass_work = float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples
+    column = objective.column(start["column"])
+    live = upper > 0
+    residual = y * (np.asarray(X @ w[:d]).ravel() + b) - margin
+    sets = working_set(residual, alpha, upper, live)
+    size = d + int(bool(constant))
+    best = None
+
+    for _ in range(MAX_ROUNDS):
+        working, at_upper = sets
+        rows = np.flatnonzero(working)
+        # a step forms and factorizes the normal equations (BLAS) and runs
+        # a few tens of vector operations over the working set
+        step = (len(rows) * size * size / 2 + size**3 / 3) / BLAS3_SPEEDUP
+        step = (step + STEP_VECTOR_WORK * len(rows)) / pass_work
+
+        def charge(step=step):
+            meter[0] += step
+            if meter[0] > meter[1]:
+                raise _OutOfBudget
+
+        # none where IPM_STEPS steps cannot fit in the budget left
+        if IPM_STEPS * step > meter[1] - meter[0]:
+            break
+        block = dense_rows(X, rows, constant)
+        # the samples held at their upper bound: their part of w and of the
+        # intercept's balance
+        pull = upper * y * at_upper
+        fixed_w = np.zeros(size)
+        fixed_w[:d] = np.asarray(X.T @ pull).ravel()
+        if constant:
+            fixed_w[d] = constant * pull.sum()
+        meter[0] += CHECK_COST  # that product, the certificate and the margins
+        try:
+            theta, v, b_new, _ = solve_box_dual(
+                block, y[rows], upper[rows], margin, unpenalized, alpha[rows],
+                tol=INNER_SHARE * tol, fixed_w=fixed_w,
+                fixed_balance=float(pull.sum()), charge=charge,
+            )  # fmt: skip
+        except InteriorPointFailed:
+            break
+        new_alpha = np.where(at_upper, upper, 0.0)
+        new_alpha[rows] = theta
+        w_new = np.zeros(d + 1)
+        w_new[:size] = v
+        b_new = constant * w_new[d] if constant else b_new
+        coef = column.join(w_new[:d][None, :], [b_new])
+        cert = _certify(objective, setup, start, coef, new_alpha)
+        # an interior point never reaches its bounds: snapped onto them, the
+        # multipliers name the optimal sets (a path's next point solves them
+        # at once, dual CD's shrinking sees them), where that keeps the gap
+        snapped = snap_to_bounds(new_alpha, upper, tol)
+        if cert["gap"] <= tol * cert["primal"] and snapped is not None:
+            exact = _certify(objective, setup, start, coef, snapped)
+            if exact["gap"] <= tol * exact["primal"]:
+                cert, new_alpha = exact, snapped
+        cert["mu"] = tol * margin  # where a path's next finish may resume
+        if best is None or cert["gap"] < best[0]["gap"]:
+            best = (cert, new_alpha)
+        if cert["gap"] <= tol * cert["primal"]:
+            break
+        residual = y * (np.asarray(X @ w_new[:d]).ravel() + b_new) - margin
+        sets = grow(working, at_upper, residual, live)
+        if sets is None:
+            break
     return best
 
 

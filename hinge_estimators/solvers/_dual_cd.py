@@ -116,9 +116,16 @@ class DualCoordinateDescent(Solver):
     takes over on the primal from dual CD's point -- directly for the squared
     hinge, through a smoothing continuation with the active-set polish for the
     hinge (``_dual_cd_finish``) -- within a share of the passes left (a Hessian
-    product counts as a pass). Its certificate is still a duality gap, at the
-    smoothed solution's multipliers; if it does not certify, dual CD resumes
-    from the better of the two dual points.
+    product counts as a pass). For the hinge with at most 1,024 coefficients
+    a primal-dual interior-point solve of the dual comes first
+    (``_interior_point``: Mehrotra's predictor-corrector on the samples near
+    the margin, the normal equations ``I + Z^T D^{-1} Z`` formed and
+    factorized, the unpenalized intercept as the multiplier of ``sum_i
+    alpha_i y_i = 0``): degenerate margin sets (duplicated rows, one-hot
+    categories) stall the polish's set updates, not it. Its certificate is
+    still a duality gap, at the smoothed solution's or the interior point's
+    multipliers; if it does not certify, dual CD resumes from the better of
+    the two dual points.
 
     **Crammer-Singer.** The sequential dual method keeps its shrinking
     between kernel calls and checks the gap after an amount of kernel work

@@ -454,6 +454,8 @@ def _interior_point(objective, setup, start, w, b, tol, meter):
     for _ in range(MAX_ROUNDS):
         working, at_upper = sets
         rows = np.flatnonzero(working)
+        if not len(rows):  # every sample held at a bound: nothing to solve
+            break
         # a step forms and factorizes the normal equations (BLAS) and runs
         # a few tens of vector operations over the working set
         step = (len(rows) * size * size / 2 + size**3 / 3) / BLAS3_SPEEDUP

@@ -168,15 +168,18 @@ def solve_box_dual(
     nu = np.maximum(residual, 0.0) + margin
     xi = np.maximum(-residual, 0.0) + margin
     scale = max(1.0, float(np.abs(upper).sum()))
+    # the distance to the upper bound is a variable of its own: recomputed as
+    # upper - a it rounds to 0 (a division by zero) once a is within
+    # rounding of its bound
+    s = upper - a
     for step in range(1, MAX_STEPS + 1):
-        s = upper - a
         r_dual = residual - nu + xi
         r_eq = float(y @ a) + fixed_balance if equality else 0.0
         comp = float(a @ nu + s @ xi)
         feasible = (
             float(np.max(np.abs(r_dual), initial=0.0))
             <= 1e-9 * max(margin, float(np.max(np.abs(residual), initial=0.0)))
-            and abs(r_eq) <= 1e-12 * scale
+            and abs(r_eq) <= 1e-9 * scale
         )
         if feasible and comp <= tol * (0.5 * float(w @ w) + float(upper @ xi)):
             return a, w, b, step - 1
@@ -193,6 +196,7 @@ def solve_box_dual(
         )
         t = _longest((a, s, nu, xi), (da, -da, dnu, dxi), TO_BOUNDARY)
         a = a + t * da
+        s = s - t * da
         b += t * db
         w = w + t * dw
         nu = nu + t * dnu

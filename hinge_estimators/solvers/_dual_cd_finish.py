@@ -105,6 +105,17 @@ STAGE_ACCURACY = 0.01
 #: passes, not certified in 1000; halving: certified in 714, and the quarter
 #: size set in 440-500 passes instead of 590-720)
 SHRINK = 0.5
+#: smoothing stages (with their polish) tried before the interior point: one
+#: certifies where few samples sit on the margin (penbased, one class
+#: against the rest at C = 10: 8-22 ms a column, where the interior point
+#: over the 3,000-odd samples near the margin took 20-33 ms), and its
+#: smoothed point names a tighter working set than dual CD's
+IPM_AFTER_STAGES = 1
+#: ... except where it is predicted to cost at most this many passes: then
+#: it comes first, from dual CD's point (predicted 10 and 12 on twonorm and
+#: breast cancer at C = 10, 4.7 and 2.0 ms, where a stage first took 16 and
+#: 4 ms; 80-92 on penbased's columns)
+IPM_FIRST_PASSES = 20
 #: Newton steps an interior-point solve is expected to take (for the budget;
 #: 13 to 28 measured from dual CD's point on bench_real's hard hinge sets)
 IPM_STEPS = 20
@@ -377,18 +388,40 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         cert["mu"] = 0.0  # no smoothing: Newton on the loss itself
         return cert, alpha
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
-    if column.size <= MAX_FORMED_HESSIAN:
-        found = _interior_point(objective, setup, start, w, b, tol, meter)
-        if found is not None:
-            best = found
-            meter[2:] = [best]
-            cert = found[0]
-            if cert["gap"] <= tol * cert["primal"]:
-                return best
     if mu is None:
         mu = margin * float(np.clip(gap, tol, 1.0))
-    best = meter[2] if len(meter) > 2 else None
+    best = None
+    # the interior point is tried once, after the first stage where its
+    # polish did not certify (see IPM_AFTER_STAGES)
+    interior = column.size <= MAX_FORMED_HESSIAN
+    if interior:
+        # where it is cheap, the interior point goes first, from dual CD's
+        # point (a stage costs more there: twonorm 7,400 x 20, C = 10: 4 ms
+        # against 16 ms with a stage first)
+        first = _interior_point(
+            objective, setup, start, w[:d], b, start["alpha"], tol, meter,
+            most=IPM_FIRST_PASSES,
+        )  # fmt: skip
+        if first is not None:
+            interior = False
+            best = first
+            meter[2:] = [best]
+            if first[0]["gap"] <= tol * first[0]["primal"]:
+                return best
+    stages = 0
     while meter[0] < meter[1]:
+        if interior and stages == IPM_AFTER_STAGES:
+            interior = False
+            W, b_stage = column.split(coef)
+            found = _interior_point(
+                objective, setup, start, W[0], float(b_stage[0]), alpha, tol, meter
+            )
+            if found is not None and (best is None or found[0]["gap"] < best[0]["gap"]):
+                best = found
+                meter[2:] = [best]
+                if found[0]["gap"] <= tol * found[0]["primal"]:
+                    break
+        stages += 1
         smooth = column.with_loss(loss.smoothed(mu))
         # a stage's solution is a stepping stone (its own gap is about mu,
         # relative): solved to a fraction of that, not to tol
@@ -427,19 +460,20 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     return best
 
 
-def _interior_point(objective, setup, start, w, b, tol, meter):
+def _interior_point(objective, setup, start, w, b, alpha, tol, meter, most=np.inf):
     """The hinge's dual by the interior-point method on a working set.
 
     Where the number of coefficients is small (the Hessian may be formed),
     this replaces the smoothing continuation's many Newton stages by one
     interior-point solve of about twenty steps, which degenerate margin sets
     (duplicated rows, one-hot data) do not trouble (``_interior_point``).
-    Returns ``(cert, alpha)`` of the best round, or None where none ran (its
-    predicted cost exceeds what is left of the budget, a factorization
-    failed).
+    The working set is read off the primal point ``(w, b)`` and the
+    multipliers ``alpha``. Returns ``(cert, alpha)`` of the best round, or
+    None where none ran (its predicted cost exceeds what is left of the
+    budget or ``most`` passes, a factorization failed).
     """
     X, d = objective.X, objective.n_features
-    y, upper, alpha = start["y"], setup["upper"], start["alpha"]
+    y, upper = start["y"], setup["upper"]
     bias, unpenalized = setup["bias"], setup["unpenalized"]
     constant = bias if bias and not unpenalized else 0.0
     margin = setup["form"].margin
@@ -466,8 +500,9 @@ def _interior_point(objective, setup, start, w, b, tol, meter):
             if meter[0] > meter[1]:
                 raise _OutOfBudget
 
-        # none where IPM_STEPS steps cannot fit in the budget left
-        if IPM_STEPS * step > meter[1] - meter[0]:
+        # none where IPM_STEPS steps cannot fit in the budget left (or
+        # cost more than ``most`` passes)
+        if IPM_STEPS * step > min(meter[1] - meter[0], most):
             break
         block = dense_rows(X, rows, constant)
         # the samples held at their upper bound: their part of w and of the

@@ -111,11 +111,19 @@ SHRINK = 0.5
 #: over the 3,000-odd samples near the margin took 20-33 ms), and its
 #: smoothed point names a tighter working set than dual CD's
 IPM_AFTER_STAGES = 1
-#: ... except where it is predicted to cost at most this many passes: then
-#: it comes first, from dual CD's point (predicted 10 and 12 on twonorm and
-#: breast cancer at C = 10, 4.7 and 2.0 ms, where a stage first took 16 and
-#: 4 ms; 80-92 on penbased's columns)
+#: ... except where it is predicted to cost at most this many passes, or
+#: this share of the budget: then it comes first, from dual CD's point
+#: (twonorm and breast cancer at C = 10, predicted 10 and 12 passes: 4.7
+#: and 2.0 ms, where a stage first took 16 and 4 ms; splice as CSR, the
+#: hinge's 5-fold path over 20 C: 9.2 s, against 17.9 s with a stage first
+#: everywhere). Beyond the share a stage's point names a tighter working
+#: set (splice as CSR at C = 10, one class against the rest: predicted 725
+#: of 792 passes from dual CD's point, it ran out; certified after a stage)
+IPM_FIRST_SHARE = 0.5
 IPM_FIRST_PASSES = 20
+#: the smoothing (times the margin) of the stage before the interior point,
+#: where dual CD's gap would ask for a smaller one
+FIRST_STAGE_MU = 0.25
 #: Newton steps an interior-point solve is expected to take (for the budget;
 #: 13 to 28 measured from dual CD's point on bench_real's hard hinge sets)
 IPM_STEPS = 20
@@ -388,6 +396,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         cert["mu"] = 0.0  # no smoothing: Newton on the loss itself
         return cert, alpha
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
+    resumed = mu is not None
     if mu is None:
         mu = margin * float(np.clip(gap, tol, 1.0))
     best = None
@@ -397,10 +406,18 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     if interior:
         # where it is cheap, the interior point goes first, from dual CD's
         # point (a stage costs more there: twonorm 7,400 x 20, C = 10: 4 ms
-        # against 16 ms with a stage first)
+        # against 16 ms with a stage first); so it does where a path resumes
+        # the previous C's finish (``mu`` given): that point names a tight
+        # working set, and a stage at its small smoothing is costly (splice
+        # as CSR, the hinge's 5-fold path: 9.2 s with the interior point
+        # first, 16.9 s with a stage first)
         first = _interior_point(
             objective, setup, start, w[:d], b, start["alpha"], tol, meter,
-            most=IPM_FIRST_PASSES,
+            most=(
+                np.inf
+                if resumed
+                else max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * (meter[1] - meter[0]))
+            ),
         )  # fmt: skip
         if first is not None:
             interior = False
@@ -421,12 +438,17 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
                 meter[2:] = [best]
                 if found[0]["gap"] <= tol * found[0]["primal"]:
                     break
+        # the stage before the interior point only improves its start: at a
+        # coarse smoothing, cheap (a small one from dual CD's stalled point
+        # took 583 passes on splice as CSR, most of the budget)
+        coarse = interior and stages == 0 and mu < FIRST_STAGE_MU * margin
+        stage_mu = FIRST_STAGE_MU * margin if coarse else mu
         stages += 1
-        smooth = column.with_loss(loss.smoothed(mu))
+        smooth = column.with_loss(loss.smoothed(stage_mu))
         # a stage's solution is a stepping stone (its own gap is about mu,
         # relative): solved to a fraction of that, not to tol
         result = _newton_steps(
-            newton, smooth, coef, max(tol / 4, STAGE_ACCURACY * mu / margin),
+            newton, smooth, coef, max(tol / 4, STAGE_ACCURACY * stage_mu / margin),
             meter, _steps(setup, column, meter),
         )  # fmt: skip
         coef = result.coef
@@ -437,7 +459,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # round a least-squares solve that fails (as in dual_polish; splice
         # as CSR at C = 32.9: 26 such solves, 0.35 s, none certified)
         exact, _, dual = polish(
-            column, coef, mu, multipliers=True,
+            column, coef, stage_mu, multipliers=True,
             max_kink=min(MAX_DUAL_POLISH_KINK, column.size),
         )  # fmt: skip
         if exact is not None:
@@ -447,7 +469,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
             if finished["gap"] < cert["gap"]:
                 cert, alpha = finished, exact_alpha
                 cert["exact"] = True
-        cert["mu"] = mu
+        cert["mu"] = stage_mu
         if setup["finish_report"] is not None:
             setup["finish_report"](meter[0], cert)
         if best is None or cert["gap"] < best[0]["gap"]:
@@ -456,7 +478,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         relative = cert["gap"] / cert["primal"] if cert["primal"] > 0 else 0.0
         if relative <= tol or mu <= 1e-3 * tol * margin:
             break
-        mu *= SHRINK
+        if not coarse:
+            mu *= SHRINK
     return best
 
 

@@ -184,3 +184,29 @@ def test_degenerate_one_hot_hinge_converges_by_default(fit_intercept):
         bound = -found.fun
         assert bound <= ours * (1 + 1e-9)
         assert ours <= bound * (1 + 1e-4)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_path_on_degenerate_one_hot_data_converges_at_every_point(fit_intercept):
+    # the same data along C: warm starts resume the interior point's
+    # certificate; before it, the points at C = 30 (and 10 with the
+    # intercept) ended at max_iter, and a coarse stage spent where the
+    # interior point could not fit left C = 1 to 3 uncertified
+    from hinge_estimators.model_selection import hinge_path
+
+    X, y = _one_hot_duplicates(600, 30, seed=0)
+    Cs = [0.3, 1.0, 3.0, 10.0, 30.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        path = hinge_path(
+            X, y, Cs, loss="hinge", fit_intercept=fit_intercept, random_state=0
+        )
+    assert all(path.converged)
+    assert np.all(path.optimality <= 1e-4)
+    for k, C in enumerate(Cs):
+        cold = HingeClassifier(
+            loss="hinge", C=C, fit_intercept=fit_intercept, tol=1e-6, random_state=1
+        ).fit(X, y)
+        assert path.objective_values[k] == pytest.approx(
+            cold.objective_value_, rel=2e-4
+        )

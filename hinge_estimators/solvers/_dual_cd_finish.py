@@ -400,39 +400,40 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     if mu is None:
         mu = margin * float(np.clip(gap, tol, 1.0))
     best = None
-    # the interior point is tried once, after the first stage where its
-    # polish did not certify (see IPM_AFTER_STAGES)
+    # the interior point is tried once: first, or after the first stage
+    # where its polish did not certify (IPM_AFTER_STAGES)
     interior = column.size <= MAX_FORMED_HESSIAN
+    coarse_first = interior
     if interior:
+        plan = _interior_point_plan(objective, setup, start, w, b, start["alpha"])
+        left = meter[1] - meter[0]
         # where it is cheap, the interior point goes first, from dual CD's
         # point (a stage costs more there: twonorm 7,400 x 20, C = 10: 4 ms
         # against 16 ms with a stage first); so it does where a path resumes
         # the previous C's finish (``mu`` given): that point names a tight
-        # working set, and a stage at its small smoothing is costly (splice
-        # as CSR, the hinge's 5-fold path: 9.2 s with the interior point
-        # first, 16.9 s with a stage first)
-        first = _interior_point(
-            objective, setup, start, w[:d], b, start["alpha"], tol, meter,
-            most=(
-                np.inf
-                if resumed
-                else max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * (meter[1] - meter[0]))
-            ),
-        )  # fmt: skip
-        if first is not None:
-            interior = False
-            best = first
-            meter[2:] = [best]
-            if first[0]["gap"] <= tol * first[0]["primal"]:
-                return best
+        # working set, and a stage at its small smoothing is costly
+        if resumed or plan["cost"] <= max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * left):
+            first = _interior_point(objective, setup, start, plan, tol, meter)
+            if first is not None:
+                interior = False
+                best = first
+                meter[2:] = [best]
+                if first[0]["gap"] <= tol * first[0]["primal"]:
+                    return best
+        # beyond the budget, a coarse stage would only spend passes that the
+        # continuation needs (a 600 x 120 one-hot set's path at C = 1: the
+        # coarse stage and the continuation at dual CD's small gap ended at
+        # 2.7e-2, where the continuation alone certifies)
+        coarse_first = plan["cost"] <= left
     stages = 0
     while meter[0] < meter[1]:
         if interior and stages == IPM_AFTER_STAGES:
             interior = False
             W, b_stage = column.split(coef)
-            found = _interior_point(
-                objective, setup, start, W[0], float(b_stage[0]), alpha, tol, meter
+            plan = _interior_point_plan(
+                objective, setup, start, W[0], float(b_stage[0]), alpha
             )
+            found = _interior_point(objective, setup, start, plan, tol, meter)
             if found is not None and (best is None or found[0]["gap"] < best[0]["gap"]):
                 best = found
                 meter[2:] = [best]
@@ -441,7 +442,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # the stage before the interior point only improves its start: at a
         # coarse smoothing, cheap (a small one from dual CD's stalled point
         # took 583 passes on splice as CSR, most of the budget)
-        coarse = interior and stages == 0 and mu < FIRST_STAGE_MU * margin
+        coarse = coarse_first and interior and stages == 0
+        coarse = coarse and mu < FIRST_STAGE_MU * margin
         stage_mu = FIRST_STAGE_MU * margin if coarse else mu
         stages += 1
         smooth = column.with_loss(loss.smoothed(stage_mu))
@@ -483,29 +485,55 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     return best
 
 
-def _interior_point(objective, setup, start, w, b, alpha, tol, meter, most=np.inf):
+def _interior_point_plan(objective, setup, start, w, b, alpha):
+    """The first working set, read off the primal point ``(w, b)`` and the
+    multipliers ``alpha``, and the predicted cost of its solve (passes)."""
+    X, d = objective.X, objective.n_features
+    y, upper = start["y"], setup["upper"]
+    bias, unpenalized = setup["bias"], setup["unpenalized"]
+    constant = bias if bias and not unpenalized else 0.0
+    live = upper > 0
+    residual = y * (np.asarray(X @ w[:d]).ravel() + b) - setup["form"].margin
+    plan = {
+        "sets": working_set(residual, alpha, upper, live),
+        "alpha": alpha,
+        "live": live,
+        "constant": constant,
+        "size": d + int(bool(constant)),
+        "pass_work": float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples,
+    }
+    plan["cost"] = IPM_STEPS * _step_cost(plan, int(plan["sets"][0].sum()))
+    return plan
+
+
+def _step_cost(plan, n_rows):
+    """Passes one interior-point step costs: it forms and factorizes the
+    normal equations (BLAS) and runs a few tens of vector operations over
+    the working set."""
+    size = plan["size"]
+    blas = (n_rows * size * size / 2 + size**3 / 3) / BLAS3_SPEEDUP
+    return (blas + STEP_VECTOR_WORK * n_rows) / plan["pass_work"]
+
+
+def _interior_point(objective, setup, start, plan, tol, meter, most=np.inf):
     """The hinge's dual by the interior-point method on a working set.
 
     Where the number of coefficients is small (the Hessian may be formed),
     this replaces the smoothing continuation's many Newton stages by one
     interior-point solve of about twenty steps, which degenerate margin sets
     (duplicated rows, one-hot data) do not trouble (``_interior_point``).
-    The working set is read off the primal point ``(w, b)`` and the
-    multipliers ``alpha``. Returns ``(cert, alpha)`` of the best round, or
+    ``plan`` (:func:`_interior_point_plan`) holds the first working set.
+    Returns ``(cert, alpha)`` of the best round, or
     None where none ran (its predicted cost exceeds what is left of the
     budget or ``most`` passes, a factorization failed).
     """
     X, d = objective.X, objective.n_features
     y, upper = start["y"], setup["upper"]
-    bias, unpenalized = setup["bias"], setup["unpenalized"]
-    constant = bias if bias and not unpenalized else 0.0
+    unpenalized = setup["unpenalized"]
     margin = setup["form"].margin
-    pass_work = float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples
     column = objective.column(start["column"])
-    live = upper > 0
-    residual = y * (np.asarray(X @ w[:d]).ravel() + b) - margin
-    sets = working_set(residual, alpha, upper, live)
-    size = d + int(bool(constant))
+    sets, live = plan["sets"], plan["live"]
+    constant, size = plan["constant"], plan["size"]
     best = None
 
     for _ in range(MAX_ROUNDS):
@@ -513,10 +541,7 @@ def _interior_point(objective, setup, start, w, b, alpha, tol, meter, most=np.in
         rows = np.flatnonzero(working)
         if not len(rows):  # every sample held at a bound: nothing to solve
             break
-        # a step forms and factorizes the normal equations (BLAS) and runs
-        # a few tens of vector operations over the working set
-        step = (len(rows) * size * size / 2 + size**3 / 3) / BLAS3_SPEEDUP
-        step = (step + STEP_VECTOR_WORK * len(rows)) / pass_work
+        step = _step_cost(plan, len(rows))
 
         def charge(step=step):
             meter[0] += step
@@ -538,7 +563,7 @@ def _interior_point(objective, setup, start, w, b, alpha, tol, meter, most=np.in
         meter[0] += CHECK_COST  # that product, the certificate and the margins
         try:
             theta, v, b_new, _ = solve_box_dual(
-                block, y[rows], upper[rows], margin, unpenalized, alpha[rows],
+                block, y[rows], upper[rows], margin, unpenalized, plan["alpha"][rows],
                 tol=INNER_SHARE * tol, fixed_w=fixed_w,
                 fixed_balance=float(pull.sum()), charge=charge,
             )  # fmt: skip

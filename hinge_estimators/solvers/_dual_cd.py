@@ -25,6 +25,7 @@ from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import (
     FINISH_SHARE,
     dual_polish,
+    early_interior_point,
     passes_needed,
     primal_finish,
     stalled,
@@ -55,6 +56,12 @@ WARM_FINISH_MU = 4.0
 #: ... and may spend this share of what the finish may spend in a cold
 #: solve of as many passes as the column's last point that resumed nothing
 WARM_FINISH_SHARE = 0.5
+#: the hinge's interior point is tried at most this many times per column
+#: before dual CD stalls (``early_interior_point``), once it has made this
+#: many passes and still needs this many at its measured rate
+EARLY_TRIES = 1
+EARLY_MIN_PASSES = 10
+EARLY_MIN_NEEDED = 20
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
 #: Crammer-Singer: the gap is checked once the kernel's work since the last
@@ -117,15 +124,18 @@ class DualCoordinateDescent(Solver):
     hinge, through a smoothing continuation with the active-set polish for the
     hinge (``_dual_cd_finish``) -- within a share of the passes left (a Hessian
     product counts as a pass). For the hinge with at most 1,024 coefficients
-    a primal-dual interior-point solve of the dual comes first
-    (``_interior_point``: Mehrotra's predictor-corrector on the samples near
-    the margin, the normal equations ``I + Z^T D^{-1} Z`` formed and
-    factorized, the unpenalized intercept as the multiplier of ``sum_i
-    alpha_i y_i = 0``): degenerate margin sets (duplicated rows, one-hot
-    categories) stall the polish's set updates, not it. Its certificate is
-    still a duality gap, at the smoothed solution's or the interior point's
-    multipliers; if it does not certify, dual CD resumes from the better of
-    the two dual points.
+    a primal-dual interior-point solve of the dual joins it, first where it
+    is predicted cheap, else after one coarse smoothing stage whose point
+    names a tighter working set (``_interior_point``: Mehrotra's
+    predictor-corrector on the samples near the margin, the normal equations
+    ``I + Z^T D^{-1} Z`` formed and factorized, the unpenalized intercept as
+    the multiplier of ``sum_i alpha_i y_i = 0``): degenerate margin sets
+    (duplicated rows, one-hot categories) stall the polish's set updates,
+    not it. It is also tried once before dual CD stalls, where its predicted
+    cost is well below the passes dual CD's measured rate still asks for.
+    Its certificate is still a duality gap, at the smoothed solution's or
+    the interior point's multipliers; if it does not certify, dual CD
+    resumes from the better of the two dual points.
 
     **Crammer-Singer.** The sequential dual method keeps its shrinking
     between kernel calls and checks the gap after an amount of kernel work
@@ -594,6 +604,7 @@ def _solve_one(objective, setup, start, kernel):
     # the hinge's active-set polish from the multipliers: costly (a dense
     # solve), so tried at most this often
     polish_tries = 0 if (multiclass or form.squared) else DUAL_POLISH_TRIES
+    early_tries = 0 if (multiclass or form.squared) else EARLY_TRIES
     on_margin = []
     # Crammer-Singer's polish from the multipliers (plain loss; the
     # unpenalized intercept's multiplier rounds are left to dual CD)
@@ -711,8 +722,22 @@ def _solve_one(objective, setup, start, kernel):
                     shrunk = fresh_shrinking(samples, alpha.shape)
                     if setup["callback"] is not None:
                         _report_certificate(setup, passes, cert)
+        if early_tries and not (converged or finished) and passes >= EARLY_MIN_PASSES:
+            # the interior point, where it costs less than dual CD's own
+            # estimate of the passes it still needs
+            needed = passes_needed(checks, tol)
+            if not np.isfinite(needed):
+                needed = float(max_iter - passes)
+            if needed >= EARLY_MIN_NEEDED:
+                early_tries -= 1
+                new, new_alpha, spent = early_interior_point(
+                    objective, setup, start, w, shift, tol, needed,
+                    FINISH_SHARE * (max_iter - passes),
+                )  # fmt: skip
+                passes += int(np.ceil(spent))
         if (
-            polish_tries
+            new is None
+            and polish_tries
             and not converged
             and _polish_worth(checks, alpha, setup["upper"], on_margin)
         ):

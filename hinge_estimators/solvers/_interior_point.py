@@ -18,11 +18,12 @@ the working set and one Cholesky factorization (the normal equations of the
 linear SVM's dual, Ferris and Munson 2002), so it is used where ``size``, the
 number of coefficients, is small.
 
-Only samples that may carry a multiplier take part: those dual CD already
-gave one, and those within a band of the margin; every other multiplier is
-fixed at 0. The solution is then checked on all samples (the duality gap of
-the whole problem, at the working set's multipliers padded with zeros) and
-samples that violate their margin join the set for another round.
+Only samples that may carry a free multiplier take part: those dual CD
+already gave one, and those within a band of the margin; every other
+multiplier is held at 0, or at its upper bound for a sample far inside the
+margin. The solution is then checked on all samples (the duality gap of the
+whole problem, at the working set's multipliers padded with the held ones)
+and samples that break their bound join the set for another round.
 """
 
 import numpy as np
@@ -66,7 +67,7 @@ def working_set(residual, alpha, upper, live):
     margin by more than ``BAND`` stays there (fixed); the others with a
     multiplier, or within ``BAND`` of their margin, are solved for; the rest
     keep a multiplier of 0. (On penbased, 10,992 x 16, one class against the
-    rest at C = 10, 8,000 samples end above their bound: in the working set
+    rest at C = 10, 8,000 samples end at their bound: in the working set
     they made each step cost 2 ms, a continuation's whole stage.)
     """
     at_upper = live & (alpha >= upper) & (residual < -BAND)

@@ -24,6 +24,7 @@ from ._crammer_singer_polish import (
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import (
     FINISH_SHARE,
+    MAX_FORMED_HESSIAN,
     dual_polish,
     early_interior_point,
     passes_needed,
@@ -540,14 +541,33 @@ def _resume(objective, setup, start, cert, shift, polish_allowed):
         budget = FINISH_SHARE * (max_iter if cold is None else min(cold, max_iter))
         new, new_alpha, spent = primal_finish(
             objective, setup, start, w_start, b_prev, None, tol,
-            int(WARM_FINISH_SHARE * budget), mu=WARM_FINISH_MU * mu,
+            int(_warm_finish_share(objective, setup) * budget),
+            mu=WARM_FINISH_MU * mu,
         )  # fmt: skip
         passes += int(np.ceil(spent))
         if new is not None and new["gap"] < cert["gap"]:
             cert = new
             shift = _adopt(objective, setup, start, new, new_alpha, shift, passes)
-        resumed["finish"] = _certified(cert, tol)
+        if spent > 0:  # a finish that could not afford a start is no verdict
+            resumed["finish"] = _certified(cert, tol)
     return cert, shift, passes, resumed
+
+
+def _warm_finish_share(objective, setup):
+    """The share of a cold solve's finish budget a resumed finish may spend.
+
+    The hinge's interior point (at most ``MAX_FORMED_HESSIAN`` coefficients)
+    from the previous C's point costs about what it costs in a cold solve,
+    where dual CD first spends hundreds of passes: it gets the whole share
+    (splice as CSR, the hinge's path: with half, the third class's resumed
+    interior point never fitted, each attempt spent 130-285 passes on a
+    continuation instead, and the route was switched off for the rest of
+    the path, whose large-C points then took 550-900 passes each).
+    """
+    form = setup["form"]
+    if form.squared or objective.n_features + 1 > MAX_FORMED_HESSIAN:
+        return WARM_FINISH_SHARE
+    return 1.0
 
 
 def _resume_record(start, resumed, passes, converged):

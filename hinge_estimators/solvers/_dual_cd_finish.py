@@ -447,6 +447,10 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # against 16 ms with a stage first); so it does where a path resumes
         # the previous C's finish (``mu`` given): that point names a tight
         # working set, and a stage at its small smoothing is costly
+        if resumed and plan["cost"] > left:
+            # a path's resumed finish that cannot afford the interior point
+            # spends nothing: dual CD and its own finish do better from here
+            return None
         if resumed or plan["cost"] <= max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * left):
             first = _interior_point(objective, setup, start, plan, tol, meter)
             if first is not None:

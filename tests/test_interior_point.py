@@ -189,9 +189,11 @@ def test_degenerate_one_hot_hinge_converges_by_default(fit_intercept):
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_a_path_on_degenerate_one_hot_data_converges_at_every_point(fit_intercept):
     # the same data along C: warm starts resume the interior point's
-    # certificate; before it, the points at C = 30 (and 10 with the
-    # intercept) ended at max_iter, and a coarse stage spent where the
-    # interior point could not fit left C = 1 to 3 uncertified
+    # certificate. Before it, the points at C >= 10 took 1,066-1,500 passes
+    # (four pass orders; at max_iter = 1000 they ended there, uncertified);
+    # now 273-562. C = 1 without intercept still goes through dual CD and
+    # the continuation (917-1,357 passes over six orders): max_iter = 1500
+    # leaves that route room, so the test does not hang on its rounding
     from hinge_estimators.model_selection import hinge_path
 
     X, y = _one_hot_duplicates(600, 30, seed=0)
@@ -199,10 +201,12 @@ def test_a_path_on_degenerate_one_hot_data_converges_at_every_point(fit_intercep
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         path = hinge_path(
-            X, y, Cs, loss="hinge", fit_intercept=fit_intercept, random_state=0
-        )
+            X, y, Cs, loss="hinge", fit_intercept=fit_intercept, max_iter=1500,
+            random_state=0,
+        )  # fmt: skip
     assert all(path.converged)
     assert np.all(path.optimality <= 1e-4)
+    assert np.all(path.n_iter[3:] <= 800)  # the interior point's route
     for k, C in enumerate(Cs):
         cold = HingeClassifier(
             loss="hinge", C=C, fit_intercept=fit_intercept, tol=1e-6, random_state=1

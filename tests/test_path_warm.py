@@ -144,32 +144,42 @@ def test_balancing_scales_the_heavier_side_onto_the_constraint(alpha, seed):
     np.testing.assert_array_equal(out[lighter], alpha[lighter])
 
 
-def test_a_resumed_finish_that_fails_is_dropped_and_the_solve_goes_on(monkeypatch):
-    # a resumed finish that does not certify costs its passes once: the
-    # column is then solved as a cold one (all of max_iter left) and the
-    # path's next point does not resume the finish again
-    from hinge_estimators.solvers._dual_cd_parts import path_resume
-
+def _solve_with_resumed_finish(monkeypatch, resumed_finish):
+    """The next C of a path whose previous point the finish certified (last
+    cold solve: 100 passes), with ``resumed_finish(budget)`` standing in for
+    the resumed finish; ``(objective, result)``."""
     monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
     objective = make_objective(Hinge(), seed=2, n=40, d=4, C=2.0)
     first = _solve(objective, tol=1e-6)
     state = _scaled_state(first.state, 2.0)
     state[0].update(exact_sets=False, cold_passes=100)
     finish = dual_cd_module.primal_finish
-    budgets = []
 
-    def failing_when_resumed(*args, mu=None):
-        if mu is None:
-            return finish(*args)
-        budgets.append(args[-1])
-        return None, None, args[-1]  # spent its whole budget, found nothing
+    def finish_or_stand_in(*args, mu=None):
+        return finish(*args) if mu is None else resumed_finish(args[-1])
 
-    monkeypatch.setattr(dual_cd_module, "primal_finish", failing_when_resumed)
+    monkeypatch.setattr(dual_cd_module, "primal_finish", finish_or_stand_in)
     following = objective.with_C(4.0)
     result = DualCoordinateDescent().solve(
         following, tol=1e-6, max_iter=200, rng=np.random.default_rng(0),
         warm_state=state,
     )  # fmt: skip
+    return following, result
+
+
+def test_a_resumed_finish_that_fails_is_dropped_and_the_solve_goes_on(monkeypatch):
+    # a resumed finish that does not certify costs its passes once: the
+    # column is then solved as a cold one (all of max_iter left) and the
+    # path's next point does not resume the finish again
+    from hinge_estimators.solvers._dual_cd_parts import path_resume
+
+    budgets = []
+
+    def failing(budget):
+        budgets.append(budget)
+        return None, None, budget  # spent its whole budget, found nothing
+
+    following, result = _solve_with_resumed_finish(monkeypatch, failing)
     # the hinge with few coefficients (the interior point's finish) may
     # spend the last cold solve's whole finish share; other finishes half
     expected = int(dual_cd_module.FINISH_SHARE * 100)
@@ -184,24 +194,10 @@ def test_a_resumed_finish_that_could_not_start_keeps_the_route(monkeypatch):
     # its budget) is no verdict on the route: the next point may resume it
     # (splice as CSR: once switched off, every later point of the path ran
     # dual CD to its stall again, 550-900 passes each)
-    monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
-    objective = make_objective(Hinge(), seed=2, n=40, d=4, C=2.0)
-    first = _solve(objective, tol=1e-6)
-    state = _scaled_state(first.state, 2.0)
-    state[0].update(exact_sets=False, cold_passes=100)
-    finish = dual_cd_module.primal_finish
-
-    def unaffordable_when_resumed(*args, mu=None):
-        if mu is None:
-            return finish(*args)
+    def unaffordable(budget):
         return None, None, 0  # nothing spent
 
-    monkeypatch.setattr(dual_cd_module, "primal_finish", unaffordable_when_resumed)
-    following = objective.with_C(4.0)
-    result = DualCoordinateDescent().solve(
-        following, tol=1e-6, max_iter=200, rng=np.random.default_rng(0),
-        warm_state=state,
-    )  # fmt: skip
+    following, result = _solve_with_resumed_finish(monkeypatch, unaffordable)
     _check_optimum(following, result, 1e-6)
     assert not result.state[0]["finish_off"]
 

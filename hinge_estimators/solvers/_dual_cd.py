@@ -24,9 +24,9 @@ from ._crammer_singer_polish import (
 from ._dual_cd_fast import binary_dual_cd, multiclass_dual_cd
 from ._dual_cd_finish import (
     FINISH_SHARE,
-    MAX_FORMED_HESSIAN,
     dual_polish,
     early_interior_point,
+    interior_point_applies,
     passes_needed,
     primal_finish,
     stalled,
@@ -541,7 +541,7 @@ def _resume(objective, setup, start, cert, shift, polish_allowed):
         budget = FINISH_SHARE * (max_iter if cold is None else min(cold, max_iter))
         new, new_alpha, spent = primal_finish(
             objective, setup, start, w_start, b_prev, None, tol,
-            int(_warm_finish_share(objective, setup) * budget),
+            int(_warm_finish_share(objective) * budget),
             mu=WARM_FINISH_MU * mu,
         )  # fmt: skip
         passes += int(np.ceil(spent))
@@ -553,21 +553,18 @@ def _resume(objective, setup, start, cert, shift, polish_allowed):
     return cert, shift, passes, resumed
 
 
-def _warm_finish_share(objective, setup):
+def _warm_finish_share(objective):
     """The share of a cold solve's finish budget a resumed finish may spend.
 
-    The hinge's interior point (at most ``MAX_FORMED_HESSIAN`` coefficients)
-    from the previous C's point costs about what it costs in a cold solve,
+    The hinge's interior point (where ``interior_point_applies``) from the
+    previous C's point costs about what it costs in a cold solve,
     where dual CD first spends hundreds of passes: it gets the whole share
     (splice as CSR, the hinge's path: with half, the third class's resumed
     interior point never fitted, each attempt spent 130-285 passes on a
     continuation instead, and the route was switched off for the rest of
     the path, whose large-C points then took 550-900 passes each).
     """
-    form = setup["form"]
-    if form.squared or objective.n_features + 1 > MAX_FORMED_HESSIAN:
-        return WARM_FINISH_SHARE
-    return 1.0
+    return 1.0 if interior_point_applies(objective) else WARM_FINISH_SHARE
 
 
 def _resume_record(start, resumed, passes, converged):

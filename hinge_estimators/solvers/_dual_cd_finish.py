@@ -120,10 +120,10 @@ IPM_AFTER_STAGES = 1
 #: set (splice as CSR at C = 10, one class against the rest: predicted 725
 #: of 792 passes from dual CD's point, it ran out; certified after a stage)
 IPM_FIRST_SHARE = 0.5
+IPM_FIRST_PASSES = 20
 #: before dual CD stalls, the interior point is tried where it is predicted
 #: to cost at most this share of the passes dual CD still needs
 EARLY_IPM_SHARE = 0.3
-IPM_FIRST_PASSES = 20
 #: the smoothing (times the margin) of the stage before the interior point,
 #: where dual CD's gap would ask for a smaller one
 FIRST_STAGE_MU = 0.25
@@ -379,10 +379,17 @@ def primal_finish(objective, setup, start, w, shift, gap, tol, budget, mu=None):
     return best[0], best[1], min(meter[0], budget)
 
 
+def interior_point_applies(objective):
+    """Whether the hinge's interior point may finish ``objective``: a
+    non-smooth loss and at most ``MAX_FORMED_HESSIAN`` coefficients."""
+    size = objective.n_features + int(objective.fit_intercept)
+    return not objective.loss.is_smooth and size <= MAX_FORMED_HESSIAN
+
+
 def early_interior_point(objective, setup, start, w, shift, tol, needed, budget):
     """The interior point before dual CD stalls, where it costs less than the
-    passes dual CD still ``needed`` (its own estimate; hinge, at most
-    ``MAX_FORMED_HESSIAN`` coefficients).
+    passes dual CD still ``needed`` (its own estimate; see
+    :func:`interior_point_applies`).
 
     On small problems the interior point certifies in a few passes'
     worth where dual CD and its polish spent hundreds (breast cancer, C = 1:
@@ -390,9 +397,9 @@ def early_interior_point(objective, setup, start, w, shift, tol, needed, budget)
     as :func:`primal_finish`; ``cert`` is None where it was not worth trying
     (``spent`` then counts the product that told).
     """
-    d = objective.n_features
-    if objective.loss.is_smooth or d + 1 > MAX_FORMED_HESSIAN:
+    if not interior_point_applies(objective):
         return None, None, 0.0
+    d = objective.n_features
     b = shift if setup["unpenalized"] else setup["bias"] * w[d]
     plan = _interior_point_plan(objective, setup, start, w, b, start["alpha"])
     spent = 1.0  # the margins the plan read
@@ -401,8 +408,8 @@ def early_interior_point(objective, setup, start, w, shift, tol, needed, budget)
     meter = [spent, budget]
     try:
         best = _interior_point(objective, setup, start, plan, tol, meter)
-    except _OutOfBudget:
-        best = meter[2] if len(meter) > 2 else None
+    except _OutOfBudget:  # the rounds keep no partial result
+        best = None
     if best is None:
         return None, None, min(meter[0], budget)
     return best[0], best[1], min(meter[0], budget)
@@ -437,7 +444,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     best = None
     # the interior point is tried once: first, or after the first stage
     # where its polish did not certify (IPM_AFTER_STAGES)
-    interior = column.size <= MAX_FORMED_HESSIAN
+    interior = interior_point_applies(column)
     coarse_first = interior
     if interior:
         plan = _interior_point_plan(objective, setup, start, w, b, start["alpha"])
@@ -562,7 +569,7 @@ def _step_cost(plan, n_rows):
     return work / plan["pass_work"]
 
 
-def _interior_point(objective, setup, start, plan, tol, meter, most=np.inf):
+def _interior_point(objective, setup, start, plan, tol, meter):
     """The hinge's dual by the interior-point method on a working set.
 
     Where the number of coefficients is small (the Hessian may be formed),
@@ -570,9 +577,9 @@ def _interior_point(objective, setup, start, plan, tol, meter, most=np.inf):
     interior-point solve of about twenty steps, which degenerate margin sets
     (duplicated rows, one-hot data) do not trouble (``_interior_point``).
     ``plan`` (:func:`_interior_point_plan`) holds the first working set.
-    Returns ``(cert, alpha)`` of the best round, or
-    None where none ran (its predicted cost exceeds what is left of the
-    budget or ``most`` passes, a factorization failed).
+    Returns ``(cert, alpha)`` of the best round, or None where none ran (its
+    predicted cost exceeds what is left of the budget, a factorization
+    failed).
     """
     X, d = objective.X, objective.n_features
     y, upper = start["y"], setup["upper"]
@@ -595,9 +602,8 @@ def _interior_point(objective, setup, start, plan, tol, meter, most=np.inf):
             if meter[0] > meter[1]:
                 raise _OutOfBudget
 
-        # none where IPM_STEPS steps cannot fit in the budget left (or
-        # cost more than ``most`` passes)
-        if IPM_STEPS * step > min(meter[1] - meter[0], most):
+        # none where IPM_STEPS steps cannot fit in the budget left
+        if IPM_STEPS * step > meter[1] - meter[0]:
             break
         block = dense_rows(X, rows, constant)
         # the samples held at their upper bound: their part of w and of the

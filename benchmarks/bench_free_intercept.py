@@ -17,17 +17,15 @@ Usage::
 """
 
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import SVC
 
 sys.path.insert(0, str(Path(__file__).parent))
 import bench_real  # noqa: E402
+from time_to_target import fit_watched  # noqa: E402
 
 from hinge_estimators import HingeClassifier  # noqa: E402
 
@@ -67,12 +65,7 @@ def main(names):
         K = int(y.max()) + 1
         columns = [1] if K == 2 else list(range(K))
         model = HingeClassifier(loss="hinge", random_state=0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            start = time.perf_counter()
-            model.fit(X, y)
-            seconds = time.perf_counter() - start
-        warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        seconds, warned = fit_watched(model, X, y)
         coef, intercept = np.atleast_2d(model.coef_), np.atleast_1d(model.intercept_)
         ours = sum(
             hinge_objective(X, (y == k).astype(int), coef[i], intercept[i])

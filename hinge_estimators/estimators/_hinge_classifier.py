@@ -671,6 +671,7 @@ class HingeClassifier(
                 n_features=X.shape[1],
                 sparse=sp.issparse(X),
                 penalty=self.penalty,
+                n_classes=len(classes),
             )
         sample_weight = check_sample_weight(sample_weight, X)
         raw_weights = sample_weight * class_weight_per_sample(

@@ -189,13 +189,13 @@ def solve_box_dual(
         system = _NewtonSystem(rows, y, a, s, nu, xi, r_dual, r_eq, equality)
         # predictor (affine scaling), then Mehrotra's centred corrector
         da, _, _, dnu, dxi = system.step(a * nu, s * xi)
-        t = _longest((a, s, nu, xi), (da, -da, dnu, dxi), 1.0)
+        t = longest_step((a, s, nu, xi), (da, -da, dnu, dxi), 1.0)
         affine = float((a + t * da) @ (nu + t * dnu) + (s - t * da) @ (xi + t * dxi))
         mu = (affine / comp) ** 3 * comp / (2 * n) if comp > 0 else 0.0
         da, db, dw, dnu, dxi = system.step(
             a * nu + da * dnu - mu, s * xi - da * dxi - mu
         )
-        t = _longest((a, s, nu, xi), (da, -da, dnu, dxi), TO_BOUNDARY)
+        t = longest_step((a, s, nu, xi), (da, -da, dnu, dxi), TO_BOUNDARY)
         a = a + t * da
         s = s - t * da
         b += t * db
@@ -258,13 +258,13 @@ class _NewtonSystem:
         return da, db, dw, -(r_nu + nu * da) / a, (xi * da - r_xi) / s
 
 
-def _longest(values, changes, fraction):
+def longest_step(values, changes, fraction):
     """The longest step, at most 1, keeping every value positive (times
     ``fraction`` of the way to the boundary); every value is positive."""
     # the largest relative decrease -change / value, without masks (they
     # took a third of a step's time on 10,000 x 16)
     worst = max(
-        float(np.max(-change / value))
+        float(np.max(-change / value, initial=0.0))
         for value, change in zip(values, changes, strict=True)
     )
     return 1.0 if worst <= fraction else fraction / worst

@@ -64,7 +64,7 @@ def auto_solver(
       ``n_classes`` are given and the problem is small enough to form its
       normal equations (:func:`interior_point_fits`: at most 1,024
       coefficients and ``n p^2 K <= 1e9``): ``interior_point`` (digits,
-      1,797 x 64, 10 classes, free intercept: 0.5 s to a certified 1e-6,
+      1,797 x 64, 10 classes, free intercept: 0.5 s to a certified 4e-13,
       where ``gd`` stopped at ``max_iter`` with a bound of 1.5e-3 after
       1.1 s);
     * the rest (larger plain Weston-Watkins, ``penalty=None`` on a

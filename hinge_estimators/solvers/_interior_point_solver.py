@@ -15,6 +15,7 @@ from ._base import (
 )
 from ._dual_cd_parts import _balance_multiclass
 from ._multiclass_interior_point import (
+    bound_sets,
     multipliers,
     solve_multiclass_dual,
     wrong_classes,
@@ -39,13 +40,14 @@ def interior_point_fits(n_samples, n_features, n_classes, fit_intercept=True):
 #: the steps stop at this fraction of tol: the certificate, measured at the
 #: multipliers made exactly feasible, is a little looser than the steps' own
 INNER_SHARE = 0.1
-#: ... and at most at this relative gap: there the multipliers name their
-#: sets clearly for the exact finish (iris, Weston-Watkins, stopped at 1e-5:
-#: 270 multipliers between 1e-8 and 1e-5 of their bound, and the finish's
-#: active-set rounds failed; a few steps more cost little, the last steps
-#: converge fast)
-INNER_TOL = 1e-9
-#: digits (1,797 x 64, K = 10) is 7.6e7: 27-35 steps, 0.4-0.6 s to 1e-6
+#: ... and at most at this relative gap: there :func:`bound_sets` reads
+#: the sets clearly for the exact finish (on iris, blobs, wine and digits,
+#: Weston-Watkins, it certified gaps of 1e-13 to 1e-16 from 1e-6 as from
+#: 1e-9, in 26 steps instead of 33 on digits)
+INNER_TOL = 1e-6
+#: digits (1,797 x 64, K = 10) is 7.6e7: 22-27 steps, 0.4-0.55 s; penbased
+#: (10,992 x 16) 3.2e7: 51-97 steps, 2.0-3.7 s, where gd stopped at
+#: max_iter after 4.8-5.5 s
 AUTO_STEP_WORK = 1e9
 
 
@@ -71,11 +73,16 @@ class InteriorPoint(Solver):
     :math:`\\sum_r \\theta_{ir} \\le U_i`. An unpenalized intercept adds
     :math:`\\sum_i \\alpha_i = 0`, whose multipliers are the intercepts; a
     penalized one (``intercept_scaling``) is a constant feature. Mehrotra's
-    predictor-corrector solves it in a few tens of Newton steps (digits,
-    Weston-Watkins: 27-35 to a relative gap of 1e-6), each forming and
-    factorizing the normal equations in the ``p K`` coefficients: about
-    ``2 n p^2 (K - 1)`` operations for Weston-Watkins, ``n p^2 K (K + 1)``
-    for Crammer-Singer (``dual_cd`` is usually faster there).
+    predictor-corrector, with Gondzio's centrality correctors, takes it to a
+    relative gap of ``min(tol / 10, 1e-6)`` in a few tens of Newton steps
+    (digits, Weston-Watkins: 22-27), each forming and factorizing the normal
+    equations in the ``p K`` coefficients: about ``2 n p^2 (K - 1)``
+    operations for Weston-Watkins, ``n p^2 K (K + 1)`` for Crammer-Singer
+    (``dual_cd`` is usually faster there). The optimality conditions on the
+    sets the last iterate approaches are then solved exactly (the active-set
+    polish of ``gd``), which lands on the optimum itself wherever those sets
+    determine it (not on degenerate data such as one-hot rows: there the
+    interior point's own answer stands).
 
     The iterations are these Newton steps (``n_iter_``; ``max_iter`` bounds
     them). Every solve starts from the centre of the feasible set: an
@@ -162,7 +169,7 @@ class InteriorPoint(Solver):
         # the last steps divide by multipliers near 0 (1e-300 and below):
         # their overflow is harmless, the best iterate is kept
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            theta, W, b, steps = solve_multiclass_dual(
+            theta, W, b, steps, slacks = solve_multiclass_dual(
                 rows[kept], codes[kept], upper[kept], float(loss.delta), K,
                 simplex=isinstance(loss, CrammerSinger), equality=equality,
                 tol=min(INNER_SHARE * tol, INNER_TOL), max_steps=max_iter,
@@ -180,7 +187,15 @@ class InteriorPoint(Solver):
         # (1e-7 relative, its coefficients about 1e-4 off), and an exact
         # model does not move with the data's layout (a weight of 2 against
         # a repeated sample: the same optimum, different barrier terms)
-        exact = _exact_finish(objective, coef, theta_all, simplex)
+        at_zero, at_upper = bound_sets(
+            theta, slacks, upper[kept], float(loss.delta), simplex
+        )
+        sets = (
+            np.zeros((len(codes), K - 1), dtype=bool),
+            np.zeros((len(codes),) if simplex else (len(codes), K - 1), dtype=bool),
+        )
+        sets[0][kept], sets[1][kept] = at_zero, at_upper
+        exact = _exact_finish(objective, coef, theta_all, sets, simplex)
         if exact is not None:
             exact_gap, exact_primal = _certificate(
                 objective, rows, codes, exact[1], exact[0], equality
@@ -207,32 +222,27 @@ class InteriorPoint(Solver):
         )
 
 
-#: multipliers within this share of their bound are read as on it by the
-#: exact finish
-SNAP = 1e-5
-
-
-def _exact_finish(objective, coef, theta, simplex):
-    """``(coef, theta)`` of the exact optimum on the sets ``theta`` names, or
+def _exact_finish(objective, coef, theta, sets, simplex):
+    """``(coef, theta)`` of the exact optimum on the sets ``sets`` (the
+    multipliers at 0 and at their upper bound, :func:`bound_sets`) name, or
     None where the active-set solve did not satisfy every condition."""
     weight = objective.loss_scale * objective.sample_weight
-    bound = np.where(weight > 0, weight, 1.0)[:, None]
-    share = theta / bound
+    at_zero, at_upper = sets
     if simplex:
-        snapped = np.where(share < SNAP, 0.0, theta)
-        total = snapped.sum(axis=1, keepdims=True)
-        full = (total >= (1 - SNAP) * bound) & (total > 0)
-        snapped = np.where(
-            full, snapped * bound / np.where(total > 0, total, 1), snapped
-        )
+        snapped = np.where(at_zero, 0.0, theta)
+        total = snapped.sum(axis=1)
+        full = at_upper & (total > 0)
+        snapped[full] *= (weight[full] / total[full])[:, None]
+        # a sample below its bound must read as such after the snap
+        inside = ~at_upper & (total >= weight) & (total > 0)
+        snapped[inside] *= (1 - 1e-6) * (weight[inside] / total[inside])[:, None]
         exact, _, multipliers_ = polish_max_from_multipliers(objective, snapped, weight)
         if exact is None:
             return None
         return exact, np.asarray(multipliers_).reshape(theta.shape)
-    kink = (share > SNAP) & (share < 1 - SNAP)
-    upper = share >= 1 - SNAP
+    kink = ~at_zero & ~at_upper
     exact, _, dual = polish(
-        objective, coef, 0.0, guess=(kink.ravel(), upper.ravel()), multipliers=True
+        objective, coef, 0.0, guess=(kink.ravel(), at_upper.ravel()), multipliers=True
     )
     if exact is None:
         return None

@@ -203,3 +203,19 @@ def test_the_default_fit_ends_exactly_on_the_optimum(loss, fit_intercept):
         loss=loss, solver="interior_point", fit_intercept=fit_intercept
     ).fit(X, y)
     assert model.optimality_ <= 1e-12
+
+
+def test_the_solver_reads_the_declared_dual_not_the_class():
+    # a capability, as the design asks: a loss that declares no multiclass
+    # dual is refused whatever its class, and the declaration's margin is
+    # the one solved for
+    class NoDual(WestonWatkins):
+        def multiclass_dual(self):
+            return None
+
+    with pytest.raises(ValueError, match="plain multiclass hinges"):
+        get_solver("interior_point", NoDual())
+    objective = make_objective(WestonWatkins(delta=0.5), seed=0, n=30, d=3, n_classes=3)
+    qp_value, _, _ = solve_qp(objective)
+    result = InteriorPoint().solve(objective, tol=1e-8, max_iter=200)
+    assert result.value == pytest.approx(qp_value, rel=1e-7)

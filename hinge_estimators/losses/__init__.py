@@ -1,6 +1,13 @@
 """Losses of the hinge family and their registry (name -> class)."""
 
-from ._base import CompiledLoss, DualForm, Loss, MarginLoss, PairwiseLoss
+from ._base import (
+    CompiledLoss,
+    DualForm,
+    Loss,
+    MarginLoss,
+    MulticlassDual,
+    PairwiseLoss,
+)
 from ._crammer_singer import CrammerSinger
 from ._gaussian_hinge import GaussianHinge
 from ._hinge import Hinge
@@ -59,6 +66,7 @@ __all__ = [
     "CompiledLoss",
     "CrammerSinger",
     "DualForm",
+    "MulticlassDual",
     "GaussianHinge",
     "Hinge",
     "Loss",

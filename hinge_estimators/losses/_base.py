@@ -109,6 +109,15 @@ Optional hooks used by the first-order solvers
     The same arrays for a loss that is the hinge of a MAX of such terms per
     sample, ``[max_t (c_t + a_t . s_i)]_+`` (Crammer-Singer).
 
+Optional hook used by the interior-point solver
+-----------------------------------------------
+``multiclass_dual()``
+    A :class:`MulticlassDual` where the loss's dual is the quadratic program
+    over one multiplier per sample and wrong class, each sample's margin
+    terms ``delta + s_r - s_{y_i}`` hinged one by one (a box per multiplier:
+    Weston-Watkins) or through their max (a simplex per sample:
+    Crammer-Singer), else ``None``.
+
 Optional hook used by the compiled per-sample solvers
 -----------------------------------------------------
 ``compiled_kernel()``
@@ -147,6 +156,25 @@ class DualForm:
     multiclass: bool
     margin: float
     squared: bool
+
+
+@dataclass(frozen=True)
+class MulticlassDual:
+    """The dual an interior point solves for a plain multiclass hinge (see
+    ``Loss.multiclass_dual``).
+
+    Attributes
+    ----------
+    simplex : bool
+        ``True``: each sample's multipliers share one bound (the hinge of the
+        max of its margin terms, Crammer-Singer); ``False``: each multiplier
+        has its own (a sum of hinges, Weston-Watkins).
+    margin : float
+        ``delta``, the margin each term asks for.
+    """
+
+    simplex: bool
+    margin: float
 
 
 @dataclass(frozen=True)
@@ -218,6 +246,10 @@ class Loss(ParamsMixin):
 
     def dual_form(self):
         """The :class:`DualForm` the compiled dual solver uses, or ``None``."""
+        return None
+
+    def multiclass_dual(self):
+        """The :class:`MulticlassDual` the interior-point solver uses, or ``None``."""
         return None
 
     def compiled_kernel(self):

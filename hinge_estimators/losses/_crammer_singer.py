@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import CompiledLoss, DualForm, Loss
+from ._base import CompiledLoss, DualForm, Loss, MulticlassDual
 
 
 class CrammerSinger(Loss):
@@ -184,6 +184,11 @@ class CrammerSinger(Loss):
         if self.smoothing > 0:
             return None
         return DualForm(multiclass=True, margin=float(self.delta), squared=self.squared)
+
+    def multiclass_dual(self):
+        if self.squared or self.smoothing > 0:
+            return None
+        return MulticlassDual(simplex=True, margin=float(self.delta))
 
     def max_hinge_terms(self, y, scores):
         """Terms ``u_t = delta + s_r - s_y`` (one per wrong class ``r``).

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._base import CompiledLoss, Loss, smooth_plus
+from ._base import CompiledLoss, Loss, MulticlassDual, smooth_plus
 
 
 class WestonWatkins(Loss):
@@ -132,6 +132,11 @@ class WestonWatkins(Loss):
         if self.squared or self.smoothing > 0:
             return None
         return WestonWatkins(delta=self.delta, squared=False, smoothing=mu)
+
+    def multiclass_dual(self):
+        if self.squared or self.smoothing > 0:
+            return None
+        return MulticlassDual(simplex=False, margin=float(self.delta))
 
     def hinge_terms(self, y, scores):
         if self.squared or self.smoothing > 0:

@@ -1,6 +1,5 @@
 """Solvers and their registry (name -> class)."""
 
-from ..losses import WestonWatkins
 from ..penalties import get_penalty
 from ._base import Progress, Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
@@ -92,8 +91,10 @@ def auto_solver(
         return DualCoordinateDescent()
     if loss.is_smooth:
         return TrustRegionNewton()
+    form = loss.multiclass_dual()
     if (
-        isinstance(loss, WestonWatkins)
+        form is not None
+        and not form.simplex
         and penalty is not None
         and n_classes is not None
         and n_samples is not None

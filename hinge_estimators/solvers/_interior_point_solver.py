@@ -3,7 +3,6 @@
 import numpy as np
 import scipy.sparse as sp
 
-from ..losses import CrammerSinger, WestonWatkins
 from ._active_set import polish, polish_max_from_multipliers
 from ._base import (
     GAP,
@@ -99,10 +98,10 @@ class InteriorPoint(Solver):
         pass
 
     def check_loss(self, loss):
-        """Refuse every loss but the plain Weston-Watkins and Crammer-Singer."""
+        """Refuse a loss without a ``multiclass_dual`` (see ``losses._base``):
+        every loss but the plain Weston-Watkins and Crammer-Singer."""
         super().check_loss(loss)
-        plain = not (loss.is_smooth or getattr(loss, "squared", False))
-        if not (isinstance(loss, WestonWatkins | CrammerSinger) and plain):
+        if loss.multiclass_dual() is None:
             raise ValueError(
                 f"InteriorPoint solves the duals of the plain multiclass hinges "
                 f"(loss='weston_watkins' or 'crammer_singer', neither squared "
@@ -137,7 +136,7 @@ class InteriorPoint(Solver):
 
     def _solve(self, objective, tol, max_iter, callback):
         X, d, K = objective.X, objective.n_features, objective.n_outputs
-        loss = objective.loss
+        dual = objective.loss.multiclass_dual()
         rows = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
         if objective.offset is not None:
             rows -= objective.offset
@@ -170,12 +169,12 @@ class InteriorPoint(Solver):
         # their overflow is harmless, the best iterate is kept
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             theta, W, b, steps, slacks = solve_multiclass_dual(
-                rows[kept], codes[kept], upper[kept], float(loss.delta), K,
-                simplex=isinstance(loss, CrammerSinger), equality=equality,
+                rows[kept], codes[kept], upper[kept], dual.margin, K,
+                simplex=dual.simplex, equality=equality,
                 tol=min(INNER_SHARE * tol, INNER_TOL), max_steps=max_iter,
                 callback=report,
             )  # fmt: skip
-        simplex = isinstance(loss, CrammerSinger)
+        simplex = dual.simplex
         # the multipliers of the problem over (W, b) itself (the steps solved
         # it divided by reg)
         theta_all = np.zeros((len(codes), K - 1))
@@ -187,9 +186,7 @@ class InteriorPoint(Solver):
         # (1e-7 relative, its coefficients about 1e-4 off), and an exact
         # model does not move with the data's layout (a weight of 2 against
         # a repeated sample: the same optimum, different barrier terms)
-        at_zero, at_upper = bound_sets(
-            theta, slacks, upper[kept], float(loss.delta), simplex
-        )
+        at_zero, at_upper = bound_sets(theta, slacks, upper[kept], dual.margin, simplex)
         sets = (
             np.zeros((len(codes), K - 1), dtype=bool),
             np.zeros((len(codes),) if simplex else (len(codes), K - 1), dtype=bool),
@@ -253,10 +250,10 @@ def _certificate(objective, rows, codes, theta, coef, equality):
     """``(P(coef) - D(theta), P(coef))``: ``D`` at the multipliers ``theta``
     (n, K - 1), made exactly feasible (clipped into the box or simplex, and
     rebalanced onto ``sum_i alpha_i = 0`` with the free intercept)."""
-    loss, K = objective.loss, objective.n_outputs
+    dual_form, K = objective.loss.multiclass_dual(), objective.n_outputs
     weight = objective.loss_scale * objective.sample_weight
     theta = np.clip(theta, 0.0, weight[:, None])
-    if isinstance(loss, CrammerSinger):
+    if dual_form.simplex:
         total = theta.sum(axis=1)
         over = total > weight
         theta[over] *= (weight[over] / total[over])[:, None]
@@ -269,6 +266,6 @@ def _certificate(objective, rows, codes, theta, coef, equality):
     if rows.shape[1] > objective.n_features:  # the penalized intercept's column
         column = rows[0, -1] * alpha.sum(axis=0)
         quadratic += float(column @ column)
-    dual = float(loss.delta) * float(true.sum()) - 0.5 * quadratic / objective.reg
+    dual = dual_form.margin * float(true.sum()) - 0.5 * quadratic / objective.reg
     primal = float(objective.value(coef))
     return max(primal - dual, 0.0), primal

@@ -83,10 +83,12 @@ class InteriorPoint(Solver):
     determine it (not on degenerate data such as one-hot rows: there the
     interior point's own answer stands).
 
-    The iterations are these Newton steps (``n_iter_``; ``max_iter`` bounds
-    them). Every solve starts from the centre of the feasible set: an
-    interior point gains little from a starting point near the boundary, so
-    ``coef_init`` and ``warm_start`` do not shorten it. ``tol`` bounds the
+    It works on a dense copy of ``X`` (sparse input is densified: at most
+    1,024 coefficients keep the rows short). The iterations are these Newton
+    steps (``n_iter_``; ``max_iter`` bounds them). Every solve starts from
+    the centre of the feasible set: an interior point gains little from a
+    starting point near the boundary, so ``coef_init`` and ``warm_start`` do
+    not shorten it. ``tol`` bounds the
     relative duality gap :math:`(P(W, b) - D(\\alpha)) / P(W, b)`, ``D`` at
     the solution's multipliers (rebalanced onto ``sum_i alpha_i = 0``
     exactly with the free intercept): a certificate, as for ``dual_cd``.

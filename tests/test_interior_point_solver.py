@@ -219,3 +219,21 @@ def test_the_solver_reads_the_declared_dual_not_the_class():
     qp_value, _, _ = solve_qp(objective)
     result = InteriorPoint().solve(objective, tol=1e-8, max_iter=200)
     assert result.value == pytest.approx(qp_value, rel=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["weston_watkins", "crammer_singer"])
+@pytest.mark.parametrize(
+    "intercept", [dict(fit_intercept=False), dict(intercept_scaling=2.0)]
+)
+def test_features_far_from_zero_without_a_free_intercept_converge(loss, intercept):
+    # nothing absorbs the offset: the rows' norms reach 2e4, the normal
+    # equations lose digits and the steps stalled at a gap of 7e-3; once
+    # stalled they are refined against the operator itself
+    rng = np.random.default_rng(5)
+    y = np.arange(45) % 3
+    X = rng.normal(scale=1.5, size=(3, 4))[y] + rng.normal(size=(45, 4)) + 1e4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss=loss, solver="interior_point", **intercept)
+        model.fit(X, y)
+    assert model.optimality_ <= model.tol

@@ -37,6 +37,9 @@ from ._interior_point import TO_BOUNDARY, InteriorPointFailed, longest_step
 #: length 0.1-0.3 shrink the residual by only that much
 STALE_STEPS = 5
 PROGRESS = 0.99
+#: refinements of each Newton step against the operator itself, once the
+#: unrefined steps stall above tol
+REFINEMENTS = 2
 #: the ridge (relative to the largest diagonal entry) a factorization that
 #: lost positive definiteness to rounding is retried with
 RIDGE = 1e-12
@@ -216,6 +219,7 @@ def solve_multiclass_dual(
     count = theta.size + s.size
     scale = max(float(upper.sum()), 1e-300)
     best, stale, last_residual = (np.inf, theta, W, b, (s, nu, xi)), 0, np.inf
+    refine = 0
     for step in range(max_steps + 1):  # step 0 measures the start
         r_eq = layout.multipliers(theta).sum(axis=0) if equality else None
         loss = (
@@ -243,11 +247,22 @@ def solve_multiclass_dual(
             best = (gap, theta, W, b, (s, nu, xi))
         if balanced and relative <= tol:
             break
+        if stale >= STALE_STEPS and not refine and np.isfinite(best[0]):
+            # stalled on rounding: go on from the best iterate with the steps
+            # refined against the operator (features far from 0 without a
+            # free intercept: X + 1e4 stalled at 7e-3, refined it reaches
+            # 2e-6; refining every step cost penbased half its time again)
+            refine, stale, last_residual = REFINEMENTS, 0, np.inf
+            theta, W, b, (s, nu, xi) = best[1], best[2], best[3], best[4]
+            rho = residual_margins(W, b)
+            continue
         if stale >= STALE_STEPS or step == max_steps:
             break
         r_dual = rho - nu + (xi[:, None] if simplex else xi)
         try:
-            system = _NewtonSystem(rows, layout, theta, s, nu, xi, simplex, equality)
+            system = _NewtonSystem(
+                rows, layout, theta, s, nu, xi, simplex, equality, refine
+            )
         except InteriorPointFailed:  # rounding only: the best iterate stands
             break
         # predictor (affine scaling), then Mehrotra's centred corrector
@@ -333,12 +348,12 @@ class _NewtonSystem:
     ``1 1^T`` added fixes ``sum d_b = 0``.
     """
 
-    def __init__(self, rows, layout, theta, s, nu, xi, simplex, equality):
+    def __init__(self, rows, layout, theta, s, nu, xi, simplex, equality, refine=0):
         n, p = rows.shape
         K, codes, wrong = layout.K, layout.codes, layout.wrong
         self.rows, self.layout = rows, layout
         self.theta, self.s, self.nu, self.xi = theta, s, nu, xi
-        self.simplex, self.equality = simplex, equality
+        self.simplex, self.equality, self.refine = simplex, equality, refine
         samples = np.arange(n)
         if simplex:
             # H_i^{-1} = diag(q) - q q^T / T, q = theta / nu, T = s / xi +
@@ -384,10 +399,28 @@ class _NewtonSystem:
     def step(self, r_dual, r_nu, r_xi, r_eq):
         """``(d_theta, d_b, d_nu, d_xi)`` for the complementarity residuals
         ``r_nu = theta nu - target`` and ``r_xi = s xi - target``."""
-        rows, layout = self.rows, self.layout
         theta, s, nu, xi = self.theta, self.s, self.nu, self.xi
-        p, K = rows.shape[1], layout.K
         g = -r_dual - r_nu / theta + ((r_xi / s)[:, None] if self.simplex else r_xi / s)
+        d_theta, db = self._solve(g, r_eq)
+        for _ in range(self.refine):
+            # iterative refinement against the operator applied directly: the
+            # normal equations lose digits where the rows are large (features
+            # far from 0 without a free intercept to absorb them)
+            residual, residual_eq = self._residual(d_theta, db, g, r_eq)
+            more_theta, more_b = self._solve(residual, residual_eq)
+            d_theta, db = d_theta + more_theta, db + more_b
+        dnu = -(r_nu + nu * d_theta) / theta
+        if self.simplex:
+            dxi = (xi * d_theta.sum(axis=1) - r_xi) / s
+        else:
+            dxi = (xi * d_theta - r_xi) / s
+        return d_theta, db, dnu, dxi
+
+    def _solve(self, g, r_eq):
+        """``(d_theta, d_b)`` of ``(A A^T + H) d_theta + E^T d_b = g``,
+        ``E d_theta = -r_eq``, through the factorized normal equations."""
+        rows, layout = self.rows, self.layout
+        p, K = rows.shape[1], layout.K
         weighted = layout.multipliers(self._apply_inverse(g))
         right = (rows.T @ weighted).T.ravel()
         solved = scipy.linalg.cho_solve(self.factor, right, check_finite=False)
@@ -399,13 +432,22 @@ class _NewtonSystem:
             solved = solved - self.Q @ db
         dW = solved.reshape(K, p).T
         drho = layout.margins(rows @ dW + db)
-        d_theta = self._apply_inverse(g - drho)
-        dnu = -(r_nu + nu * d_theta) / theta
+        return self._apply_inverse(g - drho), db
+
+    def _residual(self, d_theta, db, g, r_eq):
+        """What ``(d_theta, d_b)`` leaves of ``g`` and of the equality, the
+        products taken directly (``-r_eq`` is the equality's right side, so
+        its residual is passed as a new ``r_eq``)."""
+        rows, layout = self.rows, self.layout
+        alpha = layout.multipliers(d_theta)
+        applied = layout.margins(rows @ (rows.T @ alpha) + db)
         if self.simplex:
-            dxi = (xi * d_theta.sum(axis=1) - r_xi) / s
+            applied = applied + self.nu / self.theta * d_theta
+            applied = applied + (self.xi / self.s * d_theta.sum(axis=1))[:, None]
         else:
-            dxi = (xi * d_theta - r_xi) / s
-        return d_theta, db, dnu, dxi
+            applied = applied + (self.nu / self.theta + self.xi / self.s) * d_theta
+        residual_eq = None if r_eq is None else r_eq + alpha.sum(axis=0)
+        return g - applied, residual_eq
 
 
 def _dense_blocks(rows, S):

@@ -27,12 +27,16 @@ MAX_COEFFICIENTS = 1024
 
 def interior_point_fits(n_samples, n_features, n_classes, fit_intercept=True):
     """Whether ``solver="auto"`` sends a plain Weston-Watkins fit here: at most
-    ``MAX_COEFFICIENTS`` coefficients and a step's work (``n p^2 K``, the
-    normal equations' products) at most ``AUTO_STEP_WORK``."""
+    ``MAX_COEFFICIENTS`` coefficients and a step's work at most
+    ``AUTO_STEP_WORK``: the normal equations' products (``n p^2 K``) and,
+    with the free intercept, its Schur complement's (``n p K^2``, over an
+    ``(n, K, K)`` array: 5.3 GB at n = 20,000, K = 100)."""
     p = n_features + int(fit_intercept)
+    K = n_classes
     return (
-        p * n_classes <= MAX_COEFFICIENTS
-        and n_samples * p * p * n_classes <= AUTO_STEP_WORK
+        p * K <= MAX_COEFFICIENTS
+        and n_samples * (p * p * K + p * K * K) <= AUTO_STEP_WORK
+        and n_samples * K * K <= AUTO_SCHUR_ENTRIES
     )
 
 
@@ -48,6 +52,9 @@ INNER_TOL = 1e-6
 #: (10,992 x 16) 3.2e7: 51-97 steps, 2.0-3.7 s, where gd stopped at
 #: max_iter after 4.8-5.5 s
 AUTO_STEP_WORK = 1e9
+#: ... and at most this many entries in the Schur complement's ``(n, K, K)``
+#: array (8 bytes each: 400 MB)
+AUTO_SCHUR_ENTRIES = 5e7
 
 
 class InteriorPoint(Solver):

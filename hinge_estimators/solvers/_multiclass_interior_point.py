@@ -65,8 +65,11 @@ CENTRALITY = 0.1
 CORRECTOR_GAIN = 0.1
 #: the equality's residual (relative to the sum of the bounds) at which an
 #: iterate counts as feasible: the certificate rebalances the multipliers
-#: exactly, at a cost in the dual of about this much
-BALANCE = 1e-12
+#: exactly, at a cost in the dual of about this much. At 1e-12, rounding
+#: pushed the residual of a C = 1e5 solve just above it for good (1.1e-12
+#: to 2e-11 from its 16th step), no later iterate could be kept, and the
+#: solve returned its 15th (a gap of 7.7e-3 where the 19th had 6e-5)
+BALANCE = 1e-10
 
 
 def wrong_classes(codes, n_classes):
@@ -389,6 +392,11 @@ class _NewtonSystem:
             self.P = P
             self.Q = scipy.linalg.cho_solve(self.factor, P, check_finite=False)
             schur = S.sum(axis=0) - P.T @ self.Q + np.ones((K, K))
+            # a class without samples (all its weights 0) has a row of zeros
+            # there once its multipliers underflow (its intercept is free):
+            # the ridge keeps the factorization regular (scipy warned
+            # "exactly zero") and leaves that intercept's step at about 0
+            schur[np.diag_indices(K)] += RIDGE * float(np.max(np.abs(schur)))
             self.schur = scipy.linalg.lu_factor(schur, check_finite=False)
 
     def _apply_inverse(self, u):

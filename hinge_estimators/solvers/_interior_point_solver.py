@@ -25,13 +25,13 @@ from ._multiclass_interior_point import (
 MAX_COEFFICIENTS = 1024
 
 
-def interior_point_fits(n_samples, n_features, n_classes, fit_intercept=True):
+def interior_point_fits(n_samples, n_features, n_classes):
     """Whether ``solver="auto"`` sends a plain Weston-Watkins fit here: at most
     ``MAX_COEFFICIENTS`` coefficients and a step's work at most
     ``AUTO_STEP_WORK``: the normal equations' products (``n p^2 K``) and,
     with the free intercept, its Schur complement's (``n p K^2``, over an
     ``(n, K, K)`` array: 5.3 GB at n = 20,000, K = 100)."""
-    p = n_features + int(fit_intercept)
+    p = n_features + 1  # a penalized intercept's column, at most
     K = n_classes
     return (
         p * K <= MAX_COEFFICIENTS
@@ -146,6 +146,7 @@ class InteriorPoint(Solver):
     def _solve(self, objective, tol, max_iter, callback):
         X, d, K = objective.X, objective.n_features, objective.n_outputs
         dual = objective.loss.multiclass_dual()
+        simplex = dual.simplex
         rows = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
         if objective.offset is not None:
             rows -= objective.offset
@@ -179,11 +180,10 @@ class InteriorPoint(Solver):
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             theta, W, b, steps, slacks = solve_multiclass_dual(
                 rows[kept], codes[kept], upper[kept], dual.margin, K,
-                simplex=dual.simplex, equality=equality,
+                simplex=simplex, equality=equality,
                 tol=min(INNER_SHARE * tol, INNER_TOL), max_steps=max_iter,
                 callback=report,
             )  # fmt: skip
-        simplex = dual.simplex
         # the multipliers of the problem over (W, b) itself (the steps solved
         # it divided by reg)
         theta_all = np.zeros((len(codes), K - 1))

@@ -207,6 +207,10 @@ def solve_multiclass_dual(
     def residual_margins(W, b):
         return layout.margins(rows @ W + b) - margin
 
+    def slack_step(d_theta):
+        # s = U - 1^T theta per sample (simplex), U - theta per entry (box)
+        return -d_theta.sum(axis=1) if simplex else -d_theta
+
     rho = residual_margins(W, b)
     # slacks that zero the dual residual nu - xi = rho, then shifted alike
     if simplex:
@@ -232,7 +236,8 @@ def solve_multiclass_dual(
         )
         primal = 0.5 * float(np.sum(W * W)) + float(upper @ loss)
         gap = float(np.sum(theta * rho) + upper @ loss)
-        balanced = r_eq is None or float(np.max(np.abs(r_eq))) <= BALANCE * scale
+        residual = 0.0 if r_eq is None else float(np.max(np.abs(r_eq)))
+        balanced = residual <= BALANCE * scale
         relative = gap / primal if primal > 0 else 0.0
         if callback is not None and step:
             callback(step, W, b, relative)
@@ -243,7 +248,6 @@ def solve_multiclass_dual(
         if balanced:
             stale = 0 if gap < PROGRESS * best[0] else stale + 1
         else:
-            residual = float(np.max(np.abs(r_eq)))
             stale = 0 if residual < PROGRESS * last_residual else stale + 1
             last_residual = min(residual, last_residual)
         if balanced and gap < best[0]:
@@ -270,7 +274,7 @@ def solve_multiclass_dual(
             break
         # predictor (affine scaling), then Mehrotra's centred corrector
         d_theta, _, dnu, dxi = system.step(r_dual, theta * nu, s * xi, r_eq)
-        ds = -d_theta.sum(axis=1) if simplex else -d_theta
+        ds = slack_step(d_theta)
         t = longest_step((theta, s, nu, xi), (d_theta, ds, dnu, dxi), 1.0)
         comp = float(np.sum(theta * nu) + np.sum(s * xi))
         affine = float(np.sum((theta + t * d_theta) * (nu + t * dnu)))
@@ -279,7 +283,7 @@ def solve_multiclass_dual(
         d_theta, db, dnu, dxi = system.step(
             r_dual, theta * nu + d_theta * dnu - mu, s * xi + ds * dxi - mu, r_eq
         )
-        ds = -d_theta.sum(axis=1) if simplex else -d_theta
+        ds = slack_step(d_theta)
         t = longest_step((theta, s, nu, xi), (d_theta, ds, dnu, dxi), TO_BOUNDARY)
         # Gondzio's centrality correctors: push the products that a longer
         # step would leave far from mu back into [mu / 10, 10 mu], reusing
@@ -301,7 +305,7 @@ def solve_multiclass_dual(
             )  # fmt: skip
             n_theta, n_b = d_theta + c_theta, db + c_b
             n_nu, n_xi = dnu + c_nu, dxi + c_xi
-            n_s = -n_theta.sum(axis=1) if simplex else -n_theta
+            n_s = slack_step(n_theta)
             n_t = longest_step(
                 (theta, s, nu, xi), (n_theta, n_s, n_nu, n_xi), TO_BOUNDARY
             )

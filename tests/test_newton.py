@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from hinge_estimators import HingeClassifier
+from hinge_estimators import HingeClassifier, LinearObjective
 from hinge_estimators.losses import (
     CrammerSinger,
     GaussianHinge,
@@ -347,6 +347,38 @@ def test_exact_step_is_the_minimizer_along_the_direction(loss, layout):
     assert _exact_step(objective, w, objective.scores(w), -s, -slope)[0] == 0.0
 
 
+def test_exact_step_newton_lands_on_the_minimizers_piece(monkeypatch):
+    # P(t) = t^2 / 2 + C sum_i (1 - x_i t)_+^2 along w = t (one feature, both
+    # labels +1): x = 4 leaves the margin at t = 0.25, x = 0.5 at t = 2, so
+    # on [0.25, 2) the derivative is t (1 + C / 2) - C and the minimizer is
+    # C / (1 + C / 2) = 6/7 for C = 1.5. t = 1 lies on that piece and t = 0
+    # does not: a Newton step from t = 1 is exact, a secant through 0 is not
+    # (the regula falsi alone took 8 passes here)
+    import hinge_estimators.solvers._newton as newton
+
+    objective = LinearObjective(
+        SquaredHinge(),
+        np.array([[0.5], [4.0]]),
+        np.array([1.0, 1.0]),
+        n_outputs=1,
+        C=1.5,
+        fit_intercept=False,
+    )
+    passes = []
+    real = newton.line_slope
+
+    def counted(*args):
+        passes.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(newton, "line_slope", counted)
+    w, s = np.zeros(1), np.ones(1)
+    slope = objective.gradient(w) @ s
+    t, _ = newton._exact_step(objective, w, objective.scores(w), s, slope)
+    assert t == pytest.approx(6.0 / 7.0, rel=1e-12)
+    assert len(passes) <= 2, passes
+
+
 def test_line_search_finishes_where_the_trust_region_stalls():
     # standardized digits, 3 against the rest, squared hinge, C = 100: nearly
     # separable, so the curvature 2 C x x^T of a sample vanishes as soon as it
@@ -563,7 +595,16 @@ def test_compiled_line_derivative_matches_numpy(loss, layout):
     for t in (0.0, 0.3, 1.0, 2.7):
         _, G = objective.score_gradient_from_scores(scores + t * direction)
         expected = float(np.sum(G * direction))
-        assert along(t) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        slope, curvature = along(t)
+        assert slope == pytest.approx(expected, rel=1e-12, abs=1e-12)
+        # the slope's own derivative (what the search's Newton steps use),
+        # by central differences of numpy's gradient (the pieces are wide
+        # against h: no kink of these random margins falls within it)
+        h = 1e-6
+        _, G_up = objective.score_gradient_from_scores(scores + (t + h) * direction)
+        _, G_down = objective.score_gradient_from_scores(scores + (t - h) * direction)
+        numeric = float(np.sum((G_up - G_down) * direction)) / (2 * h)
+        assert curvature == pytest.approx(numeric, rel=1e-5, abs=1e-8)
 
 
 def test_compiled_line_only_where_it_has_the_formula():

@@ -457,19 +457,21 @@ def _exact_step(objective, w, scores, s, slope):
     + C risk(scores + t X s)``: one product ``X s``, then each derivative
     costs one loss gradient on the scores. The derivative is continuous and
     non-decreasing (``P`` is convex and C^1) and negative at 0 (``slope``, a
-    descent direction): it is bracketed by doubling from ``t = 1``, then its
-    root found by regula falsi with the Illinois safeguard, to ``1e-12`` of
-    the initial slope. On a piece where the derivative is linear (the
-    squared hinge between breakpoints) one secant step is exact. Near the
-    optimum, where the active set no longer changes and ``s`` is a CG
-    solution, the minimizer is ``t = 1`` up to rounding (CG's residual is
-    orthogonal to ``s``), and one evaluation ends the search. Returns
-    ``(t, X s)``, ``t = 0`` when ``s`` is not a descent direction.
+    descent direction); its root is found to ``1e-12`` of the initial slope
+    (or of ``t``, for a Newton step below) inside a bracket ``[low, high]``
+    that every evaluation narrows.
 
     For a built-in piecewise-quadratic margin loss on one score column (the
     squared hinge, the smooth hinge, the modified Huber loss; binary or a
-    one-vs-rest column) the derivative is one compiled pass
-    (``line_slope``) instead of numpy's loss gradient.
+    one-vs-rest column) one compiled pass (``line_slope``) gives the
+    derivative and its own slope, and the search takes Newton steps on the
+    derivative: on a piece where it is linear (the active set unchanged) a
+    Newton step is exact, so near the optimum, where ``s`` is a CG solution
+    and ``t = 1`` up to rounding, the search ends after one or two passes
+    (the regula falsi alone took 5-6.5 on twonorm, ring, ada and spambase).
+    A Newton point outside the bracket falls back to the regula falsi with
+    the Illinois safeguard, which every other loss uses throughout.
+    Returns ``(t, X s)``, ``t = 0`` when ``s`` is not a descent direction.
     """
     direction_scores = objective.scores(s)
     if not slope < 0.0:
@@ -480,35 +482,22 @@ def _exact_step(objective, w, scores, s, slope):
     if along is not None:
 
         def derivative(t):
-            return linear + quadratic * t + along(t)
+            value, curvature = along(t)
+            return linear + quadratic * t + value, quadratic + curvature
 
     else:
 
         def derivative(t):
             _, G = objective.score_gradient_from_scores(scores + t * direction_scores)
-            return linear + quadratic * t + float(np.sum(G * direction_scores))
+            return linear + quadratic * t + float(np.sum(G * direction_scores)), None
 
-    low, d_low = 0.0, slope
-    high, d_high = 1.0, derivative(1.0)
-    if abs(d_high) <= 1e-12 * abs(slope):
-        return 1.0, direction_scores
-    for _ in range(60):  # the minimizer is beyond 1: double until it is bracketed
-        if d_high >= 0.0:
-            break
-        low, d_low, high = high, d_high, 2.0 * high
-        d_high = derivative(high)
-    else:
-        return high, direction_scores
-    t, side = high, 0
-    for _ in range(100):
-        if d_high == 0.0:
-            return high, direction_scores
-        t = (low * d_high - high * d_low) / (d_high - d_low)
-        if not low < t < high:
-            t = 0.5 * (low + high)
-        d_t = derivative(t)
-        if abs(d_t) <= 1e-12 * abs(slope) or high - low <= 4e-16 * high:
-            break
+    done = 1e-12 * abs(slope)
+    low, d_low, high, d_high = 0.0, slope, np.inf, np.nan
+    t, side = 1.0, 0
+    for _ in range(160):
+        d_t, curvature = derivative(t)
+        if abs(d_t) <= done:
+            return float(t), direction_scores
         if d_t < 0.0:
             low, d_low = t, d_t
             if side < 0:  # the same end twice: halve the other's weight
@@ -519,7 +508,28 @@ def _exact_step(objective, w, scores, s, slope):
             if side > 0:
                 d_low *= 0.5
             side = 1
-    return float(t), direction_scores
+        if np.isfinite(high) and high - low <= 4e-16 * high:
+            break
+        # the next point: Newton's on the derivative where its slope is
+        # known and the point lies inside the bracket, else the regula
+        # falsi point (bisection if rounding puts it outside), or a
+        # doubling while the root is not bracketed yet
+        step = t - d_t / curvature if curvature is not None and curvature > 0 else 0.0
+        if low < step < high:
+            if abs(step - t) <= 1e-12 * t:
+                # the root is this close on t's piece: a further pass would
+                # only measure the rounding of the derivative's sum
+                return float(step), direction_scores
+            t = step
+        elif not np.isfinite(high):
+            if low >= 2.0**60:
+                return float(low), direction_scores
+            t = 2.0 * low
+        else:
+            t = (low * d_high - high * d_low) / (d_high - d_low)
+            if not low < t < high:
+                t = 0.5 * (low + high)
+    return float(t if np.isfinite(high) else low), direction_scores
 
 
 def _compiled_line(objective, scores, direction_scores):
@@ -539,7 +549,7 @@ def _compiled_line(objective, scores, direction_scores):
     weights = np.ascontiguousarray(
         objective.loss_scale * objective.sample_weight, dtype=np.float64
     )
-    return lambda t: line_slope(code, gamma, margin, margins, moves, weights, t)[0]
+    return lambda t: line_slope(code, gamma, margin, margins, moves, weights, t)
 
 
 def _gap_applies(objective):

@@ -943,3 +943,31 @@ def test_compiled_certificate_is_the_numpy_formula(loss, layout):
         assert relative_gap(objective, coef) == pytest.approx(
             _numpy_relative_gap(objective, coef), rel=1e-9, abs=1e-12
         )
+
+
+@pytest.mark.parametrize("n", [400, 4_000, 40_000])
+def test_the_stopping_rule_watches_a_fraction_of_an_epoch(n, monkeypatch):
+    # the watched objective costs a product of its rows with W every epoch:
+    # on all of a small set (it is cheap there and exact), on a quarter of a
+    # mid-sized one (all 2,000 rows of a 3,000-8,000 sample set cost a third
+    # of an epoch's steps), on at most 2,000 of a large one
+    from hinge_estimators.solvers import _sgd
+
+    sizes = []
+    real = _sgd.SGD._watched
+
+    def recorded(self, monitor, state, rule):
+        sizes.append(monitor.n_samples)
+        return real(self, monitor, state, rule)
+
+    monkeypatch.setattr(_sgd.SGD, "_watched", recorded)
+    X, y = make_classification(n_samples=n, n_features=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        HingeClassifier(solver="sgd", max_iter=2, random_state=0).fit(X, y)
+    assert len(set(sizes)) == 1  # the same rows every epoch
+    size = sizes[0]
+    if n <= 500:
+        assert size == n
+    else:
+        assert 500 <= size <= min(n / 4, 2_000)

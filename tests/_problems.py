@@ -62,3 +62,17 @@ def naive_value(objective, coef):
             li = np.sum(objective.loss.loss(np.asarray(yi)[None, :], s[None, :]))
         total += objective.loss_scale * objective.sample_weight[i] * li
     return total
+
+
+def zipf_text(n, d, nnz_per_row=30, seed=0):
+    """Bag-of-words-like CSR data: Zipf-distributed term columns (frequent
+    terms shared by most rows), rows of unit norm, labels from a random
+    linear rule with noise. Wide (``d > n``) and uncentered, as text is."""
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(n), nnz_per_row)
+    cols = (rng.zipf(1.3, size=n * nnz_per_row) - 1) % d
+    X = sp.csr_matrix((rng.random(n * nnz_per_row), (rows, cols)), shape=(n, d))
+    X.sum_duplicates()
+    X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
+    y = (X @ rng.normal(size=d) + 0.1 * rng.normal(size=n) > 0).astype(int)
+    return X, y

@@ -62,6 +62,39 @@ def test_every_point_is_the_cold_optimum(loss, solver, sparse, fit_intercept, we
         assert path.objective_values[i] == pytest.approx(ours, rel=1e-9)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_auto_path_on_wide_sparse_data_switches_to_newton(fit_intercept):
+    # auto follows C on text-like data: dual_cd's cheap passes at small C,
+    # newton once C ||x||^2 passes its limit; the switch starts newton from
+    # the primal solutions, and every point is still the cold optimum
+    from ._problems import zipf_text
+
+    X, y = zipf_text(300, 1500, seed=1)
+    weights = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
+    Cs = [0.1, 0.5, 3.0, 30.0, 300.0]
+    params = dict(fit_intercept=fit_intercept, tol=1e-8, random_state=0)
+    solvers = []
+    path_model = HingeClassifier(**params)
+    problem = path_model._problem(X, y, weights, Cs=Cs)
+    from hinge_estimators.model_selection._walk import walk
+
+    for _ in walk(path_model, problem, Cs):
+        solvers.append(path_model.solver_.name)
+    assert solvers[0] == "dual_cd" and solvers[-1] == "newton"
+    path = hinge_path(X, y, Cs, sample_weight=weights, **params)
+    assert path.converged.all()
+    for i, C in enumerate(Cs):
+        cold = HingeClassifier(C=C, **params).fit(X, y, sample_weight=weights)
+        assert cold.solver_.name == solvers[i]  # the same choice as a fit
+        ours = _primal(
+            "squared_hinge", X, y, weights, C, path.coefs[i], path.intercepts[i]
+        )
+        reference = _primal(
+            "squared_hinge", X, y, weights, C, cold.coef_, cold.intercept_
+        )
+        assert ours == pytest.approx(reference, rel=1e-6)
+
+
 def test_multiclass_path_matches_cold_fits():
     rng = np.random.default_rng(1)
     y = np.arange(45) % 3

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.extmath import row_norms
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -138,7 +139,9 @@ class HingeClassifier(
         picks the fastest exact solver for the loss and the data shape:
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
         hinge ``newton`` on data with ``n_samples >= 2 * n_features``
-        and ``dual_cd`` otherwise, ``newton`` for the other smooth losses
+        and on wide sparse data (text) once ``C`` times the mean
+        ``s_i ||x_i||^2`` exceeds 1 (10 without a free intercept),
+        ``dual_cd`` otherwise, ``newton`` for the other smooth losses
         (pairwise ones included), ``gd`` for the rest; with ``"l1"`` or
         ``"l1_l2"`` ``primal_cd`` (compiled coordinate descent) for the
         squared hinge, the smooth hinge and the modified Huber loss, ``gd``
@@ -662,23 +665,23 @@ class HingeClassifier(
                 f"target has {len(classes)} classes. Use a per-sample loss "
                 "(one-vs-rest) such as 'squared_hinge' for multiclass data."
             )
-        if isinstance(self.solver, str) and self.solver == "auto":
-            # "auto" depends on the data's shape, which _resolve did not know
-            solver = get_solver(
-                self.solver,
-                loss,
-                n_samples=X.shape[0],
-                n_features=X.shape[1],
-                sparse=sp.issparse(X),
-                penalty=self.penalty,
-                n_classes=len(classes),
-            )
         sample_weight = check_sample_weight(sample_weight, X)
         raw_weights = sample_weight * class_weight_per_sample(
             self.class_weight, classes, codes, sample_weight
         )
         check_weighted_classes("HingeClassifier", classes, codes, raw_weights)
+        # "auto" depends on the data (shape, sparsity, row norms), which
+        # _resolve did not know; the sparse rows' mean weighted squared norm
+        # lets it follow C (see _auto_solver_at)
+        mean_norm2 = None
+        if self._is_auto() and sp.issparse(X):
+            # an overflow here is refused below by _check_scale's range check
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean_norm2 = float(np.mean(raw_weights * row_norms(X, squared=True)))
+        shape = (X.shape, sp.issparse(X), len(classes))
         Cs = [float(self.C)] if Cs is None else [float(C) for C in Cs]
+        if self._is_auto():
+            solver = self._auto_solver_at(loss, shape, mean_norm2, Cs[0] if Cs else 1.0)
         check = len(Cs) > 0
         Cs = Cs or [1.0]
         # the extremes (kappa grows with C), then the objective's C
@@ -701,6 +704,28 @@ class HingeClassifier(
             value_scale=value_scale,
             C_factor=C_factor,
             raw_weights=raw_weights,
+            shape=shape,
+            mean_norm2=mean_norm2,
+        )
+
+    def _is_auto(self):
+        return isinstance(self.solver, str) and self.solver == "auto"
+
+    def _auto_solver_at(self, loss, shape, mean_norm2, C):
+        """``solver="auto"``'s choice for the data ``shape`` (``(X.shape,
+        sparse, n_classes)``) at ``C`` (the user's units); ``mean_norm2``
+        the mean of ``s_i ||x_i||^2`` over sparse rows (None: dense)."""
+        (n_samples, n_features), sparse, n_classes = shape
+        return get_solver(
+            "auto",
+            loss,
+            n_samples=n_samples,
+            n_features=n_features,
+            sparse=sparse,
+            penalty=self.penalty,
+            n_classes=n_classes,
+            scaled_C=None if mean_norm2 is None else C * mean_norm2,
+            free_intercept=self.fit_intercept and self.intercept_scaling is None,
         )
 
     def _resolve(self, X, y):

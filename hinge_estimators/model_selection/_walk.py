@@ -81,6 +81,14 @@ def walk(
     previous = None  # (coef, C) one point further back
     for C in Cs:
         point = objective.with_C(C * problem.C_factor)
+        if model._is_auto():
+            # "auto" follows C (wide sparse data: dual_cd, then newton); a
+            # switch starts the new solver from the primal solutions
+            chosen = model._auto_solver_at(
+                problem.loss, problem.shape, problem.mean_norm2, C
+            )
+            if type(chosen) is not type(solver):
+                solver, state = chosen, None
         warm, start = {}, coef
         if solver.resumes_from_state and state is not None:
             ratio = C / C_old if dual_warm_start == "scale" else 1.0

@@ -18,6 +18,21 @@ from ._sgd import SGD
 #: 2392 x 287 training split (standardized or CSR) newton converged in
 #: 0.09-0.16 s and dual_cd not in 1000 passes; wide text keeps dual_cd
 TALL_RATIO = 2
+#: auto: on wide sparse data the squared hinge goes to dual_cd while ``C``
+#: times the mean ``s_i ||x_i||^2`` is at most this, to newton above; with a
+#: free intercept (the default) and otherwise. Measured on Zipf text
+#: (``bench_exact.sparse_text``: 5,000 x 20,000, 3,000 x 30,000 and 20,000 x
+#: 100,000, rows of norm 1): with the free intercept dual_cd and newton are
+#: level at 1 (0.012 / 0.011 s), newton 2.3x faster at 3, 4x at 30, and at
+#: C = 5,964 (the top of hinge_path's default grid on the first) dual_cd
+#: ended at max_iter 8x above the optimum that newton certified; without an
+#: intercept dual_cd is 2x faster up to 3, level at 10, newton 1.5x faster
+#: at 30-100. Uncentered rows that share their frequent terms make the
+#: dual's Gram matrix ill-conditioned along the mean row as C grows (dense
+#: data is centered by dual_cd itself, and stays with it: standardized
+#: 300 x 3,000 and 2,000 x 5,000 sets took dual_cd 3-8x less time than
+#: newton up to C ||x||^2 = 100)
+WIDE_SPARSE_DUAL_LIMIT = {"free_intercept": 1.0, "other": 10.0}
 
 SOLVERS = {
     "dual_cd": DualCoordinateDescent,
@@ -39,6 +54,8 @@ def auto_solver(
     sparse=False,
     penalty="l2",
     n_classes=None,
+    scaled_C=None,
+    free_intercept=True,
 ):
     """The solver ``solver="auto"`` resolves to for ``loss`` and the data shape.
 
@@ -52,8 +69,12 @@ def auto_solver(
       passes, which grow with ``C`` and the features' correlation; on the
       real sparse sets of ``benchmarks/bench_real.py``, splice and optdigits
       as CSR, ``dual_cd`` took 1.6-5x LIBLINEAR's time to 1e-4 or never got
-      there, ``newton`` 1.3-1.9x), ``dual_cd`` otherwise (wide data such as
-      text, where a few cheap passes win: ``bench_exact.py``'s sparse text);
+      there, ``newton`` 1.3-1.9x); on wide sparse data (text) ``dual_cd``
+      while ``scaled_C``, ``C`` times the mean of ``s_i ||x_i||^2``, is at
+      most 1 with a free intercept (``free_intercept``) or 10 without, and
+      ``newton`` above (see ``WIDE_SPARSE_DUAL_LIMIT``; unknown
+      ``scaled_C``: ``dual_cd``); wide dense data: ``dual_cd`` (a few cheap
+      passes win);
     * any other smooth loss, the pairwise ones included: ``newton``
       (pairwise squared hinge, ``benchmarks/bench_pairwise.py``: at the
       default ``tol`` it lands within 1e-14 of the optimum in about the time
@@ -86,7 +107,9 @@ def auto_solver(
     )
     if loss.is_smooth and has_dual:
         tall = n_samples is None or (n_samples >= TALL_RATIO * n_features)
-        return TrustRegionNewton() if tall else DualCoordinateDescent()
+        limit = WIDE_SPARSE_DUAL_LIMIT["free_intercept" if free_intercept else "other"]
+        hard = sparse and scaled_C is not None and scaled_C > limit
+        return TrustRegionNewton() if tall or hard else DualCoordinateDescent()
     if has_dual:
         return DualCoordinateDescent()
     if loss.is_smooth:
@@ -137,6 +160,8 @@ def get_solver(
     sparse=False,
     penalty="l2",
     n_classes=None,
+    scaled_C=None,
+    free_intercept=True,
 ):
     """Resolve a solver name or object to a fresh, validated solver for ``loss``.
 
@@ -151,14 +176,20 @@ def get_solver(
     n_samples, n_features : int, optional
         The data shape, used by ``"auto"`` (see :func:`auto_solver`).
     sparse : bool, default=False
-        Whether the data is sparse; accepted for callers, the ``"auto"`` rule
-        now depends on the shape only (see :func:`auto_solver`).
+        Whether the data is sparse, used by ``"auto"`` for the squared hinge
+        on wide data (see :func:`auto_solver`).
     penalty : str, Penalty or None, default="l2"
         The objective's penalty, used by ``"auto"``; a solver that has no
         update for it raises a ``ValueError`` that says what to use instead.
     n_classes : int, optional
         The number of classes, used by ``"auto"`` for plain Weston-Watkins
         (see :func:`auto_solver`).
+    scaled_C : float, optional
+        ``C`` times the mean of ``s_i ||x_i||^2`` (``s`` the sample weights),
+        used by ``"auto"`` for the squared hinge on wide sparse data.
+    free_intercept : bool, default=True
+        Whether the objective has an unpenalized intercept, used with
+        ``scaled_C``.
 
     Returns
     -------
@@ -173,6 +204,8 @@ def get_solver(
                 sparse=sparse,
                 penalty=penalty,
                 n_classes=n_classes,
+                scaled_C=scaled_C,
+                free_intercept=free_intercept,
             )
         elif spec in SOLVERS:
             solver = SOLVERS[spec]()

@@ -10,7 +10,7 @@ For each wide set (``n_samples < 2 n_features``), ``fit_intercept`` and
 each one's passes or Newton steps, whether it converged, and its objective
 relative to the best of the three. ``scaled C`` is ``C`` times the mean
 ``s_i ||x_i||^2``, the quantity ``auto`` compares with
-``WIDE_SPARSE_DUAL_LIMIT`` on sparse data (1 with a free intercept, 10
+``WIDE_SPARSE_DUAL_LIMIT`` on sparse data (2 with an intercept, 10
 without). Sets: ``bench_exact.sparse_text`` (Zipf terms, rows of unit norm)
 at 5,000 x 20,000 and 3,000 x 30,000 (200 terms a row), and a dense
 standardized ``make_classification`` set of 2,000 x 5,000, where dual CD

@@ -284,18 +284,18 @@ def test_float32_and_float64_input_give_the_same_model():
         (SquaredHinge(), (1000, 10), {"sparse": True}, "newton"),
         (SquaredHinge(), (1000, 5000), {"sparse": True}, "dual_cd"),
         # wide sparse data (text) follows C times the mean weighted ||x||^2
-        (SquaredHinge(), (1000, 5000), {"sparse": True, "scaled_C": 1.0}, "dual_cd"),
-        (SquaredHinge(), (1000, 5000), {"sparse": True, "scaled_C": 1.5}, "newton"),
+        (SquaredHinge(), (1000, 5000), {"sparse": True, "scaled_C": 2.0}, "dual_cd"),
+        (SquaredHinge(), (1000, 5000), {"sparse": True, "scaled_C": 2.5}, "newton"),
         (
             SquaredHinge(),
             (1000, 5000),
-            {"sparse": True, "scaled_C": 5.0, "free_intercept": False},
+            {"sparse": True, "scaled_C": 5.0, "intercept": False},
             "dual_cd",
         ),
         (
             SquaredHinge(),
             (1000, 5000),
-            {"sparse": True, "scaled_C": 20.0, "free_intercept": False},
+            {"sparse": True, "scaled_C": 20.0, "intercept": False},
             "newton",
         ),
         # dense wide data stays with dual_cd (it centers the rows itself)
@@ -693,10 +693,43 @@ def test_auto_sends_wide_sparse_text_to_newton_at_large_C():
     with pytest.warns(ConvergenceWarning):
         dual = HingeClassifier(C=1e4, solver="dual_cd", max_iter=50).fit(X, y)
     assert clf.objective_value_ <= dual.objective_value_
-    # small C keeps the dual's few cheap passes; dense data of the same
-    # shape keeps dual_cd at every C (it centers dense rows itself)
+    # small C keeps the dual's few cheap passes (the default C = 1 on rows of
+    # unit norm among them, clear of the limit's rounding); dense data of
+    # the same shape keeps dual_cd at every C (it centers dense rows itself)
     assert HingeClassifier(C=0.5).fit(X, y).solver_.name == "dual_cd"
+    assert HingeClassifier().fit(X, y).solver_.name == "dual_cd"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 20 passes only
         dense = HingeClassifier(C=1e4, max_iter=20).fit(X.toarray(), y)
     assert dense.solver_.name == "dual_cd"
+
+
+def test_auto_on_wide_sparse_data_reads_the_problem_not_its_storage():
+    # the choice follows C times the mean s_i ||x_i||^2 over the samples of
+    # positive weight (plus a penalized intercept's column): unchanged by
+    # X -> a X with C -> C / a^2 in float32 (whose squares overflow beyond
+    # 1.8e19: they are taken in float64), by rows of zero weight, and it
+    # counts intercept_scaling^2
+    from hinge_estimators.solvers import get_solver
+
+    from ._problems import zipf_text
+
+    X, y = zipf_text(300, 1500, seed=4)
+    picked = {}
+    for C in (0.5, 20.0):
+        for dtype, a in ((np.float64, 1.0), (np.float32, 1e20)):
+            clf = HingeClassifier(C=C / a**2, max_iter=5)
+            problem = clf._problem((X * a).astype(dtype), y, None)
+            picked[C, dtype] = problem.solver.name
+    assert picked[0.5, np.float64] == picked[0.5, np.float32] == "dual_cd"
+    assert picked[20.0, np.float64] == picked[20.0, np.float32] == "newton"
+    # half the rows weightless: the others decide (C = 1.5 on unit rows)
+    weights = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.0)
+    weights[:2] = 1.0  # both classes keep weight
+    problem = HingeClassifier(C=2.5)._problem(X, y, weights)
+    assert problem.solver.name == "newton"
+    # intercept_scaling=10 adds 100 to every ||x_i||^2 = 1
+    problem = HingeClassifier(C=0.5, intercept_scaling=10.0)._problem(X, y, None)
+    assert problem.solver.name == "newton"
+    assert get_solver("auto", SquaredHinge(), n_samples=300, n_features=1500,
+                      sparse=True, scaled_C=0.5 * 101).name == "newton"  # fmt: skip

@@ -379,6 +379,31 @@ def test_exact_step_newton_lands_on_the_minimizers_piece(monkeypatch):
     assert len(passes) <= 2, passes
 
 
+def test_exact_step_does_not_stop_on_a_kink_beside_t():
+    # along w + t s: sample A's margin a t, sample E's 1 + M (1 - eps - t),
+    # which enters the squared hinge's active set at t = 1 - 1e-13 with a
+    # curvature of 2 M^2 = 2e13. At t = 1 that curvature makes the Newton
+    # move tiny (under 1e-12) though the derivative is half the initial
+    # slope; the minimizer is where A alone balances the penalty, t = 2/3
+    from hinge_estimators.solvers._newton import _exact_step
+
+    M, eps, a = np.sqrt(1e13), 1e-13, 0.5
+    objective = LinearObjective(
+        SquaredHinge(),
+        np.array([[a, 0.0], [-M, 1.0 + M * (1.0 - eps)]]),
+        np.array([1.0, 1.0]),
+        n_outputs=1,
+        C=1.0,
+        fit_intercept=False,
+    )
+    w, s = np.array([0.0, 1.0]), np.array([1.0, 0.0])
+    slope = objective.gradient(w) @ s
+    t, _ = _exact_step(objective, w, objective.scores(w), s, slope)
+    # P(t) = t^2 / 2 + 1/2 + (1 - a t)^2 on [0, 1 - eps]: P'(t) = 1.5 t - 1
+    assert t == pytest.approx(2.0 / 3.0, rel=1e-9)
+    assert abs(objective.gradient(w + t * s) @ s) <= 1e-9 * abs(slope)
+
+
 def test_line_search_finishes_where_the_trust_region_stalls():
     # standardized digits, 3 against the rest, squared hinge, C = 100: nearly
     # separable, so the curvature 2 C x x^T of a sample vanishes as soon as it

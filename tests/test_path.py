@@ -65,7 +65,8 @@ def test_every_point_is_the_cold_optimum(loss, solver, sparse, fit_intercept, we
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_auto_path_on_wide_sparse_data_switches_to_newton(fit_intercept):
     # auto follows C on text-like data: dual_cd's cheap passes at small C,
-    # newton once C ||x||^2 passes its limit; the switch starts newton from
+    # newton once C ||x||^2 passes its limit (2 with an intercept, 10
+    # without); the switch starts newton from
     # the primal solutions, and every point is still the cold optimum
     from ._problems import zipf_text
 

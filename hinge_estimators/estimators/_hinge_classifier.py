@@ -11,7 +11,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.extmath import row_norms
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -140,7 +139,7 @@ class HingeClassifier(
         ``dual_cd`` for the hinge and Crammer-Singer losses, for the squared
         hinge ``newton`` on data with ``n_samples >= 2 * n_features``
         and on wide sparse data (text) once ``C`` times the mean
-        ``s_i ||x_i||^2`` exceeds 1 (10 without a free intercept),
+        ``s_i ||x_i||^2`` exceeds 2 (10 without an intercept),
         ``dual_cd`` otherwise, ``newton`` for the other smooth losses
         (pairwise ones included), ``gd`` for the rest; with ``"l1"`` or
         ``"l1_l2"`` ``primal_cd`` (compiled coordinate descent) for the
@@ -673,11 +672,11 @@ class HingeClassifier(
         # "auto" depends on the data (shape, sparsity, row norms), which
         # _resolve did not know; the sparse rows' mean weighted squared norm
         # lets it follow C (see _auto_solver_at)
-        mean_norm2 = None
-        if self._is_auto() and sp.issparse(X):
-            # an overflow here is refused below by _check_scale's range check
-            with np.errstate(over="ignore", invalid="ignore"):
-                mean_norm2 = float(np.mean(raw_weights * row_norms(X, squared=True)))
+        mean_norm2 = (
+            _mean_weighted_norm2(X, raw_weights, self._penalized_scaling())
+            if self._is_auto() and sp.issparse(X)
+            else None
+        )
         shape = (X.shape, sp.issparse(X), len(classes))
         Cs = [float(self.C)] if Cs is None else [float(C) for C in Cs]
         if self._is_auto():
@@ -711,11 +710,22 @@ class HingeClassifier(
     def _is_auto(self):
         return isinstance(self.solver, str) and self.solver == "auto"
 
+    def _penalized_scaling(self):
+        """The constant feature of a penalized intercept (None: no such column)."""
+        if self.fit_intercept and self.intercept_scaling is not None:
+            return float(self.intercept_scaling)
+        return None
+
     def _auto_solver_at(self, loss, shape, mean_norm2, C):
         """``solver="auto"``'s choice for the data ``shape`` (``(X.shape,
         sparse, n_classes)``) at ``C`` (the user's units); ``mean_norm2``
-        the mean of ``s_i ||x_i||^2`` over sparse rows (None: dense)."""
+        from :func:`_mean_weighted_norm2` (None: dense data)."""
         (n_samples, n_features), sparse, n_classes = shape
+        scaled_C = None
+        if mean_norm2 is not None:
+            top, mean = mean_norm2
+            with np.errstate(over="ignore"):  # inf: above any limit, as it is
+                scaled_C = C * top * mean
         return get_solver(
             "auto",
             loss,
@@ -724,8 +734,8 @@ class HingeClassifier(
             sparse=sparse,
             penalty=self.penalty,
             n_classes=n_classes,
-            scaled_C=None if mean_norm2 is None else C * mean_norm2,
-            free_intercept=self.fit_intercept and self.intercept_scaling is None,
+            scaled_C=scaled_C,
+            intercept=self.fit_intercept,
         )
 
     def _resolve(self, X, y):
@@ -1103,8 +1113,8 @@ def _check_X_range(X, max_norm2=None):
         )
 
 
-def _max_row_norm2(X):
-    """``max_i ||x_i||^2`` in float64 (float32 squares could overflow).
+def _row_norms2(X):
+    """``||x_i||^2`` of every row in float64 (float32 squares could overflow).
 
     ``inf`` without a warning where the squares overflow: the range check of
     ``X``, which reads it first, then refuses the data with its message.
@@ -1115,8 +1125,29 @@ def _max_row_norm2(X):
                 (np.square(X.data, dtype=np.float64), X.indices, X.indptr),
                 shape=X.shape,
             )
-            return float(squares.sum(axis=1).max())
-        return float(np.einsum("ij,ij->i", X, X, dtype=np.float64).max())
+            return np.asarray(squares.sum(axis=1)).ravel()
+        return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+
+
+def _max_row_norm2(X):
+    """``max_i ||x_i||^2`` in float64 (see :func:`_row_norms2`)."""
+    norms = _row_norms2(X)
+    return float(norms.max()) if norms.size else 0.0
+
+
+def _mean_weighted_norm2(X, weights, scaling):
+    """``(s_max, mean_i (s_i / s_max) (||x_i||^2 + scaling^2))`` over the
+    samples of positive weight: ``C`` times their product is what ``auto``
+    compares with its limit on wide sparse data. Split so that huge weights
+    times large norms cannot overflow before ``C`` (often tiny then) enters.
+    ``scaling``: a penalized intercept's constant feature, or None."""
+    live = weights > 0
+    top = float(weights.max()) if live.any() else 0.0
+    if top == 0.0:
+        return 0.0, 0.0
+    norms = _row_norms2(X)[live] + (scaling**2 if scaling is not None else 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return top, float(np.mean(weights[live] / top * norms))
 
 
 def _loss_hint(current):

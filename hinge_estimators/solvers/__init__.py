@@ -19,20 +19,25 @@ from ._sgd import SGD
 #: 0.09-0.16 s and dual_cd not in 1000 passes; wide text keeps dual_cd
 TALL_RATIO = 2
 #: auto: on wide sparse data the squared hinge goes to dual_cd while ``C``
-#: times the mean ``s_i ||x_i||^2`` is at most this, to newton above; with a
-#: free intercept (the default) and otherwise. Measured on Zipf text
-#: (``bench_exact.sparse_text``: 5,000 x 20,000, 3,000 x 30,000 and 20,000 x
-#: 100,000, rows of norm 1): with the free intercept dual_cd and newton are
-#: level at 1 (0.012 / 0.011 s), newton 2.3x faster at 3, 4x at 30, and at
-#: C = 5,964 (the top of hinge_path's default grid on the first) dual_cd
-#: ended at max_iter 8x above the optimum that newton certified; without an
-#: intercept dual_cd is 2x faster up to 3, level at 10, newton 1.5x faster
-#: at 30-100. Uncentered rows that share their frequent terms make the
-#: dual's Gram matrix ill-conditioned along the mean row as C grows (dense
-#: data is centered by dual_cd itself, and stays with it: standardized
-#: 300 x 3,000 and 2,000 x 5,000 sets took dual_cd 3-8x less time than
-#: newton up to C ||x||^2 = 100)
-WIDE_SPARSE_DUAL_LIMIT = {"free_intercept": 1.0, "other": 10.0}
+#: times the mean ``s_i (||x_i||^2 + [B^2])`` (over the samples of positive
+#: weight; ``B`` a penalized intercept's constant feature) is at most this,
+#: to newton above; with an intercept (free or penalized) and without.
+#: Measured on Zipf text (``benchmarks/bench_auto_wide.py``;
+#: ``bench_exact.sparse_text`` at 5,000 x 20,000, 3,000 x 30,000 and 20,000
+#: x 100,000, rows of norm 1): with the free intercept dual_cd and newton
+#: are level at 1 (0.012 / 0.011 s), newton 2.3x faster at 3, 4x at 30, and
+#: at C = 5,964 (the top of hinge_path's default grid on the first) dual_cd
+#: ended at max_iter 8x above the optimum that newton certified; a penalized
+#: intercept behaves alike (intercept_scaling=1, C = 9: 112 passes against 5
+#: Newton steps); without an intercept dual_cd is 2x faster up to 3, level
+#: at 10, newton 1.5x faster at 30-100. The limit with an intercept is 2,
+#: not 1, so that the default C = 1 on rows of unit norm (TF-IDF) is not
+#: decided by rounding. Uncentered rows that share their frequent terms
+#: make the dual's Gram matrix ill-conditioned along the mean row as C
+#: grows (dense data is centered by dual_cd itself, and stays with it:
+#: standardized 300 x 3,000 and 2,000 x 5,000 sets took dual_cd 3-8x less
+#: time than newton up to C ||x||^2 = 100)
+WIDE_SPARSE_DUAL_LIMIT = {"intercept": 2.0, "no_intercept": 10.0}
 
 SOLVERS = {
     "dual_cd": DualCoordinateDescent,
@@ -55,7 +60,7 @@ def auto_solver(
     penalty="l2",
     n_classes=None,
     scaled_C=None,
-    free_intercept=True,
+    intercept=True,
 ):
     """The solver ``solver="auto"`` resolves to for ``loss`` and the data shape.
 
@@ -70,9 +75,10 @@ def auto_solver(
       real sparse sets of ``benchmarks/bench_real.py``, splice and optdigits
       as CSR, ``dual_cd`` took 1.6-5x LIBLINEAR's time to 1e-4 or never got
       there, ``newton`` 1.3-1.9x); on wide sparse data (text) ``dual_cd``
-      while ``scaled_C``, ``C`` times the mean of ``s_i ||x_i||^2``, is at
-      most 1 with a free intercept (``free_intercept``) or 10 without, and
-      ``newton`` above (see ``WIDE_SPARSE_DUAL_LIMIT``; unknown
+      while ``scaled_C``, ``C`` times the mean of ``s_i ||x_i||^2`` (plus a
+      penalized intercept's ``intercept_scaling^2``) over the samples of
+      positive weight, is at most 2 with an intercept (``intercept``) or 10
+      without, and ``newton`` above (see ``WIDE_SPARSE_DUAL_LIMIT``; unknown
       ``scaled_C``: ``dual_cd``); wide dense data: ``dual_cd`` (a few cheap
       passes win);
     * any other smooth loss, the pairwise ones included: ``newton``
@@ -107,7 +113,7 @@ def auto_solver(
     )
     if loss.is_smooth and has_dual:
         tall = n_samples is None or (n_samples >= TALL_RATIO * n_features)
-        limit = WIDE_SPARSE_DUAL_LIMIT["free_intercept" if free_intercept else "other"]
+        limit = WIDE_SPARSE_DUAL_LIMIT["intercept" if intercept else "no_intercept"]
         hard = sparse and scaled_C is not None and scaled_C > limit
         return TrustRegionNewton() if tall or hard else DualCoordinateDescent()
     if has_dual:
@@ -161,7 +167,7 @@ def get_solver(
     penalty="l2",
     n_classes=None,
     scaled_C=None,
-    free_intercept=True,
+    intercept=True,
 ):
     """Resolve a solver name or object to a fresh, validated solver for ``loss``.
 
@@ -185,11 +191,12 @@ def get_solver(
         The number of classes, used by ``"auto"`` for plain Weston-Watkins
         (see :func:`auto_solver`).
     scaled_C : float, optional
-        ``C`` times the mean of ``s_i ||x_i||^2`` (``s`` the sample weights),
-        used by ``"auto"`` for the squared hinge on wide sparse data.
-    free_intercept : bool, default=True
-        Whether the objective has an unpenalized intercept, used with
-        ``scaled_C``.
+        ``C`` times the mean of ``s_i (||x_i||^2 + [intercept_scaling^2])``
+        over the samples of positive weight (``s`` the sample weights), used
+        by ``"auto"`` for the squared hinge on wide sparse data.
+    intercept : bool, default=True
+        Whether the objective has an intercept (free or penalized), used
+        with ``scaled_C``.
 
     Returns
     -------
@@ -205,7 +212,7 @@ def get_solver(
                 penalty=penalty,
                 n_classes=n_classes,
                 scaled_C=scaled_C,
-                free_intercept=free_intercept,
+                intercept=intercept,
             )
         elif spec in SOLVERS:
             solver = SOLVERS[spec]()

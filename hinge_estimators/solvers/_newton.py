@@ -494,6 +494,13 @@ def _exact_step(objective, w, scores, s, slope):
     done = 1e-12 * abs(slope)
     low, d_low, high, d_high = 0.0, slope, np.inf, np.nan
     t, side = 1.0, 0
+    # the lengths of the last two moves: a Newton move must at least halve
+    # the one before the last (Numerical Recipes' rtsafe), else the regula
+    # falsi moves; without it, where the derivative is convex, Newton from
+    # one end overshot to the other and the regula falsi landed back beside
+    # the first, over and over (39 passes against the regula falsi's 15 on
+    # a modified Huber line)
+    before_last, last = np.inf, np.inf
     for _ in range(160):
         d_t, curvature = derivative(t)
         if abs(d_t) <= done:
@@ -515,10 +522,13 @@ def _exact_step(objective, w, scores, s, slope):
         # falsi point (bisection if rounding puts it outside), or a
         # doubling while the root is not bracketed yet
         step = t - d_t / curvature if curvature is not None and curvature > 0 else 0.0
-        if low < step < high:
-            if abs(step - t) <= 1e-12 * t:
-                # the root is this close on t's piece: a further pass would
-                # only measure the rounding of the derivative's sum
+        previous = t
+        if low < step < high and abs(step - t) <= 0.5 * before_last:
+            if abs(step - t) <= 1e-12 * t and abs(d_t) <= 1e-6 * abs(slope):
+                # the root is this close on t's piece, and the derivative
+                # nearly 0 already (a kink within 1e-12 of t, where the
+                # curvature jumps, makes a tiny Newton move without that):
+                # a further pass would only measure the rounding of its sum
                 return float(step), direction_scores
             t = step
         elif not np.isfinite(high):
@@ -529,6 +539,7 @@ def _exact_step(objective, w, scores, s, slope):
             t = (low * d_high - high * d_low) / (d_high - d_low)
             if not low < t < high:
                 t = 0.5 * (low + high)
+        before_last, last = last, abs(t - previous)
     return float(t if np.isfinite(high) else low), direction_scores
 
 

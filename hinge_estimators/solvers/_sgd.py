@@ -47,13 +47,12 @@ CALIBRATION_SHARE = 16
 CALIBRATION_MIN_SAMPLES = 200
 CALIBRATION_START = 4.0
 CALIBRATION_MAX_STEPS = 40
-#: the stopping rule's objective is measured on at most MONITOR_SAMPLES
-#: samples, and on at most 1/MONITOR_SHARE of the data but
-#: MONITOR_MIN_SAMPLES: on all 2,000 of a 3,000-8,000 sample set it cost a
+#: the stopping rule's objective is measured on all of a set of up to
+#: MONITOR_SAMPLES samples, beyond on 1/MONITOR_SHARE of it but at most
+#: MONITOR_SAMPLES: on all 2,000 of a 3,000-8,000 sample set it cost a
 #: third of an epoch's steps (splice as CSR, ada, spambase, ring)
 MONITOR_SAMPLES = 2_000
 MONITOR_SHARE = 4
-MONITOR_MIN_SAMPLES = 500
 #: eta0="auto": a run that diverges restarts from its start with the step
 #: divided by RESTART_DIVISOR, at most RESTARTS times
 RESTART_DIVISOR = 10.0
@@ -793,9 +792,9 @@ def _monitor_rows(n, rng):
     random subset of them (the same every epoch, so that epochs are
     compared on equal terms at a small fraction of an epoch's cost; see
     ``MONITOR_SAMPLES``)."""
-    size = min(MONITOR_SAMPLES, max(MONITOR_MIN_SAMPLES, n // MONITOR_SHARE))
-    if n <= size:
+    if n <= MONITOR_SAMPLES:
         return None
+    size = min(MONITOR_SAMPLES, n // MONITOR_SHARE)
     return np.sort(rng.choice(n, size, replace=False))
 
 

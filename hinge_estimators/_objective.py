@@ -573,6 +573,15 @@ class LinearObjective:
             )
             return loss_part + self._penalty_gradient(v)
 
+        if self.n_outputs == 1 and self.size <= FORMED_HESSIAN_MAX:
+            # few coefficients: the matrix itself, on request (one BLAS
+            # product), for a solver to factorize where CG needs many
+            # products (``_newton._formed``)
+            def form():
+                return formed_hessian(self, X, D[:, 0])
+
+            form.size = self.size
+            product.form = form
         return product
 
     def _compiled_hessian_operator(self, active, D):
@@ -723,3 +732,54 @@ def _check_pairwise(loss, y, n_outputs, fit_intercept):
             f"{name} is pairwise and binary: it takes one +-1 column, got "
             f"n_outputs={n_outputs} and targets of shape {y.shape}."
         )
+
+
+#: a dense one-column objective with at most this many coefficients offers
+#: its formed Hessian (:func:`formed_hessian`) with ``hessian_operator``'s
+#: products, as ``product.form()`` (``_newton._formed`` decides when)
+FORMED_HESSIAN_MAX = 1024
+#: rows densified at a time to form the Hessian (at most 8 MB a block)
+FORM_BLOCK = 1024
+
+
+def formed_hessian(objective, XA, DA):
+    """``H = X_A^T D X_A + reg I`` (with the intercept's row and column) of a
+    one-column ``objective``: ``XA`` its rows with curvature, ``DA`` that
+    curvature (weights included).
+
+    Dense rows take one BLAS product, centered coordinates (``x - mu``) by a
+    rank-two correction of it (no centered copy). Sparse rows are densified
+    a block at a time (``FORM_BLOCK`` rows): one dense matrix product per
+    block runs at BLAS speed, where a sparse ``X^T D X`` costs about five
+    times more per multiply-add (splice as CSR, 21 % non-zeros).
+    """
+    d = objective.n_features
+    H = np.zeros((objective.size, objective.size))
+    top = H[:d, :d]
+    if sp.issparse(XA):
+        column = np.zeros(d)
+        for start in range(0, XA.shape[0], FORM_BLOCK):
+            block = XA[start : start + FORM_BLOCK].toarray()
+            if objective.offset is not None:  # centered coordinates: x - mu
+                block = block - objective.offset
+            scaled = block * DA[start : start + FORM_BLOCK, None]
+            top += block.T @ scaled
+            column += scaled.sum(axis=0)
+    else:
+        XA = np.asarray(XA)
+        scaled = XA * DA[:, None]
+        top += XA.T @ scaled
+        column = scaled.sum(axis=0)
+        mu = objective.offset
+        if mu is not None:
+            # (X - 1 mu^T)^T D (X - 1 mu^T)
+            # = X^T D X - mu c^T - c mu^T + (sum D) mu mu^T, c = X^T D 1
+            total = float(DA.sum())
+            top -= np.outer(mu, column) + np.outer(column, mu)
+            top += total * np.outer(mu, mu)
+            column = column - total * mu
+    top += objective.reg * np.eye(d)
+    if objective.fit_intercept:
+        H[:d, d] = H[d, :d] = column
+        H[d, d] = DA.sum() + objective.intercept_penalty
+    return H

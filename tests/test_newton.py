@@ -639,3 +639,74 @@ def test_compiled_line_only_where_it_has_the_formula():
         objective = make_objective(loss, n_classes=n_classes)
         scores = objective.scores(objective.zeros())
         assert _compiled_line(objective, scores, scores) is None
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [True, False])
+def test_formed_hessian_is_the_operators_matrix(fit_intercept, weighted):
+    # the dense one-column operator's formed matrix (one BLAS product, the
+    # centering as a rank-two correction) against its own products
+    objective = make_objective(
+        SquaredHinge(), n=300, d=7, fit_intercept=fit_intercept, weighted=weighted
+    )
+    objective = objective.centered() if fit_intercept else objective
+    rng = np.random.default_rng(4)
+    w = rng.normal(scale=0.3, size=objective.size)
+    product = objective.hessian_operator(w)
+    assert product.form.size == objective.size
+    H = product.form()
+    np.testing.assert_allclose(H, H.T, rtol=0, atol=1e-12 * np.abs(H).max())
+    for _ in range(3):
+        v = rng.normal(size=objective.size)
+        expected = product(v)
+        np.testing.assert_allclose(
+            H @ v, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max()
+        )
+    # sparse rows and several columns keep CG's products only
+    sparse = make_objective(SquaredHinge(), n=300, d=7, sparse=True)
+    assert not hasattr(sparse.hessian_operator(sparse.zeros()), "form")
+    three = make_objective(SquaredHinge(), n=300, d=7, n_classes=3)
+    assert not hasattr(three.hessian_operator(three.zeros()), "form")
+
+
+def test_newton_factorizes_the_formed_hessian_once_cg_takes_many_products(
+    monkeypatch,
+):
+    # correlated features, large C: CG takes tens of products a step, so the
+    # steps after the first factorize the formed matrix; the optimum is the
+    # one the products alone reach
+    import hinge_estimators.solvers._newton as newton
+
+    X, y = make_classification(
+        2000, 40, n_informative=30, n_redundant=8, flip_y=0.05, random_state=0
+    )
+    X = X @ np.random.default_rng(0).normal(size=(40, 40))  # ill-conditioned
+    kinds = []
+    real = newton._direction
+
+    def recorded(hessp, g, cg_tol, max_steps):
+        kinds.append("formed" if hasattr(hessp, "matrix") else "cg")
+        return real(hessp, g, cg_tol, max_steps)
+
+    monkeypatch.setattr(newton, "_direction", recorded)
+    params = dict(C=10.0, solver="newton", tol=1e-10, max_iter=200)
+    formed = HingeClassifier(**params).fit(X, y)
+    assert kinds[0] == "cg" and "formed" in kinds
+    assert kinds[kinds.index("formed") :] == ["formed"] * (
+        len(kinds) - kinds.index("formed")
+    )  # once formed, to the end
+    kinds.clear()
+    import hinge_estimators._objective as objective_module
+
+    monkeypatch.setattr(objective_module, "FORMED_HESSIAN_MAX", 0)  # CG only
+    products = HingeClassifier(**params).fit(X, y)
+    assert set(kinds) == {"cg"}
+    assert formed.objective_value_ == pytest.approx(products.objective_value_, rel=1e-9)
+    # a well-conditioned problem (a few products a step) never forms it
+    kinds.clear()
+    monkeypatch.setattr(objective_module, "FORMED_HESSIAN_MAX", 1024)
+    X2, y2 = make_classification(
+        2000, 5, n_informative=5, n_redundant=0, random_state=1
+    )
+    HingeClassifier(C=0.1, solver="newton").fit(X2, y2)
+    assert set(kinds) == {"cg"}

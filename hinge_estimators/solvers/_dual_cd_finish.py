@@ -23,6 +23,7 @@ smoothing error), which tells how far to shrink ``mu``.
 import numpy as np
 import scipy.sparse as sp
 
+from .._objective import formed_hessian
 from ._active_set import polish
 from ._dual_cd_parts import binary_certificate
 from ._interior_point import (
@@ -76,8 +77,6 @@ BLAS3_SPEEDUP = 10
 #: the Hessian is formed only where that costs at most this many products
 #: with the rows ``A`` (CG's products per Newton step on the smoothed hinge)
 FORM_WORTH = 100
-#: rows densified at a time to form the Hessian (at most 8 MB a block)
-FORM_BLOCK = 1024
 #: dual CD's multipliers name the active set for ``polish`` with at most
 #: this many samples on the margin (its dense solve is cubic in that count:
 #: 1,400 take about 0.3 s)
@@ -315,7 +314,7 @@ def _metered(objective, meter):
             return charged
         # forming it and factorizing it (the line-search Newton's solve)
         charge(forming)
-        H = _formed_hessian(objective, X[rows], curvature[rows])
+        H = formed_hessian(objective, X[rows], curvature[rows])
 
         def formed(v):
             charge(0.5 * size * size)
@@ -326,32 +325,6 @@ def _metered(objective, meter):
 
     objective.hessian_operator = counted  # on this copy only
     return objective
-
-
-def _formed_hessian(objective, XA, DA):
-    """``H = X_A^T D X_A + reg I`` (with the intercept's row and column).
-
-    Rows are densified a block at a time (``FORM_BLOCK`` rows): one dense
-    matrix product per block runs at BLAS speed, where a sparse ``X^T D X``
-    costs about five times more per multiply-add (splice as CSR, 21 %
-    non-zeros).
-    """
-    d = objective.n_features
-    H = np.zeros((objective.size, objective.size))
-    top, column = H[:d, :d], np.zeros(d)
-    for start in range(0, XA.shape[0], FORM_BLOCK):
-        block = XA[start : start + FORM_BLOCK]
-        block = block.toarray() if sp.issparse(block) else np.asarray(block)
-        if objective.offset is not None:  # centered coordinates: x - mu
-            block = block - objective.offset
-        scaled = block * DA[start : start + FORM_BLOCK, None]
-        top += block.T @ scaled
-        column += scaled.sum(axis=0)
-    top += objective.reg * np.eye(d)
-    if objective.fit_intercept:
-        H[:d, d] = H[d, :d] = column
-        H[d, d] = DA.sum() + objective.intercept_penalty
-    return H
 
 
 def primal_finish(objective, setup, start, w, shift, gap, tol, budget, mu=None):

@@ -643,12 +643,15 @@ def test_compiled_line_only_where_it_has_the_formula():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("weighted", [True, False])
-def test_formed_hessian_is_the_operators_matrix(fit_intercept, weighted):
-    # the dense one-column operator's formed matrix (one BLAS product, the
-    # centering as a rank-two correction) against its own products
+@pytest.mark.parametrize("offset", [0.0, 1e6])
+def test_formed_hessian_is_the_operators_matrix(fit_intercept, weighted, offset):
+    # the dense one-column operator's formed matrix (BLAS products over
+    # blocks of rows, centered on each block) against its own products; far
+    # from 0 a rank-two correction of X^T D X would cancel to ~1e-4
     objective = make_objective(
         SquaredHinge(), n=300, d=7, fit_intercept=fit_intercept, weighted=weighted
     )
+    objective.X = objective.X + offset
     objective = objective.centered() if fit_intercept else objective
     rng = np.random.default_rng(4)
     w = rng.normal(scale=0.3, size=objective.size)
@@ -659,8 +662,12 @@ def test_formed_hessian_is_the_operators_matrix(fit_intercept, weighted):
     for _ in range(3):
         v = rng.normal(size=objective.size)
         expected = product(v)
+        # far from 0 both sides round the centering at ~1e-9 (the products
+        # subtract mu . w from each score): still 1e5 times below the
+        # cancellation of an uncentered X^T D X
+        rtol = 1e-10 if offset == 0 else 1e-6
         np.testing.assert_allclose(
-            H @ v, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max()
+            H @ v, expected, rtol=rtol, atol=rtol * np.abs(expected).max()
         )
     # sparse rows and several columns keep CG's products only
     sparse = make_objective(SquaredHinge(), n=300, d=7, sparse=True)

@@ -721,14 +721,16 @@ def _formed(hessp, products):
 
     Forming pays once the previous step's CG took more products than
     forming costs (``products > max(FORM_AFTER, size / FORM_RATIO)``).
-    Measured (squared hinge, tol=1e-6, no intercept, C = 0.1, 1, 10;
-    single-threaded BLAS): forming cost 8-12 products' time at 17-65
-    coefficients (its BLAS-3 product gains on the products' BLAS-2 as the
-    size grows), about 29 at 288 (splice, 3,190 rows); CG took 3 products a
-    step on twonorm, 10-20 on penbased, optdigits, texture, spambase, up to
-    77; formed from the second step, the fits took 1.0-1.9x less time
-    (optdigits 152-195 -> 97-106 ms, texture 114-161 -> 71-78 ms); sylva
-    (213 coefficients) 139-225 -> 112-132 ms.
+    Measured (single-threaded BLAS): forming cost 8-12 products' time at
+    17-65 coefficients, more with more (its BLAS-3 product against the
+    products' BLAS-2: 17 at 213 on sylva, 20 at 288 on splice); CG took 3
+    products a step on twonorm, 10-20 on penbased, optdigits, texture and
+    spambase, up to 77. With this rule the squared hinge (tol=1e-6, C = 0.1,
+    1, 10; ``benchmarks/bench_newton_formed.py``) took 0.57-0.94x the time
+    on texture, optdigits, spambase, penbased, sylva at C = 10 and breast
+    cancer at C >= 1, 0.97-1.03x where CG needs few products (twonorm, ring:
+    never formed), and up to 1.09x on ada, where one step's count misjudges
+    the next.
     """
     count = [0]
     form = getattr(hessp, "form", None)

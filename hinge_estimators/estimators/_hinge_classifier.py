@@ -669,25 +669,29 @@ class HingeClassifier(
             self.class_weight, classes, codes, sample_weight
         )
         check_weighted_classes("HingeClassifier", classes, codes, raw_weights)
+        # one pass for the row norms: the scale rule reads their maximum at
+        # each value of C it checks, "auto" their weighted mean
+        norms = _row_norms2(X)
+        max_norm2 = float(norms.max()) if norms.size else 0.0
         # "auto" depends on the data (shape, sparsity, row norms), which
         # _resolve did not know; the sparse rows' mean weighted squared norm
         # lets it follow C (see _auto_solver_at)
-        mean_norm2 = (
-            _mean_weighted_norm2(X, raw_weights, self._penalized_scaling())
+        norm_scale = (
+            _mean_weighted_norm2(norms, raw_weights, self._penalized_scaling())
             if self._is_auto() and sp.issparse(X)
             else None
         )
         shape = (X.shape, sp.issparse(X), len(classes))
         Cs = [float(self.C)] if Cs is None else [float(C) for C in Cs]
         if self._is_auto():
-            solver = self._auto_solver_at(loss, shape, mean_norm2, Cs[0] if Cs else 1.0)
+            solver = self._auto_solver_at(loss, shape, norm_scale, Cs[0] if Cs else 1.0)
         check = len(Cs) > 0
         Cs = Cs or [1.0]
         # the extremes (kappa grows with C), then the objective's C
         for C_user in {min(Cs), max(Cs)} - {Cs[0]}:
-            self._check_scale(X, raw_weights, solver, C_user)
+            self._check_scale(X, max_norm2, raw_weights, solver, C_user)
         C, weights, value_scale = self._check_scale(
-            X, raw_weights, solver, Cs[0], check=check
+            X, max_norm2, raw_weights, solver, Cs[0], check=check
         )
         encoding = TargetEncoding(classes, loss.is_multiclass)
         objective = self._objective(loss, X, encoding, codes, weights, C)
@@ -704,7 +708,8 @@ class HingeClassifier(
             C_factor=C_factor,
             raw_weights=raw_weights,
             shape=shape,
-            mean_norm2=mean_norm2,
+            norm_scale=norm_scale,
+            max_norm2=max_norm2,
         )
 
     def _is_auto(self):
@@ -716,14 +721,14 @@ class HingeClassifier(
             return float(self.intercept_scaling)
         return None
 
-    def _auto_solver_at(self, loss, shape, mean_norm2, C):
+    def _auto_solver_at(self, loss, shape, norm_scale, C):
         """``solver="auto"``'s choice for the data ``shape`` (``(X.shape,
-        sparse, n_classes)``) at ``C`` (the user's units); ``mean_norm2``
+        sparse, n_classes)``) at ``C`` (the user's units); ``norm_scale``
         from :func:`_mean_weighted_norm2` (None: dense data)."""
         (n_samples, n_features), sparse, n_classes = shape
         scaled_C = None
-        if mean_norm2 is not None:
-            top, mean = mean_norm2
+        if norm_scale is not None:
+            top, mean = norm_scale
             with np.errstate(over="ignore"):  # inf: above any limit, as it is
                 scaled_C = C * top * mean
         return get_solver(
@@ -759,16 +764,17 @@ class HingeClassifier(
         check_label_types(y)
         return loss, solver
 
-    def _check_scale(self, X, weights, solver, C_user=None, check=True):
+    def _check_scale(self, X, max_norm2, weights, solver, C_user=None, check=True):
         """Apply the scale rule of ``fit``'s Notes: ``(C, weights, value_scale)``.
 
         At ``C_user`` (default ``self.C``); ``check=False`` normalizes the
-        weights only, without the range check on kappa.
+        weights only, without the range check on kappa. ``max_norm2``:
+        ``max_i ||x_i||^2`` in float64 (:func:`_row_norms2`), which bounds
+        the largest entry of ``X`` too.
 
         ``value_scale`` converts the solved objective back to ``P`` (it
         differs from 1 only with ``penalty=None`` and normalized weights).
         """
-        max_norm2 = _max_row_norm2(X)  # bounds the largest entry too
         _check_X_range(X, max_norm2)
         C_user = float(self.C if C_user is None else C_user)
         C, value_scale, log_scale = C_user, 1.0, 0.0
@@ -1129,23 +1135,18 @@ def _row_norms2(X):
         return np.einsum("ij,ij->i", X, X, dtype=np.float64)
 
 
-def _max_row_norm2(X):
-    """``max_i ||x_i||^2`` in float64 (see :func:`_row_norms2`)."""
-    norms = _row_norms2(X)
-    return float(norms.max()) if norms.size else 0.0
-
-
-def _mean_weighted_norm2(X, weights, scaling):
+def _mean_weighted_norm2(norms, weights, scaling):
     """``(s_max, mean_i (s_i / s_max) (||x_i||^2 + scaling^2))`` over the
     samples of positive weight: ``C`` times their product is what ``auto``
     compares with its limit on wide sparse data. Split so that huge weights
     times large norms cannot overflow before ``C`` (often tiny then) enters.
-    ``scaling``: a penalized intercept's constant feature, or None."""
+    ``norms``: the ``||x_i||^2`` of :func:`_row_norms2`; ``scaling``: a
+    penalized intercept's constant feature, or None."""
     live = weights > 0
     top = float(weights.max()) if live.any() else 0.0
     if top == 0.0:
         return 0.0, 0.0
-    norms = _row_norms2(X)[live] + (scaling**2 if scaling is not None else 0.0)
+    norms = norms[live] + (scaling**2 if scaling is not None else 0.0)
     with np.errstate(over="ignore", invalid="ignore"):
         return top, float(np.mean(weights[live] / top * norms))
 

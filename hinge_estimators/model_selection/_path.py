@@ -176,7 +176,9 @@ def grid(model, problem, Cs, n_Cs, eps):
             f"Cs must be a non-empty list of positive, finite values; got {Cs!r}."
         )
     for C in {Cs[0], Cs[-1]}:  # the scale rule of HingeClassifier.fit
-        model._check_scale(problem.X, problem.raw_weights, problem.solver, C)
+        model._check_scale(
+            problem.X, problem.max_norm2, problem.raw_weights, problem.solver, C
+        )
     return Cs
 
 

@@ -85,7 +85,7 @@ def walk(
             # "auto" follows C (wide sparse data: dual_cd, then newton); a
             # switch starts the new solver from the primal solutions
             chosen = model._auto_solver_at(
-                problem.loss, problem.shape, problem.mean_norm2, C
+                problem.loss, problem.shape, problem.norm_scale, C
             )
             if type(chosen) is not type(solver):
                 solver, state = chosen, None

@@ -579,6 +579,83 @@ def test_kernel_calls_are_bounded_in_work(monkeypatch):
     )
 
 
+# -- the hinge's polish competes with the passes it would save -----------------
+def _polish_spy(monkeypatch):
+    """Record the kernel calls' active fractions, passes_needed and the
+    budgets dual_polish is handed, in order."""
+    import hinge_estimators.solvers._dual_cd as module
+
+    events = []
+    kernel, needed, polish = (
+        module.binary_dual_cd,
+        module.passes_needed,
+        module.dual_polish,
+    )
+
+    def spy_kernel(*args):
+        result = kernel(*args)
+        events.append(("active", args[-1][0] / len(args[7])))
+        return result
+
+    def spy_needed(*args):
+        result = needed(*args)
+        events.append(("needed", result))
+        return result
+
+    def spy_polish(*args):
+        events.append(("budget", args[-1]))
+        return polish(*args)
+
+    monkeypatch.setattr(module, "binary_dual_cd", spy_kernel)
+    monkeypatch.setattr(module, "passes_needed", spy_needed)
+    monkeypatch.setattr(module, "dual_polish", spy_polish)
+    return events
+
+
+def test_polish_budget_is_the_work_of_the_shrunk_passes(monkeypatch):
+    # dual CD's late passes visit only the samples shrinking left (here
+    # under 1 %): the polish may cost what those passes would, not what as
+    # many full passes would (splice as CSR: 10-30 ms polishes in place of
+    # 2-5 ms of passes, half of them failing on a singular margin set)
+    events = _polish_spy(monkeypatch)
+    objective = make_objective(
+        Hinge(), seed=3, n=3000, d=10, C=0.1, fit_intercept=False
+    )
+    result = _solve(objective, tol=1e-8)
+    assert result.converged
+    budgets = [i for i, (name, _) in enumerate(events) if name == "budget"]
+    assert budgets, "the polish was never considered: the test proves nothing"
+    for i in budgets:
+        active = min(v for name, v in events[max(0, i - 8) : i] if name == "active")
+        needed = next(v for name, v in reversed(events[:i]) if name == "needed")
+        assert active < 0.05  # shrinking left few samples (margin: 10x)
+        # measured: 16-28 full-pass equivalents for 2 x 110-850 passes
+        assert events[i][1] <= 0.5 * (2 * needed)
+
+
+def test_a_polish_not_worth_its_cost_is_no_try(monkeypatch):
+    # a polish that declines (its cost above the budget, spent 0) used to
+    # count as one of the DUAL_POLISH_TRIES: two early refusals left none
+    # for the point where it pays
+    import hinge_estimators.solvers._dual_cd as module
+
+    calls = []
+
+    def declining(*args):
+        calls.append(args[-1])
+        return None, None, 0
+
+    monkeypatch.setattr(module, "dual_polish", declining)
+    monkeypatch.setattr(module, "_polish_worth", lambda *args: True)
+    monkeypatch.setattr(module, "EARLY_TRIES", 0)
+    objective = make_objective(
+        Hinge(), seed=3, n=3000, d=10, C=0.1, fit_intercept=False
+    )
+    result = _solve(objective, tol=1e-8)
+    assert result.converged
+    assert len(calls) > module.DUAL_POLISH_TRIES
+
+
 # -- the primal finish keeps the certificate honest ----------------------------
 @pytest.mark.parametrize("layout", LAYOUTS[:4], ids=lambda p: str(p))
 @pytest.mark.parametrize("loss", [Hinge(), SquaredHinge()], ids=repr)

@@ -530,3 +530,22 @@ def test_smoothing_stages_count_against_max_iter(monkeypatch):
         clf.fit(X + 3.0, y)
     assert clf.n_iter_ <= 50
     assert np.all(np.isfinite(clf.coef_))
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("dense_size", [0, 10**6])
+def test_polish_gram_of_sparse_rows_is_the_dense_one(centered, dense_size, monkeypatch):
+    # the polish densifies small blocks of sparse rows for its Gram matrix
+    # (BLAS in place of a sparse product); both routes give X_r X_r^T
+    import hinge_estimators.solvers._active_set as active_set
+
+    monkeypatch.setattr(active_set, "DENSE_GRAM_SIZE", dense_size)
+    objective = make_objective(Hinge(), seed=1, n=60, d=7, sparse=True)
+    if centered:
+        objective = objective.centered()
+    rows = np.array([3, 0, 17, 17, 42, 59])
+    X = objective.X.toarray()[rows]
+    if objective.offset is not None:
+        X = X - objective.offset
+    gram = active_set._Rows(objective, rows).gram()
+    np.testing.assert_allclose(gram, X @ X.T, rtol=1e-12, atol=1e-12)

@@ -25,6 +25,9 @@ import scipy.sparse as sp
 
 #: the polish forms a dense Gram matrix of the kink terms: cap its size
 MAX_KINK_TERMS = 1000
+#: sparse rows whose dense copy has at most this many entries are densified
+#: for the Gram matrix (8 MB)
+DENSE_GRAM_SIZE = 1_000_000
 
 
 def term_arguments(objective, coef):
@@ -249,7 +252,13 @@ class _Rows:
 
     def gram(self):
         """``X_rows X_rows^T``, dense."""
-        gram = self.X @ self.X.T
+        X = self.X
+        if sp.issparse(X) and X.shape[0] * X.shape[1] <= DENSE_GRAM_SIZE:
+            # a sparse product of the rows with themselves costs more than
+            # BLAS on their dense copy (splice as CSR, 196 of 287 columns at
+            # 21 %: 2 ms against 0.1 ms), and the polish's budget counts BLAS
+            X = X.toarray()
+        gram = X @ X.T
         gram = gram.toarray() if sp.issparse(gram) else np.asarray(gram)
         if self.offset is not None:
             p = np.asarray(self.X @ self.offset).ravel()

@@ -169,10 +169,19 @@ def stalled(checks, tol, max_iter, active=1.0):
         needed = float(passes)
     if passes + needed <= STALL_HORIZON:
         return False
-    # checks every max(10, passes / 4) passes: about log(end / passes) /
-    # log(1.25) of them on the way
-    n_checks = np.log1p(needed / passes) / np.log(1.25)
-    return needed * active + CHECK_COST * n_checks > STALL_WORK
+    return work_needed(needed, passes, active) > STALL_WORK
+
+
+def work_needed(needed, passes, active):
+    """Full-pass equivalents of dual CD's ``needed`` further passes.
+
+    A pass visits the fraction ``active`` of the samples that shrinking
+    leaves; the gap checks come every ``max(10, passes / 4)`` passes, about
+    ``log(end / passes) / log(1.25)`` of them on the way, at ``CHECK_COST``
+    each.
+    """
+    n_checks = np.log1p(needed / max(passes, 1)) / np.log(1.25)
+    return needed * active + CHECK_COST * n_checks
 
 
 def passes_needed(checks, tol):

@@ -266,19 +266,33 @@ class LinearObjective:
         return np.concatenate(parts)
 
     # -- scores and their adjoint ---------------------------------------------
+    def data_dot(self, M):
+        """``(X - mu) M`` for ``M`` of shape ``(d,)`` or ``(d, K)``.
+
+        ``mu`` is the offset of centered coordinates (0 otherwise); sparse
+        ``X`` stays sparse.
+        """
+        out = np.asarray(self.X @ M)
+        if self.offset is not None:
+            out = out - self.offset @ M
+        return out
+
+    def data_t_dot(self, G):
+        """``(X - mu)^T G`` for ``G`` of shape ``(n,)`` or ``(n, K)``."""
+        out = np.asarray(self.X.T @ G)
+        if self.offset is not None:
+            out = out - np.multiply.outer(self.offset, G.sum(axis=0))
+        return out
+
     def scores(self, coef):
         """``X W^T + b``, shape ``(n, K)``. Linear in ``coef`` (no offset)."""
         W, b = self.split(coef)
-        S = self.X @ W.T
-        if self.offset is not None:
-            S = S - self.offset @ W.T
+        S = self.data_dot(W.T)
         return S + b if self.fit_intercept else S
 
     def _adjoint(self, G):
         """Coefficient-space vector ``(G^T X, G.sum(0))`` for score weights ``G``."""
-        gW = np.asarray(self.X.T @ G).T
-        if self.offset is not None:
-            gW = gW - np.outer(G.sum(axis=0), self.offset)
+        gW = self.data_t_dot(G).T
         if self.fit_intercept:
             return np.concatenate([gW.ravel(), G.sum(axis=0)])
         return gW.ravel()

@@ -420,6 +420,67 @@ def test_unpenalized_intercept_converges_on_sparse_counts(loss):
     assert clf.objective_value_ >= reference * (1 - 1e-6)
 
 
+def _kernel_centering(monkeypatch):
+    """Record, per binary kernel call, whether it was asked to center rows."""
+    import hinge_estimators.solvers._dual_cd as module
+
+    calls, kernel = [], module.binary_dual_cd
+
+    def spy(*args, **kwargs):
+        calls.append("mean" in kwargs)
+        return kernel(*args, **kwargs)
+
+    monkeypatch.setattr(module, "binary_dual_cd", spy)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "params, centered",
+    [
+        ({}, True),
+        ({"loss": "squared_hinge"}, True),
+        ({"fit_intercept": False}, False),
+        ({"intercept_scaling": 1.0}, False),  # penalized: not invariant
+    ],
+)
+def test_sparse_rows_are_centered_where_the_intercept_is_free(
+    params, centered, monkeypatch
+):
+    # the decision, not the time: with a free intercept the binary kernel
+    # reads sparse rows as x_i - mu (never formed); otherwise centering would
+    # change the problem, and the rows are read as they are
+    calls = _kernel_centering(monkeypatch)
+    X, y = _sparse_counts(300, 120, 0.09, noise=1.0)
+    HingeClassifier(
+        solver="dual_cd", random_state=0, **{"loss": "hinge", **params}
+    ).fit(X, y)
+    assert calls and set(calls) == {centered}
+
+
+def test_centered_sparse_rows_give_the_dense_copys_optimum_in_fewer_passes():
+    # text-like rows share their frequent terms: uncentered, the intercept's
+    # constant feature and the mean row are nearly collinear and the passes
+    # grow (171 against 52 here, hinge at C = 1, before); centered in the
+    # kernel, the sparse fit follows the dense copy, which is centered in
+    # memory
+    from ._problems import zipf_text
+
+    X, y = zipf_text(1000, 3000, nnz_per_row=40, seed=2)
+    for loss in ("hinge", "squared_hinge"):
+        sparse = _fit_quietly_converged(X, y, loss=loss, tol=1e-6, max_iter=5000)
+        dense = _fit_quietly_converged(
+            X.toarray(), y, loss=loss, tol=1e-6, max_iter=5000
+        )
+        assert sparse.objective_value_ == pytest.approx(
+            dense.objective_value_, rel=3e-6
+        )
+        assert sparse.n_iter_ <= 1.5 * dense.n_iter_, (
+            loss,
+            sparse.n_iter_,
+            dense.n_iter_,
+        )
+
+
 def test_unpenalized_intercept_converges_on_imbalanced_dense_data():
     # shaped like SYLVA (standardized, 5 % positives, nearly separable): the
     # optimal intercept is far from 0 (about -2) and the default fit ended at
@@ -810,3 +871,61 @@ def test_auto_on_wide_sparse_data_reads_the_problem_not_its_storage():
     assert problem.solver.name == "newton"
     assert get_solver("auto", SquaredHinge(), n_samples=300, n_features=1500,
                       sparse=True, scaled_C=0.5 * 101).name == "newton"  # fmt: skip
+
+
+def test_newton_steps_keep_coordinates_already_centered():
+    # dual CD's objective for sparse rows is already in centered coordinates
+    # (offset mu): the finish's Newton steps used to center it again, moving
+    # the intercept by W mu on the way in and out, and returned a point off
+    # by that much (their certificates failed: splice as CSR, squared hinge,
+    # C = 35, 206,265 for a primal of 20,679)
+    from hinge_estimators.solvers import TrustRegionNewton
+    from hinge_estimators.solvers._dual_cd_finish import _newton_steps
+
+    objective = make_objective(SquaredHinge(), seed=1, n=80, d=6, sparse=True)
+    centered = objective.centered()
+    assert centered.offset is not None
+    start = centered.zeros()
+    result = _newton_steps(
+        TrustRegionNewton(globalization="line_search"), centered, start, 1e-12,
+        [0.0, 1e9],
+    )  # fmt: skip
+    assert np.linalg.norm(centered.gradient(result.coef)) <= 1e-8 * max(
+        1.0, np.linalg.norm(centered.gradient(start))
+    )
+
+
+def test_stall_reads_the_measured_rate_at_half_speed():
+    # dual CD's rate slows as it goes: at pass 308 it predicted 443 more
+    # passes and the fit ended at max_iter = 1000, its finish called at pass
+    # 561 with too few passes left (splice as CSR, centered, C = 0.44). The
+    # rule now stalls when the halved rate misses max_iter
+    from hinge_estimators.solvers._dual_cd_finish import passes_needed, stalled
+
+    checks = [(100, 1e-2), (150, 2e-3), (308, 1.1e-3)]
+    needed = passes_needed(checks, 1e-4)
+    assert 308 + needed < 1000 < 308 + 2 * needed  # the case the factor decides
+    assert stalled(checks, 1e-4, 1000)
+
+
+def test_a_stalled_dual_cd_goes_to_the_finish_before_any_polish(monkeypatch):
+    # the finish's stages end in the same exact polish; a polish tried first
+    # spent a third of max_iter and failed, leaving the finish too little
+    # (sparse counts, 770 x 405, hinge: the fit ended at max_iter)
+    import hinge_estimators.solvers._dual_cd as module
+
+    events = []
+    for name in ("dual_polish", "primal_finish"):
+        real = getattr(module, name)
+
+        def recorded(*args, _real=real, _name=name, **kwargs):
+            events.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, recorded)
+    monkeypatch.setattr(module, "_polish_worth", lambda *args: True)
+    monkeypatch.setattr(module, "stalled", lambda *args: True)
+    objective = make_objective(Hinge(), **LAYOUTS[0])
+    result = _solve(objective, tol=1e-8)
+    assert result.converged
+    assert events and events[0] == "primal_finish"

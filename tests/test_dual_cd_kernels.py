@@ -154,3 +154,43 @@ def test_dense_with_zeros_and_csr_give_the_same_optimum(loss, density):
     np.testing.assert_allclose(dense.objective_value_, csr.objective_value_, rtol=1e-9)
     # the objective is strongly convex in coef: equal values, equal coef
     np.testing.assert_allclose(dense.coef_, csr.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [0.0, 0.7])
+@pytest.mark.parametrize("squared", [False, True])
+def test_binary_kernel_centers_sparse_rows_as_the_dense_copy_would(bias, squared):
+    # ``mean`` makes the kernel read x_i - mu without forming it: the same
+    # visits, steps and w as on the explicitly centered dense copy (before,
+    # sparse rows were read uncentered and their frequent features slowed
+    # the intercept's convergence)
+    rng = np.random.default_rng(4)
+    n, d = 300, 40
+    X = sp.random(n, d, density=0.15, random_state=5, format="csr")
+    X.data = rng.poisson(3.0, size=X.nnz) + 1.0  # counts: every mean > 0
+    y = np.where(rng.random(n) < 0.4, 1.0, -1.0)
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    dense = X.toarray() - mean
+    sq_norms = np.einsum("ij,ij->i", dense, dense)
+    upper = np.full(n, np.inf if squared else 0.5)
+    diag = np.full(n, 1.0 if squared else 0.0)
+    samples = np.arange(n, dtype=np.int32)
+    results = []
+    for rows, extra in (
+        (compiled_rows(X), {"mean": mean, "mean_dots": X @ mean}),
+        (dense, {}),
+    ):
+        alpha, w = np.zeros(n), np.zeros(d + 1)
+        passes, _ = binary_dual_cd(
+            rows, bias, y, upper, diag, np.ones(n), sq_norms, samples, alpha, w,
+            -1.0, 7, False, 11, samples.copy(), np.array([n, np.inf, -np.inf]),
+            **extra,
+        )  # fmt: skip
+        assert passes == 7
+        results.append((alpha, w))
+    (alpha, w), (alpha_dense, w_dense) = results
+    assert alpha.any()
+    np.testing.assert_allclose(alpha, alpha_dense, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(w, w_dense, rtol=1e-9, atol=1e-10)
+    # the kernel left w = sum_i alpha_i y_i (x_i - mu) (and the constant)
+    np.testing.assert_allclose(w[:d], dense.T @ (alpha * y), atol=1e-9)
+    assert w[d] == pytest.approx(bias * (alpha @ y), abs=1e-10)

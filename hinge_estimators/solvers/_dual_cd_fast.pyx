@@ -69,11 +69,21 @@ def binary_dual_cd(
     uint64_t seed,
     int[::1] order_state,
     double[::1] shrink_state,
+    const double[::1] mean=None,
+    const double[::1] mean_dots=None,
 ):
     """Dual CD on ``min 1/2 ||sum a_i y_i x_i||^2 + 1/2 sum D_i a_i^2 - sum e_i a_i``.
 
     subject to ``0 <= a_i <= U_i``. ``w`` must equal ``sum a_i y_i x_i`` on
     entry and is kept equal to it.
+
+    With ``mean`` (``mu``, length ``d``) the rows are ``x_i - mu``, never
+    formed: sparse rows stay sparse. The pass keeps ``w = v - s mu`` with
+    ``v`` updated along the sparse rows only, ``s`` the sum of the steps,
+    and ``mu . v`` as a running sum (``mean_dots``: ``m_i = x_i . mu``), so
+    that ``(x_i - mu) . w = x_i . v - mu . v + s (||mu||^2 - m_i)``; the
+    ``d`` entries of ``w`` are brought back to ``v - s mu`` once, at the
+    end of the call. ``sq_norms`` are then those of the centered rows.
 
     Parameters
     ----------
@@ -121,6 +131,20 @@ def binary_dual_cd(
     cdef double *wp = &w[0]
     cdef bint watch_signals = in_main_thread()
     cdef Py_ssize_t visits = 0
+    # implicit centering: steps taken (s), mu . v and ||mu||^2
+    cdef bint centered = mean is not None
+    cdef double shift_sum = 0.0, mean_w = 0.0, mean_sq = 0.0
+    cdef const double *mp = NULL
+    cdef const double *mdots = NULL
+    cdef Py_ssize_t d = rows.n_features
+    if centered:
+        if mean.shape[0] != d or mean_dots is None or mean_dots.shape[0] != y.shape[0]:
+            raise ValueError("mean needs n_features entries and mean_dots one per row")
+        mp = &mean[0]
+        mdots = &mean_dots[0]
+        for j in range(d):
+            mean_sq += mp[j] * mp[j]
+            mean_w += mp[j] * wp[j]
     active = <Py_ssize_t> shrink_state[0]
     try:
         with nogil:
@@ -147,7 +171,10 @@ def binary_dual_cd(
                         HINGE_PREFETCH(&upper[j])
                         HINGE_PREFETCH(&diag[j])
                         HINGE_PREFETCH(&sq_norms[j])
-                    G = y[i] * row_dot(&rows, i, wp) - offset[i] + diag[i] * alpha[i]
+                    G = row_dot(&rows, i, wp)
+                    if centered:
+                        G += shift_sum * (mean_sq - mdots[i]) - mean_w
+                    G = y[i] * G - offset[i] + diag[i] * alpha[i]
                     PG = 0.0
                     if alpha[i] == 0.0:
                         if shrinking and G > pg_max_old:
@@ -189,6 +216,9 @@ def binary_dual_cd(
                         if step != 0.0:
                             row_axpy(&rows, i, step, wp)
                             alpha[i] = a_new
+                            if centered:
+                                shift_sum += step
+                                mean_w += step * mdots[i]
                     s += 1
                 if active == 0:
                     pg_max = 0.0
@@ -208,6 +238,10 @@ def binary_dual_cd(
         shrink_state[0] = active
         shrink_state[1] = pg_max_old
         shrink_state[2] = pg_min_old
+        if centered and shift_sum != 0.0:
+            # w = v - s mu: the one dense update of the call
+            for j in range(d):
+                wp[j] -= shift_sum * mp[j]
     return passes, violation
 
 

@@ -101,10 +101,6 @@ def multiclass_shrinking(samples, shape):
     )
 
 
-def _adjoint(X, v):
-    return np.asarray(X.T @ v)
-
-
 # -- binary (one dual per one-vs-rest column) --------------------------------
 def binary_start(
     objective, form, warm_state, coef_init, upper, mean=None, unpenalized=False
@@ -121,7 +117,7 @@ def binary_start(
     carried (``shift``) is used only where the intercept is unpenalized --
     elsewhere it would change the problem the kernel solves.
     """
-    X, Y, n, d = objective.X, objective.y, objective.n_samples, objective.n_features
+    Y, n, d = objective.y, objective.n_samples, objective.n_features
     weights = objective.loss_scale * objective.sample_weight
     W0, b0 = _split_start(objective, coef_init)
     starts = []
@@ -136,7 +132,7 @@ def binary_start(
             if warm_state[k].get("along_path", False):  # set by hinge_path
                 resume = path_resume(warm_state[k])
         elif W0 is not None:
-            scores = np.asarray(X @ W0[k]).ravel() + b0[k]
+            scores = objective.data_dot(W0[k]) + b0[k]
             grad = objective.loss.gradient(y, scores)
             alpha = -weights * y * grad
             shift = float(b0[k])
@@ -150,7 +146,7 @@ def binary_start(
         alpha[alpha >= upper * (1 - 1e-12)] = upper[alpha >= upper * (1 - 1e-12)]
         w = np.zeros(d + 1)
         if np.any(alpha):
-            w[:d] = _adjoint(X, alpha * y)
+            w[:d] = objective.data_t_dot(alpha * y)
         if mean is not None and unpenalized:
             shift += float(w[:d] @ mean)
         starts.append(
@@ -217,21 +213,21 @@ def binary_certificate(objective, setup, start, alpha, w, shift, exact_dual=Fals
     ``exact_dual`` asks to recompute it from ``alpha``, for a primal point
     that did not come from ``alpha``.
     """
-    X, d = objective.X, objective.n_features
+    d = objective.n_features
     y, bias, form = start["y"], setup["bias"], setup["form"]
     weights = objective.loss_scale * objective.sample_weight
     wf = w[:d].copy()
     b = float(shift) if setup["unpenalized"] else bias * w[d]
-    scores = np.asarray(X @ wf).ravel() + b
+    scores = objective.data_dot(wf) + b
     primal = 0.5 * wf @ wf + 0.5 * objective.intercept_penalty * b * b
     primal += float(weights @ objective.loss.loss(y, scores))
     feasible = alpha
     if setup["unpenalized"]:
         feasible = _balance_binary(alpha, y)
-        w_hat = _adjoint(X, feasible * y)
+        w_hat = objective.data_t_dot(feasible * y)
         quadratic = w_hat @ w_hat
     elif exact_dual:
-        w_hat = _adjoint(X, alpha * y)
+        w_hat = objective.data_t_dot(alpha * y)
         quadratic = w_hat @ w_hat + (bias * float(alpha @ y)) ** 2
     else:
         # the kernel keeps w = sum alpha_i y_i x_i (with the bias feature's
@@ -283,7 +279,7 @@ def multiclass_start(
     the new problem's constraints (see :func:`_feasible_multiclass`), and its
     intercepts are kept only where the intercept is unpenalized.
     """
-    X, codes = objective.X, np.ascontiguousarray(objective.y, dtype=np.intp)
+    codes = np.ascontiguousarray(objective.y, dtype=np.intp)
     n, d, K = objective.n_samples, objective.n_features, objective.n_outputs
     weights = objective.loss_scale * objective.sample_weight
     W0, b0 = _split_start(objective, coef_init)
@@ -292,7 +288,7 @@ def multiclass_start(
         alpha = np.array(warm_state[0]["alpha"], dtype=np.float64)
         shift = np.array(warm_state[0]["shift"], dtype=np.float64)
     elif W0 is not None:
-        scores = np.asarray(X @ W0.T) + b0
+        scores = objective.data_dot(W0.T) + b0
         alpha = -weights[:, None] * objective.loss.gradient(codes, scores)
         shift = np.array(b0, dtype=np.float64)
     else:
@@ -303,7 +299,7 @@ def multiclass_start(
     alpha = _feasible_multiclass(alpha, codes, upper)
     alpha = np.ascontiguousarray(alpha)
     Wt = np.zeros((d + 1, K))
-    Wt[:d] = _adjoint(X, alpha)
+    Wt[:d] = objective.data_t_dot(alpha)
     if mean is not None and unpenalized:  # see binary_start
         shift = shift + mean @ Wt[:d]
     e = np.full((n, K), float(form.margin))
@@ -346,18 +342,18 @@ def _feasible_multiclass(alpha, codes, upper):
 
 def multiclass_certificate(objective, setup, start, alpha, Wt, shift):
     """Primal value and dual value at a feasible point for Crammer-Singer."""
-    X, d = objective.X, objective.n_features
+    d = objective.n_features
     codes, bias, form = start["y"], setup["bias"], setup["form"]
     weights = objective.loss_scale * objective.sample_weight
     W = Wt[:d].T.copy()
     b = np.array(shift, dtype=float) if setup["unpenalized"] else bias * Wt[d]
-    scores = np.asarray(X @ W.T) + b
+    scores = objective.data_dot(W.T) + b
     primal = 0.5 * float(np.sum(W * W)) + 0.5 * objective.intercept_penalty * b @ b
     primal += float(weights @ objective.loss.loss(codes, scores))
     feasible = alpha
     if setup["unpenalized"]:
         feasible = _balance_multiclass(alpha, codes)
-    W_hat = _adjoint(X, feasible)
+    W_hat = objective.data_t_dot(feasible)
     quadratic = float(np.sum(W_hat * W_hat))
     if bias and not setup["unpenalized"]:
         column = bias * feasible.sum(axis=0)

@@ -411,14 +411,28 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     newton = TrustRegionNewton(globalization="line_search")
     loss = objective.loss
     if loss.is_smooth:
-        result = _newton_steps(
-            newton,
-            column.with_loss(loss),
-            coef,
-            tol / 4,
-            meter,
-            _steps(setup, column, meter),
-        )
+        latest = [None]
+        report = _steps(setup, column, meter)
+
+        def kept(n_iter, value, decrement, measure, coef, objective):
+            latest[0] = coef.copy()
+            if report is not None:
+                report(n_iter, value, decrement, measure, coef, objective)
+
+        try:
+            result = _newton_steps(
+                newton, column.with_loss(loss), coef, tol / 4, meter, kept
+            )
+        except _OutOfBudget:
+            # the budget ran out between Newton steps: the last iterate is
+            # still a primal point, often far better than dual CD's (counts,
+            # 770 x 405, squared hinge, C = 100: 26,803 against 51,256)
+            if latest[0] is not None:
+                alpha = _multipliers(column, setup, start, latest[0])
+                cert = _certify(objective, setup, start, latest[0], alpha)
+                cert["mu"] = 0.0
+                meter[2:] = [(cert, alpha)]
+            raise
         meter[0] += ITERATION_COST * result.n_iter
         alpha = _multipliers(column, setup, start, result.coef)
         cert = _certify(objective, setup, start, result.coef, alpha)

@@ -132,7 +132,11 @@ def binary_start(
             if warm_state[k].get("along_path", False):  # set by hinge_path
                 resume = path_resume(warm_state[k])
         elif W0 is not None:
+            # b0 is the intercept of the original coordinates: in centered
+            # ones (``mean``) the scores take b0 + W0 . mean
             scores = objective.data_dot(W0[k]) + b0[k]
+            if mean is not None:
+                scores += W0[k] @ mean
             grad = objective.loss.gradient(y, scores)
             alpha = -weights * y * grad
             shift = float(b0[k])
@@ -288,7 +292,9 @@ def multiclass_start(
         alpha = np.array(warm_state[0]["alpha"], dtype=np.float64)
         shift = np.array(warm_state[0]["shift"], dtype=np.float64)
     elif W0 is not None:
-        scores = objective.data_dot(W0.T) + b0
+        scores = objective.data_dot(W0.T) + b0  # see binary_start
+        if mean is not None:
+            scores += mean @ W0.T
         alpha = -weights[:, None] * objective.loss.gradient(codes, scores)
         shift = np.array(b0, dtype=np.float64)
     else:

@@ -194,3 +194,35 @@ def test_binary_kernel_centers_sparse_rows_as_the_dense_copy_would(bias, squared
     # the kernel left w = sum_i alpha_i y_i (x_i - mu) (and the constant)
     np.testing.assert_allclose(w[:d], dense.T @ (alpha * y), atol=1e-9)
     assert w[d] == pytest.approx(bias * (alpha @ y), abs=1e-10)
+
+
+def test_centered_kernel_keeps_its_violation_honest_over_a_long_call():
+    # w + s mu, kept while stepping, sums every step of the call: with a
+    # near-constant column of 1,000 and one long call the running mu . w
+    # drifted, and the kernel stopped at a violation it measured as 7.5e-9
+    # where it was 7.6e-8 (eps = 1e-8). Re-synced every RESYNC_WORK x d
+    # entries read, the two agree
+    rng = np.random.default_rng(1)
+    n, d = 400, 30
+    X = sp.random(n, d, density=0.1, random_state=3, format="lil")
+    X[:, 0] = 1000.0 * (1 + 0.01 * rng.random((n, 1)))
+    X = X.tocsr()
+    y = np.where(rng.random(n) < 0.1, 1.0, -1.0)
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    centered = X.toarray() - mean
+    sq_norms = np.einsum("ij,ij->i", centered, centered)
+    upper, bias = np.full(n, 1.0), 0.5
+    alpha, w = np.zeros(n), np.zeros(d + 1)
+    samples = np.arange(n, dtype=np.int32)
+    eps = 1e-8
+    binary_dual_cd(
+        compiled_rows(X), bias, y, upper, np.zeros(n), np.ones(n), sq_norms,
+        samples, alpha, w, eps, 20000, True, 5, samples.copy(),
+        np.array([n, np.inf, -np.inf]), mean=mean, mean_dots=X @ mean,
+    )  # fmt: skip
+    w_true = centered.T @ (alpha * y)
+    G = y * (centered @ w_true + bias * bias * (alpha @ y)) - 1.0
+    PG = np.where(
+        alpha <= 0, np.minimum(G, 0), np.where(alpha >= upper, np.maximum(G, 0), G)
+    )
+    assert PG.max() - PG.min() <= 3 * eps

@@ -51,6 +51,15 @@ import numpy as np
 cdef enum:
     SIGNAL_CHECK_VISITS = 65536
 
+#: implicit centering keeps ``w + s mu`` while it steps; the ``d`` entries
+#: are brought back to ``w`` (and ``mu . w`` recomputed) once the rows read
+#: since the last time hold this many times ``d`` entries: ``s`` then sums
+#: the steps of a bounded stretch of work, not of a whole call (a near-constant
+#: column of 1,000 and a long call left ``w`` 5e-3 off, relative), for at
+#: most 2 / RESYNC_WORK of the reading
+cdef enum:
+    RESYNC_WORK = 16
+
 
 def binary_dual_cd(
     object X,
@@ -82,8 +91,10 @@ def binary_dual_cd(
     ``v`` updated along the sparse rows only, ``s`` the sum of the steps,
     and ``mu . v`` as a running sum (``mean_dots``: ``m_i = x_i . mu``), so
     that ``(x_i - mu) . w = x_i . v - mu . v + s (||mu||^2 - m_i)``; the
-    ``d`` entries of ``w`` are brought back to ``v - s mu`` once, at the
-    end of the call. ``sq_norms`` are then those of the centered rows.
+    ``d`` entries of ``w`` are brought back to ``v - s mu`` (and ``mu . v``
+    recomputed) at the end of the call and whenever the rows read since the
+    last time hold ``RESYNC_WORK * d`` entries. ``sq_norms`` are then those
+    of the centered rows.
 
     Parameters
     ----------
@@ -137,6 +148,7 @@ def binary_dual_cd(
     cdef const double *mp = NULL
     cdef const double *mdots = NULL
     cdef Py_ssize_t d = rows.n_features
+    cdef double row_work = 0.0, read = 0.0
     if centered:
         if mean.shape[0] != d or mean_dots is None or mean_dots.shape[0] != y.shape[0]:
             raise ValueError("mean needs n_features entries and mean_dots one per row")
@@ -145,6 +157,11 @@ def binary_dual_cd(
         for j in range(d):
             mean_sq += mp[j] * mp[j]
             mean_w += mp[j] * wp[j]
+        # entries a visit reads, on average
+        row_work = (
+            <double> rows.indptr[y.shape[0]] / max(y.shape[0], 1)
+            if rows.sparse else <double> d
+        )
     active = <Py_ssize_t> shrink_state[0]
     try:
         with nogil:
@@ -158,6 +175,7 @@ def binary_dual_cd(
                     with gil:
                         PyErr_CheckSignals()
                 shuffle(order, active, &state)
+                read += active * row_work
                 s = 0
                 while s < active:
                     i = order[s]
@@ -220,6 +238,13 @@ def binary_dual_cd(
                                 shift_sum += step
                                 mean_w += step * mdots[i]
                     s += 1
+                if centered and read >= RESYNC_WORK * d and shift_sum != 0.0:
+                    mean_w = 0.0
+                    for j in range(d):
+                        wp[j] -= shift_sum * mp[j]
+                        mean_w += mp[j] * wp[j]
+                    shift_sum = 0.0
+                    read = 0.0
                 if active == 0:
                     pg_max = 0.0
                     pg_min = 0.0

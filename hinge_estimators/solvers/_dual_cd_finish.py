@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from .._objective import formed_hessian
 from ._active_set import polish
+from ._base import solve_centered
 from ._dual_cd_parts import binary_certificate
 from ._interior_point import (
     MAX_ROUNDS,
@@ -676,25 +677,23 @@ def _newton_steps(newton, objective, coef, tol, meter, callback=None):
     the features and CG crawls.
     """
     newton.check_loss(objective.loss)
-    if objective.offset is not None:
-        # dual CD's own centered coordinates (sparse rows): ``coef`` is in
-        # them already, and ``centered`` would return the same objective
-        # whose ``center_coef`` moves the intercept a second time
-        return newton._newton(_metered(objective, meter), coef, tol, meter[1], callback)
-    inner = objective.centered()
-    metered = _metered(inner, meter)
-    step = None
-    if callback is not None:
 
-        def step(n_iter, value, decrement, measure, coef, _objective):
-            # reports see the problem's own coordinates, not the centered ones
-            callback(
-                n_iter, value, decrement, measure, inner.uncenter_coef(coef), objective
-            )
+    def steps(inner, start):
+        step = callback
+        if callback is not None and inner is not objective:
 
-    result = newton._newton(metered, inner.center_coef(coef), tol, meter[1], step)
-    result.coef = inner.uncenter_coef(result.coef)
-    return result
+            def step(n_iter, value, decrement, measure, coef, _objective):
+                # reports see the problem's own coordinates, not the centered
+                callback(
+                    n_iter, value, decrement, measure, inner.uncenter_coef(coef),
+                    objective,
+                )  # fmt: skip
+
+        return newton._newton(_metered(inner, meter), start, tol, meter[1], step)
+
+    # an objective already in centered coordinates (dual CD's, on sparse
+    # rows) is solved as it is: solve_centered maps nothing then
+    return solve_centered(steps, objective, coef)
 
 
 def _multipliers(column, setup, start, coef):

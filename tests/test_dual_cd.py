@@ -980,3 +980,26 @@ def test_warm_start_from_the_optimal_coefficients_needs_no_pass(sparse):
     clf.set_params(solver="dual_cd", tol=1e-6).fit(X, y)
     assert clf.n_iter_ == 0
     assert clf.optimality_ <= 1e-6
+
+
+def test_the_finish_polishes_margin_sets_beyond_dual_cds_polish_cap(monkeypatch):
+    # wide separable text at a large C: 460 samples sit on the margin of the
+    # optimum, dual CD crawls (a gap of 2e-2 after 1,000 passes) and only the
+    # finish's polish certifies. Its cap on the margin set is its own, above
+    # the budgeted polish's: with the latter at 100 here (as 2,000 against
+    # text's 2,171 margin samples at C = 790), the finish refused the set too
+    # and the fit ended at max_iter
+    import hinge_estimators.solvers._dual_cd_finish as finish
+
+    from ._problems import zipf_text
+
+    monkeypatch.setattr(finish, "MAX_DUAL_POLISH_KINK", 100)
+    X, y = zipf_text(800, 3200)
+    clf = _fit_quietly_converged(X, y, loss="hinge", C=1e4)
+    reference = HingeClassifier(
+        loss="hinge", C=1e4, solver="gd", tol=1e-8, max_iter=5000
+    ).fit(X, y)
+    margins = np.where(y == 1, 1.0, -1.0) * reference.decision_function(X)
+    assert np.count_nonzero(np.abs(margins - 1.0) < 1e-6) > 100
+    assert clf.objective_value_ <= reference.objective_value_ * (1 + 1e-4)
+    assert clf.objective_value_ >= reference.objective_value_ * (1 - 1e-6)

@@ -549,3 +549,39 @@ def test_polish_gram_of_sparse_rows_is_the_dense_one(centered, dense_size, monke
         X = X - objective.offset
     gram = active_set._Rows(objective, rows).gram()
     np.testing.assert_allclose(gram, X @ X.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("K, with_A", [(1, True), (2, True), (1, False)])
+def test_polish_cholesky_route_solves_the_whole_system(K, with_A):
+    # the polish's conditions on the sets, -Q theta / reg + A b = rhs and
+    # A^T theta = -pull, solved through a Cholesky factor of Q: the same
+    # solution as the whole (indefinite) system by LU
+    import hinge_estimators.solvers._active_set as active_set
+
+    rng = np.random.default_rng(K)
+    n, reg = 40, 0.7
+    R = rng.standard_normal((n, n + 5))
+    Q = R @ R.T
+    A = rng.choice([-1.0, 1.0], size=(n, K)) if with_A else None
+    rhs, pull = rng.standard_normal(n), rng.standard_normal(K)
+    theta, b = active_set._solve_by_cholesky(Q, A, rhs, pull, reg)
+    if with_A:
+        M = np.block([[-Q / reg, A], [A.T, np.zeros((K, K))]])
+        whole = np.linalg.solve(M, np.concatenate([rhs, -pull]))
+        np.testing.assert_allclose(theta, whole[:n], rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(b, whole[n:], rtol=1e-9, atol=1e-9)
+    else:
+        assert b is None
+        np.testing.assert_allclose(-Q @ theta / reg, rhs, rtol=1e-9, atol=1e-9)
+
+
+def test_polish_cholesky_route_declines_a_singular_gram():
+    # more kink terms than the rows' rank: Q is singular, and the least-squares
+    # route (minimum norm) must keep the solve
+    import hinge_estimators.solvers._active_set as active_set
+
+    rng = np.random.default_rng(3)
+    R = rng.standard_normal((30, 10))
+    Q = R @ R.T
+    A = np.ones((30, 1))
+    assert active_set._solve_by_cholesky(Q, A, np.ones(30), np.zeros(1), 1.0) is None

@@ -82,6 +82,14 @@ FORM_WORTH = 100
 #: this many samples on the margin (its dense solve is cubic in that count:
 #: 1,400 take about 0.3 s)
 MAX_DUAL_POLISH_KINK = 2000
+#: the finish's polish (after a smoothing stage, unmetered: the last resort
+#: once dual CD has stalled) takes up to this many: its ``n^2`` matrices
+#: stay near 130 MB each and a round's Cholesky factor under a second.
+#: Wide separable data at a large C sits there (text, 5,000 x 20,000, the
+#: hinge at C = 790: 2,171 samples on the margin; with 2,000 the finish
+#: could not polish, and the fit ended at max_iter 3 % from the optimum,
+#: where dual CD alone needs 18,795 passes for 1e-6)
+MAX_FINISH_POLISH_KINK = 4000
 #: ... and only where the budget pays for this many active-set rounds (a
 #: guess from dual CD's multipliers takes a few: one left the sparse
 #: synthetic set of ``test_dual_cd`` 5x further from tol than no polish)
@@ -517,7 +525,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # as CSR at C = 32.9: 26 such solves, 0.35 s, none certified)
         exact, _, dual = polish(
             column, coef, stage_mu, multipliers=True,
-            max_kink=min(MAX_DUAL_POLISH_KINK, column.size),
+            max_kink=min(MAX_FINISH_POLISH_KINK, column.size),
         )  # fmt: skip
         if exact is not None:
             # the polish's multipliers are the exact optimum's dual point

@@ -266,9 +266,9 @@ def test_polish_never_solves_more_kink_terms_than_the_cap(loss, monkeypatch):
     sizes = []
     solve = _active_set._solve_on_sets
 
-    def recording(objective, sample, A, c, w, kink, upper):
+    def recording(objective, sample, A, c, w, kink, upper, **kwargs):
         sizes.append(int(kink.sum()))
-        return solve(objective, sample, A, c, w, kink, upper)
+        return solve(objective, sample, A, c, w, kink, upper, **kwargs)
 
     monkeypatch.setattr(_active_set, "MAX_KINK_TERMS", cap)
     monkeypatch.setattr(_active_set, "_solve_on_sets", recording)
@@ -564,7 +564,8 @@ def test_polish_cholesky_route_solves_the_whole_system(K, with_A):
     Q = R @ R.T
     A = rng.choice([-1.0, 1.0], size=(n, K)) if with_A else None
     rhs, pull = rng.standard_normal(n), rng.standard_normal(K)
-    theta, b = active_set._solve_by_cholesky(Q, A, rhs, pull, reg)
+    solve = active_set._KinkFactor.cholesky(Q, np.arange(n))
+    theta, b = active_set._eliminate(solve, A, rhs, pull, reg)
     if with_A:
         M = np.block([[-Q / reg, A], [A.T, np.zeros((K, K))]])
         whole = np.linalg.solve(M, np.concatenate([rhs, -pull]))
@@ -582,6 +583,50 @@ def test_polish_cholesky_route_declines_a_singular_gram():
 
     rng = np.random.default_rng(3)
     R = rng.standard_normal((30, 10))
-    Q = R @ R.T
-    A = np.ones((30, 1))
-    assert active_set._solve_by_cholesky(Q, A, np.ones(30), np.zeros(1), 1.0) is None
+    assert active_set._KinkFactor.cholesky(R @ R.T, np.arange(30)) is None
+
+
+@pytest.mark.parametrize("left, joined", [(0, 0), (3, 0), (0, 4), (5, 2)])
+def test_a_later_round_borders_the_kept_factor(left, joined):
+    # a later polish round solves on a set a few terms away from the factored
+    # one, through its factor and a Schur complement: the solution of its own
+    # matrix, as a fresh factor gives it
+    import hinge_estimators.solvers._active_set as active_set
+
+    rng = np.random.default_rng(left + 10 * joined)
+    universe = 90
+    R = rng.standard_normal((universe, universe + 10))
+    Q_all = R @ R.T
+    factored = np.sort(rng.choice(universe, 60, replace=False))
+    outside = np.setdiff1d(np.arange(universe), factored)
+    terms = np.sort(
+        np.concatenate(
+            [
+                np.delete(factored, rng.choice(60, left, replace=False)),
+                rng.choice(outside, joined, replace=False),
+            ]
+        )
+    )
+    factors = active_set._KinkFactor()
+    factors.keep(
+        active_set._KinkFactor.cholesky(Q_all[np.ix_(factored, factored)], factored)
+    )
+    solve = factors.bordered(terms, lambda i, j: Q_all[np.ix_(i, j)].copy())
+    right = rng.standard_normal((len(terms), 2))
+    np.testing.assert_allclose(
+        Q_all[np.ix_(terms, terms)] @ solve(right), right, rtol=1e-9, atol=1e-9
+    )
+
+
+def test_a_round_far_from_the_factored_set_gets_a_factor_of_its_own():
+    import hinge_estimators.solvers._active_set as active_set
+
+    Q = np.eye(40) + 0.1
+    factors = active_set._KinkFactor()
+    factors.keep(active_set._KinkFactor.cholesky(Q[:32, :32], np.arange(32)))
+    moved = int(active_set._KinkFactor.BORDER_SHARE * 32) + 1
+    terms = np.arange(moved, 32)  # the first `moved` terms left
+    assert factors.bordered(terms, lambda i, j: Q[np.ix_(i, j)].copy()) is None
+    assert (
+        factors.bordered(terms[1:] if moved > 1 else terms, lambda i, j: None) is None
+    )

@@ -326,3 +326,37 @@ def test_max_iter_bounds_the_epochs_run(monkeypatch):
     assert not result.converged
     assert sum(run) <= 7
     assert result.n_iter == sum(run)
+
+
+@pytest.mark.parametrize("share_active", [0.3, 1.0])
+def test_newton_steps_hessian_is_the_weighted_gram_of_the_working_set(share_active):
+    # the dense generalized Hessian X_S diag(c) X_S^T, formed by a symmetric
+    # rank-k update over the samples of non-zero curvature (fewer than 3/4 of
+    # them: a copy of those columns; more: all, scaled)
+    from hinge_estimators.solvers._primal_cd import _generalized_hessian
+
+    rng = np.random.default_rng(int(10 * share_active))
+    X_S = rng.standard_normal((12, 300))
+    curvature = np.where(rng.random(300) < share_active, 2.0 * rng.random(300), 0.0)
+    np.testing.assert_allclose(
+        _generalized_hessian(X_S, curvature),
+        (X_S * curvature) @ X_S.T,
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "float32"])
+def test_column_copy_is_the_transpose_in_any_layout(layout):
+    from hinge_estimators.solvers._primal_cd import _columns
+
+    X = np.random.default_rng(0).standard_normal((700, 9))
+    given = {
+        "C": X,
+        "F": np.asfortranarray(X),
+        "strided": X[::2],
+        "float32": X.astype(np.float32),
+    }[layout]
+    columns = _columns(given)
+    assert columns.flags.c_contiguous and columns.dtype == np.float64
+    np.testing.assert_array_equal(columns, np.asarray(given, dtype=np.float64).T)

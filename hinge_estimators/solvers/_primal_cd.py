@@ -1,6 +1,7 @@
 """Primal coordinate descent with working sets: sparse penalties, certified."""
 
 import numpy as np
+import scipy.linalg.blas
 import scipy.sparse as sp
 
 from .._objective import _balancing_factors
@@ -378,12 +379,28 @@ class _ColumnData:
         else:
             # the transpose of a Fortran-ordered copy: C-ordered, one row a
             # column; centered here when the objective is (see solve)
-            self.cols = np.array(X.T, dtype=np.float64, order="C")
+            self.cols = _columns(X)
             if objective.offset is not None:
                 self.cols -= objective.offset[:, None]
             self.squared_norms = np.square(self.cols) @ self.weights
             self.transposed = self.cols
         self.ones = np.ones(max(n, 1))
+
+
+def _columns(X, block=256):
+    """``X^T`` as a C-ordered float64 copy: one row a column of ``X``.
+
+    Transposed a block of rows at a time: numpy's copy of a C-ordered ``X``
+    into its transpose strides through memory, 3x slower (sylva, 13,086 x
+    212: 7.3 ms against 2.3, 5 % of an L1 fit).
+    """
+    X = np.asarray(X)
+    if X.flags.f_contiguous:  # its transpose is C-ordered already
+        return np.array(X.T, dtype=np.float64, order="C")
+    columns = np.empty((X.shape[1], X.shape[0]))
+    for start in range(0, X.shape[0], block):
+        columns[:, start : start + block] = X[start : start + block].T
+    return columns
 
 
 def _certificate(objective, data, Y, Z, W, b, Z_extra=None):
@@ -530,8 +547,18 @@ def _generalized_hessian(X_S, curvature):
         sparse_gram(data, indices, indptr, curvature, H)
         return H
     active = np.flatnonzero(curvature)
-    X_A = X_S[:, active]
-    return (X_A * curvature[active]) @ X_A.T
+    root = np.sqrt(curvature)
+    # the rows scaled by sqrt(curvature), then a symmetric rank-k update: the
+    # upper triangle only, half a general product's work (sylva, 200 of 212
+    # features over 13,086 samples: 17 ms a Newton step's Hessian before);
+    # the samples past the hinge are dropped where that saves a copy's worth
+    if len(active) < 0.75 * len(curvature):
+        scaled = X_S[:, active] * root[active]
+    else:
+        scaled = X_S * root
+    # a C-ordered (|S| x n) block is the Fortran-ordered transpose: no copy
+    upper = scipy.linalg.blas.dsyrk(1.0, scaled.T, trans=1, lower=0)
+    return upper + np.triu(upper, 1).T
 
 
 def _relative_gap(results):

@@ -275,12 +275,14 @@ cdef double coordinate_step(
 
 
 cdef inline void record(
-    double[:, ::1] history, Py_ssize_t epoch, const double *z
+    double[:, ::1] history, Py_ssize_t first, Py_ssize_t epoch, const double *z
 ) noexcept nogil:
-    """Copy the margins into row ``(epoch - 1) % H`` of ``history``."""
+    """Copy the margins into row ``(first + epoch - 1) % H`` of ``history``."""
     cdef Py_ssize_t H = history.shape[0]
     if H > 0:
-        memcpy(&history[(epoch - 1) % H, 0], z, history.shape[1] * sizeof(double))
+        memcpy(
+            &history[(first + epoch - 1) % H, 0], z, history.shape[1] * sizeof(double)
+        )
 
 
 cdef inline Loss make_loss(int kind, double gamma, double margin):
@@ -312,6 +314,7 @@ def binary_primal_cd(
     double eps,
     int max_epochs,
     double[:, ::1] history,
+    Py_ssize_t first_row=0,
 ):
     """Coordinate descent epochs on ``sum_j (q/2 w_j^2 + rho |w_j|) + p/2 b^2
     + sum_i cw_i phi(z_i)``, ``z = y * (X w + b)``.
@@ -345,7 +348,11 @@ def binary_primal_cd(
     max_epochs : int
     history : ndarray (H, n K)
         The margins after each of the last ``H`` epochs, epoch ``e`` (from 1)
-        in row ``(e - 1) % H`` (for the dual extrapolation); ``H = 0``: none.
+        in row ``(first_row + e - 1) % H`` (for the dual extrapolation);
+        ``H = 0``: none.
+    first_row : int, default=0
+        Where this call's first epoch goes: the caller's ring of rows
+        continues across calls without being moved.
 
     Returns
     -------
@@ -388,7 +395,7 @@ def binary_primal_cd(
                 if viol > worst:
                     worst = viol
                 entries += intercept.length
-            record(history, epochs, z)
+            record(history, first_row, epochs, z)
             if watch_signals and entries >= SIGNAL_CHECK_ENTRIES:
                 entries = 0
                 with gil:
@@ -419,6 +426,7 @@ def group_primal_cd(
     double eps,
     int max_epochs,
     double[:, ::1] history,
+    Py_ssize_t first_row=0,
 ):
     """Block coordinate descent on ``q/2 ||W||^2 + rho sum_j ||W_{:, j}|| +
     p/2 ||b||^2 + sum_ik cw_i phi(Z_ik)``, ``Z = Y * (X W^T + b)``.
@@ -512,7 +520,7 @@ def group_primal_cd(
                         if viol > worst:
                             worst = viol
                     entries += K * intercept.length
-                record(history, epochs, &Z[0, 0])
+                record(history, first_row, epochs, &Z[0, 0])
                 if watch_signals and entries >= SIGNAL_CHECK_ENTRIES:
                     entries = 0
                     with gil:

@@ -630,3 +630,33 @@ def test_a_round_far_from_the_factored_set_gets_a_factor_of_its_own():
     assert (
         factors.bordered(terms[1:] if moved > 1 else terms, lambda i, j: None) is None
     )
+
+
+@pytest.mark.parametrize(
+    "loss, n_classes, factored",
+    [(Hinge(), 2, True), (CrammerSinger(), 3, False), (WestonWatkins(), 3, False)],
+    ids=["hinge", "crammer_singer", "weston_watkins"],
+)
+def test_polish_factors_only_where_the_intercepts_system_can_be_regular(
+    loss, n_classes, factored, monkeypatch
+):
+    # multiclass terms a_t = e_j - e_y sum to zero (A 1 = 0): with a free
+    # intercept the K x K elimination is singular, the whole system's least
+    # squares decides, and a Cholesky factor first would be wasted work
+    from hinge_estimators.solvers import _active_set
+
+    calls = []
+    cholesky = _active_set._KinkFactor.cholesky
+
+    def counting(Q, terms):
+        calls.append(len(terms))
+        return cholesky(Q, terms)
+
+    monkeypatch.setattr(_active_set._KinkFactor, "MIN_TERMS", 1)
+    monkeypatch.setattr(_active_set._KinkFactor, "cholesky", staticmethod(counting))
+    objective = make_objective(loss, seed=2, n=60, n_classes=n_classes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = GradientDescent().solve(objective, tol=1e-8, max_iter=500)
+    assert np.all(np.isfinite(result.coef))
+    assert bool(calls) == factored

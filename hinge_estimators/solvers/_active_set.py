@@ -196,6 +196,11 @@ def _solve_on_sets(objective, sample, A, c, w, kink, upper, factors=None):
     # around a factor and its bordering (breast cancer, 569 x 30: a fit of 3
     # ms took 4 with them)
     large = n_kink >= _KinkFactor.MIN_TERMS
+    if objective.fit_intercept and not penalized_bias and K > 1:
+        # terms a_t = e_j - e_y (Crammer-Singer's, Weston-Watkins'): A 1 = 0,
+        # the intercept's K x K system is singular and the whole system's
+        # least squares decides; a factor first would be wasted
+        large = large and bool(np.any(Ak.sum(axis=1)))
     solve = factors.bordered(terms, block) if factors is not None and large else None
     Q = None
     if solve is None:

@@ -660,3 +660,69 @@ def test_polish_factors_only_where_the_intercepts_system_can_be_regular(
         result = GradientDescent().solve(objective, tol=1e-8, max_iter=500)
     assert np.all(np.isfinite(result.coef))
     assert bool(calls) == factored
+
+
+@pytest.mark.parametrize("joining", ["duplicate", "in_span"])
+def test_bordering_declines_a_joined_term_that_makes_the_set_singular(joining):
+    # a joined term that duplicates a factored one, or whose row lies in the
+    # span of the factored rows (one more dense kink term than features),
+    # makes the new matrix singular: the bordered solve must decline (a
+    # fresh factor fails too, and least squares decides), not solve it with
+    # a Schur complement of rounding size (|theta| ~ 1e14)
+    import hinge_estimators.solvers._active_set as active_set
+
+    rng = np.random.default_rng(5)
+    if joining == "duplicate":
+        rows = rng.standard_normal((50, 80))
+        rows[40] = rows[3]  # term 40 joins, a copy of the factored term 3
+    else:
+        rows = rng.standard_normal((50, 30))  # rank 30: term 30 is in the span
+    Q_all = rows @ rows.T
+    factored = np.arange(40) if joining == "duplicate" else np.arange(30)
+    joined = 40 if joining == "duplicate" else 30
+    factors = active_set._KinkFactor()
+    factors.keep(
+        active_set._KinkFactor.cholesky(Q_all[np.ix_(factored, factored)], factored)
+    )
+    terms = np.append(factored, joined)
+    assert factors.bordered(terms, lambda i, j: Q_all[np.ix_(i, j)].copy()) is None
+
+
+def test_newton_hessian_without_curvature_asks_blas_for_nothing(capfd):
+    # every margin past the hinge: no sample has curvature, and an empty
+    # rank-k update is an illegal BLAS call (OpenBLAS prints a complaint, a
+    # reference BLAS aborts)
+    from hinge_estimators.solvers._primal_cd import _generalized_hessian
+
+    H = _generalized_hessian(np.ones((4, 30)), np.zeros(30))
+    np.testing.assert_array_equal(H, np.zeros((4, 4)))
+    printed = capfd.readouterr()
+    assert printed.out == "" and printed.err == ""
+
+
+def test_polish_gives_up_on_a_singular_set_beyond_its_least_squares_cap(monkeypatch):
+    # every row twice: the kink set's Gram matrix is singular, so only least
+    # squares (an SVD, cubic and slow) could solve it; above
+    # max_least_squares the polish stops instead of running it
+    from hinge_estimators import LinearObjective
+    from hinge_estimators.solvers import _active_set
+
+    objective = make_objective(Hinge(), seed=4, n=30, d=3)
+    twice = LinearObjective(
+        objective.loss,
+        np.vstack([objective.X, objective.X]),
+        np.vstack([objective.y, objective.y]),
+        n_outputs=1,
+        C=1.0,
+    )
+    solves = []
+    least_squares = _active_set._solve
+    monkeypatch.setattr(
+        _active_set, "_solve", lambda M, rhs: solves.append(1) or least_squares(M, rhs)
+    )
+    start = GradientDescent().solve(twice, tol=1e-3, max_iter=200).coef
+    exact, _ = _active_set.polish(twice, start, 0.5)
+    assert solves  # without a cap, least squares ran
+    solves.clear()
+    capped, _ = _active_set.polish(twice, start, 0.5, max_least_squares=0)
+    assert capped is None and not solves

@@ -526,6 +526,10 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         exact, _, dual = polish(
             column, coef, stage_mu, multipliers=True,
             max_kink=min(MAX_FINISH_POLISH_KINK, column.size),
+            # beyond dual CD's cap, only sets a Cholesky factor solves: a
+            # singular one (duplicated documents on the margin) would be
+            # an SVD of up to 4,000 (some 14 s a round, see polish)
+            max_least_squares=MAX_DUAL_POLISH_KINK,
         )  # fmt: skip
         if exact is not None:
             # the polish's multipliers are the exact optimum's dual point

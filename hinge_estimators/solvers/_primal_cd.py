@@ -554,6 +554,8 @@ def _generalized_hessian(X_S, curvature):
         sparse_gram(data, indices, indptr, curvature, H)
         return H
     active = np.flatnonzero(curvature)
+    if m == 0 or len(active) == 0:  # BLAS refuses an empty product
+        return np.zeros((m, m))
     root = np.sqrt(curvature)
     # the rows scaled by sqrt(curvature), then a symmetric rank-k update: the
     # upper triangle only, half a general product's work (sylva, 200 of 212

@@ -726,3 +726,20 @@ def test_polish_gives_up_on_a_singular_set_beyond_its_least_squares_cap(monkeypa
     solves.clear()
     capped, _ = _active_set.polish(twice, start, 0.5, max_least_squares=0)
     assert capped is None and not solves
+
+
+def test_polish_singular_solve_is_the_minimum_norm_least_squares_one():
+    # a singular system (duplicated kink rows) keeps the minimum-norm
+    # solution, the one the active-set rules and the sample-weight
+    # equivalence rely on: the pseudo-inverse's
+    import hinge_estimators.solvers._active_set as active_set
+
+    rng = np.random.default_rng(11)
+    rows = rng.standard_normal((30, 8))
+    rows[20:] = rows[:10]  # ten duplicated rows
+    Q = rows @ rows.T
+    M = np.block([[-Q, np.ones((30, 1))], [np.ones((1, 30)), np.zeros((1, 1))]])
+    rhs = M @ rng.standard_normal(31)  # consistent
+    np.testing.assert_allclose(
+        active_set._solve(M, rhs), np.linalg.pinv(M) @ rhs, rtol=1e-9, atol=1e-9
+    )

@@ -87,8 +87,8 @@ MAX_DUAL_POLISH_KINK = 2000
 #: stay near 130 MB each and a round's Cholesky factor under a second.
 #: Wide separable data at a large C sits there (text, 5,000 x 20,000, the
 #: hinge at C = 790: 2,171 samples on the margin; with 2,000 the finish
-#: could not polish, and the fit ended at max_iter 3 % from the optimum,
-#: where dual CD alone needs 18,795 passes for 1e-6)
+#: could not polish, and the fit ended at max_iter with a relative gap of
+#: 3-9 %, where dual CD alone needs 18,795 passes for 1e-6)
 MAX_FINISH_POLISH_KINK = 4000
 #: ... and only where the budget pays for this many active-set rounds (a
 #: guess from dual CD's multipliers takes a few: one left the sparse

@@ -785,13 +785,13 @@ def _solve_one(objective, setup, start, kernel):
             and not (converged or stall)
             and _polish_worth(checks, alpha, setup["upper"], on_margin)
         ):
-            # the hinge's active set, read off the multipliers, solved exactly
-            # measured rates slow down: dual CD's own estimate of what it
-            # still needs is optimistic. Its late passes visit only the
-            # samples shrinking left: the polish competes with their work,
-            # not with full passes (splice as CSR, hinge, C = 0.1: 6 % of
-            # the samples active, and a 10-30 ms polish per column where the
-            # passes it saved cost 2-5 ms)
+            # the hinge's active set, read off the multipliers, solved
+            # exactly. Its budget: measured rates slow down, so dual CD's
+            # own estimate of what it still needs is doubled; its late
+            # passes visit only the samples shrinking left, so the polish
+            # competes with their work, not with full passes (splice as
+            # CSR, hinge, C = 0.1: 6 % of the samples active, and a 10-30 ms
+            # polish per column where the passes it saved cost 2-5 ms)
             needed = 2 * passes_needed(checks, tol)
             if np.isfinite(needed):
                 needed = work_needed(needed, passes, min(active_fractions))

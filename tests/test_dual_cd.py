@@ -931,6 +931,42 @@ def test_a_stalled_dual_cd_goes_to_the_finish_before_any_polish(monkeypatch):
     assert events and events[0] == "primal_finish"
 
 
+def test_the_finish_starts_its_smoothing_no_finer_than_its_floor(monkeypatch):
+    # the first stage's smoothing is ten times dual CD's relative gap; where
+    # dual CD stalled close (1.9e-3 on the 5,000 x 20,000 text, C = 382) that
+    # stage crawled (Newton's CG on a nearly non-smooth loss) through the
+    # passes left, and 2 of 6 default fits ended at max_iter
+    import hinge_estimators.solvers._dual_cd as module
+    import hinge_estimators.solvers._dual_cd_finish as finish
+
+    smoothings, real_polish = [], finish.polish
+
+    def recorded(column, coef, mu, **kwargs):
+        smoothings.append(mu)
+        return real_polish(column, coef, mu, **kwargs)
+
+    monkeypatch.setattr(finish, "polish", recorded)
+    # the smoothing route (the interior point is for few coefficients)
+    monkeypatch.setattr(finish, "MAX_FORMED_HESSIAN", 0)
+    monkeypatch.setattr(module, "EARLY_TRIES", 0)
+    monkeypatch.setattr(module, "DUAL_POLISH_TRIES", 0)
+    # dual CD "stalls" only once it is close
+    gaps = []
+
+    def close(checks, *args):
+        gaps.append(checks[-1][1])
+        return checks[-1][1] < 2e-3
+
+    monkeypatch.setattr(module, "stalled", close)
+    objective = make_objective(Hinge(), seed=5, n=200, d=6, fit_intercept=False)
+    result = _solve(objective, tol=1e-9)
+    assert result.converged
+    assert smoothings, "the finish ran no stage"
+    stalled_at = next(gap for gap in gaps if gap < 2e-3)
+    assert 10 * stalled_at < finish.MIN_START_MU  # the floor decides here
+    assert smoothings[0] == pytest.approx(finish.MIN_START_MU)
+
+
 def test_finish_out_of_budget_keeps_its_last_newton_point(monkeypatch):
     # the squared hinge's finish is Newton on the loss itself; when the
     # budget ran out between two steps its point was dropped and dual CD's,

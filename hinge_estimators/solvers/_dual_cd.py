@@ -623,9 +623,8 @@ def _solve_one(objective, setup, start, kernel):
     bias, unpenalized = setup["bias"], setup["unpenalized"]
     d = objective.n_features
     passes, eps, history, checks = 0, 1.0, [], []
-    # a caller may ask to skip the primal finish (``skip_finish`` in the
-    # warm state): hinge_path, where the finish ran and failed at a smaller C
-    finished = bool(start.get("skip_finish", False))
+    # the primal finish runs at most once per solve
+    finished = False
     if bias:
         init_bias_weight(start, bias)
     certify = multiclass_certificate if multiclass else binary_certificate
@@ -832,9 +831,6 @@ def _solve_one(objective, setup, start, kernel):
             "alpha": alpha.copy(),
             "shift": np.array(shift, copy=True),
             "certificate_alpha": cert.pop("feasible"),
-            # the primal finish ran (or was skipped) and dual CD still did
-            # not certify: a path's next, larger C skips it (see walk)
-            "finish_failed": finished and not converged,
             # where the finish certified: its smoothing and primal point, a
             # start for the finish at a nearby problem (hinge_path)
             "finish_mu": cert.get("mu") if converged else None,

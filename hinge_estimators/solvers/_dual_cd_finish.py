@@ -105,6 +105,14 @@ FINISH_SHARE = 0.9
 #: smaller): its gap is about ``mu`` anyway, and iterations beyond that bought
 #: nothing (sparse counts 770 x 405: 470-600 passes instead of 590-690)
 STAGE_ACCURACY = 0.01
+#: the first stage's smoothing (times the margin) is ten times dual CD's
+#: relative gap, but at least this: below it Newton's conjugate gradients
+#: crawl on the nearly non-smooth loss of wide sparse data (the 5,000 x
+#: 20,000 text at C = 382: dual CD stalled at a gap of 1.9e-3, and the stage
+#: at 0.019 spent the 472-555 passes left without a Newton step's end, so 2
+#: of 6 default fits ended at max_iter; from 0.1 every one certified in one
+#: stage and its polish, in 180-410 passes)
+MIN_START_MU = 0.1
 #: the smoothing halves per stage: after a 20x shrink Newton's first steps
 #: from the last stage's point were tiny (line-search steps of 0.00-0.04 for
 #: 20-50 iterations on splice and sylva), and after a 3.3x shrink the stage
@@ -450,7 +458,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
     margin = setup["form"].margin if setup["form"].margin > 0 else 1.0
     resumed = mu is not None
     if mu is None:
-        mu = margin * float(np.clip(10 * gap, tol, 1.0))
+        mu = margin * float(np.clip(max(10 * gap, MIN_START_MU), tol, 1.0))
     best = None
     # the interior point is tried once: first, or after the first stage
     # where its polish did not certify (IPM_AFTER_STAGES)

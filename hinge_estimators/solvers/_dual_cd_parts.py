@@ -123,12 +123,10 @@ def binary_start(
     starts = []
     for k in range(objective.n_outputs):
         y = np.ascontiguousarray(Y[:, k], dtype=np.float64)
-        shift, skip_finish, resume = 0.0, False, None
+        shift, resume = 0.0, None
         if warm_state is not None and warm_state[k]["alpha"].shape == (n,):
             alpha = np.array(warm_state[k]["alpha"], dtype=np.float64)
             shift = float(np.ravel(warm_state[k]["shift"])[0])
-            # set by a caller that expects the finish to fail (hinge_path)
-            skip_finish = bool(warm_state[k].get("skip_finish", False))
             if warm_state[k].get("along_path", False):  # set by hinge_path
                 resume = path_resume(warm_state[k])
         elif W0 is not None:
@@ -161,7 +159,6 @@ def binary_start(
                 "w": w,
                 "shift": shift,
                 "offset": _binary_offset(form.margin, y),
-                "skip_finish": skip_finish,
                 "resume": resume,
             }
         )

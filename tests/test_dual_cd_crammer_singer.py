@@ -217,3 +217,63 @@ def test_default_fit_counts_full_pass_equivalents_and_converges():
         loss="crammer_singer", random_state=0, tol=1e-8, max_iter=20_000
     ).fit(X, y)
     assert clf.objective_value_ <= tight.objective_value_ * (1 + clf.tol)
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_stalled_dual_hands_over_to_the_interior_point(fit_intercept, monkeypatch):
+    # overlapping classes at a large C: dual CD on this dual crawls. Its
+    # default fits ended at max_iter with relative gaps of 0.33-0.95 here
+    # (satimage at C = 100: 0.46, its primal 46 % above the optimum); the
+    # interior point, handed over once dual CD's rate says it stalls,
+    # certifies them
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from ._qp import solve_qp
+
+    X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
+    calls, real = [], _dual_cd.InteriorPoint.solve
+
+    def spy(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_dual_cd.InteriorPoint, "solve", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = HingeClassifier(
+            loss="crammer_singer", C=100.0, fit_intercept=fit_intercept,
+            random_state=0,
+        ).fit(X, y)  # fmt: skip
+    assert calls == [1]
+    assert clf.optimality_ <= clf.tol
+    assert clf.n_iter_ < clf.max_iter
+    # the optimum of an independent solver (slack QP by SLSQP)
+    objective = LinearObjective(
+        CrammerSinger(), X, y, n_outputs=3, C=100.0, fit_intercept=fit_intercept
+    )
+    reference = solve_qp(objective)[0]
+    assert clf.objective_value_ == pytest.approx(reference, rel=1e-5)
+
+
+def test_no_hand_over_where_the_interior_point_does_not_fit(monkeypatch):
+    # the normal equations are formed over the p K coefficients: a problem
+    # beyond interior_point_fits stays with dual CD (and its warning)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
+    monkeypatch.setattr(_dual_cd, "interior_point_fits", lambda *args: False)
+    calls = []
+    monkeypatch.setattr(
+        _dual_cd.InteriorPoint, "solve", lambda *args, **kwargs: calls.append(1)
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        HingeClassifier(
+            loss="crammer_singer", C=100.0, max_iter=200, random_state=0
+        ).fit(X, y)
+    assert not calls
+    assert any(w.category is ConvergenceWarning for w in caught)

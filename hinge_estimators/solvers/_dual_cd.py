@@ -11,6 +11,7 @@ from ._base import (
     GAP,
     Solver,
     SolveResult,
+    counted_after,
     gradient_reference,
     map_columns,
     progress_callback,
@@ -44,6 +45,7 @@ from ._dual_cd_parts import (
     multiclass_shrinking,
     multiclass_start,
 )
+from ._interior_point_solver import InteriorPoint, interior_point_fits
 from ._newton_finish import newton_finish
 
 #: below this tol the certified dual solution gets an exact primal finish
@@ -256,6 +258,8 @@ class DualCoordinateDescent(Solver):
             mean=mean,
             center=center,
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
+            # a stalled Crammer-Singer dual hands over to the interior point
+            handoff=form.multiclass and _interior_point_takes(original),
         )
         if form.multiclass:
             start = multiclass_start(
@@ -268,6 +272,10 @@ class DualCoordinateDescent(Solver):
             )
             outcome = _run(objective, setup, starts, binary_dual_cd)
         columns, states = outcome
+        if form.multiclass and columns[0].get("stalled", False):
+            handed = _hand_over(original, columns[0], tol, callback)
+            if handed is not None:
+                return handed
         W = np.vstack([c["w"] for c in columns])
         b = np.concatenate([c["b"] for c in columns])
         if mean is not None:  # back from centered data: x.w + b = (x - mu).w + b'
@@ -304,6 +312,76 @@ class DualCoordinateDescent(Solver):
             message=message,
             state=states,
         )
+
+
+#: the interior point's step limit after a stalled Crammer-Singer dual (it
+#: took 48-66 steps on satimage, 51-97 on penbased, from a cold start)
+HANDOFF_STEPS = 150
+
+
+def _interior_point_takes(objective):
+    """Whether a stalled Crammer-Singer dual may hand over to the interior
+    point (``solver="interior_point"``): the plain loss (its dual over the
+    simplices), small enough to form the normal equations
+    (:func:`interior_point_fits`)."""
+    form = objective.loss.multiclass_dual()
+    return (
+        form is not None
+        and form.simplex
+        and interior_point_fits(
+            objective.n_samples, objective.n_features, objective.n_outputs
+        )
+    )
+
+
+def _hand_over(objective, column, tol, callback=None):
+    """The interior point's solve of a Crammer-Singer fit whose dual CD
+    stalled, as dual CD's result (``n_iter``: its passes plus the steps), or
+    None where it did better than dual CD's point.
+
+    At a large C dual CD on this dual crawls: satimage (6,435 x 36, 6
+    classes) at C = 100 ended its 1,000 passes (2.4 s) with a relative gap
+    of 0.46, its primal 46 % above the optimum, and penbased at C = 100 and
+    1000 (5.4 s) likewise; the interior point certifies each in 48-97
+    steps (3-4 s), whatever C. The state (what a warm start resumes) holds
+    the interior point's multipliers. Where the interior point does no
+    better, dual CD's point stands, with the passes it made before it
+    stalled (a ``ConvergenceWarning`` follows).
+    """
+    passes = int(np.ceil(column["passes"]))
+    # the steps' reports go on from dual CD's passes
+    result = InteriorPoint().solve(
+        objective,
+        tol=tol,
+        max_iter=HANDOFF_STEPS,
+        callback=counted_after(callback, passes),
+    )
+    gap = column["gap"] / column["primal"] if column["primal"] > 0 else 0.0
+    if result.optimality >= gap:
+        return None
+    # the state a warm start resumes and the certificate's dual point: the
+    # interior point's (dual CD's alpha has W = X^T alpha: reg is 1 here)
+    state = column["state"]
+    if result.state is not None:  # (none where every weight is 0)
+        alpha = result.state["alpha"] / objective.reg
+        state = dict(state, alpha=alpha, certificate_alpha=alpha.copy())
+        if objective.fit_intercept and objective.intercept_penalty == 0:
+            state["shift"] = np.array(objective.split(result.coef)[1], dtype=float)
+    message = (
+        "relative duality gap below tol (interior point after dual CD stalled)"
+        if result.converged
+        else result.message
+    )
+    return SolveResult(
+        coef=result.coef,
+        n_iter=passes + result.n_iter,
+        converged=result.converged,
+        value=result.value,
+        optimality=result.optimality,
+        history=list(column["history"]) + list(result.history),
+        message=message,
+        state=[state],
+    )
 
 
 def _passes_per_call(X, form, n_outputs):
@@ -773,6 +851,16 @@ def _solve_one(objective, setup, start, kernel):
         # the same exact polish) with all the passes left: a polish tried
         # first spent 36 % of max_iter and failed, and the finish then
         # failed within what remained (sparse counts, 770 x 405, hinge)
+        if (
+            multiclass
+            and setup["handoff"]
+            and not converged
+            and stalled(checks, tol, max_iter)
+        ):
+            # a Crammer-Singer dual that will not reach tol by max_iter: the
+            # interior point takes over (see _hand_over)
+            cert["stalled"] = True
+            break
         stall = (
             new is None
             and not (converged or multiclass or finished)

@@ -189,7 +189,9 @@ class InteriorPoint(Solver):
         theta_all = np.zeros((len(codes), K - 1))
         theta_all[kept] = objective.reg * theta
         coef = coefficients(W, b)
-        gap, primal = _certificate(objective, rows, codes, theta_all, coef, equality)
+        gap, primal, alpha = _certificate(
+            objective, rows, codes, theta_all, coef, equality
+        )
         # the optimality conditions on the sets the multipliers name, solved
         # exactly: the interior point ends near the optimum, not on it
         # (1e-7 relative, its coefficients about 1e-4 off), and an exact
@@ -203,11 +205,12 @@ class InteriorPoint(Solver):
         sets[0][kept], sets[1][kept] = at_zero, at_upper
         exact = _exact_finish(objective, coef, theta_all, sets, simplex)
         if exact is not None:
-            exact_gap, exact_primal = _certificate(
+            exact_gap, exact_primal, exact_alpha = _certificate(
                 objective, rows, codes, exact[1], exact[0], equality
             )
             if exact_gap <= max(gap, tol * exact_primal):
                 coef, gap, primal = exact[0], exact_gap, exact_primal
+                alpha = exact_alpha
                 message = "relative duality gap below tol (exact finish)"
         optimality = gap / primal if primal > 0 else 0.0
         converged = optimality <= tol
@@ -225,6 +228,9 @@ class InteriorPoint(Solver):
             optimality=float(optimality),
             history=history,
             message=message,
+            # the dual point of the certificate (dual CD's layout, for its
+            # state where it handed a fit over: ``_dual_cd._hand_over``)
+            state={"alpha": alpha},
         )
 
 
@@ -256,9 +262,10 @@ def _exact_finish(objective, coef, theta, sets, simplex):
 
 
 def _certificate(objective, rows, codes, theta, coef, equality):
-    """``(P(coef) - D(theta), P(coef))``: ``D`` at the multipliers ``theta``
-    (n, K - 1), made exactly feasible (clipped into the box or simplex, and
-    rebalanced onto ``sum_i alpha_i = 0`` with the free intercept)."""
+    """``(P(coef) - D(theta), P(coef), alpha)``: ``D`` at the multipliers
+    ``theta`` (n, K - 1), made exactly feasible (clipped into the box or
+    simplex, and rebalanced onto ``sum_i alpha_i = 0`` with the free
+    intercept): ``alpha`` (n, K), ``W = X^T alpha / reg``."""
     dual_form, K = objective.loss.multiclass_dual(), objective.n_outputs
     weight = objective.loss_scale * objective.sample_weight
     theta = np.clip(theta, 0.0, weight[:, None])
@@ -277,4 +284,4 @@ def _certificate(objective, rows, codes, theta, coef, equality):
         quadratic += float(column @ column)
     dual = dual_form.margin * float(true.sum()) - 0.5 * quadratic / objective.reg
     primal = float(objective.value(coef))
-    return max(primal - dual, 0.0), primal
+    return max(primal - dual, 0.0), primal, alpha

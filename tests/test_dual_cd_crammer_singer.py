@@ -277,3 +277,46 @@ def test_no_hand_over_where_the_interior_point_does_not_fit(monkeypatch):
         ).fit(X, y)
     assert not calls
     assert any(w.category is ConvergenceWarning for w in caught)
+
+
+def test_the_hand_over_stays_within_max_iter():
+    # the steps count as passes: dual CD's passes and the interior point's
+    # steps together at most max_iter (the steps once got 150 whatever was
+    # left: 115 "passes" at max_iter = 100)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
+    for max_iter in (60, 100, 300):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = HingeClassifier(
+                loss="crammer_singer", C=100.0, max_iter=max_iter, random_state=0
+            ).fit(X, y)
+        assert clf.n_iter_ <= max_iter
+
+
+def test_dual_cd_goes_on_where_the_interior_point_does_no_better(monkeypatch):
+    # an interior point that does not improve on dual CD's point leaves the
+    # fit to dual CD, with all of its passes: it used to stop where it had
+    # stalled (105 of 1,000 passes) and report "1000 passes reached"
+    from hinge_estimators.solvers._base import SolveResult
+
+    X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
+
+    def no_better(self, objective, *args, **kwargs):
+        return SolveResult(objective.zeros(), 1, False, np.inf, np.inf)
+
+    monkeypatch.setattr(_dual_cd.InteriorPoint, "solve", no_better)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = HingeClassifier(
+            loss="crammer_singer", C=100.0, max_iter=400, random_state=0
+        ).fit(X, y)
+    assert clf.n_iter_ == 400 or clf.optimality_ <= clf.tol
+    assert clf.n_iter_ > 200  # well past where it stalled

@@ -360,3 +360,32 @@ def test_a_basis_kept_for_data_changed_in_place_is_not_used(monkeypatch):
     fresh = HingeClassifier(**params).fit(X.copy(), y)
     assert changed.optimality_ <= 1e-6
     assert changed.objective_value_ == pytest.approx(fresh.objective_value_, rel=2e-6)
+
+
+def test_a_basis_that_leaves_the_rows_is_not_computed_again(monkeypatch):
+    # a feature at 1e-7 of the others falls below RANK_TOL: the basis drops
+    # it, the rows leave its span and the steps run in all the coordinates;
+    # that verdict is kept for the data (a path over 5 values of C computed
+    # it 6 times, refused 10 of 10)
+    import hinge_estimators.solvers._dual_cd_finish as finish
+    from hinge_estimators.model_selection import hinge_path
+
+    X, y = _one_hot_duplicates(600, 30, seed=0)
+    tiny = np.random.default_rng(0).uniform(0.0, 1e-7, size=(600, 1))
+    X = sp.csr_matrix(sp.hstack([X, sp.csr_matrix(tiny)]))
+    computed, real = [], finish.row_basis
+
+    def counted(*args):
+        computed.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(finish, "row_basis", counted)
+    shapes = _solved_shapes(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hinge_path(
+            X, y, [3.0, 10.0, 30.0], loss="hinge", fit_intercept=False,
+            random_state=0,
+        )  # fmt: skip
+    assert shapes and all(shape[1] == 121 for shape in shapes)
+    assert len(computed) <= 1

@@ -75,6 +75,10 @@ class SolveResult:
     state : object
         Solver-specific state a later solve can resume from (dual variables
         for ``dual_cd``); passed back as ``warm_state`` by warm starts.
+    dual : ndarray or None
+        The dual point of the certificate, where a solver reports it and
+        keeps no state (``interior_point``'s multipliers, read by
+        ``dual_cd`` when it hands a stalled fit over).
     """
 
     coef: np.ndarray
@@ -85,6 +89,7 @@ class SolveResult:
     history: list = field(default_factory=list)
     message: str = ""
     state: object = None
+    dual: object = None
 
 
 #: names of the certificates solvers report (``Progress.measure``)

@@ -273,9 +273,16 @@ class DualCoordinateDescent(Solver):
             outcome = _run(objective, setup, starts, binary_dual_cd)
         columns, states = outcome
         if form.multiclass and columns[0].get("stalled", False):
-            handed = _hand_over(original, columns[0], tol, callback)
+            spent = int(np.ceil(columns[0]["passes"]))
+            handed = _hand_over(original, columns[0], tol, max_iter - spent, callback)
             if handed is not None:
                 return handed
+            if spent < max_iter:
+                # no better: dual CD goes on from where it stalled (``start``
+                # holds its point) with the passes left
+                more = dict(setup, handoff=False, max_iter=max_iter - spent)
+                columns, states = _run(objective, more, [start], multiclass_dual_cd)
+                columns[0]["passes"] += spent
         W = np.vstack([c["w"] for c in columns])
         b = np.concatenate([c["b"] for c in columns])
         if mean is not None:  # back from centered data: x.w + b = (x - mu).w + b'
@@ -294,8 +301,9 @@ class DualCoordinateDescent(Solver):
         # certified when their sum is within tol, also where one column ran
         # out of passes (it warned "stopping measure 5.85e-05 > tol=0.0001")
         converged = all(c["converged"] for c in columns) or optimality <= tol
-        # (Crammer-Singer counts fractional full-pass equivalents)
-        n_iter = int(np.ceil(max(c["passes"] for c in columns)))
+        # (Crammer-Singer counts fractional full-pass equivalents; its last
+        # kernel call may end a fraction past max_iter: 1001 was reported)
+        n_iter = int(min(np.ceil(max(c["passes"] for c in columns)), max_iter))
         history = columns[0]["history"]
         message = (
             "relative duality gap below tol"
@@ -315,8 +323,11 @@ class DualCoordinateDescent(Solver):
 
 
 #: the interior point's step limit after a stalled Crammer-Singer dual (it
-#: took 48-66 steps on satimage, 51-97 on penbased, from a cold start)
+#: took 48-66 steps on satimage, 51-97 on penbased, from a cold start),
+#: within what is left of ``max_iter`` (a step counts as a pass: it costs
+#: more), and only where at least ``HANDOFF_MIN_STEPS`` are left
 HANDOFF_STEPS = 150
+HANDOFF_MIN_STEPS = 30
 
 
 def _interior_point_takes(objective):
@@ -334,7 +345,7 @@ def _interior_point_takes(objective):
     )
 
 
-def _hand_over(objective, column, tol, callback=None):
+def _hand_over(objective, column, tol, steps_left, callback=None):
     """The interior point's solve of a Crammer-Singer fit whose dual CD
     stalled, as dual CD's result (``n_iter``: its passes plus the steps), or
     None where it did better than dual CD's point.
@@ -343,17 +354,20 @@ def _hand_over(objective, column, tol, callback=None):
     classes) at C = 100 ended its 1,000 passes (2.4 s) with a relative gap
     of 0.46, its primal 46 % above the optimum, and penbased at C = 100 and
     1000 (5.4 s) likewise; the interior point certifies each in 48-97
-    steps (3-4 s), whatever C. The state (what a warm start resumes) holds
-    the interior point's multipliers. Where the interior point does no
-    better, dual CD's point stands, with the passes it made before it
-    stalled (a ``ConvergenceWarning`` follows).
+    steps (3-4 s), whatever C. ``n_iter`` counts dual CD's passes and the
+    steps, at most ``max_iter`` in all. The state (what a warm start
+    resumes) holds the interior point's multipliers. None where fewer than
+    ``HANDOFF_MIN_STEPS`` are left, or the interior point did no better
+    than dual CD's point: dual CD then goes on from it.
     """
+    if steps_left < HANDOFF_MIN_STEPS:
+        return None
     passes = int(np.ceil(column["passes"]))
     # the steps' reports go on from dual CD's passes
     result = InteriorPoint().solve(
         objective,
         tol=tol,
-        max_iter=HANDOFF_STEPS,
+        max_iter=min(HANDOFF_STEPS, steps_left),
         callback=counted_after(callback, passes),
     )
     gap = column["gap"] / column["primal"] if column["primal"] > 0 else 0.0
@@ -361,10 +375,12 @@ def _hand_over(objective, column, tol, callback=None):
         return None
     # the state a warm start resumes and the certificate's dual point: the
     # interior point's (dual CD's alpha has W = X^T alpha: reg is 1 here)
-    state = column["state"]
-    if result.state is not None:  # (none where every weight is 0)
-        alpha = result.state["alpha"] / objective.reg
-        state = dict(state, alpha=alpha, certificate_alpha=alpha.copy())
+    # dual CD's point is not the model's: what described it goes
+    state = dict(column["state"], finish_mu=None, exact_sets=False)
+    state.pop("primal", None)
+    if result.dual is not None:  # (none where every weight is 0)
+        alpha = result.dual / objective.reg
+        state.update(alpha=alpha, certificate_alpha=alpha.copy())
         if objective.fit_intercept and objective.intercept_penalty == 0:
             state["shift"] = np.array(objective.split(result.coef)[1], dtype=float)
     message = (
@@ -858,8 +874,10 @@ def _solve_one(objective, setup, start, kernel):
             and stalled(checks, tol, max_iter)
         ):
             # a Crammer-Singer dual that will not reach tol by max_iter: the
-            # interior point takes over (see _hand_over)
+            # interior point takes over (see _hand_over); the start keeps
+            # this point for dual CD to go on from, should it do no better
             cert["stalled"] = True
+            start["shift"] = np.array(shift, dtype=np.float64)
             break
         stall = (
             new is None

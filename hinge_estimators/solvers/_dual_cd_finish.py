@@ -20,6 +20,7 @@ coefficients. The gap of the smoothed solution is about ``mu`` relative (the
 smoothing error), which tells how far to shrink ``mu``.
 """
 
+import threading
 import weakref
 
 import numpy as np
@@ -616,7 +617,8 @@ def _interior_point(objective, setup, start, plan, tol, meter):
     constant, size = plan["constant"], plan["size"]
     best = None
     # the steps solve in a basis of the rows where their rank is low
-    basis = _cached_row_basis(objective, constant, int(sets[0].sum()))
+    n_first = int(sets[0].sum())
+    basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter)
     solve_size = size if basis is None else basis.shape[1]
 
     for _ in range(MAX_ROUNDS):
@@ -647,12 +649,17 @@ def _interior_point(objective, setup, start, plan, tol, meter):
         meter[0] += CHECK_COST  # that product, the certificate and the margins
         if basis is not None:
             reduced = _in_basis(basis, block, fixed_w)
-            if reduced is None:  # data changed in place since it was cached
-                basis = _cached_row_basis(objective, constant, len(rows), fresh=True)
+            if reduced is None and kept:  # the data changed in place since
+                basis, kept = _cached_row_basis(
+                    objective, constant, len(rows), plan, meter, fresh=True
+                )
                 reduced = None if basis is None else _in_basis(basis, block, fixed_w)
-                basis = None if reduced is None else basis
-                solve_size = size if basis is None else basis.shape[1]
-                step[0] = _step_cost(plan, len(rows), solve_size)
+            if reduced is None and basis is not None:
+                # a fresh basis that leaves the rows: none for this data
+                _forget_row_basis(objective, constant)
+            basis = None if reduced is None else basis
+            solve_size = size if basis is None else basis.shape[1]
+            step[0] = _step_cost(plan, len(rows), solve_size)
             if reduced is not None:
                 block, fixed_w = reduced
         try:
@@ -693,33 +700,61 @@ def _interior_point(objective, setup, start, plan, tol, meter):
 
 
 #: the rows' bases (``row_basis``), by the identity of the data they were
-#: computed for: a path's points and the one-vs-rest columns share their
-#: data, and so one basis (arrays are not hashable: no WeakKeyDictionary)
+#: computed for: the one-vs-rest columns share their data, and so do a
+#: path's points where the solver keeps the data object (sparse data, or
+#: no intercept to center: dense data centered for a free intercept is a
+#: new copy at each C, and gets its basis again). Arrays are not hashable:
+#: no WeakKeyDictionary; the columns may run in threads: a lock
 _row_bases = {}
+_row_bases_lock = threading.Lock()
 #: the basis is computed only where its Gram matrix over all ``n`` rows
 #: costs at most this share of the interior point's own products over its
 #: working set (``IPM_STEPS`` steps): sylva, 13,086 x 212, of rank 204, has
 #: a few hundred samples near the margin and its 20 ms basis would have
 #: been pure cost (a third of a 60 ms fit at C = 0.1)
 BASIS_SHARE = 0.5
+#: ... and only for this many coefficients or more: below, a step's BLAS
+#: work is a small part of its cost (satimage, 36 features: the vector work
+#: and the fixed cost), and a basis would change nothing but the budget
+MIN_BASIS_SIZE = 100
+#: LAPACK's symmetric eigensolver costs about this many pass entries of
+#: dual CD per ``size^3`` (measured: 5 ms at 287, where a pass entry costs
+#: about 1.3 ns)
+EIGH_WORK = 0.2
 
 
-def _cached_row_basis(objective, constant, n_rows, fresh=False):
+def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
     """``row_basis`` of the objective's rows (centered where it is), per data,
     offset and constant feature; None where it is not worth computing for a
-    working set of ``n_rows``. ``fresh``: computed again whatever is kept."""
+    working set of ``n_rows``. ``fresh``: computed again whatever is kept.
+    A computation is charged to ``meter`` (passes, as ``_step_cost``).
+    Returns ``(basis, kept)``: ``kept`` where it comes from the cache."""
     X, offset = objective.X, objective.offset
     key = (id(X), None if offset is None else offset.tobytes(), float(constant))
-    entry = _row_bases.get(key)
+    with _row_bases_lock:
+        for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
+            _row_bases.pop(old, None)  # data gone: its basis too
+        entry = _row_bases.get(key)
     if entry is not None and entry[0]() is X and not fresh:
-        return entry[1]
-    if X.shape[0] > BASIS_SHARE * IPM_STEPS * n_rows:
-        return None
-    for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
-        del _row_bases[old]  # data gone: its basis too
+        return entry[1], True
+    if plan["size"] < MIN_BASIS_SIZE or X.shape[0] > BASIS_SHARE * IPM_STEPS * n_rows:
+        return None, False
+    size = plan["size"]
+    work = X.shape[0] * size * size / 2 / BLAS3_SPEEDUP + EIGH_WORK * size**3
+    meter[0] += work / plan["pass_work"]
     basis = row_basis(X, offset, constant)
-    _row_bases[key] = (weakref.ref(X), basis)
-    return basis
+    with _row_bases_lock:
+        _row_bases[key] = (weakref.ref(X), basis)
+    return basis, False
+
+
+def _forget_row_basis(objective, constant):
+    """Keep no basis for this data: a fresh one left its rows' span (a
+    direction below ``RANK_TOL`` that the rows still use)."""
+    X, offset = objective.X, objective.offset
+    key = (id(X), None if offset is None else offset.tobytes(), float(constant))
+    with _row_bases_lock:
+        _row_bases[key] = (weakref.ref(X), None)
 
 
 #: rows whose part outside the basis exceeds this (relative) are not in its

@@ -326,7 +326,7 @@ def row_basis(X, offset, constant):
         gram, lower=False, driver="evd", check_finite=False
     )
     keep = values > RANK_TOL * max(float(values[-1]), 0.0)
-    if keep.sum() > RANK_SHARE * size:
+    if keep.sum() > RANK_SHARE * size or not keep.any():
         return None
     return np.ascontiguousarray(vectors[:, keep])
 

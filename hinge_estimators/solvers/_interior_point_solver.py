@@ -230,7 +230,7 @@ class InteriorPoint(Solver):
             message=message,
             # the dual point of the certificate (dual CD's layout, for its
             # state where it handed a fit over: ``_dual_cd._hand_over``)
-            state={"alpha": alpha},
+            dual=alpha,
         )
 
 

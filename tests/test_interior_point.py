@@ -334,13 +334,10 @@ def test_the_interior_point_steps_in_the_rows_basis(fit_intercept, monkeypatch):
     assert in_basis.objective_value_ == pytest.approx(whole.objective_value_, rel=2e-6)
 
 
-def test_a_basis_kept_for_data_changed_in_place_is_not_used(monkeypatch):
-    # the bases are kept by the data's identity (a path's points share
-    # them); values changed in place leave the old span, and the steps in
-    # it would solve another problem
+def _computed_bases(monkeypatch):
+    """Record each computation of a basis of the rows."""
     import hinge_estimators.solvers._dual_cd_finish as finish
 
-    X, y = _one_hot_duplicates(600, 30, seed=0)
     computed, real = [], finish.row_basis
 
     def counted(*args):
@@ -348,6 +345,15 @@ def test_a_basis_kept_for_data_changed_in_place_is_not_used(monkeypatch):
         return real(*args)
 
     monkeypatch.setattr(finish, "row_basis", counted)
+    return computed
+
+
+def test_a_basis_kept_for_data_changed_in_place_is_not_used(monkeypatch):
+    # the bases are kept by the data's identity (a path's points share
+    # them); values changed in place leave the old span, and the steps in
+    # it would solve another problem
+    X, y = _one_hot_duplicates(600, 30, seed=0)
+    computed = _computed_bases(monkeypatch)
     shapes = _solved_shapes(monkeypatch)
     params = dict(loss="hinge", C=10.0, fit_intercept=False, tol=1e-6, random_state=0)
     HingeClassifier(**params).fit(X, y)
@@ -367,19 +373,12 @@ def test_a_basis_that_leaves_the_rows_is_not_computed_again(monkeypatch):
     # it, the rows leave its span and the steps run in all the coordinates;
     # that verdict is kept for the data (a path over 5 values of C computed
     # it 6 times, refused 10 of 10)
-    import hinge_estimators.solvers._dual_cd_finish as finish
     from hinge_estimators.model_selection import hinge_path
 
     X, y = _one_hot_duplicates(600, 30, seed=0)
     tiny = np.random.default_rng(0).uniform(0.0, 1e-7, size=(600, 1))
     X = sp.csr_matrix(sp.hstack([X, sp.csr_matrix(tiny)]))
-    computed, real = [], finish.row_basis
-
-    def counted(*args):
-        computed.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(finish, "row_basis", counted)
+    computed = _computed_bases(monkeypatch)
     shapes = _solved_shapes(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -366,7 +366,7 @@ def _interior_point_takes(objective):
 def _hand_over(objective, column, tol, steps_left, callback=None):
     """The interior point's solve of a Crammer-Singer fit whose dual CD
     stalled, as dual CD's result (``n_iter``: its passes plus the steps), or
-    None where it did better than dual CD's point.
+    None where it did no better than dual CD's point.
 
     At a large C dual CD on this dual crawls: satimage (6,435 x 36, 6
     classes) at C = 100 ended its 1,000 passes (2.4 s) with a relative gap
@@ -391,9 +391,9 @@ def _hand_over(objective, column, tol, steps_left, callback=None):
     gap = column["gap"] / column["primal"] if column["primal"] > 0 else 0.0
     if result.optimality >= gap:
         return None
-    # the state a warm start resumes and the certificate's dual point: the
-    # interior point's (dual CD's alpha has W = X^T alpha: reg is 1 here)
-    # dual CD's point is not the model's: what described it goes
+    # the state a warm start resumes and the certificate's dual point are
+    # the interior point's (dual CD's alpha has W = X^T alpha: reg is 1
+    # here); what described dual CD's own point goes
     state = dict(column["state"], finish_mu=None, exact_sets=False)
     state.pop("primal", None)
     if result.dual is not None:  # (none where every weight is 0)
@@ -881,10 +881,6 @@ def _solve_one(objective, setup, start, kernel):
                     FINISH_SHARE * (max_iter - passes),
                 )  # fmt: skip
                 passes += int(np.ceil(spent))
-        # a stalled dual CD goes to the primal finish (whose stages end in
-        # the same exact polish) with all the passes left: a polish tried
-        # first spent 36 % of max_iter and failed, and the finish then
-        # failed within what remained (sparse counts, 770 x 405, hinge)
         if (
             multiclass
             and setup["handoff"]
@@ -897,6 +893,10 @@ def _solve_one(objective, setup, start, kernel):
             cert["stalled"] = True
             start["shift"] = np.array(shift, dtype=np.float64)
             break
+        # a stalled dual CD goes to the primal finish (whose stages end in
+        # the same exact polish) with all the passes left: a polish tried
+        # first spent 36 % of max_iter and failed, and the finish then
+        # failed within what remained (sparse counts, 770 x 405, hinge)
         stall = (
             new is None
             and not (converged or multiclass or finished)

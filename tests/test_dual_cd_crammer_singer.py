@@ -334,3 +334,25 @@ def test_no_hand_over_where_dual_cd_s_rate_says_it_finishes(monkeypatch):
     clf = HingeClassifier(loss="crammer_singer", C=3.0, random_state=0).fit(X, y)
     assert not calls
     assert clf.optimality_ <= clf.tol
+
+
+def test_dual_cd_going_on_reports_its_passes_in_order(monkeypatch):
+    # after a hand-over that did no better, dual CD's reports go on from
+    # the passes it had made (they restarted at 0)
+    from hinge_estimators.solvers._base import SolveResult
+
+    X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
+
+    def no_better(self, objective, *args, **kwargs):
+        return SolveResult(objective.zeros(), 1, False, np.inf, np.inf)
+
+    monkeypatch.setattr(_dual_cd.InteriorPoint, "solve", no_better)
+    reported = []
+    objective = LinearObjective(CrammerSinger(), X, y, n_outputs=3, C=100.0)
+    result = DualCoordinateDescent().solve(
+        objective, tol=1e-4, max_iter=400, rng=np.random.default_rng(0),
+        callback=lambda n_iter, value: reported.append(n_iter),
+    )  # fmt: skip
+    assert result.n_iter > 200  # dual CD went on past its stall
+    assert len(reported) > 2
+    assert np.all(np.diff(reported) >= 0)

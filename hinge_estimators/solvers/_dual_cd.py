@@ -280,7 +280,12 @@ class DualCoordinateDescent(Solver):
             if spent < max_iter:
                 # no better: dual CD goes on from where it stalled (``start``
                 # holds its point) with the passes left
-                more = dict(setup, handoff=False, max_iter=max_iter - spent)
+                more = dict(
+                    setup,
+                    handoff=False,
+                    max_iter=max_iter - spent,
+                    callback=counted_after(setup["callback"], spent),
+                )
                 columns, states = _run(objective, more, [start], multiclass_dual_cd)
                 columns[0]["passes"] += spent
         W = np.vstack([c["w"] for c in columns])

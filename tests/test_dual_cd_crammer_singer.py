@@ -322,18 +322,21 @@ def test_dual_cd_goes_on_where_the_interior_point_does_no_better(monkeypatch):
     assert clf.n_iter_ > 200  # well past where it stalled
 
 
-def test_no_hand_over_where_dual_cd_s_rate_says_it_finishes(monkeypatch):
+def test_the_hand_over_asks_the_plain_rate_not_the_doubled_one():
     # the binary finish's stall rule doubles the passes the rate asks for;
-    # with it, fits dual CD ends by itself went to the costlier interior
-    # point (splice as CSR at C = 1: 2.1 s against 0.44 s by dual CD)
-    X, y = _blobs(n=300, d=6, K=4, spread=1.0, seed=0)
-    calls = []
-    monkeypatch.setattr(
-        _dual_cd.InteriorPoint, "solve", lambda *args, **kwargs: calls.append(1)
-    )
-    clf = HingeClassifier(loss="crammer_singer", C=3.0, random_state=0).fit(X, y)
-    assert not calls
-    assert clf.optimality_ <= clf.tol
+    # for the hand-over that sent fits dual CD ends by itself to the costlier
+    # interior point (splice as CSR at C = 1: 2.1 s against 0.44 s by dual
+    # CD). The decision, on a rate fixed here (a tenfold fall of the gap per
+    # 50 passes: from 1e-3 at pass 100, 1e-5 at pass 200)
+    from hinge_estimators.solvers._dual_cd_finish import stalled
+
+    checks = [(50, 1e-2), (100, 1e-3)]
+    assert not _dual_cd._will_miss(checks, 1e-5, 250)  # ends at 200 <= 250
+    assert stalled(checks, 1e-5, 250)  # 100 + 2 x 100 > 250: the old rule
+    assert _dual_cd._will_miss(checks, 1e-5, 150)  # ends past max_iter
+    # not before a tenth of max_iter, nor once within tol
+    assert not _dual_cd._will_miss(checks, 1e-5, 10_000)
+    assert not _dual_cd._will_miss([(50, 1e-2), (100, 1e-6)], 1e-5, 150)
 
 
 def test_dual_cd_going_on_reports_its_passes_in_order(monkeypatch):

@@ -619,22 +619,15 @@ def _interior_point(objective, setup, start, plan, tol, meter):
     # the steps solve in a basis of the rows where their rank is low
     n_first = int(sets[0].sum())
     basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter)
-    solve_size = size if basis is None else basis.shape[1]
 
     for _ in range(MAX_ROUNDS):
         working, at_upper = sets
         rows = np.flatnonzero(working)
         if not len(rows):  # every sample held at a bound: nothing to solve
             break
-        step = [_step_cost(plan, len(rows), solve_size)]
-
-        def charge(step=step):
-            meter[0] += step[0]
-            if meter[0] > meter[1]:
-                raise _OutOfBudget
-
         # none where IPM_STEPS steps cannot fit in the budget left
-        if IPM_STEPS * step[0] > meter[1] - meter[0]:
+        solve_size = size if basis is None else basis.shape[1]
+        if IPM_STEPS * _step_cost(plan, len(rows), solve_size) > meter[1] - meter[0]:
             break
         block = dense_rows(X, rows, constant)
         if objective.offset is not None:  # centered coordinates: x_i - mu
@@ -647,21 +640,17 @@ def _interior_point(objective, setup, start, plan, tol, meter):
         if constant:
             fixed_w[d] = constant * pull.sum()
         meter[0] += CHECK_COST  # that product, the certificate and the margins
-        if basis is not None:
-            reduced = _in_basis(basis, block, fixed_w)
-            if reduced is None and kept:  # the data changed in place since
-                basis, kept = _cached_row_basis(
-                    objective, constant, len(rows), plan, meter, fresh=True
-                )
-                reduced = None if basis is None else _in_basis(basis, block, fixed_w)
-            if reduced is None and basis is not None:
-                # a fresh basis that leaves the rows: none for this data
-                _forget_row_basis(objective, constant)
-            basis = None if reduced is None else basis
-            solve_size = size if basis is None else basis.shape[1]
-            step[0] = _step_cost(plan, len(rows), solve_size)
-            if reduced is not None:
-                block, fixed_w = reduced
+        basis, block, fixed_w = _in_rows_basis(
+            objective, constant, plan, meter, basis, kept, block, fixed_w
+        )
+        # a step's cost in the coordinates it solves in (the block's columns)
+        step = _step_cost(plan, len(rows), block.shape[1])
+
+        def charge(step=step):
+            meter[0] += step
+            if meter[0] > meter[1]:
+                raise _OutOfBudget
+
         try:
             theta, v, b_new, _ = solve_box_dual(
                 block, y[rows], upper[rows], margin, unpenalized, plan["alpha"][rows],
@@ -670,7 +659,7 @@ def _interior_point(objective, setup, start, plan, tol, meter):
             )  # fmt: skip
         except InteriorPointFailed:
             break
-        if basis is not None:
+        if basis is not None:  # back from the basis's coordinates
             v = basis @ v
         new_alpha = np.where(at_upper, upper, 0.0)
         new_alpha[rows] = theta
@@ -729,8 +718,8 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
     working set of ``n_rows``. ``fresh``: computed again whatever is kept.
     A computation is charged to ``meter`` (passes, as ``_step_cost``).
     Returns ``(basis, kept)``: ``kept`` where it comes from the cache."""
-    X, offset = objective.X, objective.offset
-    key = (id(X), None if offset is None else offset.tobytes(), float(constant))
+    X = objective.X
+    key = _basis_key(objective, constant)
     with _row_bases_lock:
         for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
             _row_bases.pop(old, None)  # data gone: its basis too
@@ -742,19 +731,49 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
     size = plan["size"]
     work = X.shape[0] * size * size / 2 / BLAS3_SPEEDUP + EIGH_WORK * size**3
     meter[0] += work / plan["pass_work"]
-    basis = row_basis(X, offset, constant)
+    basis = row_basis(X, objective.offset, constant)
     with _row_bases_lock:
         _row_bases[key] = (weakref.ref(X), basis)
     return basis, False
 
 
-def _forget_row_basis(objective, constant):
-    """Keep no basis for this data: a fresh one left its rows' span (a
-    direction below ``RANK_TOL`` that the rows still use)."""
-    X, offset = objective.X, objective.offset
-    key = (id(X), None if offset is None else offset.tobytes(), float(constant))
-    with _row_bases_lock:
-        _row_bases[key] = (weakref.ref(X), None)
+def _basis_key(objective, constant):
+    """The cache's key of a basis: the data's identity, offset and constant."""
+    offset = objective.offset
+    return (
+        id(objective.X),
+        None if offset is None else offset.tobytes(),
+        float(constant),
+    )
+
+
+def _in_rows_basis(objective, constant, plan, meter, basis, kept, block, fixed_w):
+    """``(basis, block, fixed_w)`` in the coordinates of ``basis``, or
+    ``(None, block, fixed_w)`` as they are where there is none or the rows
+    leave its span.
+
+    A basis from the cache (``kept``) that the rows leave was computed for
+    the data before it changed in place: it is computed again, once; a
+    fresh basis the rows leave (a direction below ``RANK_TOL`` that they
+    still use) leaves none kept for this data.
+    """
+    if basis is None:
+        return None, block, fixed_w
+    reduced = _in_basis(basis, block, fixed_w)
+    if reduced is None and kept:
+        basis, _ = _cached_row_basis(
+            objective, constant, block.shape[0], plan, meter, fresh=True
+        )
+        reduced = None if basis is None else _in_basis(basis, block, fixed_w)
+    if reduced is None:
+        if basis is not None:
+            with _row_bases_lock:
+                _row_bases[_basis_key(objective, constant)] = (
+                    weakref.ref(objective.X),
+                    None,
+                )
+        return None, block, fixed_w
+    return basis, *reduced
 
 
 #: rows whose part outside the basis exceeds this (relative) are not in its

@@ -315,12 +315,11 @@ def row_basis(X, offset, constant):
     size = d + int(bool(constant))
     if n * d > MAX_BASIS_ENTRIES:
         return None
-    dense = X.toarray() if sp.issparse(X) else np.array(X, dtype=float)
+    dense = dense_rows(X, slice(None), constant)
     if offset is not None:
-        dense -= offset  # exact differences: a Gram matrix corrected for the
-        # mean afterwards loses the null space to cancellation
-    if constant:
-        dense = np.hstack([dense, np.full((n, 1), float(constant))])
+        # exact differences: a Gram matrix corrected for the mean afterwards
+        # loses the null space to cancellation
+        dense[:, :d] -= offset
     gram = scipy.linalg.blas.dsyrk(1.0, dense, trans=1, lower=0)
     values, vectors = scipy.linalg.eigh(
         gram, lower=False, driver="evd", check_finite=False

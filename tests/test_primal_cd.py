@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize
 from sklearn.datasets import make_classification
 from sklearn.svm import LinearSVC
@@ -257,6 +259,7 @@ def test_classifier_with_l1_penalty_has_exact_zeros():
     assert model.score(X, y) > 0.7
 
 
+@pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize(
     "penalty, l1, l2",
@@ -264,7 +267,7 @@ def test_classifier_with_l1_penalty_has_exact_zeros():
     ids=["l1", "en"],
 )
 def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
-    sparse, penalty, l1, l2, monkeypatch
+    sparse, penalty, l1, l2, fit_intercept, monkeypatch
 ):
     # one-hot blocks (each sums to the constant column): coordinate descent
     # crawls along the exact collinearity, and the solver switches to
@@ -280,27 +283,44 @@ def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
     steps = []
     newton_step = _primal_cd._newton_step
 
-    def spy(data, working_set, Y, Z, W, q, rho, eps):
-        w = W[0].copy()
-        violation = newton_step(data, working_set, Y, Z, W, q, rho, eps)
+    def spy(data, working_set, Y, Z, W, b, *rest):
+        w, b_before = W[0].copy(), float(b[0])
+        violation = newton_step(data, working_set, Y, Z, W, b, *rest)
         if violation is not None:
-            steps.append((w, W[0].copy()))
+            steps.append(((w, b_before), (W[0].copy(), float(b[0]))))
         return violation
 
     monkeypatch.setattr(_primal_cd, "_newton_step", spy)
-    _, result = _solve(
+    # on sparse columns (not centered) the kernels' coordinates are X's
+    objective, result = _solve(
         SquaredHinge(), X, y, penalty, tol=1e-9, C=C, sample_weight=s,
-        fit_intercept=False,
+        fit_intercept=fit_intercept,
     )  # fmt: skip
     assert result.converged and steps
+    # a dense X with an intercept is centered: the steps' coordinates are
+    # the centered columns'
+    X_steps = X
+    if fit_intercept and not sparse:
+        X_steps = X - np.average(X, axis=0, weights=s)
     for before, after in steps:
         # near the optimum a step's decrease is below the rounding of a
         # value summed over 200 samples: allow that much
-        value_after = _value(SquaredHinge(), X, y, after, 0.0, C, s, l1, l2)
-        value_before = _value(SquaredHinge(), X, y, before, 0.0, C, s, l1, l2)
+        value_after = _value(SquaredHinge(), X_steps, y, *after, C, s, l1, l2)
+        value_before = _value(SquaredHinge(), X_steps, y, *before, C, s, l1, l2)
         assert value_after < value_before * (1 + 1e-13)
-    reference = _split_reference(SquaredHinge(), X, y, C, s, l1, l2, False)
-    ours = _value(SquaredHinge(), X, y, result.coef, 0.0, C, s, l1, l2)
+    reference = _split_reference(SquaredHinge(), X, y, C, s, l1, l2, fit_intercept)
+    W, b = objective.split(result.coef)
+    ours = _value(
+        SquaredHinge(),
+        X,
+        y,
+        W.ravel(),
+        float(np.ravel(b)[0]) if fit_intercept else 0.0,
+        C,
+        s,
+        l1,
+        l2,
+    )
     assert ours == pytest.approx(reference, rel=1e-6)
     assert ours <= reference * (1 + 1e-9)
 
@@ -360,3 +380,109 @@ def test_column_copy_is_the_transpose_in_any_layout(layout):
     columns = _columns(given)
     assert columns.flags.c_contiguous and columns.dtype == np.float64
     np.testing.assert_array_equal(columns, np.asarray(given, dtype=np.float64).T)
+
+
+@pytest.mark.parametrize("C", [10.0, 100.0, 1000.0])
+def test_default_intercept_l1_fits_certify_at_large_C(C):
+    # with the free intercept (the default) coordinate descent crawled at a
+    # large C: every fit from C = 10 up ended at max_iter with its gap up to
+    # 0.9; Newton steps now include the intercept
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss="squared_hinge", penalty="l1", C=C).fit(X, y)
+    assert model.optimality_ <= model.tol
+    # the gap recomputed by LinearObjective, not the solver's certificate
+    signs = np.where(y == model.classes_[1], 1.0, -1.0)
+    objective = LinearObjective(
+        SquaredHinge(), X, signs[:, None], n_outputs=1, C=C, penalty="l1"
+    )
+    coef = np.append(model.coef_.ravel(), model.intercept_)
+    gap, value = objective.duality_gap(coef)
+    assert gap <= model.tol * value
+    # no lower than the optimum an independent solver finds from above
+    s = np.ones(len(y))
+    reference = _split_reference(SquaredHinge(), X, signs, C, s, 1.0, 0.0, True)
+    assert value <= reference * (1 + 1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), rank=st.integers(2, 12))
+def test_quadratic_model_step_reaches_the_models_minimum(seed, rank):
+    # a Newton step's model at a large C: a generalized Hessian of low rank
+    # (few margins below 1) plus the solver's damping. Coordinate descent's
+    # sweeps alone stop far from its minimum; the sign-fixed solves reach it
+    from hinge_estimators.solvers._primal_cd import _quadratic_l1_step
+
+    rng = np.random.default_rng(seed)
+    m = 12
+    A = rng.standard_normal((rank, m)) * rng.uniform(0.1, 10.0, size=m)
+    H = A.T @ A
+    H += 1e-3 * H.diagonal().max() * np.eye(m)
+    g = rng.standard_normal(m) * H.diagonal().max() * rng.uniform(0.1, 2.0)
+    w = np.where(rng.random(m) < 0.5, 0.0, rng.standard_normal(m))
+    rho = float(np.abs(g).max()) * rng.uniform(0.05, 0.5)
+    tol = 1e-9 * rho
+    d = _quadratic_l1_step(H, g, w, rho, tol)
+    x = w + d
+    grad = g + H @ d
+    # the optimality conditions of the model, written out here
+    for j in range(m):
+        if x[j] != 0.0:
+            assert abs(grad[j] + rho * np.sign(x[j])) <= 10 * tol
+        else:
+            assert abs(grad[j]) <= rho + 10 * tol
+
+    def model(d):
+        return g @ d + 0.5 * d @ H @ d + rho * (np.abs(w + d).sum() - np.abs(w).sum())
+
+    # no higher than a brute-force minimum over the split variables
+    def split(v):
+        u, n = v[:m], v[m:]
+        step = u - n - w
+        value = g @ step + 0.5 * step @ H @ step + rho * (u + n).sum()
+        gs = g + H @ step
+        return value, np.concatenate([gs + rho, -gs + rho])
+
+    start = np.concatenate([np.maximum(w, 0), np.maximum(-w, 0)])
+    options = {"maxiter": 50000, "ftol": 1e-16, "gtol": 1e-12}
+    bounds = [(0, None)] * (2 * m)
+    res = minimize(split, start, jac=True, bounds=bounds, options=options)
+    brute = res.fun - rho * np.abs(w).sum()
+    assert model(d) <= brute + 1e-9 * max(1.0, abs(brute))
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_segment_minimum_is_the_lowest_point_on_the_segment(seed):
+    from hinge_estimators.solvers._primal_cd import _segment_minimum
+
+    rng = np.random.default_rng(seed)
+    m = 6
+    A = rng.standard_normal((m, m))
+    H = A.T @ A
+    x = np.where(rng.random(m) < 0.3, 0.0, rng.standard_normal(m))
+    direction = rng.standard_normal(m) * rng.uniform(0.1, 5.0)
+    grad = rng.standard_normal(m) * 2.0
+    rho = rng.uniform(0.1, 2.0)
+
+    def along(t):
+        step = t * direction
+        return grad @ step + 0.5 * step @ H @ step + rho * np.abs(x + step).sum()
+
+    grid = np.linspace(0.0, 1.0, 20001)
+    lowest = min(along(t) for t in grid)
+    point = _segment_minimum(H, grad, x, direction, rho)
+    if point is None:
+        assert lowest >= along(0.0) - 1e-9
+    else:
+        t = (point - x) @ direction / (direction @ direction)
+        np.testing.assert_allclose(point, x + t * direction, atol=1e-12)
+        assert along(t) <= lowest + 1e-12 * (1 + abs(lowest))

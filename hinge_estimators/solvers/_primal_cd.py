@@ -1,6 +1,7 @@
 """Primal coordinate descent with working sets: sparse penalties, certified."""
 
 import numpy as np
+import scipy.linalg
 import scipy.linalg.blas
 import scipy.sparse as sp
 
@@ -48,6 +49,26 @@ CRAWL = 1.5
 NEWTON_SWEEPS = 100
 #: halvings of a Newton step before the line search gives up
 NEWTON_HALVINGS = 30
+#: a Newton step's model adds ``damping * max diag(H)`` to ``H``'s diagonal
+#: (Levenberg-Marquardt): at a large C few margins are below 1 and the
+#: generalized Hessian is singular, its model unbounded along directions
+#: where the objective grows as margins cross the hinge. The damping starts
+#: at FIRST_DAMPING, shrinks by DAMPING_DOWN after a full step and grows by
+#: DAMPING_UP after a shortened or failed one.
+FIRST_DAMPING = 1e-4
+MIN_DAMPING = 1e-12
+DAMPING_DOWN = 0.25
+DAMPING_UP = 10.0
+#: a Newton step is taken on a working set of ``m`` features only where
+#: ``m^2`` (one sweep on its model) is at most this many times the entries of
+#: its columns (one epoch of coordinate descent)
+NEWTON_WORK = 2.0
+#: rounds of sweeps and a solve on the free set for a Newton step's model
+SIGN_ROUNDS = 30
+#: the rounds' factorizations (``|F|^3 / 3`` each) may cost up to this many
+#: epochs over the working set's columns: on one-hot blocks (splice, 287
+#: columns) a round's Cholesky costs 9 epochs of a dense X and 40 of a sparse
+ROUND_WORK = 10.0
 
 
 class PrimalCoordinateDescent(Solver):
@@ -102,18 +123,24 @@ class PrimalCoordinateDescent(Solver):
     features plus the most violating ones (``max(10, 2 |support|)`` in all)
     until their largest violation is at most 0.3 times the outer one (skglm);
     the certificate (a product with all of ``X``) is measured once that inner
-    solve ends. For the squared hinge without intercept and one score column,
-    a working set on which a chunk of 2 epochs ends above 1.5 times that, or
-    two chunks in a row above it (coordinate descent crawling along
-    correlated or exactly collinear columns, such as one-hot blocks) goes on
-    by Newton
-    steps as well (newGLMNET): the quadratic model of the objective over the
-    working set, with the generalized Hessian ``X_S^T diag(2 c [z < 1])
-    X_S + q`` (formed over the samples with ``z < 1`` only, by samples for a
-    sparse ``X``), minimized by coordinate descent on that small matrix, then
-    an Armijo search on the exact objective; a step the search rejects hands
-    back to coordinate descent. Each Newton step is followed by a chunk of
-    epochs, which refill the margins the dual extrapolation combines.
+    solve ends. For the squared hinge with one score column, a working set
+    on which a chunk of 2 epochs ends above 1.5 times that, or two chunks in
+    a row above it (coordinate descent crawling along correlated or exactly
+    collinear columns, such as one-hot blocks, or along the free intercept
+    at a large C) goes on by Newton steps as well (newGLMNET): the quadratic
+    model of the objective over the working set and the intercept, with the
+    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q`` (formed over the
+    samples with ``z < 1`` only, by samples for a sparse ``X``) plus a
+    Levenberg-Marquardt damping (at a large C few margins are below 1 and
+    that Hessian is singular), the intercept eliminated, minimized by
+    coordinate descent on that small matrix and rounds of an active-set
+    method (a Cholesky on the non-zero coefficients with their signs fixed),
+    then an Armijo search on the exact objective; a step the search rejects
+    hands back to coordinate descent. A working set whose model costs more
+    per sweep than two epochs (``|S|^2`` against its columns' entries: wide
+    sparse sets) takes no Newton steps. Each Newton step is followed by a
+    chunk of epochs, which refill the margins the dual extrapolation
+    combines.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when ``P - D <= tol * P`` with ``D`` the
@@ -252,7 +279,7 @@ class PrimalCoordinateDescent(Solver):
         # a Newton step on the working set (newGLMNET) once coordinate descent
         # crawls there (a chunk of epochs short of eps: correlated columns)
         newton_ok = K == 1 and kernel_name == "squared_hinge"
-        newton_ok = newton_ok and not objective.fit_intercept
+        damping = [FIRST_DAMPING]
         crawling = was_short = False
         # a zero start (the usual one) has zero margins: no product with X
         if W.any() or b.any():
@@ -304,12 +331,21 @@ class PrimalCoordinateDescent(Solver):
                     order = np.arange(d)
                 working_set = np.asarray(order, dtype=np.int32)
                 eps, epochs_left = INNER_FRACTION * worst, MAX_INNER_EPOCHS
+                # a Newton step's sweeps on its model cost |S|^2 each: on a
+                # wide sparse working set (text at a large C: 3,200 columns
+                # of 12 entries) that is a thousand epochs, not one
+                newton_here = newton_ok and (
+                    len(working_set) ** 2 <= NEWTON_WORK * data.entries(working_set)
+                )
                 crawling, was_short, streak = False, False, 0
             if crawling:
                 # a Newton step (about an epoch's work: counted as one), then
                 # epochs as usual: they refill the margins the dual
                 # extrapolation combines
-                _newton_step(data, working_set, Y, Z, W, q, rho, eps)
+                _newton_step(
+                    data, working_set, Y, Z, W, b, q, rho, p,
+                    objective.fit_intercept, eps, damping,
+                )  # fmt: skip
                 n_iter += 1
                 streak = 0
             chunk = min(CHUNK, epochs_left, max(max_iter - n_iter, 1))
@@ -319,7 +355,7 @@ class PrimalCoordinateDescent(Solver):
             streak += epochs
             short = epochs == CHUNK and violation > eps
             # crawling: far short of eps, or short twice in a row
-            crawling = newton_ok and short and (violation > CRAWL * eps or was_short)
+            crawling = newton_here and short and (violation > CRAWL * eps or was_short)
             was_short = short
             epochs_left -= epochs
             inner_done = violation <= eps or epochs_left <= 0 or n_iter >= max_iter
@@ -392,6 +428,13 @@ class _ColumnData:
             self.squared_norms = np.square(self.cols) @ self.weights
             self.transposed = self.cols
         self.ones = np.ones(max(n, 1))
+
+    def entries(self, features):
+        """The stored entries of these columns: an epoch's reads over them."""
+        if not isinstance(self.cols, tuple):  # dense: a row of n per column
+            return self.cols.shape[1] * len(features)
+        indptr = self.cols[2]
+        return int((indptr[features + 1] - indptr[features]).sum())
 
 
 def _columns(X, block=256):
@@ -484,33 +527,51 @@ def _extrapolate(ordered, epochs):
     return (c / total) @ ordered[1:]
 
 
-def _newton_step(data, working_set, Y, Z, W, q, rho, eps):
+def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, damping):
     """One Newton step of the squared hinge over the working set (newGLMNET).
 
     The quadratic model ``g.d + d.H.d / 2 + rho |w + d|_1`` (``H`` the
-    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q``) is minimized by
-    coordinate descent on ``H`` (no pass over the data per sweep), then the
-    step is scaled by an Armijo search on the exact objective. ``W`` and
-    ``Z`` are updated in place. Returns the largest violation over the
-    working set after the step, or None where the search found no decrease
-    (the caller goes back to coordinate descent).
+    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q``, bordered by the
+    intercept's row and column where there is one) is minimized by
+    :func:`_quadratic_l1_step`, then the step is scaled by an Armijo search
+    on the exact objective. The intercept, free of the L1 part, is
+    eliminated from the model first (its Schur complement), so the model's
+    coordinates all carry the same ``rho``. ``W``, ``b`` and ``Z`` are
+    updated in place. Returns the largest violation over the working set
+    after the step, or None where the search found no decrease (the caller
+    goes back to coordinate descent).
     """
     y, z, w = Y[:, 0], Z[:, 0], W[0, working_set]
     cw = data.weights
     X_S = data.transposed[working_set]  # |S| x n: CSR, or dense rows
-    H = _generalized_hessian(X_S, 2.0 * cw * (z < 1.0))
-    H[np.diag_indices_from(H)] += q
+    curvature = 2.0 * cw * (z < 1.0)
+    H = _generalized_hessian(X_S, curvature)
+    largest = max(float(H.diagonal().max(initial=0.0)), float(curvature.sum()))
+    H[np.diag_indices_from(H)] += q + damping[0] * largest
     u = np.maximum(1.0 - z, 0.0)
-    g = X_S @ (-2.0 * cw * u * y) + q * w
-    d = np.zeros_like(w)
-    scale = np.sqrt(max(float(H.diagonal().max(initial=0.0)), 1e-300))
-    quadratic_l1_cd(
-        np.ascontiguousarray(H), g, w, rho, d, NEWTON_SWEEPS, 0.1 * eps / scale
-    )
-    decrease = float(g @ d) + rho * float(np.abs(w + d).sum() - np.abs(w).sum())
+    residual = -2.0 * cw * u * y  # the loss's derivative in each score
+    g = X_S @ residual + q * w
+    # the intercept's row of the model: d_b = -(g_b + h_b.d) / h_bb at the
+    # model's minimum in d_b, which leaves H - h_b h_b^T / h_bb and
+    # g - h_b g_b / h_bb on the features (a free intercept on uncentered
+    # columns, the default, is where coordinate descent crawls worst)
+    h_bb = float(curvature.sum()) + p + damping[0] * largest if intercept else 0.0
+    g_b = float(residual.sum()) + p * float(b[0]) if intercept else 0.0
+    H_model, g_model = H, g
+    if h_bb > 0.0:
+        h_b = np.asarray(X_S @ curvature, dtype=np.float64)
+        H_model = H - np.outer(h_b, h_b) / h_bb
+        g_model = g - h_b * (g_b / h_bb)
+    budget = ROUND_WORK * data.entries(working_set)
+    d = _quadratic_l1_step(H_model, g_model, w, rho, 0.1 * eps, budget)
+    d_b = -(g_b + float(h_b @ d)) / h_bb if h_bb > 0.0 else 0.0
+    # the model's first-order decrease (newGLMNET's, LIBLINEAR's Armijo
+    # rule): negative at any step that lowers the convex model
+    decrease = float(g @ d) + g_b * d_b
+    decrease += rho * float((np.abs(w + d) - np.abs(w)).sum())
     if not decrease < 0.0:
         return None
-    dz = y * (X_S.T @ d)
+    dz = y * (X_S.T @ d + d_b)
     t = 1.0
     for _ in range(NEWTON_HALVINGS):
         step = t * dz
@@ -522,17 +583,146 @@ def _newton_step(data, working_set, Y, Z, W, q, rho, eps):
         )
         w_new = w + t * d
         total = float(cw @ change) + 0.5 * q * float(w_new @ w_new - w @ w)
-        total += rho * float(np.abs(w_new).sum() - np.abs(w).sum())
+        total += rho * float((np.abs(w_new) - np.abs(w)).sum())
+        total += 0.5 * p * t * d_b * (t * d_b + 2.0 * float(b[0]))
         if total <= ARMIJO * t * decrease:
             break
         t *= 0.5
     else:
+        damping[0] = min(damping[0] * DAMPING_UP, 1.0)
         return None
+    # Levenberg-Marquardt: a full step trusts the model more next time
+    factor = DAMPING_DOWN if t == 1.0 else DAMPING_UP
+    damping[0] = float(np.clip(damping[0] * factor, MIN_DAMPING, 1.0))
     W[0, working_set] = w_new
+    b[0] += t * d_b
     z += step
     u = np.maximum(1.0 - z, 0.0)
     loss_grad = X_S @ (-2.0 * cw * u * y)
     return float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
+
+
+def _quadratic_l1_step(H, g, w, rho, tol, budget=np.inf):
+    """``argmin_d g.d + d.H.d / 2 + rho |w + d|_1``, to a violation of ``tol``.
+
+    Coordinate descent on ``H`` (:func:`quadratic_l1_cd`) finds the signs;
+    where ``H`` is ill conditioned (correlated columns: the case a Newton
+    step is for) its steps shrink long before the model's minimum. Up to
+    ``SIGN_ROUNDS`` rounds of an active-set method then follow (feature-sign
+    search, Lee et al. 2007): the zero coordinates that violate the
+    optimality conditions join the free set with the sign that lowers the
+    model, the model is minimized on the free set with those signs fixed (a
+    Cholesky of ``H_FF``), and the next point is the exact minimum of the
+    model on the segment towards that solution (convex and piecewise
+    quadratic, its pieces split where a coordinate changes sign), so every
+    round lowers the model. The rounds stop before their factorizations'
+    work (``|F|^3 / 3`` each) would pass ``budget``.
+    """
+    m = len(w)
+    d = np.zeros(m)
+    H = np.ascontiguousarray(H)
+    scale = np.sqrt(max(float(H.diagonal().max(initial=0.0)), 1e-300))
+    quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
+    x = w + d
+    for _ in range(SIGN_ROUNDS):
+        budget -= np.count_nonzero(x) ** 3 / 3.0
+        if budget < 0.0:
+            break
+        grad = g + H @ (x - w)
+        violation = l1_violation(x, grad, 0.0, rho)
+        if violation.max(initial=0.0) <= tol:
+            break
+        # the zero coordinates that violate join with the sign that lowers
+        # the model; where the solve turns one of them the other way, the
+        # segment can rise at once: then the free set alone is solved, and
+        # where that does not move either, sweeps move the joining ones
+        joining = (x == 0.0) & (violation > tol)
+        signs = np.sign(x)
+        signs[joining] = -np.sign(grad[joining])
+        moved = _sign_fixed_move(H, grad, x, signs, rho, scale)
+        if moved is None and joining.any():
+            moved = _sign_fixed_move(H, grad, x, np.sign(x), rho, scale)
+        if moved is None:
+            d = x - w
+            quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
+            moved = w + d
+            if np.array_equal(moved, x):
+                break
+        x = moved
+    return x - w
+
+
+def _sign_fixed_move(H, grad, x, signs, rho, scale):
+    """The model's lowest point towards its minimum with these signs fixed.
+
+    On the free set ``F`` (``signs != 0``) the model with fixed signs is a
+    quadratic; its minimum is a step from ``x`` (the coordinates off it are 0
+    already): ``H_FF delta = -(grad + rho s)_F``, solved for the step, not
+    the point, so that the ridge and the rounding err by a share of the step,
+    not of the coefficients. Returns :func:`_segment_minimum` towards it, or
+    None (no descent, or a singular solve).
+    """
+    free = np.flatnonzero(signs)
+    if len(free) == 0:
+        return None
+    H_FF = H[np.ix_(free, free)]
+    # a tiny ridge: the free columns may be collinear (one-hot blocks)
+    H_FF[np.diag_indices_from(H_FF)] += 1e-12 * scale * scale
+    try:
+        step = scipy.linalg.solve(
+            H_FF, -(grad[free] + rho * signs[free]), assume_a="pos"
+        )
+    except (np.linalg.LinAlgError, ValueError):
+        return None
+    if not np.all(np.isfinite(step)):
+        return None
+    direction = np.zeros(len(x))
+    direction[free] = step
+    return _segment_minimum(H, grad, x, direction, rho)
+
+
+def _segment_minimum(H, grad, x, direction, rho):
+    """The model's minimum on ``x + t direction``, ``t`` in ``[0, 1]``.
+
+    ``grad`` is the quadratic part's gradient at ``x``. Along the segment the
+    model is ``t a + t^2 c / 2 + rho |x + t direction|_1``: convex, quadratic
+    between the points where a coordinate crosses 0, where its slope jumps by
+    ``2 rho |direction_j|``. The minimum is in the first piece whose slope at
+    its right end is not negative; the coordinate that reaches 0 at that
+    piece's end is set to 0 exactly. Returns None where no point is lower
+    than ``x``.
+    """
+    a = float(grad @ direction)
+    c = float(direction @ (H @ direction))
+    # the L1 part's slope on the first piece: a zero coordinate leaves 0 in
+    # the direction's sign
+    start_signs = np.where(x != 0.0, np.sign(x), np.sign(direction))
+    slope = rho * float(start_signs @ direction)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        crossings = np.where(x * direction < 0.0, -x / direction, np.inf)
+    order = np.argsort(crossings, kind="stable")
+    order = order[crossings[order] < 1.0]
+    ends = np.append(crossings[order], 1.0)
+    slopes = slope + 2.0 * rho * np.concatenate(
+        ([0.0], np.cumsum(np.abs(direction[order])))
+    )
+    lows = np.concatenate(([0.0], ends[:-1]))
+    # the first piece whose slope at its right end is >= 0 holds the minimum
+    rising = np.flatnonzero(a + c * ends + slopes >= 0.0)
+    k = int(rising[0]) if len(rising) else len(ends) - 1
+    if c > 0.0:
+        t = float(np.clip(-(a + slopes[k]) / c, lows[k], ends[k]))
+    else:
+        t = float(ends[k])
+    if not t > 0.0:
+        return None
+    point = x + t * direction
+    if k < len(order) and t == ends[k]:
+        point[order[k]] = 0.0
+    step = point - x
+    change = float(grad @ step + 0.5 * step @ (H @ step))
+    change += rho * float((np.abs(point) - np.abs(x)).sum())
+    return point if change < 0.0 else None
 
 
 def _generalized_hessian(X_S, curvature):

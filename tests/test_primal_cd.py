@@ -241,13 +241,16 @@ def test_auto_picks_it_for_sparse_penalties_of_smooth_margin_losses():
     assert isinstance(
         auto_solver(SquaredHinge(), penalty="l1_l2"), PrimalCoordinateDescent
     )
-    # the elastic net's quadratic part: proximal gradient converges linearly
-    for ratio in (0.15, 0.5, 0.99):
+    # the elastic net with the squared hinge (Newton steps, interior point)
+    for ratio in (0.15, 0.5, 0.99, 1.0):
         auto = auto_solver(SquaredHinge(), penalty=ElasticNet(l1_ratio=ratio))
-        assert isinstance(auto, GradientDescent)
-    # l1_ratio=1 is L1
-    auto = auto_solver(SquaredHinge(), penalty=ElasticNet(l1_ratio=1.0))
-    assert isinstance(auto, PrimalCoordinateDescent)
+        assert isinstance(auto, PrimalCoordinateDescent)
+    # with a smooth margin loss without them, proximal gradient
+    auto = auto_solver(ModifiedHuber(), penalty=ElasticNet(l1_ratio=0.5))
+    assert isinstance(auto, GradientDescent)
+    assert isinstance(
+        auto_solver(ModifiedHuber(), penalty="l1"), PrimalCoordinateDescent
+    )
 
 
 def test_classifier_with_l1_penalty_has_exact_zeros():
@@ -353,13 +356,13 @@ def test_newton_steps_hessian_is_the_weighted_gram_of_the_working_set(share_acti
     # the dense generalized Hessian X_S diag(c) X_S^T, formed by a symmetric
     # rank-k update over the samples of non-zero curvature (fewer than 3/4 of
     # them: a copy of those columns; more: all, scaled)
-    from hinge_estimators.solvers._primal_cd import _generalized_hessian
+    from hinge_estimators.solvers._primal_cd_interior import generalized_hessian
 
     rng = np.random.default_rng(int(10 * share_active))
     X_S = rng.standard_normal((12, 300))
     curvature = np.where(rng.random(300) < share_active, 2.0 * rng.random(300), 0.0)
     np.testing.assert_allclose(
-        _generalized_hessian(X_S, curvature),
+        generalized_hessian(X_S, curvature),
         (X_S * curvature) @ X_S.T,
         rtol=1e-12,
         atol=1e-12,
@@ -486,3 +489,56 @@ def test_segment_minimum_is_the_lowest_point_on_the_segment(seed):
         t = (point - x) @ direction / (direction @ direction)
         np.testing.assert_allclose(point, x + t * direction, atol=1e-12)
         assert along(t) <= lowest + 1e-12 * (1 + abs(lowest))
+
+
+def test_max_iter_bounds_the_epochs_with_newton_steps(monkeypatch):
+    # a Newton step (counted as one) taken as the last of max_iter was
+    # followed by the working set's epoch: n_iter = max_iter + 1
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    y = np.where(y == 1, 1.0, -1.0)
+    objective = LinearObjective(
+        SquaredHinge(), X, y[:, None], n_outputs=1, C=100.0, penalty="l1"
+    )
+    steps = []
+    newton_step = _primal_cd._newton_step
+
+    def spy(*args):
+        steps.append(1)
+        return newton_step(*args)
+
+    monkeypatch.setattr(_primal_cd, "_newton_step", spy)
+    monkeypatch.setattr(_primal_cd, "_interior_point_pays", lambda *args: False)
+    for max_iter in range(5, 60, 3):
+        result = PrimalCoordinateDescent().solve(
+            objective, tol=1e-12, max_iter=max_iter
+        )
+        assert result.n_iter <= max_iter
+    assert steps
+
+
+def test_default_elastic_net_fit_converges_at_large_C():
+    # auto's gd ended at max_iter here with a gap of 0.02
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(
+            loss="squared_hinge", penalty="elasticnet", C=100.0
+        ).fit(X, y)
+    signs = np.where(y == model.classes_[1], 1.0, -1.0)
+    objective = LinearObjective(
+        SquaredHinge(), X, signs[:, None], n_outputs=1, C=100.0,
+        penalty=ElasticNet(l1_ratio=0.5),
+    )  # fmt: skip
+    gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
+    assert gap <= model.tol * value

@@ -692,9 +692,9 @@ def test_newton_hessian_without_curvature_asks_blas_for_nothing(capfd):
     # every margin past the hinge: no sample has curvature, and an empty
     # rank-k update is an illegal BLAS call (OpenBLAS prints a complaint, a
     # reference BLAS aborts)
-    from hinge_estimators.solvers._primal_cd import _generalized_hessian
+    from hinge_estimators.solvers._primal_cd_interior import generalized_hessian
 
-    H = _generalized_hessian(np.ones((4, 30)), np.zeros(30))
+    H = generalized_hessian(np.ones((4, 30)), np.zeros(30))
     np.testing.assert_array_equal(H, np.zeros((4, 4)))
     printed = capfd.readouterr()
     assert printed.out == "" and printed.err == ""

@@ -9,13 +9,17 @@ from .._objective import _balancing_factors
 from ..penalties import L1, L2, ElasticNet, GroupL1L2
 from ..penalties._base import l1_violation
 from ._base import GAP, Solver, SolveResult, guarded, solve_centered, solve_columns
-from ._dual_cd_parts import csr_rows
+from ._dual_cd_finish import passes_needed
 from ._primal_cd_fast import (
     LOSS_CODES,
     binary_primal_cd,
     group_primal_cd,
     quadratic_l1_cd,
-    sparse_gram,
+)
+from ._primal_cd_interior import (
+    ITERATIONS_EXPECTED,
+    generalized_hessian,
+    squared_hinge_interior_point,
 )
 
 #: the penalties with a coordinate update here
@@ -63,6 +67,18 @@ DAMPING_UP = 10.0
 #: ``m^2`` (one sweep on its model) is at most this many times the entries of
 #: its columns (one epoch of coordinate descent)
 NEWTON_WORK = 2.0
+#: the epochs run before coordinate descent's rate is read for a hand-over
+#: to the interior point (:mod:`._primal_cd_interior`): a tenth of max_iter,
+#: at least this many. Read earlier, the rate is too slow: at C = 1 texture's
+#: columns, handed over at 20 epochs for the 200 to 700 their rates asked
+#: for, end in 44 by themselves (0.43 s against 0.71)
+HANDOVER_EPOCHS = 20
+#: what a multiply-add of the interior point's normal matrix costs, in
+#: entries read by an epoch of coordinate descent: about 4 ns an entry
+#: against 0.05 ns a multiply-add of BLAS's symmetric rank-k update on this
+#: 2-core machine (20 is cautious), 1 ns of the compiled sparse Gram
+BLAS_SPEEDUP = 20.0
+SPARSE_GRAM_SPEEDUP = 4.0
 #: rounds of sweeps and a solve on the free set for a Newton step's model
 SIGN_ROUNDS = 30
 #: the rounds' factorizations (``|F|^3 / 3`` each) may cost up to this many
@@ -141,6 +157,18 @@ class PrimalCoordinateDescent(Solver):
     sparse sets) takes no Newton steps. Each Newton step is followed by a
     chunk of epochs, which refill the margins the dual extrapolation
     combines.
+
+    **Interior point.** A squared-hinge column with an L1 part whose gap,
+    read at the certificates from a tenth of ``max_iter`` on, falls at a
+    rate that needs more epochs than the interior point of
+    :mod:`._primal_cd_interior` costs (some 40 iterations of a ``(d + 1)``
+    square normal matrix; or that will miss ``max_iter``) is handed to it
+    once: at a large C on nearly separable data the problem is close to the
+    hard-margin L1 SVM, where coordinate descent and its Newton steps crawl.
+    Coordinate descent goes on from its point (its soft-threshold zeroes the
+    coefficients the interior point leaves near 0) and certifies it; an
+    interior-point iteration counts as one in ``n_iter``, and they are
+    bounded by the ``max_iter - n_iter`` left.
 
     **Stopping rule and certificate.** ``tol`` bounds the relative
     suboptimality: the solver stops when ``P - D <= tol * P`` with ``D`` the
@@ -280,6 +308,10 @@ class PrimalCoordinateDescent(Solver):
         # crawls there (a chunk of epochs short of eps: correlated columns)
         newton_ok = K == 1 and kernel_name == "squared_hinge"
         damping = [FIRST_DAMPING]
+        # the interior point is for the L1 part's problem (rho > 0): without
+        # it the split w = u - v it works on has no bounded optimum
+        interior_ok = newton_ok and rho > 0.0
+        checks, working_set = [], np.arange(d, dtype=np.int32)
         crawling = was_short = False
         # a zero start (the usual one) has zero margins: no product with X
         if W.any() or b.any():
@@ -313,6 +345,25 @@ class PrimalCoordinateDescent(Solver):
                     break
                 if n_iter >= max_iter:
                     break
+                checks.append((n_iter, gap / primal if primal > 0 else 0.0))
+                if interior_ok and _interior_point_pays(
+                    data, working_set, checks, tol, n_iter, max_iter
+                ):
+                    # coordinate descent's rate says the interior point costs
+                    # less than the epochs it still needs (or it will miss
+                    # max_iter): one try, then coordinate descent goes on
+                    # from its point (zeroing what it leaves at 1e-12)
+                    interior_ok = False
+                    found = squared_hinge_interior_point(
+                        data.transposed, Y[:, 0], data.weights, rho, q, p,
+                        objective.fit_intercept, max_iter - n_iter,
+                    )  # fmt: skip
+                    if found is not None:
+                        W[0], b[...] = found[0], found[1]
+                        Z = Y * objective.scores(objective.join(W, b))
+                        n_iter += found[2]
+                        Z_extra, streak, fresh = None, 0, False
+                        continue
                 outer += 1
                 history.append(primal)
                 if callback is not None:
@@ -338,10 +389,11 @@ class PrimalCoordinateDescent(Solver):
                     len(working_set) ** 2 <= NEWTON_WORK * data.entries(working_set)
                 )
                 crawling, was_short, streak = False, False, 0
-            if crawling:
+            if crawling and n_iter + 1 < max_iter:
                 # a Newton step (about an epoch's work: counted as one), then
                 # epochs as usual: they refill the margins the dual
-                # extrapolation combines
+                # extrapolation combines (not as the last of max_iter: the
+                # working set's epoch after it would pass max_iter)
                 _newton_step(
                     data, working_set, Y, Z, W, b, q, rho, p,
                     objective.fit_intercept, eps, damping,
@@ -428,6 +480,21 @@ class _ColumnData:
             self.squared_norms = np.square(self.cols) @ self.weights
             self.transposed = self.cols
         self.ones = np.ones(max(n, 1))
+
+    def interior_point_work(self):
+        """Multiply-adds of the interior point's iterations on this data.
+
+        Each forms ``X^T G X`` (``n d^2``, or ``sum_i nnz_i^2`` for a sparse
+        ``X``) and factors it (``d^3 / 3``).
+        """
+        if not isinstance(self.cols, tuple):
+            d, n = self.cols.shape
+            gram = n * d * d
+        else:
+            d = len(self.cols[2]) - 1
+            per_row = np.bincount(self.cols[1], minlength=self.cols[3])
+            gram = float(np.square(per_row, dtype=np.float64).sum())
+        return ITERATIONS_EXPECTED * (gram + d**3 / 3.0)
 
     def entries(self, features):
         """The stored entries of these columns: an epoch's reads over them."""
@@ -545,7 +612,7 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     cw = data.weights
     X_S = data.transposed[working_set]  # |S| x n: CSR, or dense rows
     curvature = 2.0 * cw * (z < 1.0)
-    H = _generalized_hessian(X_S, curvature)
+    H = generalized_hessian(X_S, curvature)
     largest = max(float(H.diagonal().max(initial=0.0)), float(curvature.sum()))
     H[np.diag_indices_from(H)] += q + damping[0] * largest
     u = np.maximum(1.0 - z, 0.0)
@@ -725,39 +792,25 @@ def _segment_minimum(H, grad, x, direction, rho):
     return point if change < 0.0 else None
 
 
-def _generalized_hessian(X_S, curvature):
-    """``X_S diag(curvature) X_S^T`` (dense ``|S| x |S|``).
+def _interior_point_pays(data, working_set, checks, tol, n_iter, max_iter):
+    """Whether the interior point costs less than the epochs still needed.
 
-    A sparse ``X_S`` (CSR) goes through :func:`sparse_gram`, by samples,
-    skipping those of zero curvature (at a large ``C`` most margins sit past
-    the hinge): a sample costs the square of its non-zeros in ``S``, where
-    scipy's sparse product costs two passes and a sparse result, and BLAS on
-    a dense copy the whole ``|S|^2`` (and threads that, on a loaded machine,
-    cost far more CPU time than they save). A dense ``X_S`` is multiplied by
-    BLAS over the samples of non-zero curvature.
+    Coordinate descent still needs ``passes_needed`` epochs at its measured
+    rate (at most the ``max_iter - n_iter`` it may run: where the rate says
+    it will miss, the interior point must fit in what is left); the interior
+    point some 40 iterations of a ``(d + 1)``-square normal matrix, counted
+    in epochs' entries by ``BLAS_SPEEDUP`` (``SPARSE_GRAM_SPEEDUP`` for a
+    sparse ``X``). Asked once a tenth of ``max_iter`` has run (at least
+    ``HANDOVER_EPOCHS``).
     """
-    m = X_S.shape[0]
-    if sp.issparse(X_S):
-        by_samples = sp.csr_matrix(X_S.T)  # n x |S|, sorted indices
-        H = np.zeros((m, m))
-        data, indices, indptr, _ = csr_rows(by_samples)
-        sparse_gram(data, indices, indptr, curvature, H)
-        return H
-    active = np.flatnonzero(curvature)
-    if m == 0 or len(active) == 0:  # BLAS refuses an empty product
-        return np.zeros((m, m))
-    root = np.sqrt(curvature)
-    # the rows scaled by sqrt(curvature), then a symmetric rank-k update: the
-    # upper triangle only, half a general product's work (sylva, 200 of 212
-    # features over 13,086 samples: 17 ms a Newton step's Hessian before);
-    # the samples past the hinge are dropped where that saves a copy's worth
-    if len(active) < 0.75 * len(curvature):
-        scaled = X_S[:, active] * root[active]
-    else:
-        scaled = X_S * root
-    # a C-ordered (|S| x n) block is the Fortran-ordered transpose: no copy
-    upper = scipy.linalg.blas.dsyrk(1.0, scaled.T, trans=1, lower=0)
-    return upper + np.triu(upper, 1).T
+    if n_iter < max(max_iter // 10, HANDOVER_EPOCHS) or len(checks) < 3:
+        return False
+    needed = min(passes_needed(checks, tol), max_iter - n_iter)
+    if not needed > 0:
+        return False
+    epochs = needed * data.entries(working_set)
+    speedup = SPARSE_GRAM_SPEEDUP if isinstance(data.cols, tuple) else BLAS_SPEEDUP
+    return data.interior_point_work() <= speedup * epochs
 
 
 def _relative_gap(results):

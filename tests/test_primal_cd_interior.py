@@ -1,0 +1,219 @@
+"""The interior point that primal coordinate descent hands slow L1 fits to."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import minimize
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators.losses import SquaredHinge
+from hinge_estimators.penalties import ElasticNet
+from hinge_estimators.solvers import PrimalCoordinateDescent, _primal_cd
+from hinge_estimators.solvers._primal_cd_interior import (
+    squared_hinge_interior_point,
+)
+
+
+def _value(X, y, c, w, b, rho, q, p):
+    """The objective written out here, independently of the package."""
+    z = y * (X @ w + b)
+    hinge = np.maximum(1.0 - z, 0.0)
+    return c @ hinge**2 + rho * np.abs(w).sum() + 0.5 * q * w @ w + 0.5 * p * b * b
+
+
+def _reference(X, y, c, rho, q, p, intercept):
+    """``min`` over ``w = u - v``, ``u, v >= 0`` (and ``b``) by L-BFGS-B."""
+    d = X.shape[1]
+
+    def fun(x):
+        w = x[:d] - x[d : 2 * d]
+        b = x[2 * d] if intercept else 0.0
+        z = y * (X @ w + b)
+        r = -2.0 * c * np.maximum(1.0 - z, 0.0) * y
+        gw = X.T @ r + q * w
+        grad = [gw + rho, -gw + rho] + ([[r.sum() + p * b]] if intercept else [])
+        return _value(X, y, c, w, b, rho, q, p), np.concatenate(grad)
+
+    bounds = [(0, None)] * (2 * d) + [(None, None)] * int(intercept)
+    res = minimize(
+        fun, np.zeros(2 * d + int(intercept)), jac=True, method="L-BFGS-B",
+        bounds=bounds, options={"maxiter": 50000, "ftol": 1e-15, "gtol": 1e-11},
+    )  # fmt: skip
+    return res.fun
+
+
+def _certified(X, y, c, w, b, l1_ratio, intercept, sparse):
+    """Our objective's value and the duality gap ``LinearObjective`` finds."""
+    objective = LinearObjective(
+        SquaredHinge(), sp.csr_matrix(X) if sparse else X, y[:, None],
+        n_outputs=1, C=1.0, sample_weight=c, fit_intercept=intercept,
+        penalty=ElasticNet(l1_ratio=l1_ratio),
+    )  # fmt: skip
+    coef = np.append(w, b) if intercept else w
+    gap, value = objective.duality_gap(coef)
+    return value, gap
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    C=st.sampled_from([0.1, 10.0, 1000.0]),
+    intercept=st.booleans(),
+    l1_ratio=st.sampled_from([1.0, 0.6]),
+    sparse=st.booleans(),
+)
+def test_interior_point_reaches_the_optimum(seed, C, intercept, l1_ratio, sparse):
+    rng = np.random.default_rng(seed)
+    n, d = 60, 8
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.5] = 0.0
+    y = np.where(X[:, 0] - X[:, 1] + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0)
+    c = C * rng.uniform(0.5, 2.0, n)
+    c[rng.random(n) < 0.1] = 0.0  # samples of weight 0 are left out
+    columns = sp.csr_matrix(X.T) if sparse else np.ascontiguousarray(X.T)
+    rho, q = l1_ratio, 1.0 - l1_ratio
+    found = squared_hinge_interior_point(columns, y, c, rho, q, 0.0, intercept)
+    assert found is not None
+    w, b, _ = found
+    value, gap = _certified(X, y, c, w, b, l1_ratio, intercept, sparse)
+    assert value == pytest.approx(_value(X, y, c, w, b, rho, q, 0.0), rel=1e-12)
+    assert gap <= 1e-7 * value
+    # and no higher than an independent solver's value
+    reference = _reference(X, y, c, rho, q, 0.0, intercept)
+    assert value <= reference * (1 + 1e-8) + 1e-10
+
+
+@pytest.mark.parametrize("p", [0.3, 2.0])
+def test_interior_point_with_a_penalized_intercept(p):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 6))
+    y = np.where(X[:, 0] + 0.5 * rng.standard_normal(80) > 0.8, 1.0, -1.0)
+    c = np.full(80, 5.0)
+    found = squared_hinge_interior_point(
+        np.ascontiguousarray(X.T), y, c, 1.0, 0.0, p, True
+    )
+    w, b, _ = found
+    ours = _value(X, y, c, w, b, 1.0, 0.0, p)
+    reference = _reference(X, y, c, 1.0, 0.0, p, True)
+    assert ours <= reference * (1 + 1e-9)
+    # the optimality conditions in b and w, written out here
+    r = -2.0 * c * np.maximum(1.0 - y * (X @ w + b), 0.0) * y
+    assert abs(r.sum() + p * b) <= 1e-6 * np.abs(r).sum()
+    assert np.all(np.abs(X.T @ r) <= 1.0 + 1e-6)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_one_hot_columns_with_intercept_handed_over_and_certified(sparse, monkeypatch):
+    # one-hot blocks sum to the intercept's column: the normal matrix turns
+    # singular near the optimum and takes a ridge; the interior point stops
+    # where its residuals stall, and coordinate descent certifies from there
+    rng = np.random.default_rng(0)
+    levels = rng.integers(0, 4, size=(300, 6))
+    X = np.zeros((300, 24))
+    X[np.arange(300)[:, None], 4 * np.arange(6) + levels] = 1.0
+    y = np.where(levels[:, 0] + levels[:, 1] + rng.normal(0, 1, 300) > 3, 1.0, -1.0)
+    X = sp.csr_matrix(X) if sparse else X
+    objective = LinearObjective(
+        SquaredHinge(), X, y[:, None], n_outputs=1, C=100.0, penalty="l1"
+    )
+    monkeypatch.setattr(
+        _primal_cd, "_interior_point_pays", lambda d, w, checks, *rest: len(checks) > 1
+    )
+    found = _spy_on_interior_point(monkeypatch)
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-9, max_iter=1000)
+    assert len(found) == 1 and found[0] is not None
+    assert result.converged
+    gap, value = objective.duality_gap(result.coef)
+    assert gap <= 1e-9 * value
+    X_dense = X.toarray() if sparse else X
+    reference = _reference(X_dense, y, np.full(300, 100.0), 1.0, 0.0, 0.0, True)
+    assert value <= reference * (1 + 1e-9)
+
+
+def _digits_objective(C=100.0, label=1):
+    """Digits' one-vs-rest column of ``label``, L1, free intercept."""
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    signs = np.where(y == label, 1.0, -1.0)
+    return LinearObjective(
+        SquaredHinge(), X, signs[:, None], n_outputs=1, C=C, penalty="l1"
+    )
+
+
+def _spy_on_interior_point(monkeypatch, check=None):
+    """The interior point's results, in order, as the solver calls it."""
+    found = []
+    real = _primal_cd.squared_hinge_interior_point
+
+    def spy(*args):
+        if check is not None:
+            check(args)
+        found.append(real(*args))
+        return found[-1]
+
+    monkeypatch.setattr(_primal_cd, "squared_hinge_interior_point", spy)
+    return found
+
+
+def test_slow_fit_is_handed_to_the_interior_point_and_certified(monkeypatch):
+    # digits' "1 against the rest" at C = 100 with the free intercept: nearly
+    # separable, coordinate descent (and LIBLINEAR) crawl; its rate hands the
+    # column over
+    objective = _digits_objective()
+    found = _spy_on_interior_point(monkeypatch)
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-6, max_iter=1000)
+    assert len(found) == 1 and found[0] is not None
+    assert result.converged and result.n_iter <= 1000
+    # the gap recomputed by LinearObjective, not the solver's certificate
+    gap, value = objective.duality_gap(result.coef)
+    assert gap <= 1e-6 * value
+    # coordinate descent went on from the interior point: exact zeros
+    assert np.count_nonzero(result.coef[:-1]) < objective.n_features
+
+
+def test_interior_point_stays_within_max_iter(monkeypatch):
+    objective = _digits_objective()
+    asked = []
+
+    def pays(data, working_set, checks, tol, n_iter, max_iter):
+        asked.append(n_iter)
+        return n_iter >= 5
+
+    def check(args):
+        # its iterations, counted in n_iter, are bounded by what is left
+        assert args[-1] == 12 - asked[-1]
+
+    monkeypatch.setattr(_primal_cd, "_interior_point_pays", pays)
+    found = _spy_on_interior_point(monkeypatch, check)
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-12, max_iter=12)
+    assert found
+    assert result.n_iter <= 12
+
+
+def test_quick_fits_are_not_handed_over(monkeypatch):
+    # a fit coordinate descent certifies in a few epochs never pays for it
+    objective = _digits_objective(C=0.01)
+    found = _spy_on_interior_point(monkeypatch)
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-4, max_iter=1000)
+    assert result.converged and not found
+
+
+@pytest.mark.parametrize("C", [100.0, 1000.0])
+def test_default_l1_fits_on_digits_converge_at_large_C(C):
+    # every one-vs-rest column used to end at max_iter here (LinearSVC's
+    # too); default tol, max_iter and intercept
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss="squared_hinge", penalty="l1", C=C).fit(X, y)
+    assert model.optimality_ <= model.tol
+    assert model.score(X, y) > 0.95

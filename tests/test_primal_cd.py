@@ -288,10 +288,10 @@ def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
 
     def spy(data, working_set, Y, Z, W, b, *rest):
         w, b_before = W[0].copy(), float(b[0])
-        violation = newton_step(data, working_set, Y, Z, W, b, *rest)
+        violation, work = newton_step(data, working_set, Y, Z, W, b, *rest)
         if violation is not None:
             steps.append(((w, b_before), (W[0].copy(), float(b[0]))))
-        return violation
+        return violation, work
 
     monkeypatch.setattr(_primal_cd, "_newton_step", spy)
     # on sparse columns (not centered) the kernels' coordinates are X's
@@ -344,7 +344,7 @@ def test_max_iter_bounds_the_epochs_run(monkeypatch):
         return epochs, violation
 
     monkeypatch.setattr(_primal_cd, "binary_primal_cd", spy)
-    monkeypatch.setattr(_primal_cd, "_newton_step", lambda *args: None)
+    monkeypatch.setattr(_primal_cd, "_newton_step", lambda *args: (None, 0.0))
     result = PrimalCoordinateDescent().solve(objective, tol=1e-14, max_iter=7)
     assert not result.converged
     assert sum(run) <= 7
@@ -433,7 +433,7 @@ def test_quadratic_model_step_reaches_the_models_minimum(seed, rank):
     w = np.where(rng.random(m) < 0.5, 0.0, rng.standard_normal(m))
     rho = float(np.abs(g).max()) * rng.uniform(0.05, 0.5)
     tol = 1e-9 * rho
-    d = _quadratic_l1_step(H, g, w, rho, tol)
+    d, _ = _quadratic_l1_step(H, g, w, rho, tol)
     x = w + d
     grad = g + H @ d
     # the optimality conditions of the model, written out here
@@ -542,3 +542,37 @@ def test_default_elastic_net_fit_converges_at_large_C():
     )  # fmt: skip
     gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
     assert gap <= model.tol * value
+
+
+def test_a_newton_step_counts_the_epochs_its_work_is_worth(monkeypatch):
+    # on a wide sparse working set one Newton step (its model's sweeps cost
+    # |S|^2 each) is worth thousands of epochs: counted as one, max_iter
+    # bounded nothing (text at C = 100: 65 s for a default fit)
+    X, y = _binary(n=200, d=30, seed=6)
+    objective = LinearObjective(
+        SquaredHinge(), X, y[:, None], n_outputs=1, C=100.0, penalty="l1"
+    )
+    newton_step = _primal_cd._newton_step
+    charged = []
+
+    def costly(data, working_set, *args):
+        violation, _ = newton_step(data, working_set, *args)
+        charged.append(data.entries(working_set))
+        return violation, 37.5 * data.entries(working_set)
+
+    monkeypatch.setattr(_primal_cd, "_newton_step", costly)
+    monkeypatch.setattr(_primal_cd, "_interior_point_pays", lambda *args: False)
+    counted = []
+    kernel = _primal_cd.binary_primal_cd
+
+    def epochs(*args):
+        out = kernel(*args)
+        counted.append(out[0])
+        return out
+
+    monkeypatch.setattr(_primal_cd, "binary_primal_cd", epochs)
+    result = PrimalCoordinateDescent().solve(objective, tol=1e-14, max_iter=400)
+    assert charged
+    # each step counted as 38 epochs (or what max_iter left)
+    assert result.n_iter <= 400
+    assert result.n_iter >= sum(counted) + 38 * (len(charged) - 1)

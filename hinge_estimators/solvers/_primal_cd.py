@@ -18,6 +18,7 @@ from ._primal_cd_fast import (
 )
 from ._primal_cd_interior import (
     ITERATIONS_EXPECTED,
+    MAX_INTERIOR_ITERATIONS,
     generalized_hessian,
     squared_hinge_interior_point,
 )
@@ -66,19 +67,20 @@ DAMPING_UP = 10.0
 #: a Newton step is taken on a working set of ``m`` features only where
 #: ``m^2`` (one sweep on its model) is at most this many times the entries of
 #: its columns (one epoch of coordinate descent)
-NEWTON_WORK = 2.0
+NEWTON_WORK = 200.0
 #: the epochs run before coordinate descent's rate is read for a hand-over
 #: to the interior point (:mod:`._primal_cd_interior`): a tenth of max_iter,
 #: at least this many. Read earlier, the rate is too slow: at C = 1 texture's
 #: columns, handed over at 20 epochs for the 200 to 700 their rates asked
 #: for, end in 44 by themselves (0.43 s against 0.71)
 HANDOVER_EPOCHS = 20
-#: what a multiply-add of the interior point's normal matrix costs, in
-#: entries read by an epoch of coordinate descent: about 4 ns an entry
-#: against 0.05 ns a multiply-add of BLAS's symmetric rank-k update on this
-#: 2-core machine (20 is cautious), 1 ns of the compiled sparse Gram
+#: what a multiply-add costs, in entries read by an epoch of coordinate
+#: descent (about 4 ns each on this 2-core machine), for the interior point's
+#: and the Newton steps' work: 0.05 ns in BLAS's rank-k update and Cholesky
+#: (20 is cautious), 0.5 ns in the compiled sparse Gram and the model's
+#: sweeps
 BLAS_SPEEDUP = 20.0
-SPARSE_GRAM_SPEEDUP = 4.0
+SPARSE_GRAM_SPEEDUP = 8.0
 #: rounds of sweeps and a solve on the free set for a Newton step's model
 SIGN_ROUNDS = 30
 #: the rounds' factorizations (``|F|^3 / 3`` each) may cost up to this many
@@ -183,7 +185,8 @@ class PrimalCoordinateDescent(Solver):
     ``optimality`` is ``(P - D) / P`` (summed over the one-vs-rest columns,
     each solved on its own; the group penalty couples them and is solved as
     one problem). ``max_iter`` bounds the epochs (passes over the working
-    set; a Newton step counts as one), summed over the working sets, and
+    set; a Newton step counts as the epochs its work is worth, at least
+    one), summed over the working sets, and
     ``n_iter`` counts them (per one-vs-rest column): each working set runs
     at least one epoch and has at most two certificates, so the work is at
     most ``max_iter`` passes over the data and ``2 max_iter + 2`` products
@@ -352,18 +355,26 @@ class PrimalCoordinateDescent(Solver):
                     # coordinate descent's rate says the interior point costs
                     # less than the epochs it still needs (or it will miss
                     # max_iter): one try, then coordinate descent goes on
-                    # from its point (zeroing what it leaves at 1e-12)
+                    # from its point
                     interior_ok = False
                     found = squared_hinge_interior_point(
                         data.transposed, Y[:, 0], data.weights, rho, q, p,
-                        objective.fit_intercept, max_iter - n_iter,
+                        objective.fit_intercept,
+                        min(MAX_INTERIOR_ITERATIONS, max_iter - n_iter - 1),
                     )  # fmt: skip
                     if found is not None:
+                        n_iter += found[2]
+                        saved = W.copy(), b.copy(), Z
                         W[0], b[...] = found[0], found[1]
                         Z = Y * objective.scores(objective.join(W, b))
-                        n_iter += found[2]
-                        Z_extra, streak, fresh = None, 0, False
-                        continue
+                        if _primal_value(objective, data, Y, Z, W, b) < primal:
+                            # an epoch over every feature: its soft-threshold
+                            # zeroes what the interior point leaves near 0
+                            n_iter += inner(np.arange(d, dtype=np.int32), 0.0, 1)[0]
+                            Z_extra, streak, fresh = None, 0, False
+                            continue
+                        # no better than coordinate descent's point
+                        W[...], b[...], Z = saved
                 outer += 1
                 history.append(primal)
                 if callback is not None:
@@ -390,15 +401,22 @@ class PrimalCoordinateDescent(Solver):
                 )
                 crawling, was_short, streak = False, False, 0
             if crawling and n_iter + 1 < max_iter:
-                # a Newton step (about an epoch's work: counted as one), then
-                # epochs as usual: they refill the margins the dual
-                # extrapolation combines (not as the last of max_iter: the
-                # working set's epoch after it would pass max_iter)
-                _newton_step(
+                # a Newton step, then epochs as usual: they refill the margins
+                # the dual extrapolation combines (not as the last of
+                # max_iter: the working set's epoch after it would pass it)
+                work = _newton_step(
                     data, working_set, Y, Z, W, b, q, rho, p,
                     objective.fit_intercept, eps, damping,
-                )  # fmt: skip
-                n_iter += 1
+                )[1]  # fmt: skip
+                # counted as the epochs its work is worth (at least one), so
+                # that max_iter bounds the work: on a wide sparse working
+                # set one step costs thousands of epochs
+                epochs_worth = int(np.ceil(work / max(data.entries(working_set), 1)))
+                charged = min(max(epochs_worth, 1), max_iter - n_iter - 1)
+                n_iter += charged
+                # and against the working set's epochs: its certificate (and
+                # the hand-over's rate) comes after as much work as before
+                epochs_left = max(epochs_left - charged, 1)
                 streak = 0
             chunk = min(CHUNK, epochs_left, max(max_iter - n_iter, 1))
             epochs, violation = inner(working_set, eps, chunk)
@@ -482,19 +500,21 @@ class _ColumnData:
         self.ones = np.ones(max(n, 1))
 
     def interior_point_work(self):
-        """Multiply-adds of the interior point's iterations on this data.
+        """The interior point's work on this data, in entries of an epoch.
 
-        Each forms ``X^T G X`` (``n d^2``, or ``sum_i nnz_i^2`` for a sparse
-        ``X``) and factors it (``d^3 / 3``).
+        Each iteration forms ``X^T G X`` (``n d^2`` multiply-adds by BLAS, or
+        ``sum_i nnz_i^2`` by the compiled sparse Gram) and factors it
+        (``d^3 / 3`` by BLAS).
         """
         if not isinstance(self.cols, tuple):
             d, n = self.cols.shape
-            gram = n * d * d
+            gram = n * d * d / BLAS_SPEEDUP
         else:
             d = len(self.cols[2]) - 1
             per_row = np.bincount(self.cols[1], minlength=self.cols[3])
-            gram = float(np.square(per_row, dtype=np.float64).sum())
-        return ITERATIONS_EXPECTED * (gram + d**3 / 3.0)
+            squares = float(np.square(per_row, dtype=np.float64).sum())
+            gram = squares / SPARSE_GRAM_SPEEDUP
+        return ITERATIONS_EXPECTED * (gram + d**3 / 3.0 / BLAS_SPEEDUP)
 
     def entries(self, features):
         """The stored entries of these columns: an epoch's reads over them."""
@@ -605,8 +625,9 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     eliminated from the model first (its Schur complement), so the model's
     coordinates all carry the same ``rho``. ``W``, ``b`` and ``Z`` are
     updated in place. Returns the largest violation over the working set
-    after the step, or None where the search found no decrease (the caller
-    goes back to coordinate descent).
+    after the step (None where the search found no decrease: the caller
+    goes back to coordinate descent) and the step's work, in entries of an
+    epoch (``BLAS_SPEEDUP``, ``SPARSE_GRAM_SPEEDUP``).
     """
     y, z, w = Y[:, 0], Z[:, 0], W[0, working_set]
     cw = data.weights
@@ -630,14 +651,22 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
         H_model = H - np.outer(h_b, h_b) / h_bb
         g_model = g - h_b * (g_b / h_bb)
     budget = ROUND_WORK * data.entries(working_set)
-    d = _quadratic_l1_step(H_model, g_model, w, rho, 0.1 * eps, budget)
+    d, work = _quadratic_l1_step(H_model, g_model, w, rho, 0.1 * eps, budget)
+    # the Hessian's multiply-adds: BLAS's rank-k update over the samples
+    # below the hinge, or the compiled sparse Gram (about entries^2 / n)
+    active = float(np.count_nonzero(curvature))
+    if sp.issparse(X_S):
+        n = max(len(curvature), 1)
+        work += active * (data.entries(working_set) / n) ** 2 / SPARSE_GRAM_SPEEDUP
+    else:
+        work += active * len(w) ** 2 / BLAS_SPEEDUP
     d_b = -(g_b + float(h_b @ d)) / h_bb if h_bb > 0.0 else 0.0
     # the model's first-order decrease (newGLMNET's, LIBLINEAR's Armijo
     # rule): negative at any step that lowers the convex model
     decrease = float(g @ d) + g_b * d_b
     decrease += rho * float((np.abs(w + d) - np.abs(w)).sum())
     if not decrease < 0.0:
-        return None
+        return None, work
     dz = y * (X_S.T @ d + d_b)
     t = 1.0
     for _ in range(NEWTON_HALVINGS):
@@ -657,7 +686,7 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
         t *= 0.5
     else:
         damping[0] = min(damping[0] * DAMPING_UP, 1.0)
-        return None
+        return None, work
     # Levenberg-Marquardt: a full step trusts the model more next time
     factor = DAMPING_DOWN if t == 1.0 else DAMPING_UP
     damping[0] = float(np.clip(damping[0] * factor, MIN_DAMPING, 1.0))
@@ -666,7 +695,8 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     z += step
     u = np.maximum(1.0 - z, 0.0)
     loss_grad = X_S @ (-2.0 * cw * u * y)
-    return float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
+    violation = float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
+    return violation, work
 
 
 def _quadratic_l1_step(H, g, w, rho, tol, budget=np.inf):
@@ -683,18 +713,23 @@ def _quadratic_l1_step(H, g, w, rho, tol, budget=np.inf):
     model on the segment towards that solution (convex and piecewise
     quadratic, its pieces split where a coordinate changes sign), so every
     round lowers the model. The rounds stop before their factorizations'
-    work (``|F|^3 / 3`` each) would pass ``budget``.
+    work (``|F|^3 / 3`` each) would pass ``budget``. Returns the step and
+    its work in entries of an epoch (sweeps and solves, see
+    ``SPARSE_GRAM_SPEEDUP`` and ``BLAS_SPEEDUP``).
     """
     m = len(w)
     d = np.zeros(m)
     H = np.ascontiguousarray(H)
     scale = np.sqrt(max(float(H.diagonal().max(initial=0.0)), 1e-300))
-    quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
+    sweeps = quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
+    solves = 0.0
     x = w + d
     for _ in range(SIGN_ROUNDS):
-        budget -= np.count_nonzero(x) ** 3 / 3.0
+        factorization = np.count_nonzero(x) ** 3 / 3.0
+        budget -= factorization
         if budget < 0.0:
             break
+        solves += factorization
         grad = g + H @ (x - w)
         violation = l1_violation(x, grad, 0.0, rho)
         if violation.max(initial=0.0) <= tol:
@@ -711,12 +746,13 @@ def _quadratic_l1_step(H, g, w, rho, tol, budget=np.inf):
             moved = _sign_fixed_move(H, grad, x, np.sign(x), rho, scale)
         if moved is None:
             d = x - w
-            quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
+            sweeps += quadratic_l1_cd(H, g, w, rho, d, NEWTON_SWEEPS, tol / scale)
             moved = w + d
             if np.array_equal(moved, x):
                 break
         x = moved
-    return x - w
+    work = sweeps * m * m / SPARSE_GRAM_SPEEDUP + solves / BLAS_SPEEDUP
+    return x - w, work
 
 
 def _sign_fixed_move(H, grad, x, signs, rho, scale):
@@ -784,8 +820,9 @@ def _segment_minimum(H, grad, x, direction, rho):
     if not t > 0.0:
         return None
     point = x + t * direction
-    if k < len(order) and t == ends[k]:
-        point[order[k]] = 0.0
+    # the coordinates that cross 0 where the minimum is (a piece's end, ties
+    # included) land there exactly, not at a rounding's +-1e-16
+    point[order[crossings[order] == t]] = 0.0
     step = point - x
     change = float(grad @ step + 0.5 * step @ (H @ step))
     change += rho * float((np.abs(point) - np.abs(x)).sum())
@@ -798,19 +835,19 @@ def _interior_point_pays(data, working_set, checks, tol, n_iter, max_iter):
     Coordinate descent still needs ``passes_needed`` epochs at its measured
     rate (at most the ``max_iter - n_iter`` it may run: where the rate says
     it will miss, the interior point must fit in what is left); the interior
-    point some 40 iterations of a ``(d + 1)``-square normal matrix, counted
-    in epochs' entries by ``BLAS_SPEEDUP`` (``SPARSE_GRAM_SPEEDUP`` for a
-    sparse ``X``). Asked once a tenth of ``max_iter`` has run (at least
-    ``HANDOVER_EPOCHS``).
+    point some 40 iterations of a ``(d + 1)``-square normal matrix
+    (:meth:`_ColumnData.interior_point_work`). Asked once a tenth of
+    ``max_iter`` has run (at least ``HANDOVER_EPOCHS``).
     """
     if n_iter < max(max_iter // 10, HANDOVER_EPOCHS) or len(checks) < 3:
+        return False
+    if max_iter - n_iter <= ITERATIONS_EXPECTED:
+        # cut short, its early iterates are far from the optimum
         return False
     needed = min(passes_needed(checks, tol), max_iter - n_iter)
     if not needed > 0:
         return False
-    epochs = needed * data.entries(working_set)
-    speedup = SPARSE_GRAM_SPEEDUP if isinstance(data.cols, tuple) else BLAS_SPEEDUP
-    return data.interior_point_work() <= speedup * epochs
+    return data.interior_point_work() <= needed * data.entries(working_set)
 
 
 def _relative_gap(results):

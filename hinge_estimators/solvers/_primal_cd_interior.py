@@ -20,7 +20,7 @@ from ._dual_cd_parts import csr_rows
 from ._primal_cd_fast import sparse_gram
 
 #: Mehrotra's iterations before the interior point gives up
-MAX_ITERATIONS = 60
+MAX_INTERIOR_ITERATIONS = 60
 #: the iterations it usually takes (13 to 35 on breast cancer and digits at
 #: C = 1 to 1000), for the caller's estimate of its cost
 ITERATIONS_EXPECTED = 40
@@ -38,7 +38,7 @@ STALL_WINDOW = 3
 
 
 def squared_hinge_interior_point(
-    columns, y, weights, rho, q, p, intercept, max_iterations=MAX_ITERATIONS
+    columns, y, weights, rho, q, p, intercept, max_iterations=MAX_INTERIOR_ITERATIONS
 ):
     """Minimize ``sum_i c_i max(0, 1 - z_i)^2 + rho |w|_1 + q/2 |w|^2 + p/2 b^2``.
 

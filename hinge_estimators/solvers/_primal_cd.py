@@ -155,8 +155,9 @@ class PrimalCoordinateDescent(Solver):
     method (a Cholesky on the non-zero coefficients with their signs fixed),
     then an Armijo search on the exact objective; a step the search rejects
     hands back to coordinate descent. A working set whose model costs more
-    per sweep than two epochs (``|S|^2`` against its columns' entries: wide
-    sparse sets) takes no Newton steps. Each Newton step is followed by a
+    per sweep than 200 epochs (``|S|^2`` against its columns' entries: wide
+    sparse sets) takes no Newton steps, and a step counts in ``n_iter`` as
+    the epochs its work is worth. Each Newton step is followed by a
     chunk of epochs, which refill the margins the dual extrapolation
     combines.
 

@@ -241,16 +241,13 @@ def test_auto_picks_it_for_sparse_penalties_of_smooth_margin_losses():
     assert isinstance(
         auto_solver(SquaredHinge(), penalty="l1_l2"), PrimalCoordinateDescent
     )
-    # the elastic net with the squared hinge (Newton steps, interior point)
-    for ratio in (0.15, 0.5, 0.99, 1.0):
-        auto = auto_solver(SquaredHinge(), penalty=ElasticNet(l1_ratio=ratio))
-        assert isinstance(auto, PrimalCoordinateDescent)
-    # with a smooth margin loss without them, proximal gradient
-    auto = auto_solver(ModifiedHuber(), penalty=ElasticNet(l1_ratio=0.5))
+    # the elastic net too (Newton steps, the interior point)
+    for loss in (SquaredHinge(), ModifiedHuber(), SmoothHinge()):
+        for ratio in (0.15, 0.5, 0.99, 1.0):
+            auto = auto_solver(loss, penalty=ElasticNet(l1_ratio=ratio))
+            assert isinstance(auto, PrimalCoordinateDescent)
+    auto = auto_solver(Hinge(), penalty=ElasticNet(l1_ratio=0.5))
     assert isinstance(auto, GradientDescent)
-    assert isinstance(
-        auto_solver(ModifiedHuber(), penalty="l1"), PrimalCoordinateDescent
-    )
 
 
 def test_classifier_with_l1_penalty_has_exact_zeros():
@@ -262,6 +259,7 @@ def test_classifier_with_l1_penalty_has_exact_zeros():
     assert model.score(X, y) > 0.7
 
 
+@pytest.mark.parametrize("loss", [SquaredHinge(), ModifiedHuber()])
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize(
@@ -270,7 +268,7 @@ def test_classifier_with_l1_penalty_has_exact_zeros():
     ids=["l1", "en"],
 )
 def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
-    sparse, penalty, l1, l2, fit_intercept, monkeypatch
+    sparse, penalty, l1, l2, fit_intercept, loss, monkeypatch
 ):
     # one-hot blocks (each sums to the constant column): coordinate descent
     # crawls along the exact collinearity, and the solver switches to
@@ -296,7 +294,7 @@ def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
     monkeypatch.setattr(_primal_cd, "_newton_step", spy)
     # on sparse columns (not centered) the kernels' coordinates are X's
     objective, result = _solve(
-        SquaredHinge(), X, y, penalty, tol=1e-9, C=C, sample_weight=s,
+        loss, X, y, penalty, tol=1e-9, C=C, sample_weight=s,
         fit_intercept=fit_intercept,
     )  # fmt: skip
     assert result.converged and steps
@@ -308,13 +306,13 @@ def test_newton_steps_on_collinear_columns_descend_to_the_optimum(
     for before, after in steps:
         # near the optimum a step's decrease is below the rounding of a
         # value summed over 200 samples: allow that much
-        value_after = _value(SquaredHinge(), X_steps, y, *after, C, s, l1, l2)
-        value_before = _value(SquaredHinge(), X_steps, y, *before, C, s, l1, l2)
+        value_after = _value(loss, X_steps, y, *after, C, s, l1, l2)
+        value_before = _value(loss, X_steps, y, *before, C, s, l1, l2)
         assert value_after < value_before * (1 + 1e-13)
-    reference = _split_reference(SquaredHinge(), X, y, C, s, l1, l2, fit_intercept)
+    reference = _split_reference(loss, X, y, C, s, l1, l2, fit_intercept)
     W, b = objective.split(result.coef)
     ours = _value(
-        SquaredHinge(),
+        loss,
         X,
         y,
         W.ravel(),
@@ -576,3 +574,30 @@ def test_a_newton_step_counts_the_epochs_its_work_is_worth(monkeypatch):
     # each step counted as 38 epochs (or what max_iter left)
     assert result.n_iter <= 400
     assert result.n_iter >= sum(counted) + 38 * (len(charged) - 1)
+
+
+@pytest.mark.parametrize("loss", [ModifiedHuber(), SmoothHinge(gamma=0.5)])
+def test_newton_steps_serve_every_smooth_margin_loss(loss):
+    # the Newton steps were the squared hinge's only: with the free
+    # intercept the modified Huber and smooth hinge L1 fits ended at
+    # max_iter from C = 10 (and on most real sets at C = 1)
+    import warnings
+
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss=loss, penalty="l1", C=10.0).fit(X, y)
+    signs = np.where(y == model.classes_[1], 1.0, -1.0)
+    objective = LinearObjective(
+        loss, X, signs[:, None], n_outputs=1, C=10.0, penalty="l1"
+    )
+    gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
+    assert gap <= model.tol * value
+    s = np.ones(len(y))
+    reference = _split_reference(loss, X, signs, 10.0, s, 1.0, 0.0, True)
+    assert value <= reference * (1 + 1e-9)

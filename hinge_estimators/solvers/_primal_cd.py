@@ -6,6 +6,7 @@ import scipy.linalg.blas
 import scipy.sparse as sp
 
 from .._objective import _balancing_factors
+from ..losses import SquaredHinge
 from ..penalties import L1, L2, ElasticNet, GroupL1L2
 from ..penalties._base import l1_violation
 from ._base import GAP, Solver, SolveResult, guarded, solve_centered, solve_columns
@@ -81,6 +82,8 @@ HANDOVER_EPOCHS = 20
 #: sweeps
 BLAS_SPEEDUP = 20.0
 SPARSE_GRAM_SPEEDUP = 8.0
+#: the losses handed to the squared hinge's interior point
+INTERIOR_LOSSES = ("squared_hinge", "modified_huber")
 #: rounds of sweeps and a solve on the free set for a Newton step's model
 SIGN_ROUNDS = 30
 #: the rounds' factorizations (``|F|^3 / 3`` each) may cost up to this many
@@ -141,14 +144,15 @@ class PrimalCoordinateDescent(Solver):
     features plus the most violating ones (``max(10, 2 |support|)`` in all)
     until their largest violation is at most 0.3 times the outer one (skglm);
     the certificate (a product with all of ``X``) is measured once that inner
-    solve ends. For the squared hinge with one score column, a working set
-    on which a chunk of 2 epochs ends above 1.5 times that, or two chunks in
-    a row above it (coordinate descent crawling along correlated or exactly
-    collinear columns, such as one-hot blocks, or along the free intercept
-    at a large C) goes on by Newton steps as well (newGLMNET): the quadratic
+    solve ends. With one score column, a working set on which a chunk of 2
+    epochs ends above 1.5 times that, or two chunks in a row above it
+    (coordinate descent crawling along correlated or exactly collinear
+    columns, such as one-hot blocks, or along the free intercept at a large
+    C) goes on by Newton steps as well (newGLMNET): the quadratic
     model of the objective over the working set and the intercept, with the
-    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q`` (formed over the
-    samples with ``z < 1`` only, by samples for a sparse ``X``) plus a
+    generalized Hessian ``X_S^T diag(c phi''(z)) X_S + q`` (for the squared
+    hinge ``phi'' = 2 [z < 1]``; formed over the samples of non-zero
+    curvature only, by samples for a sparse ``X``) plus a
     Levenberg-Marquardt damping (at a large C few margins are below 1 and
     that Hessian is singular), the intercept eliminated, minimized by
     coordinate descent on that small matrix and rounds of an active-set
@@ -161,7 +165,9 @@ class PrimalCoordinateDescent(Solver):
     chunk of epochs, which refill the margins the dual extrapolation
     combines.
 
-    **Interior point.** A squared-hinge column with an L1 part whose gap,
+    **Interior point.** A column of the squared hinge (or of the modified
+    Huber loss, the squared hinge for margins above -1: where the optimum
+    has none below, the two problems share it) with an L1 part whose gap,
     read at the certificates from a tenth of ``max_iter`` on, falls at a
     rate that needs more epochs than the interior point of
     :mod:`._primal_cd_interior` costs (some 40 iterations of a ``(d + 1)``
@@ -310,11 +316,14 @@ class PrimalCoordinateDescent(Solver):
 
         # a Newton step on the working set (newGLMNET) once coordinate descent
         # crawls there (a chunk of epochs short of eps: correlated columns)
-        newton_ok = K == 1 and kernel_name == "squared_hinge"
+        newton_ok = K == 1
         damping = [FIRST_DAMPING]
         # the interior point is for the L1 part's problem (rho > 0): without
         # it the split w = u - v it works on has no bounded optimum
-        interior_ok = newton_ok and rho > 0.0
+        # the modified Huber loss is the squared hinge for margins >= -1:
+        # where the optimum has none below, the two problems share it (and
+        # elsewhere coordinate descent goes on from a point near it)
+        interior_ok = newton_ok and kernel_name in INTERIOR_LOSSES and rho > 0.0
         checks, working_set = [], np.arange(d, dtype=np.int32)
         crawling = was_short = False
         # a zero start (the usual one) has zero margins: no product with X
@@ -407,7 +416,7 @@ class PrimalCoordinateDescent(Solver):
                 # max_iter: the working set's epoch after it would pass it)
                 work = _newton_step(
                     data, working_set, Y, Z, W, b, q, rho, p,
-                    objective.fit_intercept, eps, damping,
+                    objective.fit_intercept, eps, damping, loss,
                 )[1]  # fmt: skip
                 # counted as the epochs its work is worth (at least one), so
                 # that max_iter bounds the work: on a wide sparse working
@@ -615,12 +624,15 @@ def _extrapolate(ordered, epochs):
     return (c / total) @ ordered[1:]
 
 
-def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, damping):
-    """One Newton step of the squared hinge over the working set (newGLMNET).
+def _newton_step(
+    data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, damping, loss
+):
+    """One Newton step of a smooth margin loss over the working set (newGLMNET).
 
     The quadratic model ``g.d + d.H.d / 2 + rho |w + d|_1`` (``H`` the
-    generalized Hessian ``X_S^T diag(2 c [z < 1]) X_S + q``, bordered by the
-    intercept's row and column where there is one) is minimized by
+    generalized Hessian ``X_S^T diag(c phi''(z)) X_S + q``: ``2 c [z < 1]``
+    for the squared hinge, bordered by the intercept's row and column where
+    there is one) is minimized by
     :func:`_quadratic_l1_step`, then the step is scaled by an Armijo search
     on the exact objective. The intercept, free of the L1 part, is
     eliminated from the model first (its Schur complement), so the model's
@@ -633,12 +645,13 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     y, z, w = Y[:, 0], Z[:, 0], W[0, working_set]
     cw = data.weights
     X_S = data.transposed[working_set]  # |S| x n: CSR, or dense rows
-    curvature = 2.0 * cw * (z < 1.0)
+    ones = np.ones_like(z)  # the losses read in margins: y = 1
+    curvature = cw * loss.hessian(ones, z)
     H = generalized_hessian(X_S, curvature)
     largest = max(float(H.diagonal().max(initial=0.0)), float(curvature.sum()))
     H[np.diag_indices_from(H)] += q + damping[0] * largest
-    u = np.maximum(1.0 - z, 0.0)
-    residual = -2.0 * cw * u * y  # the loss's derivative in each score
+    values, slopes = loss.loss_gradient(ones, z)
+    residual = cw * slopes * y  # the loss's derivative in each score
     g = X_S @ residual + q * w
     # the intercept's row of the model: d_b = -(g_b + h_b.d) / h_bb at the
     # model's minimum in d_b, which leaves H - h_b h_b^T / h_bb and
@@ -669,15 +682,20 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     if not decrease < 0.0:
         return None, work
     dz = y * (X_S.T @ d + d_b)
+    squared = isinstance(loss, SquaredHinge)
+    u = np.maximum(1.0 - z, 0.0)
     t = 1.0
     for _ in range(NEWTON_HALVINGS):
         step = t * dz
-        u_new = 1.0 - (z + step)
-        # the change per sample, without cancelling two loss values
-        both = (u > 0.0) & (u_new > 0.0)
-        change = np.where(
-            both, step * (step - 2.0 * u), np.maximum(u_new, 0.0) ** 2 - u * u
-        )
+        if squared:
+            # the change per sample, without cancelling two loss values
+            u_new = 1.0 - (z + step)
+            both = (u > 0.0) & (u_new > 0.0)
+            change = np.where(
+                both, step * (step - 2.0 * u), np.maximum(u_new, 0.0) ** 2 - u * u
+            )
+        else:
+            change = loss.loss(ones, z + step) - values
         w_new = w + t * d
         total = float(cw @ change) + 0.5 * q * float(w_new @ w_new - w @ w)
         total += rho * float((np.abs(w_new) - np.abs(w)).sum())
@@ -694,8 +712,7 @@ def _newton_step(data, working_set, Y, Z, W, b, q, rho, p, intercept, eps, dampi
     W[0, working_set] = w_new
     b[0] += t * d_b
     z += step
-    u = np.maximum(1.0 - z, 0.0)
-    loss_grad = X_S @ (-2.0 * cw * u * y)
+    loss_grad = X_S @ (cw * loss.gradient(ones, z) * y)
     violation = float(l1_violation(w_new, loss_grad, q, rho).max(initial=0.0))
     return violation, work
 

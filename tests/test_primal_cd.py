@@ -577,7 +577,7 @@ def test_a_newton_step_counts_the_epochs_its_work_is_worth(monkeypatch):
 
 
 @pytest.mark.parametrize("loss", [ModifiedHuber(), SmoothHinge(gamma=0.5)])
-def test_newton_steps_serve_every_smooth_margin_loss(loss):
+def test_newton_steps_serve_every_smooth_margin_loss(loss, monkeypatch):
     # the Newton steps were the squared hinge's only: with the free
     # intercept the modified Huber and smooth hinge L1 fits ended at
     # max_iter from C = 10 (and on most real sets at C = 1)
@@ -589,9 +589,19 @@ def test_newton_steps_serve_every_smooth_margin_loss(loss):
 
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
+    newton_step = _primal_cd._newton_step
+    taken = []
+
+    def spy(*args):
+        out = newton_step(*args)
+        taken.append(out[0] is not None)
+        return out
+
+    monkeypatch.setattr(_primal_cd, "_newton_step", spy)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         model = HingeClassifier(loss=loss, penalty="l1", C=10.0).fit(X, y)
+    assert any(taken)
     signs = np.where(y == model.classes_[1], 1.0, -1.0)
     objective = LinearObjective(
         loss, X, signs[:, None], n_outputs=1, C=10.0, penalty="l1"
@@ -601,3 +611,19 @@ def test_newton_steps_serve_every_smooth_margin_loss(loss):
     s = np.ones(len(y))
     reference = _split_reference(loss, X, signs, 10.0, s, 1.0, 0.0, True)
     assert value <= reference * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "loss", [SmoothHinge(gamma=0.1), SmoothHinge(gamma=0.5, margin=2.0)]
+)
+def test_newton_step_without_curvature_is_skipped(loss):
+    # every margin past the smooth hinge's quadratic band: no sample has
+    # curvature, and the step's solves divided by 0 (an overflow error
+    # ended the fit)
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = HingeClassifier(loss=loss, penalty="l1", C=10.0, max_iter=5000).fit(X, y)
+    assert model.optimality_ <= model.tol

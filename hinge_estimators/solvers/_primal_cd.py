@@ -1,5 +1,7 @@
 """Primal coordinate descent with working sets: sparse penalties, certified."""
 
+import warnings
+
 import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
@@ -649,6 +651,10 @@ def _newton_step(
     curvature = cw * loss.hessian(ones, z)
     H = generalized_hessian(X_S, curvature)
     largest = max(float(H.diagonal().max(initial=0.0)), float(curvature.sum()))
+    if not largest > 0.0:
+        # no sample of non-zero curvature (the smooth hinge's flat parts):
+        # no model to minimize, and its solves would divide by 0
+        return None, 0.0
     H[np.diag_indices_from(H)] += q + damping[0] * largest
     values, slopes = loss.loss_gradient(ones, z)
     residual = cw * slopes * y  # the loss's derivative in each score
@@ -790,9 +796,13 @@ def _sign_fixed_move(H, grad, x, signs, rho, scale):
     # a tiny ridge: the free columns may be collinear (one-hot blocks)
     H_FF[np.diag_indices_from(H_FF)] += 1e-12 * scale * scale
     try:
-        step = scipy.linalg.solve(
-            H_FF, -(grad[free] + rho * signs[free]), assume_a="pos"
-        )
+        with warnings.catch_warnings():
+            # an ill-conditioned H_FF (nearly collinear columns) is expected:
+            # the segment's minimum judges the step it gives
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            step = scipy.linalg.solve(
+                H_FF, -(grad[free] + rho * signs[free]), assume_a="pos"
+            )
     except (np.linalg.LinAlgError, ValueError):
         return None
     if not np.all(np.isfinite(step)):

@@ -88,9 +88,11 @@ SPARSE_GRAM_SPEEDUP = 8.0
 INTERIOR_LOSSES = ("squared_hinge", "modified_huber")
 #: rounds of sweeps and a solve on the free set for a Newton step's model
 SIGN_ROUNDS = 30
-#: the rounds' factorizations (``|F|^3 / 3`` each) may cost up to this many
-#: epochs over the working set's columns: on one-hot blocks (splice, 287
-#: columns) a round's Cholesky costs 9 epochs of a dense X and 40 of a sparse
+#: the rounds' factorizations (``|F|^3 / 3`` multiply-adds each, counted
+#: one for one against entries read, not at BLAS's speed) may cost up to
+#: this many epochs over the working set's columns: on one-hot blocks
+#: (splice, 287 columns) one round counts as 9 epochs of a dense X and 40 of
+#: a sparse one
 ROUND_WORK = 10.0
 
 

@@ -1,12 +1,15 @@
 """An interior point for one column of the L1 / elastic-net squared hinge.
 
-:class:`~hinge_estimators.solvers.PrimalCoordinateDescent` hands a column to
+:class:`~hinge_estimators.solvers.PrimalCoordinateDescent` hands a column
+(of the squared hinge, or of the modified Huber loss) to
 :func:`squared_hinge_interior_point` where coordinate descent's measured rate
-says it will not certify within ``max_iter``: at a large ``C`` on nearly
-separable data the objective is close to a linear program (the hard-margin
-L1 SVM), and coordinate descent, Newton steps on the working set, and
-LIBLINEAR alike crawl there. An interior point's iterations do not depend on
-that conditioning: some 20 to 40 of them, each a ``(d + 1)``-square system.
+says it needs more epochs than this costs, or will miss ``max_iter``: at a
+large ``C`` on nearly separable data the objective is close to a linear
+program (the hard-margin L1 SVM), and coordinate descent, Newton steps on
+the working set, and LIBLINEAR alike crawl there. An interior point's
+iterations do not depend on that conditioning: some 20 to 40 of them, each
+a ``(d + 1)``-square system. :func:`generalized_hessian` forms that system's
+Gram part, and the Newton steps' Hessian.
 """
 
 from typing import NamedTuple
@@ -44,8 +47,8 @@ def squared_hinge_interior_point(
 
     ``z = y * (X w + b)`` (``b = 0`` without ``intercept``), ``c = weights``;
     ``columns`` is ``X^T``, a C-ordered ``(d, n)`` array or a CSR matrix
-    (the column data of :class:`PrimalCoordinateDescent`).
-    At most ``max_iterations``. Returns ``(w, b, iterations)``, or None where the
+    (the column data of :class:`PrimalCoordinateDescent`). Runs at most
+    ``max_iterations``; returns ``(w, b, iterations)``, or None where the
     iteration broke down (a system no ridge makes positive definite, a step
     of length 0, values that are not finite).
 

@@ -58,12 +58,14 @@ def _dphi(loss, z):
     return -2 * np.maximum(1 - z, 0)
 
 
-def _value(loss, X, y, w, b, C, s, l1, l2):
+def _value(loss, X, y, w, b, C, s, l1, l2, p=0.0):
+    """The objective written out here (``p``: a penalized intercept's weight)."""
     z = y * (X @ w + b)
-    return l1 * np.abs(w).sum() + 0.5 * l2 * w @ w + C * s @ _phi(loss, z)
+    penalty = l1 * np.abs(w).sum() + 0.5 * l2 * w @ w + 0.5 * p * b * b
+    return penalty + C * s @ _phi(loss, z)
 
 
-def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept):
+def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept, p=0.0):
     """``min`` over ``w = u - v``, ``u, v >= 0`` (and ``b``) by L-BFGS-B."""
     X = X.toarray() if sp.issparse(X) else X
     d = X.shape[1]
@@ -75,9 +77,9 @@ def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept):
         z = y * (X @ w + b)
         r = C * s * y * _dphi(loss, z)
         gw = X.T @ r + l2 * w
-        value = _value(loss, X, y, w, b, C, s, l1, l2)
+        value = _value(loss, X, y, w, b, C, s, l1, l2, p)
         grad = np.concatenate(
-            [gw + l1, -gw + l1] + ([[r.sum()]] if fit_intercept else [])
+            [gw + l1, -gw + l1] + ([[r.sum() + p * b]] if fit_intercept else [])
         )
         return value, grad
 
@@ -88,6 +90,34 @@ def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept):
         options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12},
     )  # fmt: skip
     return res.fun
+
+
+def _certified_default_fit(load, **params):
+    """A standardized bundled set and a ``HingeClassifier`` fit on it that
+    must not warn that it stopped early."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(**params).fit(X, y)
+    assert model.optimality_ <= model.tol
+    return X, y, model
+
+
+def _binary_value_and_gap(model, X, y, loss, penalty):
+    """``(P, gap, signs)`` of a fitted binary model, the gap recomputed by
+    ``LinearObjective``, not the solver's certificate."""
+    signs = np.where(y == model.classes_[1], 1.0, -1.0)
+    objective = LinearObjective(
+        loss, X, signs[:, None], n_outputs=1, C=model.C, penalty=penalty
+    )
+    gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
+    return value, gap, signs
 
 
 def _solve(loss, X, y, penalty, tol=1e-10, **kw):
@@ -388,25 +418,12 @@ def test_default_intercept_l1_fits_certify_at_large_C(C):
     # with the free intercept (the default) coordinate descent crawled at a
     # large C: every fit from C = 10 up ended at max_iter with its gap up to
     # 0.9; Newton steps now include the intercept
-    import warnings
-
     from sklearn.datasets import load_breast_cancer
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(loss="squared_hinge", penalty="l1", C=C).fit(X, y)
-    assert model.optimality_ <= model.tol
-    # the gap recomputed by LinearObjective, not the solver's certificate
-    signs = np.where(y == model.classes_[1], 1.0, -1.0)
-    objective = LinearObjective(
-        SquaredHinge(), X, signs[:, None], n_outputs=1, C=C, penalty="l1"
+    X, y, model = _certified_default_fit(
+        load_breast_cancer, loss="squared_hinge", penalty="l1", C=C
     )
-    coef = np.append(model.coef_.ravel(), model.intercept_)
-    gap, value = objective.duality_gap(coef)
+    value, gap, signs = _binary_value_and_gap(model, X, y, SquaredHinge(), "l1")
     assert gap <= model.tol * value
     # no lower than the optimum an independent solver finds from above
     s = np.ones(len(y))
@@ -520,25 +537,14 @@ def test_max_iter_bounds_the_epochs_with_newton_steps(monkeypatch):
 
 def test_default_elastic_net_fit_converges_at_large_C():
     # auto's gd ended at max_iter here with a gap of 0.02
-    import warnings
-
     from sklearn.datasets import load_breast_cancer
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(
-            loss="squared_hinge", penalty="elasticnet", C=100.0
-        ).fit(X, y)
-    signs = np.where(y == model.classes_[1], 1.0, -1.0)
-    objective = LinearObjective(
-        SquaredHinge(), X, signs[:, None], n_outputs=1, C=100.0,
-        penalty=ElasticNet(l1_ratio=0.5),
-    )  # fmt: skip
-    gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
+    X, y, model = _certified_default_fit(
+        load_breast_cancer, loss="squared_hinge", penalty="elasticnet", C=100.0
+    )
+    value, gap, _ = _binary_value_and_gap(
+        model, X, y, SquaredHinge(), ElasticNet(l1_ratio=0.5)
+    )
     assert gap <= model.tol * value
 
 
@@ -581,14 +587,8 @@ def test_newton_steps_serve_every_smooth_margin_loss(loss, monkeypatch):
     # the Newton steps were the squared hinge's only: with the free
     # intercept the modified Huber and smooth hinge L1 fits ended at
     # max_iter from C = 10 (and on most real sets at C = 1)
-    import warnings
-
     from sklearn.datasets import load_breast_cancer
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.preprocessing import StandardScaler
 
-    X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
     newton_step = _primal_cd._newton_step
     taken = []
 
@@ -598,15 +598,11 @@ def test_newton_steps_serve_every_smooth_margin_loss(loss, monkeypatch):
         return out
 
     monkeypatch.setattr(_primal_cd, "_newton_step", spy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(loss=loss, penalty="l1", C=10.0).fit(X, y)
-    assert any(taken)
-    signs = np.where(y == model.classes_[1], 1.0, -1.0)
-    objective = LinearObjective(
-        loss, X, signs[:, None], n_outputs=1, C=10.0, penalty="l1"
+    X, y, model = _certified_default_fit(
+        load_breast_cancer, loss=loss, penalty="l1", C=10.0
     )
-    gap, value = objective.duality_gap(np.append(model.coef_.ravel(), model.intercept_))
+    assert any(taken)
+    value, gap, signs = _binary_value_and_gap(model, X, y, loss, "l1")
     assert gap <= model.tol * value
     s = np.ones(len(y))
     reference = _split_reference(loss, X, signs, 10.0, s, 1.0, 0.0, True)

@@ -1,18 +1,14 @@
 """The interior point that primal coordinate descent hands slow L1 fits to."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import minimize
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
-from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators import LinearObjective
 from hinge_estimators.losses import SquaredHinge
 from hinge_estimators.penalties import ElasticNet
 from hinge_estimators.solvers import PrimalCoordinateDescent, _primal_cd
@@ -20,33 +16,7 @@ from hinge_estimators.solvers._primal_cd_interior import (
     squared_hinge_interior_point,
 )
 
-
-def _value(X, y, c, w, b, rho, q, p):
-    """The objective written out here, independently of the package."""
-    z = y * (X @ w + b)
-    hinge = np.maximum(1.0 - z, 0.0)
-    return c @ hinge**2 + rho * np.abs(w).sum() + 0.5 * q * w @ w + 0.5 * p * b * b
-
-
-def _reference(X, y, c, rho, q, p, intercept):
-    """``min`` over ``w = u - v``, ``u, v >= 0`` (and ``b``) by L-BFGS-B."""
-    d = X.shape[1]
-
-    def fun(x):
-        w = x[:d] - x[d : 2 * d]
-        b = x[2 * d] if intercept else 0.0
-        z = y * (X @ w + b)
-        r = -2.0 * c * np.maximum(1.0 - z, 0.0) * y
-        gw = X.T @ r + q * w
-        grad = [gw + rho, -gw + rho] + ([[r.sum() + p * b]] if intercept else [])
-        return _value(X, y, c, w, b, rho, q, p), np.concatenate(grad)
-
-    bounds = [(0, None)] * (2 * d) + [(None, None)] * int(intercept)
-    res = minimize(
-        fun, np.zeros(2 * d + int(intercept)), jac=True, method="L-BFGS-B",
-        bounds=bounds, options={"maxiter": 50000, "ftol": 1e-15, "gtol": 1e-11},
-    )  # fmt: skip
-    return res.fun
+from .test_primal_cd import _certified_default_fit, _split_reference, _value
 
 
 def _certified(X, y, c, w, b, l1_ratio, intercept, sparse):
@@ -84,10 +54,12 @@ def test_interior_point_reaches_the_optimum(seed, C, intercept, l1_ratio, sparse
     assert found is not None
     w, b, _ = found
     value, gap = _certified(X, y, c, w, b, l1_ratio, intercept, sparse)
-    assert value == pytest.approx(_value(X, y, c, w, b, rho, q, 0.0), rel=1e-12)
+    assert value == pytest.approx(
+        _value(SquaredHinge(), X, y, w, b, 1.0, c, rho, q), rel=1e-12
+    )
     assert gap <= 1e-7 * value
     # and no higher than an independent solver's value
-    reference = _reference(X, y, c, rho, q, 0.0, intercept)
+    reference = _split_reference(SquaredHinge(), X, y, 1.0, c, rho, q, intercept)
     assert value <= reference * (1 + 1e-8) + 1e-10
 
 
@@ -101,8 +73,8 @@ def test_interior_point_with_a_penalized_intercept(p):
         np.ascontiguousarray(X.T), y, c, 1.0, 0.0, p, True
     )
     w, b, _ = found
-    ours = _value(X, y, c, w, b, 1.0, 0.0, p)
-    reference = _reference(X, y, c, 1.0, 0.0, p, True)
+    ours = _value(SquaredHinge(), X, y, w, b, 1.0, c, 1.0, 0.0, p)
+    reference = _split_reference(SquaredHinge(), X, y, 1.0, c, 1.0, 0.0, True, p)
     assert ours <= reference * (1 + 1e-9)
     # the optimality conditions in b and w, written out here
     r = -2.0 * c * np.maximum(1.0 - y * (X @ w + b), 0.0) * y
@@ -134,7 +106,9 @@ def test_one_hot_columns_with_intercept_handed_over_and_certified(sparse, monkey
     gap, value = objective.duality_gap(result.coef)
     assert gap <= 1e-9 * value
     X_dense = X.toarray() if sparse else X
-    reference = _reference(X_dense, y, np.full(300, 100.0), 1.0, 0.0, 0.0, True)
+    reference = _split_reference(
+        SquaredHinge(), X_dense, y, 100.0, np.ones(300), 1.0, 0.0, True
+    )
     assert value <= reference * (1 + 1e-9)
 
 
@@ -213,12 +187,9 @@ def test_quick_fits_are_not_handed_over(monkeypatch):
 def test_default_l1_fits_on_digits_converge_at_large_C(C):
     # every one-vs-rest column used to end at max_iter here (LinearSVC's
     # too); default tol, max_iter and intercept
-    X, y = load_digits(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(loss="squared_hinge", penalty="l1", C=C).fit(X, y)
-    assert model.optimality_ <= model.tol
+    X, y, model = _certified_default_fit(
+        load_digits, loss="squared_hinge", penalty="l1", C=C
+    )
     assert model.score(X, y) > 0.95
 
 

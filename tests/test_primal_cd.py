@@ -85,11 +85,20 @@ def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept, p=0.0):
 
     size = 2 * d + int(fit_intercept)
     bounds = [(0, None)] * (2 * d) + [(None, None)] * int(fit_intercept)
-    res = minimize(
-        fun, np.zeros(size), jac=True, method="L-BFGS-B", bounds=bounds,
-        options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12},
-    )  # fmt: skip
-    return res.fun
+    # restarted until a run no longer lowers the value: L-BFGS-B can stop
+    # on its relative-reduction rule after a few short steps (modified
+    # Huber, off-center features: 12.63 where the optimum is 12.24, with
+    # scipy 1.17), and a restart drops the stale curvature pairs
+    x, best = np.zeros(size), np.inf
+    for _ in range(10):
+        res = minimize(
+            fun, x, jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": 20000, "ftol": 1e-15, "gtol": 1e-12},
+        )  # fmt: skip
+        if not res.fun < best * (1 - 1e-14):
+            break
+        x, best = res.x, res.fun
+    return min(best, res.fun)
 
 
 def _certified_default_fit(load, **params):

@@ -21,10 +21,11 @@ from ._primal_cd_fast import (
     quadratic_l1_cd,
 )
 from ._primal_cd_interior import (
+    INTERIOR_LOSSES,
     ITERATIONS_EXPECTED,
     MAX_INTERIOR_ITERATIONS,
     generalized_hessian,
-    squared_hinge_interior_point,
+    margin_interior_point,
 )
 
 #: the penalties with a coordinate update here
@@ -85,8 +86,6 @@ HANDOVER_EPOCHS = 20
 #: sweeps
 BLAS_SPEEDUP = 20.0
 SPARSE_GRAM_SPEEDUP = 8.0
-#: the losses handed to the squared hinge's interior point
-INTERIOR_LOSSES = ("squared_hinge", "modified_huber")
 #: rounds of sweeps and a solve on the free set for a Newton step's model
 SIGN_ROUNDS = 30
 #: the rounds' factorizations (``|F|^3 / 3`` multiply-adds each, counted
@@ -170,16 +169,16 @@ class PrimalCoordinateDescent(Solver):
     chunk of epochs, which refill the margins the dual extrapolation
     combines.
 
-    **Interior point.** A column of the squared hinge (or of the modified
-    Huber loss, the squared hinge for margins above -1: where the optimum
-    has none below, the two problems share it) with an L1 part whose gap,
+    **Interior point.** A column (of any of the three losses: each is
+    piecewise quadratic in the margin) with an L1 part whose gap,
     read at the certificates from a tenth of ``max_iter`` on, falls at a
     rate that needs more epochs than the interior point of
     :mod:`._primal_cd_interior` costs (some 40 iterations of a ``(d + 1)``
     square normal matrix; or that will miss ``max_iter``) is handed to it
     once: at a large C on nearly separable data the problem is close to the
-    hard-margin L1 SVM, where coordinate descent and its Newton steps crawl.
-    Coordinate descent goes on from its point (its soft-threshold zeroes the
+    hard-margin L1 SVM, where coordinate descent and its Newton steps crawl
+    (and so does a smooth hinge of small ``gamma``, at any C). Coordinate
+    descent goes on from its point (its soft-threshold zeroes the
     coefficients the interior point leaves near 0) and certifies it; an
     interior-point iteration counts as one in ``n_iter``, and they are
     bounded by the ``max_iter - n_iter`` left.
@@ -325,9 +324,6 @@ class PrimalCoordinateDescent(Solver):
         damping = [FIRST_DAMPING]
         # the interior point is for the L1 part's problem (rho > 0): without
         # it the split w = u - v it works on has no bounded optimum
-        # the modified Huber loss is the squared hinge for margins >= -1:
-        # where the optimum has none below, the two problems share it (and
-        # elsewhere coordinate descent goes on from a point near it)
         interior_ok = newton_ok and kernel_name in INTERIOR_LOSSES and rho > 0.0
         checks, working_set = [], np.arange(d, dtype=np.int32)
         crawling = was_short = False
@@ -372,9 +368,9 @@ class PrimalCoordinateDescent(Solver):
                     # max_iter): one try, then coordinate descent goes on
                     # from its point
                     interior_ok = False
-                    found = squared_hinge_interior_point(
+                    found = margin_interior_point(
                         data.transposed, Y[:, 0], data.weights, rho, q, p,
-                        objective.fit_intercept,
+                        objective.fit_intercept, loss.compiled_kernel(),
                         min(MAX_INTERIOR_ITERATIONS, max_iter - n_iter - 1),
                     )  # fmt: skip
                     if found is not None:

@@ -1,15 +1,16 @@
-"""An interior point for one column of the L1 / elastic-net squared hinge.
+"""An interior point for one column of an L1 / elastic-net piecewise-quadratic loss.
 
 :class:`~hinge_estimators.solvers.PrimalCoordinateDescent` hands a column
-(of the squared hinge, or of the modified Huber loss) to
-:func:`squared_hinge_interior_point` where coordinate descent's measured rate
-says it needs more epochs than this costs, or will miss ``max_iter``: at a
-large ``C`` on nearly separable data the objective is close to a linear
-program (the hard-margin L1 SVM), and coordinate descent, Newton steps on
-the working set, and LIBLINEAR alike crawl there. An interior point's
-iterations do not depend on that conditioning: some 20 to 40 of them, each
-a ``(d + 1)``-square system. :func:`generalized_hessian` forms that system's
-Gram part, and the Newton steps' Hessian.
+(of the squared hinge, the modified Huber loss or the smooth hinge) to
+:func:`margin_interior_point` where coordinate descent's measured rate says
+it needs more epochs than this costs, or will miss ``max_iter``: at a large
+``C`` on nearly separable data the objective is close to a linear program
+(the hard-margin L1 SVM), and coordinate descent, Newton steps on the
+working set, and LIBLINEAR alike crawl there; the smooth hinge with a narrow
+``gamma`` is nearly the hinge's linear program at any ``C``. An interior
+point's iterations do not depend on that conditioning: some 20 to 40 of
+them, each a ``(d + 1)``-square system. :func:`generalized_hessian` forms
+that system's Gram part, and the Newton steps' Hessian.
 """
 
 from typing import NamedTuple
@@ -38,72 +39,138 @@ RESIDUAL_TOL = 1e-10
 #: once the residuals have not halved in STALL_WINDOW iterations
 STALL_GAP = 1e-12
 STALL_WINDOW = 3
+#: the compiled kernels' losses that are piecewise quadratic in the margin
+INTERIOR_LOSSES = ("squared_hinge", "modified_huber", "smooth_hinge")
 
 
-def squared_hinge_interior_point(
-    columns, y, weights, rho, q, p, intercept, max_iterations=MAX_INTERIOR_ITERATIONS
+class PiecewiseQuadratic(NamedTuple):
+    """A weighted margin loss as ``c_i phi(z_i)`` of one quadratic, one linear piece.
+
+    With ``u = margin - z``: ``0`` for ``u <= 0``, ``u^2 / (2 kappa)`` for
+    ``0 < u < kappa upper``, and ``upper u - kappa upper^2 / 2`` past that
+    (``upper = None``: no linear piece). That is ``min_{xi, t >= 0} xi^2 /
+    (2 kappa) + upper t`` subject to ``xi + t >= u``; the dual variable of a
+    sample is then boxed by ``upper``.
+    """
+
+    kappa: np.ndarray
+    upper: np.ndarray | None
+    margin: float
+
+    @classmethod
+    def of(cls, kernel, weights):
+        """The weighted loss of a compiled kernel (``INTERIOR_LOSSES``).
+
+        The squared hinge ``c u_+^2`` has ``kappa = 1 / (2 c)`` and no linear
+        piece; the modified Huber loss is the squared hinge up to ``u = 2``,
+        then ``4 c (u - 1)``: ``upper = 4 c``; the smooth hinge ``c
+        phi_gamma(u)`` (``u^2 / (2 gamma)``, then ``u - gamma / 2``) has
+        ``kappa = gamma / c`` and ``upper = c``.
+        """
+        if kernel.name == "squared_hinge":
+            return cls(0.5 / weights, None, 1.0)
+        if kernel.name == "modified_huber":
+            return cls(0.5 / weights, 4.0 * weights, 1.0)
+        if kernel.name == "smooth_hinge":
+            return cls(kernel.a / weights, weights, float(kernel.b))
+        raise ValueError(f"no piecewise-quadratic form for the loss {kernel.name!r}")
+
+    def value(self, margins):
+        """``sum_i c_i phi(z_i)``."""
+        u = np.maximum(self.margin - margins, 0.0)
+        if self.upper is None:
+            return float((u * u / (2.0 * self.kappa)).sum())
+        corner = self.kappa * self.upper
+        inside = np.minimum(u, corner)
+        # the quadratic piece up to the corner, the linear one past it
+        quadratic = inside * inside / (2.0 * self.kappa)
+        return float((quadratic + self.upper * (u - inside)).sum())
+
+
+def margin_interior_point(
+    columns,
+    y,
+    weights,
+    rho,
+    q,
+    p,
+    intercept,
+    loss,
+    max_iterations=MAX_INTERIOR_ITERATIONS,
 ):
-    """Minimize ``sum_i c_i max(0, 1 - z_i)^2 + rho |w|_1 + q/2 |w|^2 + p/2 b^2``.
+    """Minimize ``sum_i c_i phi(z_i) + rho |w|_1 + q/2 |w|^2 + p/2 b^2``.
 
-    ``z = y * (X w + b)`` (``b = 0`` without ``intercept``), ``c = weights``;
-    ``columns`` is ``X^T``, a C-ordered ``(d, n)`` array or a CSR matrix
-    (the column data of :class:`PrimalCoordinateDescent`). Runs at most
-    ``max_iterations``; returns ``(w, b, iterations)``, or None where the
-    iteration broke down (a system no ridge makes positive definite, a step
-    of length 0, values that are not finite).
+    ``z = y * (X w + b)`` (``b = 0`` without ``intercept``), ``c = weights``,
+    ``phi`` the compiled kernel ``loss`` (a name of ``INTERIOR_LOSSES``, with
+    its parameters: see :meth:`PiecewiseQuadratic.of`); ``columns`` is
+    ``X^T``, a C-ordered ``(d, n)`` array or a CSR matrix (the column data of
+    :class:`PrimalCoordinateDescent`). Runs at most ``max_iterations``;
+    returns ``(w, b, iterations)``, or None where the iteration broke down (a
+    system no ridge makes positive definite, a step of length 0, values that
+    are not finite).
 
     Notes
     -----
-    With ``w = u - v``, ``u, v >= 0`` and slacks ``xi``, the problem is the
-    quadratic program ``min sum c xi^2 + rho 1^T (u + v) + q/2 |u - v|^2 +
-    p/2 b^2`` subject to ``y (X w + b) + xi - 1 = s >= 0``: ``xi`` needs no
-    sign constraint (where the margin is past 1, ``xi = 0`` is feasible and
-    best). Its multipliers are ``alpha >= 0`` (``2 c xi = alpha`` at a
-    stationary point) and ``mu_u, mu_v >= 0``. Each iteration linearizes the
-    optimality conditions (Mehrotra's predictor and corrector, one
-    factorization); eliminating ``s``, ``alpha``, ``u``, ``v`` and the bound
-    multipliers leaves
+    With ``w = u - v``, ``u, v >= 0``, the loss written as
+    :class:`PiecewiseQuadratic` (``xi`` free, ``t >= 0``), the problem is the
+    quadratic program ``min sum (xi^2 / (2 kappa) + upper t) + rho 1^T (u +
+    v) + q/2 |u - v|^2 + p/2 b^2`` subject to ``y (X w + b) + xi + t - m = s
+    >= 0``: ``xi`` needs no sign constraint (where the margin is past ``m``,
+    ``xi = 0`` is feasible and best). Its multipliers are ``alpha >= 0``
+    (``xi = kappa alpha`` at a stationary point), ``lambda = upper - alpha >=
+    0`` for ``t`` (the dual box) and ``mu_u, mu_v >= 0``. Each iteration
+    linearizes the optimality conditions (Mehrotra's predictor and
+    corrector, one factorization); eliminating ``s``, ``t``, ``alpha``,
+    ``u``, ``v`` and the bound multipliers leaves
 
     .. math:: \\begin{pmatrix} X^T G X + q + E & X^T G 1 \\\\
               1^T G X & 1^T G 1 + p \\end{pmatrix}
               \\begin{pmatrix} \\Delta w \\\\ \\Delta b \\end{pmatrix} = r,
-              \\quad G = \\frac{\\alpha}{s + \\alpha / (2 c)},\\;
+              \\quad G = \\Big(\\frac{s}{\\alpha} + \\kappa +
+              \\frac{t}{\\lambda}\\Big)^{-1},\\;
               E = \\frac{E_u E_v}{E_u + E_v},\\; E_u = \\frac{\\mu_u}{u}
 
-    (diagonal matrices): ``n d^2`` to form by a symmetric rank-k update,
-    ``d^3 / 3`` to factor. One step length keeps every bounded variable
-    inside (the slack ``s`` ties primal and dual variables together).
+    (diagonal matrices; no ``t / lambda`` without a linear piece): ``n d^2``
+    to form by a symmetric rank-k update, ``d^3 / 3`` to factor. One step
+    length keeps every bounded variable inside (the slack ``s`` ties primal
+    and dual variables together).
     """
     keep = weights > 0.0  # a sample of weight 0 does not enter the objective
     if not np.all(keep):
         columns, y, weights = columns[:, keep], y[keep], weights[keep]
         if not sp.issparse(columns):
             columns = np.ascontiguousarray(columns)
+    shape = PiecewiseQuadratic.of(loss, np.asarray(weights, dtype=np.float64))
     d, n = columns.shape
     start = max(rho, 1.0)
+    bounded = shape.upper is not None
+    # the dual variables start inside their box (0, upper)
+    alpha = np.minimum(1.0, 0.5 * shape.upper) if bounded else np.ones(n)
+    t = np.ones(n if bounded else 0)
+    lam = shape.upper - alpha if bounded else np.ones(0)
     # the bounded variables, in the order of _Point's fields
     point = _Point(
-        np.ones(d), np.ones(d), np.ones(n), np.ones(n),
-        np.full(d, start), np.full(d, start),
+        np.ones(d), np.ones(d), alpha, np.ones(n),
+        np.full(d, start), np.full(d, start), t, lam,
     )  # fmt: skip
     b = 0.0
-    c2 = 2.0 * weights
-    size = 2 * d + n
+    size = 2 * d + n + len(t)
     residuals_met = []
     for iteration in range(max_iterations + 1):
-        u, v, alpha, s, mu_u, mu_v = point
+        u, v, alpha, s, mu_u, mu_v, t, lam = point
         w = u - v
         scores = columns.T @ w + b
         yalpha = y * alpha
         grad_alpha = np.asarray(columns @ yalpha).ravel()
+        linear = t if bounded else 0.0
         residuals = _Residuals(
             rho + q * w - grad_alpha - mu_u,
             rho - q * w + grad_alpha - mu_v,
             p * b - float(yalpha.sum()) if intercept else 0.0,
-            s - (y * scores + alpha / c2 - 1.0),
+            s - (y * scores + shape.kappa * alpha + linear - shape.margin),
         )
-        gap = float(u @ mu_u + v @ mu_v + s @ alpha)
-        value = float(weights @ np.maximum(1.0 - y * scores, 0.0) ** 2)
+        gap = _complementarity(point)
+        value = shape.value(y * scores)
         value += rho * float(np.abs(w).sum()) + 0.5 * q * float(w @ w)
         value += 0.5 * p * b * b
         largest = max(
@@ -125,11 +192,11 @@ def squared_hinge_interior_point(
             # short of its own tolerance the point is still near the optimum:
             # the caller's certificate judges it
             return w, b, iteration
-        system = _System(columns, y, point, c2, q, p, intercept)
+        system = _System(columns, y, point, shape.kappa, q, p, intercept)
         if system.factor is None:
             return None
         mean = gap / size
-        affine = system.direction(residuals, -u * mu_u, -v * mu_v, -s * alpha)
+        affine = system.direction(residuals, -u * mu_u, -v * mu_v, -s * alpha, -t * lam)
         t_affine = _longest(point, affine)
         moved = _Point(
             *(a + t_affine * da for a, da in zip(point, affine, strict=True))
@@ -143,12 +210,15 @@ def squared_hinge_interior_point(
             target - u * mu_u - affine.u * affine.mu_u,
             target - v * mu_v - affine.v * affine.mu_v,
             target - s * alpha - affine.s * affine.alpha,
+            target - t * lam - affine.t * affine.lam,
         )
-        t = STEP_SHARE * _longest(point, step)
-        if not (np.isfinite(t) and t > 0.0):
+        step_length = STEP_SHARE * _longest(point, step)
+        if not (np.isfinite(step_length) and step_length > 0.0):
             return None
-        point = _Point(*(a + t * da for a, da in zip(point, step, strict=True)))
-        b += t * system.last_db
+        point = _Point(
+            *(a + step_length * da for a, da in zip(point, step, strict=True))
+        )
+        b += step_length * system.last_db
         if not all(np.all(np.isfinite(a)) for a in point):
             return None
     return None  # not reached: the last iteration returns
@@ -163,6 +233,10 @@ class _Point(NamedTuple):
     s: np.ndarray
     mu_u: np.ndarray
     mu_v: np.ndarray
+    # the linear piece's ``t`` and its multiplier ``upper - alpha`` (empty
+    # without a linear piece)
+    t: np.ndarray
+    lam: np.ndarray
 
 
 class _Residuals(NamedTuple):
@@ -175,7 +249,12 @@ class _Residuals(NamedTuple):
 
 
 def _complementarity(point):
-    return float(point.u @ point.mu_u + point.v @ point.mu_v + point.s @ point.alpha)
+    return float(
+        point.u @ point.mu_u
+        + point.v @ point.mu_v
+        + point.s @ point.alpha
+        + point.t @ point.lam
+    )
 
 
 def _longest(point, step):
@@ -191,23 +270,29 @@ def _longest(point, step):
 class _System:
     """The reduced Newton system at a point, factored once for both steps."""
 
-    def __init__(self, columns, y, point, c2, q, p, intercept):
+    def __init__(self, columns, y, point, kappa, q, p, intercept):
         self.columns, self.y, self.point = columns, y, point
         self.intercept = intercept
-        self.G = point.alpha / (point.s + point.alpha / c2)
+        resistance = point.s / point.alpha + kappa
+        if len(point.t):
+            resistance = resistance + point.t / point.lam
+        self.G = 1.0 / resistance
         self.E_u, self.E_v = point.mu_u / point.u, point.mu_v / point.v
         both = self.E_u * self.E_v / (self.E_u + self.E_v)
         matrix = _normal_matrix(columns, self.G, q + both, p, intercept)
         self.factor = _regularized_cholesky(matrix)
         self.last_db = 0.0
 
-    def direction(self, residuals, t_u, t_v, t_s):
+    def direction(self, residuals, t_u, t_v, t_s, t_t):
         """The step whose complementarity products move to ``t_*``."""
         columns, y, G = self.columns, self.y, self.G
         E_u, E_v = self.E_u, self.E_v
-        u, v, alpha, s, mu_u, mu_v = self.point
+        u, v, alpha, s, mu_u, mu_v, t, lam = self.point
         d = columns.shape[0]
-        h = G * (t_s / alpha + residuals.s)
+        pull = t_s / alpha + residuals.s
+        if len(t):
+            pull = pull - t_t / lam
+        h = G * pull
         back = np.asarray(columns @ (y * h)).ravel()
         R1 = -residuals.u + back + t_u / u
         R2 = -residuals.v - back + t_v / v
@@ -220,9 +305,13 @@ class _System:
         d_alpha = h - G * y * (columns.T @ dw + self.last_db)
         du = (R1 + R2 + E_v * dw) / (E_u + E_v)
         dv = du - dw
+        # t's complementarity with lambda = upper - alpha (which moves as
+        # -d_alpha): lambda dt - t d_alpha = t_t
+        dt = (t_t + t * d_alpha[: len(t)]) / lam if len(t) else t
         return _Point(
             du, dv, d_alpha, (t_s - s * d_alpha) / alpha,
             (t_u - mu_u * du) / u, (t_v - mu_v * dv) / v,
+            dt, -d_alpha[: len(t)],
         )  # fmt: skip
 
 

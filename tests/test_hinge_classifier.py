@@ -460,7 +460,15 @@ def test_unpenalized_objective_reports_the_weights_scale(binary):
     params = dict(loss="pairwise_square", penalty=None, tol=1e-12, max_iter=10_000)
     plain = HingeClassifier(**params).fit(X, y)
     scaled = HingeClassifier(**params).fit(X, y, sample_weight=np.full(len(y), 1e250))
-    np.testing.assert_allclose(scaled.coef_, plain.coef_, rtol=1e-6, atol=1e-9)
+    # the minimizers are a line, not a point: make_classification's two
+    # redundant features leave X of rank 4, and the coefficients differ along
+    # its null space by the solver's rounding (1.8e-6 relative with
+    # OPENBLAS_CORETYPE=Haswell); the scores X w, which the loss sees, are
+    # the same at every minimizer
+    scores = X @ plain.coef_.ravel()
+    np.testing.assert_allclose(
+        X @ scaled.coef_.ravel(), scores, rtol=1e-6, atol=1e-9 * np.abs(scores).max()
+    )
     assert scaled.objective_value_ == pytest.approx(1e250 * plain.objective_value_)
 
 

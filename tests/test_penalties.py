@@ -203,6 +203,35 @@ def test_l1_ratio_is_validated(bad):
         HingeClassifier(penalty=ElasticNet(l1_ratio=bad)).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "ratio", [np.int64(0), np.int64(1), np.float32(0.5), np.float64(0.25)]
+)
+def test_l1_ratio_takes_numpy_scalars(ratio):
+    # a grid search over penalty__l1_ratio hands numpy's scalars from the
+    # array it was given (np.array([0, 1]) is int64)
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    model = HingeClassifier(penalty=ElasticNet(l1_ratio=ratio)).fit(X, y)
+    reference = HingeClassifier(penalty=ElasticNet(l1_ratio=float(ratio))).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "modified_huber"])
+def test_auto_takes_a_penalty_subclass(loss):
+    # primal_cd has updates for the package's own penalty classes only: auto
+    # chose it for the smooth losses and the fit raised; gd's proximal steps
+    # take any penalty with a prox
+    from hinge_estimators import hinge_path
+
+    class ScaledL1(L1):
+        """L1, through a user's subclass."""
+
+    X, y = make_classification(n_samples=60, n_features=6, random_state=0)
+    model = HingeClassifier(loss=loss, penalty=ScaledL1(), C=0.5).fit(X, y)
+    plain = HingeClassifier(loss=loss, penalty="l1", C=0.5, tol=1e-8).fit(X, y)
+    assert model.objective_value_ <= plain.objective_value_ * (1 + model.tol)
+    assert len(hinge_path(X, y, loss=loss, penalty=ScaledL1(), n_Cs=3).Cs) == 3
+
+
 def test_unknown_penalty_names_the_valid_ones():
     X, y = make_classification(n_samples=30, n_features=4, random_state=0)
     with pytest.raises(ValueError, match="penalty"):

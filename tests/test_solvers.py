@@ -743,3 +743,36 @@ def test_polish_singular_solve_is_the_minimum_norm_least_squares_one():
     np.testing.assert_allclose(
         active_set._solve(M, rhs), np.linalg.pinv(M) @ rhs, rtol=1e-9, atol=1e-9
     )
+
+
+def test_a_refusal_names_a_solver_that_accepts():
+    # every refusal of a (loss, penalty, solver) triple that names other
+    # solvers names at least one that takes the same loss and penalty: the
+    # loss's advice alone ("use solver='newton' or 'lbfgs'" from dual_cd for
+    # the smooth hinge) sent an L1 fit to two more refusals
+    import re
+
+    from hinge_estimators.losses import LOSSES, get_loss
+    from hinge_estimators.solvers import SOLVERS, get_solver
+
+    def accepts(name, loss, penalty):
+        try:
+            get_solver(name, loss, penalty=penalty)
+        except ValueError:
+            return False
+        return True
+
+    misleading = []
+    for loss_name in LOSSES:
+        loss = get_loss(loss_name)
+        for penalty in ["l2", "l1", "elasticnet", "l1_l2", None]:
+            for name in SOLVERS:
+                try:
+                    get_solver(name, loss, penalty=penalty)
+                    continue
+                except ValueError as exc:
+                    message = str(exc)
+                named = set(re.findall(r"'(\w+)'", message)) & set(SOLVERS) - {name}
+                if named and not any(accepts(n, loss, penalty) for n in named):
+                    misleading.append((loss_name, penalty, name, message))
+    assert not misleading

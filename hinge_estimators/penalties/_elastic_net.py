@@ -1,12 +1,15 @@
 """The elastic net ``l1_ratio ||W||_1 + (1 - l1_ratio) ||W||^2 / 2``."""
 
+import numbers
+
 import numpy as np
 
 from ._base import Penalty, l1_violation, soft_threshold
 
 
 def _ratio(value):
-    if not (isinstance(value, int | float) and not isinstance(value, bool)):
+    # numpy's scalars too (a grid of np.arange or np.linspace values)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool | np.bool_):
         return "must be a number in [0, 1]"
     if not 0.0 <= value <= 1.0:
         return "must be a number in [0, 1]"

@@ -101,9 +101,25 @@ def auto_solver(
     skipped. Without a shape (``n_samples=None``) the squared hinge goes to
     ``newton``. A non-smooth penalty (L1, elastic net, group L1/L2) goes to
     the solvers that have an update for it (see
-    :func:`_nonsmooth_penalty_solver`).
+    :func:`_nonsmooth_penalty_solver`). A penalty object the choice has no
+    update for (a user's subclass or new penalty) goes to ``gd``, whose
+    proximal steps take any penalty.
     """
     penalty = get_penalty(penalty)
+    solver = _auto_choice(
+        loss, n_samples, n_features, sparse, penalty, n_classes, scaled_C, intercept
+    )
+    try:
+        solver.check_penalty(penalty)
+    except ValueError:
+        return GradientDescent()
+    return solver
+
+
+def _auto_choice(
+    loss, n_samples, n_features, sparse, penalty, n_classes, scaled_C, intercept
+):
+    """:func:`auto_solver`'s rule, before the penalty check."""
     if penalty is not None and not penalty.is_smooth:
         return _nonsmooth_penalty_solver(loss, penalty)
     has_dual = (
@@ -229,9 +245,14 @@ def get_solver(
             f"solver must be a string or a Solver object, got {type(spec).__name__}."
         )
     solver.validate()
+    penalty = get_penalty(penalty)
     try:
         solver.check_loss(loss)
     except ValueError as exc:
+        # where the penalty is refused too, say so: the loss's advice names
+        # solvers for that loss that may have no update for the penalty
+        # (dual_cd's "use newton" for the smooth hinge with L1)
+        solver.check_penalty(penalty)
         if isinstance(spec, str) and isinstance(solver, SGD) and loss.is_pairwise:
             # the name builds SGD() with batch_size=1, which a pairwise loss
             # cannot use: say how to set it
@@ -240,7 +261,7 @@ def get_solver(
                 "solver as an object to set them, e.g. solver=SGD(batch_size=256)."
             ) from None
         raise
-    solver.check_penalty(get_penalty(penalty))
+    solver.check_penalty(penalty)
     return solver
 
 

@@ -242,7 +242,8 @@ class PrimalCoordinateDescent(Solver):
         if penalty is None:
             raise ValueError(
                 "PrimalCoordinateDescent needs a penalty (its stopping rule is "
-                "a duality gap); use solver='lbfgs' or 'newton' for penalty=None."
+                "a duality gap); for penalty=None use solver='newton' or "
+                "'lbfgs' with a smooth loss, solver='gd' with any loss."
             )
         if type(penalty) not in _PENALTIES:
             raise ValueError(

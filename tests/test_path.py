@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import l1_min_c
 
@@ -145,6 +146,47 @@ def test_l1_grid_starts_at_l1_min_c(loss, slope):
     assert start == pytest.approx(
         slope * l1_min_c(X, y, loss="squared_hinge", fit_intercept=False), rel=1e-9
     )
+
+
+def _hinge_at_zero(y, s, C, intercept):
+    """``P`` at ``W = 0`` with the best intercept, for the binary hinge: a
+    convex piecewise-linear function of ``b`` with its kinks at ``+-1``."""
+    signs = np.where(y == y.max(), 1.0, -1.0)
+    candidates = [-1.0, 1.0] if intercept else [0.0]
+    return min(C * s @ np.maximum(0.0, 1.0 - signs * b) for b in candidates)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"fit_intercept": False}, {"class_weight": {0: 1.0, 1: 3.0}}],
+    ids=["intercept", "no_intercept", "class_weight"],
+)
+def test_hinge_l1_grid_starts_where_the_model_moves(params):
+    # the best intercept puts a class on the hinge's kink, where the
+    # gradient the start was read from is one of a box of subgradients:
+    # the start lay 5.7x below the first non-zero coefficient on these
+    # imbalanced data. Below the start W = 0 is optimal (a fit certified to
+    # 1e-9 reaches no lower than the best intercept alone); above it the
+    # model moves (any fit below that value proves it)
+    X, y = make_classification(80, 8, n_informative=4, random_state=11, weights=[0.7])
+    with warnings.catch_warnings():
+        # the path's second point, 1e4 times further, is not what is tested
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        path = hinge_path(X, y, n_Cs=2, loss="hinge", penalty="l1", **params)
+    start = path.Cs[0]
+    weights = params.get("class_weight", {0: 1.0, 1: 1.0})
+    s = np.array([weights[label] for label in y])
+    intercept = params.get("fit_intercept", True)
+    fit = dict(loss="hinge", penalty="l1", tol=1e-9, max_iter=20_000, **params)
+    below = HingeClassifier(C=0.9 * start, **fit).fit(X, y)
+    assert below.optimality_ <= 1e-9
+    zero = _hinge_at_zero(y, s, 0.9 * start, intercept)
+    assert zero <= below.objective_value_ * (1 + 1e-7)
+    with warnings.catch_warnings():
+        # any point below the best intercept's value proves it: no certificate
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        above = HingeClassifier(C=1.1 * start, **fit).fit(X, y)
+    assert above.objective_value_ < _hinge_at_zero(y, s, 1.1 * start, intercept)
 
 
 @pytest.mark.parametrize(

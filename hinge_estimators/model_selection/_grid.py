@@ -3,12 +3,20 @@
 import math
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
 
+from ..losses import Hinge
+from ..penalties import L1, ElasticNet
 from ..solvers._newton_finish import _optimal_intercept
 
 #: an L2-type path starts where the largest score has moved by this share of
 #: the margin (see :func:`default_Cs`)
 START_SHIFT = 1.0
+#: the hinge's least subgradient at W = 0 is a linear program over the
+#: samples on the kink; beyond this many stored entries of their columns it
+#: is not solved (the start is then the lower estimate of ``V``)
+KINK_LP_ENTRIES = 2_000_000
 
 
 def default_Cs(problem, n_Cs, eps):
@@ -39,7 +47,15 @@ def default_Cs(problem, n_Cs, eps):
       smallest C at which ``W = 0`` stops being optimal, i.e. at which ``-C
       V`` leaves the subdifferential of the penalty at 0 (``1 / ||V||_inf``
       for L1, as :func:`sklearn.svm.l1_min_c`), found by bisection on the
-      penalty's ``violation``;
+      penalty's ``violation``. Exact for a smooth loss with a free intercept
+      or none. The hinge's best intercept puts a class on its kink, where
+      ``G`` is any of a box of subgradients: with L1 and the elastic net the
+      one of least ``||V||_inf`` (that meets the free intercept's ``sum G =
+      0``) is a linear program per column (:func:`_least_hinge_subgradient`;
+      it moved the start up to 5.7x on imbalanced data). Elsewhere the start
+      can lie below the exact one (a penalized intercept, taken at ``b =
+      0``; Crammer-Singer's ties; the group norm with the hinge): a few of
+      the path's first values then still have ``W = 0``;
     * a smooth penalty ``q ||W||^2 / 2`` (L2): ``W`` is ``-C V / q`` to first
       order for small C, so the coefficients move from the start, but the
       predictions stay those of the intercept until the scores move by about
@@ -63,6 +79,8 @@ def default_Cs(problem, n_Cs, eps):
     start = _optimal_intercept(objective, objective.zeros())
     V, _ = objective.split(objective.gradient(start))
     penalty = objective.penalty
+    if not penalty.is_smooth and isinstance(objective.loss, Hinge):
+        V = _least_hinge_subgradient(objective, start, V)
     if penalty.is_smooth:
         spread = float(np.abs(np.asarray(objective.X @ V.T)).max(initial=0.0))
         C_start = START_SHIFT * penalty.quadratic / spread if spread > 0 else 1.0
@@ -93,3 +111,82 @@ def _first_nonzero(penalty, V):
         middle = math.sqrt(low * high)
         low, high = (low, middle) if moves(middle) else (middle, high)
     return high
+
+
+def _least_hinge_subgradient(objective, start, V):
+    """``V`` at the hinge's subgradient of least ``||V_k||_inf`` per column.
+
+    At ``W = 0`` with the intercept ``b_k`` every sample of one class can sit
+    on the kink (``y_i b_k = margin``), where its derivative is any
+    ``-a_i y_i s_i``, ``0 <= a_i <= 1``; ``W = 0`` stays optimal up to ``C =
+    1 / min_a ||X^T G(a)||_inf`` (with ``sum G = 0`` for a free intercept),
+    a linear program in ``(a, t)``. Only for the entrywise penalties (L1,
+    elastic net: the columns' conditions separate). A column whose program
+    is too large (``KINK_LP_ENTRIES``) takes the one ``a`` shared by its
+    kink (what the free intercept's constraint leaves: about half-way from
+    the gradient's ``V_k`` to the program's on the real sets).
+    """
+    if type(objective.penalty) not in (L1, ElasticNet):
+        return V
+    free_intercept = objective.fit_intercept and objective.intercept_penalty == 0
+    if objective.fit_intercept and not free_intercept:
+        return V
+    X = objective.X
+    weights = objective.loss_scale * objective.sample_weight
+    margin = float(objective.loss.margin)
+    scores = np.asarray(objective.scores(start)).reshape(len(weights), -1)
+    V = np.array(V, dtype=np.float64)
+    for k in range(V.shape[0]):
+        y = np.asarray(objective.y[:, k], dtype=np.float64)
+        z = y * scores[:, k]
+        kink = np.isclose(z, margin, rtol=1e-12, atol=1e-12) & (weights > 0)
+        if not kink.any():
+            continue
+        fixed = np.where((z < margin) & ~kink, -y * weights, 0.0)
+        D = -y[kink] * weights[kink]  # G = fixed + a D on the kink
+        base = np.asarray(X.T @ fixed).ravel()
+        X_kink = X[kink]
+        candidates = []
+        if free_intercept:
+            shared = float(np.clip(-fixed.sum() / D.sum(), 0.0, 1.0))
+            candidates.append(base + shared * np.asarray(X_kink.T @ D).ravel())
+        entries = X_kink.nnz if sp.issparse(X_kink) else X_kink.size
+        if entries <= KINK_LP_ENTRIES:
+            found = _least_norm_program(X_kink, D, base, fixed, free_intercept)
+            if found is not None:
+                candidates.append(found)
+        for candidate in candidates:
+            # the program's tolerance can leave sum G a hair off 0: a
+            # candidate is kept only where smaller (W = 0 is then optimal at
+            # least as far)
+            if np.abs(candidate).max(initial=0.0) < np.abs(V[k]).max(initial=0.0):
+                V[k] = candidate
+    return V
+
+
+def _least_norm_program(X_kink, D, base, fixed, free_intercept):
+    """``min ||base + X_kink^T (a D)||_inf`` over ``0 <= a <= 1`` (and ``sum
+    fixed + a.D = 0``) by HiGHS; the minimizing ``V_k``, or None."""
+    M = X_kink.T.multiply(D) if sp.issparse(X_kink) else X_kink.T * D
+    M = sp.csr_matrix(M)
+    d, m = M.shape
+    ones = sp.csr_matrix(np.ones((d, 1)))
+    # M a - t <= -base and -M a - t <= base: |V_k| <= t
+    A_ub = sp.vstack([sp.hstack([M, -ones]), sp.hstack([-M, -ones])])
+    b_ub = np.concatenate([-base, base])
+    A_eq = b_eq = None
+    if free_intercept:
+        A_eq = sp.csr_matrix(np.append(D, 0.0)[None, :])
+        b_eq = np.array([-fixed.sum()])
+    cost = np.zeros(m + 1)
+    cost[-1] = 1.0
+    bounds = [(0.0, 1.0)] * m + [(0.0, None)]
+    # HiGHS's presolve took 60 % of the time on digits' columns (90 -> 33 ms)
+    found = linprog(
+        cost, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds,
+        method="highs", options={"presolve": False},
+    )  # fmt: skip
+    if found.status != 0:
+        return None
+    a = np.clip(found.x[:m], 0.0, 1.0)
+    return base + np.asarray(M @ a).ravel()

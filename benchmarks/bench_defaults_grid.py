@@ -20,7 +20,8 @@ Run (from the repository root, setup in ``benchmarks/README.md``)::
 Options: ``--sets a,b``, ``--losses hinge,crammer_singer`` (a loss's
 parameters after colons: ``smooth_hinge:gamma=0.1:margin=1.5``), ``--C
 0.01,1,100,1000``, ``--seeds 3``, ``--penalty l1`` (with the squared hinge:
-the L1 problems of issue 14; ``elasticnet``). Timings are wall-clock, one
+the L1 problems of issue 14; ``elasticnet``; ``l1_l2``), ``--solver gd``
+(default ``auto``). Timings are wall-clock, one
 fit at a time, for reading the cost of a converged fit; they are not the
 benchmark's speed targets (those are ``bench_real.py``'s, against
 LIBLINEAR in the same run).
@@ -93,16 +94,18 @@ def loss_of(spec):
     return get_loss(name).set_params(**{k: float(v) for k, v in params.items()})
 
 
-def fit(X, y, loss, penalty, C, seed):
-    """``(seconds, passes, warned)`` of one default fit."""
-    model = HingeClassifier(loss=loss_of(loss), penalty=penalty, C=C, random_state=seed)
+def fit(X, y, loss, penalty, C, seed, solver="auto"):
+    """``(seconds, passes, warned, objective)`` of one default fit."""
+    model = HingeClassifier(
+        loss=loss_of(loss), penalty=penalty, C=C, random_state=seed, solver=solver
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()
         model.fit(X, y)
         seconds = time.perf_counter() - start
     warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return seconds, int(np.max(model.n_iter_)), warned
+    return seconds, int(np.max(model.n_iter_)), warned, model.objective_value_
 
 
 def main():
@@ -112,6 +115,7 @@ def main():
     parser.add_argument("--C", default="0.01,1,100,1000")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--penalty", default="l2")
+    parser.add_argument("--solver", default="auto")
     parser.add_argument("--out")
     args = parser.parse_args()
     Cs = [float(c) for c in args.C.split(",")]
@@ -120,10 +124,10 @@ def main():
         f"{' '.join(sys.argv[1:])}`  ",
         f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, Python "
         f"{platform.python_version()}, {os.cpu_count()} CPUs; penalty "
-        f"{args.penalty!r}, seeds 0-{args.seeds - 1}.",
+        f"{args.penalty!r}, solver {args.solver!r}, seeds 0-{args.seeds - 1}.",
         "",
-        "Each cell: median seconds, median passes, and the fits (of the seeds) "
-        "that ended with a ConvergenceWarning.",
+        "Each cell: median seconds, median passes, the median objective P, and "
+        "the fits (of the seeds) that ended with a ConvergenceWarning.",
         "",
         "| set | loss | " + " | ".join(f"C={C:g}" for C in Cs) + " |",
         "|---|---|" + "---|" * len(Cs),
@@ -141,7 +145,10 @@ def main():
                 continue
             cells = []
             for C in Cs:
-                runs = [fit(X, y, loss, args.penalty, C, s) for s in range(args.seeds)]
+                runs = [
+                    fit(X, y, loss, args.penalty, C, s, args.solver)
+                    for s in range(args.seeds)
+                ]
                 warned = sum(r[2] for r in runs)
                 warned_total += warned
                 fits_total += len(runs)
@@ -149,8 +156,9 @@ def main():
                     failures.append(f"{name} {loss} C={C:g} ({warned}/{len(runs)})")
                 seconds = np.median([r[0] for r in runs])
                 passes = int(np.median([r[1] for r in runs]))
+                value = np.median([r[3] for r in runs])
                 mark = f", **{warned} warned**" if warned else ""
-                cells.append(f"{seconds:.2f} s, {passes}{mark}")
+                cells.append(f"{seconds:.2f} s, {passes}, P {value:.6g}{mark}")
             lines.append(
                 f"| {name} {X.shape[0]}x{X.shape[1]} | {loss} | "
                 + " | ".join(cells)

@@ -1,6 +1,6 @@
 """Solvers and their registry (name -> class)."""
 
-from ..penalties import get_penalty
+from ..penalties import GroupL1L2, get_penalty
 from ._base import Progress, Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
 from ._fc_boosting import FullyCorrectiveBoosting
@@ -121,7 +121,7 @@ def _auto_choice(
 ):
     """:func:`auto_solver`'s rule, before the penalty check."""
     if penalty is not None and not penalty.is_smooth:
-        return _nonsmooth_penalty_solver(loss, penalty)
+        return _nonsmooth_penalty_solver(loss, penalty, n_classes)
     has_dual = (
         loss.dual_form() is not None
         and penalty is not None
@@ -149,14 +149,23 @@ def _auto_choice(
     return GradientDescent()
 
 
-def _nonsmooth_penalty_solver(loss, penalty):
+def _nonsmooth_penalty_solver(loss, penalty, n_classes=None):
     """The ``auto`` choice for a non-smooth penalty.
 
     ``primal_cd`` (compiled coordinate descent with working sets, Newton
-    steps where it crawls, and for the squared hinge and the modified Huber
-    loss an interior point where its rate is slow) for every penalty with the
-    smooth margin losses it has a compiled update for; ``gd``'s proximal
+    steps where it crawls, and an interior point where its rate is slow)
+    for every penalty with the smooth margin losses it has a compiled update
+    for, but the group norm over more than two classes; ``gd``'s proximal
     steps for every other loss.
+
+    The group norm ``"l1_l2"`` with one-vs-rest columns couples the columns:
+    ``primal_cd`` then moves one feature's block by a majorized step, with
+    neither Newton steps nor the interior point, and on 8 multiclass sets
+    (iris to optdigits, squared hinge and modified Huber, C = 0.1 to 100,
+    default tol and max_iter) it reached a lower objective than ``gd`` in
+    none of 64 fits, up to 4x higher (texture, C = 100), and took 1.5 to 9
+    times ``gd``'s time on the six sets of over 1,000 samples. (Both end at
+    ``max_iter`` from C = 1 on most of those sets.)
 
     Measured (default tol and max_iter, free intercept, standardized): with
     the elastic net (l1_ratio 0.5) ``gd`` ended at 1000 iterations in 33 of
@@ -167,6 +176,8 @@ def _nonsmooth_penalty_solver(loss, penalty):
     the quadratic part (L1) ``gd`` stopped at 1000 iterations on sylva and
     satimage at C = 1, where ``primal_cd`` certified.
     """
+    if isinstance(penalty, GroupL1L2) and n_classes is not None and n_classes > 2:
+        return GradientDescent()
     try:
         PrimalCoordinateDescent().check_loss(loss)
     except ValueError:

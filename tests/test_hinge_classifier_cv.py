@@ -149,3 +149,25 @@ def test_a_fold_without_a_class_and_penalty_none_are_refused():
         HingeClassifierCV(CS, cv=folds).fit(X, y)
     with pytest.raises(ValueError, match="needs a penalty"):
         HingeClassifierCV(CS, penalty=None).fit(X, y)
+
+
+def test_sparsify_and_probabilities_as_the_plain_classifier():
+    # the refit model is a HingeClassifier's: sparsify()/densify() store an
+    # L1 model's coef_ sparse, and the modified Huber loss gives
+    # probabilities (HingeClassifierCV had neither)
+    import scipy.sparse as sp
+    from sklearn.datasets import load_iris
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = HingeClassifierCV(Cs=4, penalty="l1").fit(X, y)
+    scores = model.decision_function(X)
+    assert sp.issparse(model.sparsify().coef_)
+    np.testing.assert_array_equal(model.decision_function(X), scores)
+    assert isinstance(model.densify().coef_, np.ndarray)
+    huber = HingeClassifierCV(Cs=4, loss="modified_huber").fit(X, y)
+    plain = HingeClassifier(loss="modified_huber", C=huber.C_).fit(X, y)
+    np.testing.assert_allclose(huber.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_allclose(huber.predict_log_proba(X), plain.predict_log_proba(X))
+    assert not hasattr(model, "predict_proba")

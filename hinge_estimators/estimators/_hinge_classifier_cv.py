@@ -6,6 +6,7 @@ import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
@@ -49,7 +50,11 @@ _MODEL_PARAMS = (
 
 
 class HingeClassifierCV(
-    VersionedPickleMixin, CachedParamNamesMixin, ClassifierMixin, BaseEstimator
+    VersionedPickleMixin,
+    CachedParamNamesMixin,
+    SparseCoefMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """:class:`HingeClassifier` with C chosen by cross-validation.
 
@@ -109,7 +114,8 @@ tol, max_iter, random_state
     best_index_ : int
         Index of ``C_`` in ``Cs_``.
     coef_, intercept_, classes_, n_features_in_, feature_names_in_
-        As in :class:`HingeClassifier`.
+        As in :class:`HingeClassifier` (``coef_`` a sparse matrix after
+        :meth:`sparsify`, until :meth:`densify` or the next fit).
     objective_value_, optimality_ : float
         Of the refit (``refit=True`` only).
 
@@ -276,10 +282,13 @@ tol, max_iter, random_state
             self.intercept_ = intercepts[:, self.best_index_].mean(axis=0)
         return self
 
-    # the fitted model predicts as a HingeClassifier does
+    # the fitted model predicts as a HingeClassifier does (probabilities for
+    # the modified Huber loss only: the descriptors that say so are shared)
     decision_function = HingeClassifier.decision_function
     _scores = HingeClassifier._scores
     predict = HingeClassifier.predict
+    predict_proba = HingeClassifier.__dict__["predict_proba"]
+    predict_log_proba = HingeClassifier.__dict__["predict_log_proba"]
 
     def score(self, X, y, sample_weight=None, **score_params):
         """The ``scoring`` metric of the fitted model on ``X``, ``y``.

@@ -260,10 +260,13 @@ def get_solver(
     try:
         solver.check_loss(loss)
     except ValueError as exc:
-        # where the penalty is refused too, say so: the loss's advice names
-        # solvers for that loss that may have no update for the penalty
-        # (dual_cd's "use newton" for the smooth hinge with L1)
-        solver.check_penalty(penalty)
+        # where the penalty is refused too, that refusal comes first: the
+        # loss's advice names solvers for that loss that may have no update
+        # for the penalty (dual_cd's "use newton" for the smooth hinge with L1)
+        try:
+            solver.check_penalty(penalty)
+        except ValueError as penalty_exc:
+            raise ValueError(f"{penalty_exc} The loss is refused too: {exc}") from None
         if isinstance(spec, str) and isinstance(solver, SGD) and loss.is_pairwise:
             # the name builds SGD() with batch_size=1, which a pairwise loss
             # cannot use: say how to set it

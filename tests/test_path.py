@@ -11,7 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import l1_min_c
 
 from hinge_estimators import HingeClassifier, LinearObjective, hinge_path
-from hinge_estimators.losses import get_loss
+from hinge_estimators.losses import Hinge, get_loss
 from hinge_estimators.model_selection._grid import default_Cs
 
 TOL = 1e-10
@@ -187,6 +187,26 @@ def test_hinge_l1_grid_starts_where_the_model_moves(params):
         warnings.simplefilter("ignore", ConvergenceWarning)
         above = HingeClassifier(C=1.1 * start, **fit).fit(X, y)
     assert above.objective_value_ < _hinge_at_zero(y, s, 1.1 * start, intercept)
+
+
+def test_hinge_least_subgradient_with_both_classes_on_the_kink():
+    # Hinge(margin=0) at W = 0, b = 0: every sample sits on the kink, both
+    # classes, and with balanced classes the kink's derivatives sum to 0:
+    # the free intercept's shared multiplier has no class to scale (it
+    # divided 0 by 0); the linear program still finds the least subgradient
+    from hinge_estimators.model_selection._grid import _least_hinge_subgradient
+
+    X = np.random.default_rng(4).standard_normal((60, 5))
+    signs = np.tile([1.0, -1.0], 30)
+    objective = LinearObjective(
+        Hinge(margin=0.0), X, signs[:, None], n_outputs=1, penalty="l1"
+    )
+    start = objective.zeros()
+    V, _ = objective.split(objective.gradient(start))
+    least = _least_hinge_subgradient(objective, start, V)
+    assert np.all(np.isfinite(least))
+    # any a in [0, 1] with sum G = 0 gives a V: a = 0 gives V = 0, the least
+    np.testing.assert_allclose(least, 0.0, atol=1e-9)
 
 
 @pytest.mark.parametrize(

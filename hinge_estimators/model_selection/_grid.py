@@ -147,7 +147,7 @@ def _least_hinge_subgradient(objective, start, V):
         base = np.asarray(X.T @ fixed).ravel()
         X_kink = X[kink]
         candidates = []
-        if free_intercept:
+        if free_intercept and D.sum() != 0.0:  # (margin 0: both classes)
             shared = float(np.clip(-fixed.sum() / D.sum(), 0.0, 1.0))
             candidates.append(base + shared * np.asarray(X_kink.T @ D).ravel())
         entries = X_kink.nnz if sp.issparse(X_kink) else X_kink.size

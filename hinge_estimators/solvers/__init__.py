@@ -163,7 +163,7 @@ def _nonsmooth_penalty_solver(loss, penalty, n_classes=None):
     neither Newton steps nor the interior point, and on 8 multiclass sets
     (iris to optdigits, squared hinge and modified Huber, C = 0.1 to 100,
     default tol and max_iter) it reached a lower objective than ``gd`` in
-    none of 64 fits, up to 4x higher (texture, C = 100), and took 1.5 to 9
+    none of 64 fits, up to 4.9x higher (texture, C = 100), and took 1.5 to 9
     times ``gd``'s time on the six sets of over 1,000 samples. (Both end at
     ``max_iter`` from C = 1 on most of those sets.)
 

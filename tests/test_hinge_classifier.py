@@ -734,3 +734,29 @@ def test_warm_start_needs_the_same_coefficient_layout_not_only_the_size(solver):
         cold = HingeClassifier(fit_intercept=False, **params).fit(X6, y6)
     np.testing.assert_array_equal(warm.coef_, cold.coef_)
     assert warm.objective_value_ == cold.objective_value_
+
+
+def test_a_missing_bound_is_said_in_words(binary, monkeypatch):
+    # a solver that ends with no bound reports optimality inf (Crammer-Singer
+    # with L1 and free intercepts: no balanced dual point at gd's last
+    # iterate, the review's 45 x 5 case); "stopping measure inf > tol" read
+    # as a divergence, the warning now says a bound is missing. The solver
+    # is made to return such a result, whatever the machine's rounding
+    import dataclasses
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from hinge_estimators.solvers import LBFGS
+
+    solve = LBFGS.solve
+
+    def unbounded(self, objective, *args, **kwargs):
+        result = solve(self, objective, *args, **kwargs)
+        return dataclasses.replace(result, converged=False, optimality=np.inf)
+
+    monkeypatch.setattr(LBFGS, "solve", unbounded)
+    X, y = binary
+    model = HingeClassifier(solver="lbfgs")
+    with pytest.warns(ConvergenceWarning, match="no bound on its suboptimality"):
+        model.fit(X, y)
+    assert np.isinf(model.optimality_)

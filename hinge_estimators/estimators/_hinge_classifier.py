@@ -293,7 +293,9 @@ class HingeClassifier(
     optimality_ : float
         The solver's stopping measure at the solution (see ``tol``): the
         relative duality gap for ``dual_cd``, a proven bound on the relative
-        suboptimality of ``coef_``.
+        suboptimality of ``coef_``. ``inf`` where no bound could be computed
+        (a non-smooth multiclass loss with a non-smooth penalty and free
+        intercepts can leave no feasible dual point); the fit then warns.
     loss_ : Loss
         The loss object used (a fresh copy; ``loss`` is never modified).
     solver_ : Solver
@@ -510,12 +512,20 @@ class HingeClassifier(
         if printer is not None:
             printer.final(result)
         if not result.converged:
+            measure = f"stopping measure {result.optimality:.3g} > tol={self.tol:g}"
+            if np.isinf(result.optimality):
+                # "inf > tol" alone reads as a divergence: it is a missing bound
+                measure = (
+                    "no bound on its suboptimality (stopping measure inf: no "
+                    "feasible dual point at its last iterate, as for a "
+                    "multiclass loss whose free intercepts the loss gradient "
+                    "cannot balance)"
+                )
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
                 f"{result.n_iter} iterations (max_iter={self.max_iter}) with "
-                f"stopping measure {result.optimality:.3g} > tol={self.tol:g} "
-                f"({result.message}); increase max_iter, loosen tol, or scale "
-                "the data.",
+                f"{measure} ({result.message}); increase max_iter, loosen tol, "
+                "or scale the data.",
                 ConvergenceWarning,
                 stacklevel=3,  # the caller of fit, past _fit_context's wrapper
             )

@@ -189,6 +189,46 @@ def test_hinge_l1_grid_starts_where_the_model_moves(params):
     assert above.objective_value_ < _hinge_at_zero(y, s, 1.1 * start, intercept)
 
 
+def test_hinge_l1_grid_start_ignores_the_gradients_unbalanced_choice():
+    # the gradient's choice at the kink breaks the free intercept's sum G =
+    # 0, and its norm can lie below the least feasible one: kept as a
+    # candidate, it put the start 11 % too high here (non-zero coefficients
+    # below it; the review found 10 of 50 random cases, up to 3.2x)
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rows = np.r_[np.flatnonzero(y == 0)[:40], np.flatnonzero(y == 1)]
+    X, y = X[rows], y[rows]
+    weights = {0: 5.0, 1: 1.0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        path = hinge_path(
+            X, y, n_Cs=2, loss="hinge", penalty="l1", class_weight=weights
+        )
+    C = 0.9 * path.Cs[0]
+    below = HingeClassifier(
+        loss="hinge", penalty="l1", class_weight=weights, C=C, tol=1e-9,
+        max_iter=20_000,
+    ).fit(X, y)  # fmt: skip
+    assert below.optimality_ <= 1e-9
+    s = np.array([weights[label] for label in y])
+    assert _hinge_at_zero(y, s, C, True) <= below.objective_value_ * (1 + 1e-7)
+
+
+def test_hinge_l1_grid_start_is_finite_where_w_0_is_always_optimal():
+    # a minority class within the majority's reach: the least subgradient is
+    # 0 (W = 0 optimal at every C), and the start was 1 / 1e-16 (5.6e14;
+    # every fit of the path at max_iter); the gradient's rule stands in
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 5))
+    y = (rng.random(200) < 0.3).astype(int)
+    path = hinge_path(X, y, n_Cs=3, loss="hinge", penalty="l1")
+    assert path.Cs[-1] < 1e6
+    assert all(path.converged)
+
+
 def test_hinge_least_subgradient_with_both_classes_on_the_kink():
     # Hinge(margin=0) at W = 0, b = 0: every sample sits on the kink, both
     # classes, and with balanced classes the kink's derivatives sum to 0:

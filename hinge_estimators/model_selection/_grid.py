@@ -14,9 +14,18 @@ from ..solvers._newton_finish import _optimal_intercept
 #: the margin (see :func:`default_Cs`)
 START_SHIFT = 1.0
 #: the hinge's least subgradient at W = 0 is a linear program over the
-#: samples on the kink; beyond this many stored entries of their columns it
-#: is not solved (the start is then the lower estimate of ``V``)
-KINK_LP_ENTRIES = 2_000_000
+#: samples on the kink; beyond this many stored entries of their columns
+#: (per column, and over all the columns) it is not solved, and the shared
+#: multiplier stands in. HiGHS's time grows faster than the entries: 0.06 s
+#: a column at 100,000 (digits), 0.2 s at 320,000 (optdigits), 2 s at
+#: 540,000 (a dense 4,000 x 150); by size, not time, so that the grid is
+#: the same on every machine
+KINK_LP_ENTRIES = 400_000
+KINK_LP_TOTAL = 4_000_000
+#: a least subgradient this small against the gradient's (W = 0 optimal at
+#: every C: the minority class within the majority's reach) gives no start;
+#: the gradient's rule gives a finite one
+DEGENERATE = 1e-8
 
 
 def default_Cs(problem, n_Cs, eps):
@@ -80,7 +89,10 @@ def default_Cs(problem, n_Cs, eps):
     V, _ = objective.split(objective.gradient(start))
     penalty = objective.penalty
     if not penalty.is_smooth and isinstance(objective.loss, Hinge):
-        V = _least_hinge_subgradient(objective, start, V)
+        least = _least_hinge_subgradient(objective, start, V)
+        top = float(np.abs(V).max(initial=0.0))
+        if float(np.abs(least).max(initial=0.0)) > DEGENERATE * top:
+            V = least
     if penalty.is_smooth:
         spread = float(np.abs(np.asarray(objective.X @ V.T)).max(initial=0.0))
         C_start = START_SHIFT * penalty.quadratic / spread if spread > 0 else 1.0
@@ -122,9 +134,12 @@ def _least_hinge_subgradient(objective, start, V):
     1 / min_a ||X^T G(a)||_inf`` (with ``sum G = 0`` for a free intercept),
     a linear program in ``(a, t)``. Only for the entrywise penalties (L1,
     elastic net: the columns' conditions separate). A column whose program
-    is too large (``KINK_LP_ENTRIES``) takes the one ``a`` shared by its
-    kink (what the free intercept's constraint leaves: about half-way from
-    the gradient's ``V_k`` to the program's on the real sets).
+    is too large (``KINK_LP_ENTRIES``, ``KINK_LP_TOTAL``) takes the one
+    ``a`` shared by its kink (what the free intercept's constraint leaves:
+    about half-way from the gradient's ``V_k`` to the program's on the real
+    sets). With a free intercept the gradient's own ``V_k`` is no candidate:
+    its choice at the kink breaks ``sum G = 0``, and its norm can lie below
+    the least feasible one (a start too high: non-zero coefficients below it).
     """
     if type(objective.penalty) not in (L1, ElasticNet):
         return V
@@ -136,6 +151,7 @@ def _least_hinge_subgradient(objective, start, V):
     margin = float(objective.loss.margin)
     scores = np.asarray(objective.scores(start)).reshape(len(weights), -1)
     V = np.array(V, dtype=np.float64)
+    budget = KINK_LP_TOTAL
     for k in range(V.shape[0]):
         y = np.asarray(objective.y[:, k], dtype=np.float64)
         z = y * scores[:, k]
@@ -151,16 +167,16 @@ def _least_hinge_subgradient(objective, start, V):
             shared = float(np.clip(-fixed.sum() / D.sum(), 0.0, 1.0))
             candidates.append(base + shared * np.asarray(X_kink.T @ D).ravel())
         entries = X_kink.nnz if sp.issparse(X_kink) else X_kink.size
-        if entries <= KINK_LP_ENTRIES:
+        if entries <= min(KINK_LP_ENTRIES, budget):
+            budget -= entries
             found = _least_norm_program(X_kink, D, base, fixed, free_intercept)
             if found is not None:
                 candidates.append(found)
-        for candidate in candidates:
-            # the program's tolerance can leave sum G a hair off 0: a
-            # candidate is kept only where smaller (W = 0 is then optimal at
-            # least as far)
-            if np.abs(candidate).max(initial=0.0) < np.abs(V[k]).max(initial=0.0):
-                V[k] = candidate
+        if not free_intercept:
+            # no constraint: the gradient's choice is a subgradient too
+            candidates.append(V[k].copy())
+        if candidates:
+            V[k] = min(candidates, key=lambda c: np.abs(c).max(initial=0.0))
     return V
 
 

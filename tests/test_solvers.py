@@ -775,4 +775,9 @@ def test_a_refusal_names_a_solver_that_accepts():
                 named = set(re.findall(r"'(\w+)'", message)) & set(SOLVERS) - {name}
                 if named and not any(accepts(n, loss, penalty) for n in named):
                     misleading.append((loss_name, penalty, name, message))
+                # where both are refused, the loss's part names no solver
+                # (its advice is for the loss alone)
+                _, _, loss_part = message.partition("The loss is refused too")
+                if set(re.findall(r"'(\w+)'", loss_part)) & set(SOLVERS):
+                    misleading.append((loss_name, penalty, name, message))
     assert not misleading

@@ -1,5 +1,7 @@
 """Solvers and their registry (name -> class)."""
 
+import re
+
 from ..penalties import GroupL1L2, get_penalty
 from ._base import Progress, Solver, SolveResult
 from ._dual_cd import DualCoordinateDescent
@@ -266,7 +268,12 @@ def get_solver(
         try:
             solver.check_penalty(penalty)
         except ValueError as penalty_exc:
-            raise ValueError(f"{penalty_exc} The loss is refused too: {exc}") from None
+            # the loss's refusal without its advice, which names solvers for
+            # the loss alone
+            reason = re.split(r"[;,] use ", str(exc))[0].rstrip(".")
+            raise ValueError(
+                f"{penalty_exc} The loss is refused too: {reason}."
+            ) from None
         if isinstance(spec, str) and isinstance(solver, SGD) and loss.is_pairwise:
             # the name builds SGD() with batch_size=1, which a pairwise loss
             # cannot use: say how to set it

@@ -58,8 +58,7 @@ def test_interior_point_reaches_the_optimum(seed, C, intercept, l1_ratio, sparse
     c[rng.random(n) < 0.1] = 0.0  # samples of weight 0 are left out
     columns = sp.csr_matrix(X.T) if sparse else np.ascontiguousarray(X.T)
     rho, q = l1_ratio, 1.0 - l1_ratio
-    kernel = loss.compiled_kernel()
-    found = margin_interior_point(columns, y, c, rho, q, 0.0, intercept, kernel)
+    found = margin_interior_point(columns, y, c, rho, q, 0.0, intercept, loss)
     assert found is not None
     w, b, _ = found
     value, gap = _certified(loss, X, y, c, w, b, l1_ratio, intercept, sparse)
@@ -78,7 +77,7 @@ def test_interior_point_with_a_penalized_intercept(p, loss):
     y = np.where(X[:, 0] + 0.5 * rng.standard_normal(80) > 0.8, 1.0, -1.0)
     c = np.full(80, 5.0)
     found = margin_interior_point(
-        np.ascontiguousarray(X.T), y, c, 1.0, 0.0, p, True, loss.compiled_kernel()
+        np.ascontiguousarray(X.T), y, c, 1.0, 0.0, p, True, loss
     )
     w, b, _ = found
     ours = _value(loss, X, y, w, b, 1.0, c, 1.0, 0.0, p)

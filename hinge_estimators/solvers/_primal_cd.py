@@ -371,7 +371,7 @@ class PrimalCoordinateDescent(Solver):
                     interior_ok = False
                     found = margin_interior_point(
                         data.transposed, Y[:, 0], data.weights, rho, q, p,
-                        objective.fit_intercept, loss.compiled_kernel(),
+                        objective.fit_intercept, loss,
                         min(MAX_INTERIOR_ITERATIONS, max_iter - n_iter - 1),
                     )  # fmt: skip
                     if found is not None:

@@ -75,17 +75,6 @@ class PiecewiseQuadratic(NamedTuple):
             return cls(kernel.a / weights, weights, float(kernel.b))
         raise ValueError(f"no piecewise-quadratic form for the loss {kernel.name!r}")
 
-    def value(self, margins):
-        """``sum_i c_i phi(z_i)``."""
-        u = np.maximum(self.margin - margins, 0.0)
-        if self.upper is None:
-            return float((u * u / (2.0 * self.kappa)).sum())
-        corner = self.kappa * self.upper
-        inside = np.minimum(u, corner)
-        # the quadratic piece up to the corner, the linear one past it
-        quadratic = inside * inside / (2.0 * self.kappa)
-        return float((quadratic + self.upper * (u - inside)).sum())
-
 
 def margin_interior_point(
     columns,
@@ -101,8 +90,8 @@ def margin_interior_point(
     """Minimize ``sum_i c_i phi(z_i) + rho |w|_1 + q/2 |w|^2 + p/2 b^2``.
 
     ``z = y * (X w + b)`` (``b = 0`` without ``intercept``), ``c = weights``,
-    ``phi`` the compiled kernel ``loss`` (a name of ``INTERIOR_LOSSES``, with
-    its parameters: see :meth:`PiecewiseQuadratic.of`); ``columns`` is
+    ``phi`` the margin loss ``loss`` (a loss object whose compiled kernel is
+    one of ``INTERIOR_LOSSES``: see :meth:`PiecewiseQuadratic.of`); ``columns`` is
     ``X^T``, a C-ordered ``(d, n)`` array or a CSR matrix (the column data of
     :class:`PrimalCoordinateDescent`). Runs at most ``max_iterations``;
     returns ``(w, b, iterations)``, or None where the iteration broke down (a
@@ -140,8 +129,10 @@ def margin_interior_point(
         columns, y, weights = columns[:, keep], y[keep], weights[keep]
         if not sp.issparse(columns):
             columns = np.ascontiguousarray(columns)
-    shape = PiecewiseQuadratic.of(loss, np.asarray(weights, dtype=np.float64))
+    weights = np.asarray(weights, dtype=np.float64)
+    shape = PiecewiseQuadratic.of(loss.compiled_kernel(), weights)
     d, n = columns.shape
+    ones = np.ones(n)  # the losses read in margins: y = 1
     start = max(rho, 1.0)
     bounded = shape.upper is not None
     # the dual variables start inside their box (0, upper)
@@ -170,7 +161,7 @@ def margin_interior_point(
             s - (y * scores + shape.kappa * alpha + linear - shape.margin),
         )
         gap = _complementarity(point)
-        value = shape.value(y * scores)
+        value = float(weights @ loss.loss(ones, y * scores))
         value += rho * float(np.abs(w).sum()) + 0.5 * q * float(w @ w)
         value += 0.5 * p * b * b
         largest = max(

@@ -390,13 +390,18 @@ class LinearObjective:
             W[...] = self.penalty.nonsmooth_prox(W, step)
         return out
 
-    def duality_gap(self, coef, scores=None):
+    def duality_gap(self, coef, scores=None, dual=None):
         """An upper bound on ``P(coef) - P*`` from a feasible dual point.
 
         ``scores`` may pass ``self.scores(coef)`` where the caller has them.
-        Returns ``(gap, P(coef))``; the gap is ``inf`` where no bound is
-        available (``penalty=None``, or a multiclass loss whose free
-        intercepts' gradient no shrinking of the samples can cancel).
+        ``dual`` (binary and one-vs-rest losses only) replaces the loss
+        gradient as the dual point: ``(G, conjugate)``, ``G`` of the scores'
+        shape with the weights included and ``conjugate`` its per-entry
+        ``F_i^*(G_i)`` (a solver's own multipliers: at the hinge's kinks
+        the gradient's choice is a poor dual point). Returns ``(gap,
+        P(coef))``; the gap is ``inf`` where no bound is available
+        (``penalty=None``, or a multiclass loss whose free intercepts'
+        gradient no shrinking of the samples can cancel).
 
         Notes
         -----
@@ -423,6 +428,8 @@ class LinearObjective:
         A penalized intercept (``intercept_scaling``) has no constraint and
         adds ``(1^T U)^2 / (2 p)`` to the conjugate instead.
         """
+        if dual is not None and (self.loss.is_multiclass or self.loss.is_pairwise):
+            raise ValueError("dual= is for binary and one-vs-rest margin losses")
         if scores is None:
             scores = self.scores(coef)
         if self.penalty is None:
@@ -441,6 +448,10 @@ class LinearObjective:
             G = weights * grad.reshape(scores.shape)
             primal = float(F_i.sum()) + self._penalty(coef)
             per_entry = G * scores
+            if dual is not None:
+                # F_i^*(G_i) given: written as per_entry - F_i below
+                G = np.asarray(dual[0], dtype=np.float64).reshape(scores.shape)
+                per_entry = np.asarray(dual[1]).reshape(scores.shape) + F_i
             if self.loss.is_multiclass:
                 per_sample = per_entry.sum(axis=1) - F_i[:, 0]
                 U, factors = G, np.ones(self.n_samples)

@@ -26,6 +26,22 @@ LOSSES = [
 ]
 
 
+def random_column(seed, C, sparse, n, d, noise):
+    """``(X, y, c, columns)``: Gaussian rows (half zeros where ``sparse``),
+    labels from two features and noise, weights ``c`` around ``C`` with a
+    tenth of them 0 (such samples are left out), ``columns = X^T`` as the
+    interior point reads it."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    if sparse:
+        X[rng.random((n, d)) < 0.5] = 0.0
+    y = np.where(X[:, 0] - X[:, 1] + noise * rng.standard_normal(n) > 0, 1.0, -1.0)
+    c = C * rng.uniform(0.5, 2.0, n)
+    c[rng.random(n) < 0.1] = 0.0
+    columns = sp.csr_matrix(X.T) if sparse else np.ascontiguousarray(X.T)
+    return X, y, c, columns
+
+
 def _certified(loss, X, y, c, w, b, l1_ratio, intercept, sparse):
     """Our objective's value and the duality gap ``LinearObjective`` finds."""
     objective = LinearObjective(
@@ -38,29 +54,24 @@ def _certified(loss, X, y, c, w, b, l1_ratio, intercept, sparse):
     return value, gap
 
 
-@settings(max_examples=25, deadline=None)
-@given(
+#: the strategies of the interior point's random columns (``random_column``)
+COLUMN_CASES = dict(
     seed=st.integers(0, 2**31 - 1),
     C=st.sampled_from([0.1, 10.0, 1000.0]),
     intercept=st.booleans(),
     l1_ratio=st.sampled_from([1.0, 0.6]),
     sparse=st.booleans(),
-    loss=st.sampled_from(LOSSES),
 )
+
+
+@settings(max_examples=25, deadline=None)
+@given(**COLUMN_CASES, loss=st.sampled_from(LOSSES))
 def test_interior_point_reaches_the_optimum(seed, C, intercept, l1_ratio, sparse, loss):
-    rng = np.random.default_rng(seed)
-    n, d = 60, 8
-    X = rng.standard_normal((n, d))
-    if sparse:
-        X[rng.random((n, d)) < 0.5] = 0.0
-    y = np.where(X[:, 0] - X[:, 1] + 0.3 * rng.standard_normal(n) > 0, 1.0, -1.0)
-    c = C * rng.uniform(0.5, 2.0, n)
-    c[rng.random(n) < 0.1] = 0.0  # samples of weight 0 are left out
-    columns = sp.csr_matrix(X.T) if sparse else np.ascontiguousarray(X.T)
+    X, y, c, columns = random_column(seed, C, sparse, n=60, d=8, noise=0.3)
     rho, q = l1_ratio, 1.0 - l1_ratio
     found = margin_interior_point(columns, y, c, rho, q, 0.0, intercept, loss)
     assert found is not None
-    w, b, _ = found
+    w, b, *_ = found
     value, gap = _certified(loss, X, y, c, w, b, l1_ratio, intercept, sparse)
     assert value == pytest.approx(_value(loss, X, y, w, b, 1.0, c, rho, q), rel=1e-12)
     assert gap <= 1e-7 * value
@@ -79,7 +90,7 @@ def test_interior_point_with_a_penalized_intercept(p, loss):
     found = margin_interior_point(
         np.ascontiguousarray(X.T), y, c, 1.0, 0.0, p, True, loss
     )
-    w, b, _ = found
+    w, b, *_ = found
     ours = _value(loss, X, y, w, b, 1.0, c, 1.0, 0.0, p)
     reference = _split_reference(loss, X, y, 1.0, c, 1.0, 0.0, True, p)
     assert ours <= reference * (1 + 1e-9)

@@ -158,7 +158,8 @@ def _nonsmooth_penalty_solver(loss, penalty, n_classes=None):
     steps where it crawls, and an interior point where its rate is slow)
     for every penalty with the smooth margin losses it has a compiled update
     for, but the group norm over more than two classes; ``gd``'s proximal
-    steps for every other loss.
+    steps for every other loss (the plain hinge with L1 or the elastic net
+    by ``gd``'s interior point, where it fits: see ``GradientDescent``).
 
     The group norm ``"l1_l2"`` with one-vs-rest columns couples the columns:
     ``primal_cd`` then moves one feature's block by a majorized step, with

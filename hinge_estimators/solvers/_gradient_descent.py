@@ -7,12 +7,18 @@ from ._active_set import polish, polish_max
 from ._base import (
     Solver,
     SolveResult,
+    counted_after,
     gradient_reference,
     guarded,
     optimal_at_zero,
     solve_centered,
 )
 from ._newton_finish import certify, strong_convexity_bound
+from ._primal_cd_interior import (
+    HINGE_MAX_ITERATIONS,
+    hinge_interior_point,
+    hinge_interior_point_applies,
+)
 from ._proximal import proximal_descent, relative_gap, smoothed_gap
 
 #: Newton steps allowed to turn a small gradient into a certified bound
@@ -55,7 +61,9 @@ class GradientDescent(Solver):
         Smoothing method only: ``mu`` is multiplied by this after each stage.
     polish : bool, default=True
         Smoothing method only: after each stage, try to solve the exact
-        optimality conditions on the active set the smoothed solution reveals.
+        optimality conditions on the active set the smoothed solution reveals;
+        and solve the hinge with L1 or the elastic net by an interior point
+        before any stage (see Notes). ``False``: the smoothing stages alone.
 
     Notes
     -----
@@ -102,12 +110,34 @@ class GradientDescent(Solver):
     value a dual value of ``P`` (``smoothed_gap`` in ``solvers/_proximal.py``; the
     hinge's own gradient is no good dual point at its kinks). A stage ends when its
     duality gap falls below the smoothing gap (or ``tol / 2``), then ``mu`` shrinks;
-    ``tol`` again bounds the relative suboptimality. There is no exact polish for these
-    penalties, so the hinge with L1 (a linear program) converges as
-    :math:`O(1/\\epsilon)`: thousands of iterations for ``tol = 1e-4``; the squared
-    hinge is the usual loss for sparse models (``LinearSVC(penalty="l1")``).
+    ``tol`` again bounds the relative suboptimality. These stages converge as
+    :math:`O(1/\\epsilon)`: thousands of iterations for ``tol = 1e-4``.
+
     ``subgradient`` takes ``P``'s subgradient, the penalty's included, and stops as it
     does for L2.
+
+    **The hinge with L1 or the elastic net** (binary or one-vs-rest; not the
+    group norm) is a linear program (a quadratic one with the elastic net's
+    quadratic part). With ``polish=True``, where one iteration's work
+    (``n (d + 1)^2``, or ``sum_i nnz_i^2`` for sparse rows, per column) is at
+    most ``1e9``, each column is first solved by the primal-dual interior
+    point ``primal_cd`` hands its slow columns to (Mehrotra's
+    predictor-corrector, 20 to 80 iterations, each a ``d + 1`` square
+    system; ``_primal_cd_interior.margin_interior_point``), and certified by
+    the duality gap at its multipliers :math:`\\alpha_i \\in [0, C s_i]`
+    (:math:`D = m \\sum_i \\alpha_i - \\Omega^*(X^T (\\alpha \\circ y))`,
+    made feasible by :meth:`LinearObjective.duality_gap`). The coefficients
+    whose :math:`|X^T (\\alpha \\circ y)|_j` lies inside the L1 weight are
+    set to 0, where the interior point leaves them near it. It starts from
+    the centre of its feasible set, not from ``coef_init`` (a warm start
+    does not shorten it); its iterations count in ``n_iter``, and a solve it
+    does not certify goes on by the smoothing stages from its point, with
+    the iterations left. Measured on
+    15 real sets at C = 0.1 to 100 (``benchmarks/bench_defaults_grid.py``):
+    the default fits that ended at ``max_iter`` fell from 55 to 5 of 60
+    with L1 (a 5,000 x 20,000 text set, beyond the work limit, and texture
+    at C = 100, whose rank-deficient columns stall the interior point) and
+    from 51 to 3 with the elastic net (the text set).
 
     **Centered coordinates.** With a free, unpenalized intercept the
     accelerated and smoothing methods run on the problem in centered
@@ -197,15 +227,35 @@ class GradientDescent(Solver):
             return self._subgradient(objective, x0, tol, max_iter, callback)
         # accelerated and smoothed steps run in centered coordinates (see
         # LinearObjective.centered): shifting the features changes nothing
+        spent = 0
+        if (
+            method == "smoothing"
+            and self.polish
+            and hinge_interior_point_applies(objective)
+        ):
+            # the hinge's L1 / elastic-net problem is a linear (quadratic)
+            # program: its interior point ends certified where smoothing
+            # crawls at O(1 / eps) (see Notes)
+            found = hinge_interior_point(
+                objective, tol, min(HINGE_MAX_ITERATIONS, max_iter), callback
+            )
+            if found is not None:
+                if found.converged or found.n_iter >= max_iter:
+                    return found
+                x0, spent = found.coef, found.n_iter
         if objective.has_nonsmooth_penalty:
             run = self._proximal if method == "accelerated" else self._prox_smoothing
         else:
             run = self._accelerated if method == "accelerated" else self._smoothing
-        return solve_centered(
-            lambda part, start: run(part, start, tol, max_iter, callback),
+        result = solve_centered(
+            lambda part, start: run(
+                part, start, tol, max_iter - spent, counted_after(callback, spent)
+            ),
             objective,
             x0,
         )
+        result.n_iter += spent
+        return result
 
     def _accelerated(self, objective, x0, tol, max_iter, callback):
         g_ref = gradient_reference(objective)

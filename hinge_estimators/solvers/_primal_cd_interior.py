@@ -73,6 +73,8 @@ class PiecewiseQuadratic(NamedTuple):
             return cls(0.5 / weights, 4.0 * weights, 1.0)
         if kernel.name == "smooth_hinge":
             return cls(kernel.a / weights, weights, float(kernel.b))
+        if kernel.name == "hinge":
+            return cls(np.zeros_like(weights), weights, float(kernel.a))
         raise ValueError(f"no piecewise-quadratic form for the loss {kernel.name!r}")
 
 
@@ -91,12 +93,14 @@ def margin_interior_point(
 
     ``z = y * (X w + b)`` (``b = 0`` without ``intercept``), ``c = weights``,
     ``phi`` the margin loss ``loss`` (a loss object whose compiled kernel is
-    one of ``INTERIOR_LOSSES``: see :meth:`PiecewiseQuadratic.of`); ``columns`` is
-    ``X^T``, a C-ordered ``(d, n)`` array or a CSR matrix (the column data of
+    one of ``INTERIOR_LOSSES``, or the plain hinge: see
+    :meth:`PiecewiseQuadratic.of`); ``columns`` is ``X^T``, a C-ordered
+    ``(d, n)`` array or a CSR matrix (the column data of
     :class:`PrimalCoordinateDescent`). Runs at most ``max_iterations``;
-    returns ``(w, b, iterations)``, or None where the iteration broke down (a
-    system no ridge makes positive definite, a step of length 0, values that
-    are not finite).
+    returns ``(w, b, iterations, alpha)``, ``alpha`` the multipliers of
+    the samples (0 for those of weight 0) clipped into their box, or None
+    where the iteration broke down (a system no ridge makes positive
+    definite, a step of length 0, values that are not finite).
 
     Notes
     -----
@@ -179,10 +183,14 @@ def margin_interior_point(
             and len(residuals_met) > STALL_WINDOW
             and largest > 0.5 * residuals_met[-1 - STALL_WINDOW]
         )
+        # in their box: alpha and lambda = upper - alpha are separate
+        # variables, equal only up to the residuals
+        multipliers = np.zeros(len(keep))
+        multipliers[keep] = np.clip(alpha, 0.0, shape.upper if bounded else np.inf)
         if done or stuck or iteration == max_iterations:
             # short of its own tolerance the point is still near the optimum:
             # the caller's certificate judges it
-            return w, b, iteration
+            return w, b, iteration, multipliers
         system = _System(columns, y, point, shape.kappa, q, p, intercept)
         if system.factor is None:
             return None
@@ -379,3 +387,177 @@ def _normal_matrix(columns, G, diagonal, p, intercept):
     matrix[d, :d] = border
     matrix[d, d] = float(G.sum()) + p
     return matrix
+
+
+#: ``gd`` hands the hinge's L1 / elastic-net problem to the interior point
+#: where one iteration's work, forming ``X^T G X`` (``n (d + 1)^2``
+#: multiply-adds dense, ``sum_i nnz_i^2`` sparse) and factoring it
+#: (``(d + 1)^3 / 3``), is at most this, per one-vs-rest column. Measured:
+#: sylva (13,086 x 212, 5.9e8) 53 iterations, 4.3 s, to a gap of 5e-12 at
+#: C = 1; spambase (4,597 x 57) 0.05 s; splice as CSR 0.14 s a column
+HINGE_STEP_WORK = 1e9
+#: the iterations ``gd``'s interior point may take (and at most
+#: ``max_iter``): the hinge's linear program takes more than the smooth
+#: losses' (penbased, one-vs-rest at C = 1 to 100: 35 to 84)
+HINGE_MAX_ITERATIONS = 200
+#: the coefficients whose ``|X^T (alpha y)|_j`` is below ``rho`` by more
+#: than this share are zero at the optimum: the interior point leaves them
+#: near 0, and they are set to 0 (kept only if the certificate holds)
+SNAP_SHARE = 1e-6
+#: a sparse ``X`` is densified for the interior point where its dense copy
+#: has at most DENSE_ENTRIES entries and the dense normal matrix's work,
+#: ``n (d + 1)^2``, is at most DENSE_WORK_RATIO times the sparse Gram's,
+#: ``sum_i nnz_i^2``: BLAS's rank-k update runs many times faster per
+#: multiply-add. Measured, hinge with L1, one-vs-rest: optdigits as CSR
+#: (ratio 3.9) 0.62 s dense against 1.14 s sparse; splice as CSR (23) 0.77
+#: against 0.38 s
+DENSE_ENTRIES = 4_000_000
+DENSE_WORK_RATIO = 5.0
+
+
+def _sparse_gram_work(X):
+    """``sum_i nnz_i^2`` of a sparse ``X``: the compiled Gram's multiply-adds."""
+    per_row = np.diff(sp.csr_matrix(X).indptr).astype(np.float64)
+    return float(np.square(per_row).sum())
+
+
+def _densify(X):
+    """Whether the interior point reads a sparse ``X`` densified (see
+    ``DENSE_WORK_RATIO``)."""
+    n, d = X.shape
+    return n * d <= DENSE_ENTRIES and n * (d + 1.0) ** 2 <= (
+        DENSE_WORK_RATIO * _sparse_gram_work(X)
+    )
+
+
+def hinge_interior_point_applies(objective):
+    """Whether ``gd`` solves ``objective`` by :func:`hinge_interior_point`.
+
+    The plain hinge (binary or one-vs-rest) with the L1 penalty or the
+    elastic net (an L1 part), on data whose iteration's work is within
+    ``HINGE_STEP_WORK``.
+    """
+    from ..penalties import L1, ElasticNet
+
+    loss, penalty = objective.loss, objective.penalty
+    kernel = None if loss.is_multiclass or loss.is_pairwise else loss.compiled_kernel()
+    if (
+        kernel is None
+        or kernel.name != "hinge"
+        or type(penalty) not in (L1, ElasticNet)
+    ):
+        return False
+    if penalty.nonsmooth_value(np.ones((1, 1))) <= 0.0:
+        return False
+    X = objective.X
+    size = objective.n_features + 1
+    if sp.issparse(X) and not _densify(X):
+        gram = _sparse_gram_work(X)
+    else:
+        gram = X.shape[0] * float(size) ** 2
+    return gram + size**3 / 3.0 <= HINGE_STEP_WORK
+
+
+def hinge_interior_point(objective, tol, max_iterations, callback=None):
+    """The hinge's L1 / elastic-net problem solved by :func:`margin_interior_point`.
+
+    Each one-vs-rest column is solved on its own, and certified by the
+    duality gap at the interior point's multipliers ``alpha`` (in ``[0,
+    c_i]``; ``F_i^*(-alpha_i y_i) = -m alpha_i`` for the hinge of margin
+    ``m``), which :meth:`LinearObjective.duality_gap` makes exactly feasible:
+    the hinge's own gradient is no dual point at its kinks (it certified
+    nothing better than 0.8 on breast cancer, L1, C = 1, at the optimum).
+    The coefficients whose dual value lies inside ``(-rho, rho)`` are set to
+    0 (``SNAP_SHARE``). Returns a :class:`SolveResult` (``converged`` where
+    the summed gaps are within ``tol`` of ``P``), or None where an
+    iteration broke down.
+    """
+    from ._base import GAP, SolveResult, solve_columns
+
+    failed = []
+
+    def solve(part, _start):
+        found = _hinge_column(part, tol, max_iterations)
+        if found is None:
+            failed.append(True)
+            return SolveResult(part.zeros(), 0, False, np.inf, np.inf)
+        return found
+
+    result = solve_columns(
+        solve,
+        objective,
+        None,
+        lambda results: (
+            sum(r.optimality * r.value for r in results)
+            / max(sum(r.value for r in results), np.finfo(float).tiny)
+        ),
+        tol,
+    )
+    if failed:
+        return None
+    result.message = (
+        "relative duality gap below tol (interior point)"
+        if result.converged
+        else "the interior point stopped above tol"
+    )
+    result.history = [result.value]
+    if callback is not None:
+        callback(
+            result.n_iter, result.value, result.optimality, GAP, result.coef, objective
+        )
+    return result
+
+
+def _hinge_column(part, tol, max_iterations):
+    """One column of :func:`hinge_interior_point`; None where it broke down."""
+    from ._base import SolveResult
+
+    X, d = part.X, part.n_features
+    y = np.asarray(part.y, dtype=np.float64).reshape(-1)
+    weights = np.asarray(part.loss_scale * part.sample_weight, dtype=np.float64)
+    rho = float(part.penalty.nonsmooth_value(np.ones((1, 1))))
+    q, p = part.reg, part.intercept_penalty
+    free = part.fit_intercept and p == 0
+    offset = np.zeros(d) if part.offset is None else np.asarray(part.offset)
+    shift = np.zeros(d)
+    if sp.issparse(X) and not _densify(X):
+        columns = sp.csr_matrix(X.T)  # the interior point reads X^T
+    else:
+        rows = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+        rows = rows - offset
+        if free:
+            # any shift of the features leaves an unpenalized intercept's
+            # problem the same: centred, its normal matrix is better
+            # conditioned
+            shift = rows.mean(axis=0)
+            rows = rows - shift
+        columns = np.ascontiguousarray(rows.T)
+        shift = shift + offset  # the interior point's rows are X - shift
+    found = margin_interior_point(
+        columns, y, weights, rho, q, p, part.fit_intercept, part.loss, max_iterations
+    )
+    if found is None:
+        return None
+    w, b, iterations, alpha = found
+    # its scores (X - shift) w + b are the objective's (X - offset) w + b_part
+    intercept = [b - float((shift - offset) @ w)] if part.fit_intercept else None
+    pulled = alpha * y
+    margin = float(part.loss.compiled_kernel().a)
+    dual = (-pulled[:, None], -margin * alpha[:, None])
+    coef = part.join(w[None, :], intercept)
+    gap, primal = part.duality_gap(coef, dual=dual)
+    dual_values = np.asarray(columns @ pulled).ravel()
+    inside = np.abs(dual_values) < (1.0 - SNAP_SHARE) * rho
+    if np.any(inside & (w != 0.0)):
+        snapped = part.join(np.where(inside, 0.0, w)[None, :], intercept)
+        snapped_gap, snapped_primal = part.duality_gap(snapped, dual=dual)
+        if snapped_gap <= max(gap, tol * snapped_primal):
+            coef, gap, primal = snapped, snapped_gap, snapped_primal
+    optimality = gap / primal if primal > 0 else 0.0
+    return SolveResult(
+        coef=coef,
+        n_iter=int(iterations),
+        converged=bool(optimality <= tol),
+        value=float(primal),
+        optimality=float(optimality),
+    )

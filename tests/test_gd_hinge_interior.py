@@ -1,0 +1,256 @@
+"""gd's interior point for the hinge with L1 or the elastic net (a linear or
+quadratic program), certified by its own multipliers."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog, minimize
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators.losses import CrammerSinger, Hinge, PairwiseSquaredHinge
+from hinge_estimators.penalties import L1, ElasticNet, GroupL1L2
+from hinge_estimators.solvers import GradientDescent, _gradient_descent
+from hinge_estimators.solvers import _primal_cd_interior as interior
+from hinge_estimators.solvers._primal_cd_interior import (
+    hinge_interior_point_applies,
+    margin_interior_point,
+)
+
+from .test_primal_cd_interior import COLUMN_CASES, random_column
+
+
+def _hinge_value(X, y, w, b, c, margin, rho, q, p=0.0):
+    """The objective written out here."""
+    hinge = np.maximum(margin - y * (X @ w + b), 0.0)
+    return c @ hinge + rho * np.abs(w).sum() + 0.5 * q * w @ w + 0.5 * p * b * b
+
+
+def _hinge_program(X, y, c, margin, rho, q, intercept, p=0.0):
+    """The optimal value: HiGHS on the linear program (``q = p = 0``), with
+    slacks ``t``; else SLSQP on the dual, ``max m sum a - Omega^*(X^T (a y))
+    [- (a.y)^2 / (2 p)]`` over ``0 <= a <= c`` (``a.y = 0`` with a free
+    intercept), ``Omega^*(v) = sum_j (|v_j| - rho)_+^2 / (2 q)`` (``|v_j| <=
+    rho`` for L1), whose value equals the primal optimum."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    n, d = X.shape
+    yX = y[:, None] * X
+    free = intercept and p == 0.0
+    if q == 0.0 and p == 0.0:
+        nb = int(intercept)
+        # variables u (d), v (d), b (nb, free), t (n): m - y (X (u - v) + b) <= t
+        A = np.hstack([-yX, yX, -y[:, None][:, :nb], -np.eye(n)])
+        cost = np.concatenate([np.full(2 * d, rho), np.zeros(nb), c])
+        bounds = [(0, None)] * (2 * d) + [(None, None)] * nb + [(0, None)] * n
+        run = linprog(cost, A_ub=A, b_ub=-np.full(n, margin), bounds=bounds)
+        assert run.status == 0
+        return run.fun
+
+    def negative_dual(a):
+        v = yX.T @ a
+        excess = np.maximum(np.abs(v) - rho, 0.0)
+        value = margin * a.sum()
+        grad = np.full(n, margin)
+        if q > 0:
+            value -= excess @ excess / (2 * q)
+            grad -= yX @ (np.sign(v) * excess) / q
+        if intercept and p > 0:
+            value -= (a @ y) ** 2 / (2 * p)
+            grad -= (a @ y) / p * y
+        return -value, -grad
+
+    constraints = []
+    if free:
+        constraints.append({"type": "eq", "fun": lambda a: a @ y, "jac": lambda a: y})
+    if q == 0.0:  # the L1 ball: |X^T (a y)| <= rho
+        constraints.append(
+            {"type": "ineq", "fun": lambda a: rho - np.abs(yX.T @ a),
+             "jac": lambda a: -np.sign(yX.T @ a)[:, None] * yX.T}
+        )  # fmt: skip
+    run = minimize(
+        negative_dual, np.zeros(n), jac=True, method="SLSQP",
+        bounds=list(zip(np.zeros(n), c, strict=True)), constraints=constraints,
+        options={"maxiter": 5000, "ftol": 1e-16},
+    )  # fmt: skip
+    return -run.fun
+
+
+@settings(max_examples=25, deadline=None)
+@given(**COLUMN_CASES, margin=st.sampled_from([1.0, 0.5]))
+def test_interior_point_solves_the_hinge_program(
+    seed, C, intercept, l1_ratio, sparse, margin
+):
+    X, y, c, columns = random_column(seed, C, sparse, n=40, d=6, noise=0.5)
+    rho, q = l1_ratio, 1.0 - l1_ratio
+    loss = Hinge(margin=margin)
+    found = margin_interior_point(columns, y, c, rho, q, 0.0, intercept, loss)
+    assert found is not None
+    w, b, _, alpha = found
+    assert np.all((alpha >= 0) & (alpha <= c)) and np.all(alpha[c == 0] == 0)
+    value = _hinge_value(X, y, w, b, c, margin, rho, q)
+    reference = _hinge_program(X, y, c, margin, rho, q, intercept)
+    assert value <= reference * (1 + 1e-8) + 1e-10
+    # the multipliers' certificate: small, and a true bound on the excess
+    objective = LinearObjective(
+        loss, sp.csr_matrix(X) if sparse else X, y[:, None], n_outputs=1, C=1.0,
+        sample_weight=c, fit_intercept=intercept, penalty=ElasticNet(l1_ratio),
+    )  # fmt: skip
+    coef = np.append(w, b) if intercept else w
+    dual = (-(alpha * y)[:, None], -margin * alpha[:, None])
+    gap, primal = objective.duality_gap(coef, dual=dual)
+    assert primal == pytest.approx(value, rel=1e-12)
+    assert gap <= 1e-7 * primal
+    assert value - reference <= gap + 1e-9 * value
+
+
+def _certified_fit(X, y, **params):
+    """A fit that must not warn that it stopped early."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss="hinge", **params).fit(X, y)
+    assert model.optimality_ <= model.tol
+    return model
+
+
+def _breast_cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), np.where(y == 1, 1.0, -1.0)
+
+
+@pytest.mark.parametrize("C", [0.1, 10.0])
+def test_default_hinge_l1_fit_converges_to_the_linear_programs_optimum(C):
+    # gd's smoothing stages ended at max_iter on every such fit (breast
+    # cancer at C = 100: 25 % above the optimum)
+    X, y = _breast_cancer()
+    model = _certified_fit(X, y, penalty="l1", C=C)
+    assert model.solver_.__class__.__name__ == "GradientDescent"
+    reference = _hinge_program(X, y, np.full(len(y), C), 1.0, 1.0, 0.0, True)
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    value = _hinge_value(X, y, w, b, np.full(len(y), C), 1.0, 1.0, 0.0)
+    assert value == pytest.approx(model.objective_value_, rel=1e-10)
+    assert reference * (1 - 1e-9) <= value <= reference * (1 + model.tol)
+    # a sparse model: the coefficients the interior point leaves near 0 are
+    # exact zeros
+    assert np.any(w == 0.0)
+    assert not np.any((w != 0.0) & (np.abs(w) < 1e-8 * np.abs(w).max()))
+
+
+def test_one_vs_rest_elastic_net_dense_and_sparse_give_one_optimum():
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X[np.abs(X) < 0.5] = 0.0  # mostly zeros, so that CSR means something
+    params = dict(penalty=ElasticNet(l1_ratio=0.7), C=3.0, tol=1e-8)
+    dense = _certified_fit(X, y, **params)
+    sparse = _certified_fit(sp.csr_matrix(X), y, **params)
+    assert dense.coef_.shape == (3, 13)
+    assert sparse.objective_value_ == pytest.approx(dense.objective_value_, rel=1e-7)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-4)
+    # each column's objective against the independent program
+    for k in range(3):
+        signs = np.where(y == k, 1.0, -1.0)
+        reference = _hinge_program(X, signs, np.full(len(y), 3.0), 1.0, 0.7, 0.3, True)
+        w, b = dense.coef_[k], dense.intercept_[k]
+        value = _hinge_value(X, signs, w, b, np.full(len(y), 3.0), 1.0, 0.7, 0.3)
+        assert reference * (1 - 1e-8) <= value <= reference * (1 + 1e-6)
+
+
+def test_sample_weights_and_a_penalized_intercept():
+    # a weight of 2 is the sample twice; the penalized intercept
+    # (intercept_scaling) is a coefficient of the program
+    rng = np.random.default_rng(3)
+    X, y = _breast_cancer()
+    X, y = X[:150, :8], y[:150]
+    weights = rng.integers(1, 3, size=len(y)).astype(float)
+    params = dict(penalty="l1", C=2.0, tol=1e-9, intercept_scaling=1.0)
+    weighted = HingeClassifier(loss="hinge", **params).fit(X, y, sample_weight=weights)
+    assert weighted.optimality_ <= 1e-9
+    repeated = HingeClassifier(loss="hinge", **params).fit(
+        np.repeat(X, weights.astype(int), axis=0), np.repeat(y, weights.astype(int))
+    )
+    assert weighted.objective_value_ == pytest.approx(
+        repeated.objective_value_, rel=1e-8
+    )
+    reference = _hinge_program(X, y, 2.0 * weights, 1.0, 1.0, 0.0, True, p=1.0)
+    assert weighted.objective_value_ == pytest.approx(reference, rel=1e-7)
+
+
+def _spy(monkeypatch):
+    calls = []
+    real = _gradient_descent.hinge_interior_point
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_gradient_descent, "hinge_interior_point", spy)
+    return calls
+
+
+def _objective(loss=None, penalty="l1", X=None, n_outputs=1):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 5)) if X is None else X
+    y = rng.integers(0, 2, 50) * 2.0 - 1.0
+    if n_outputs > 1:
+        y = rng.integers(0, n_outputs, 50)
+    return LinearObjective(
+        loss or Hinge(), X, y if n_outputs > 1 else y[:, None],
+        n_outputs=n_outputs, C=1.0, penalty=penalty,
+    )  # fmt: skip
+
+
+def test_which_problems_go_to_the_interior_point(monkeypatch):
+    # the decision, not the time
+    assert hinge_interior_point_applies(_objective(penalty=L1()))
+    assert hinge_interior_point_applies(_objective(penalty=ElasticNet(0.5)))
+    assert not hinge_interior_point_applies(_objective(penalty="l2"))
+    assert not hinge_interior_point_applies(_objective(penalty=GroupL1L2()))
+    assert not hinge_interior_point_applies(
+        _objective(CrammerSinger(), n_outputs=3, penalty="l1")
+    )
+    # past the work limit (wide data): gd's smoothing stages alone
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", 10.0)
+    assert not hinge_interior_point_applies(_objective(penalty=L1()))
+
+
+def test_polish_false_keeps_gd_on_its_smoothing_stages(monkeypatch):
+    calls = _spy(monkeypatch)
+    objective = _objective()
+    GradientDescent(polish=False).solve(objective, tol=1e-3, max_iter=20)
+    assert not calls
+    result = GradientDescent().solve(objective, tol=1e-8, max_iter=1000)
+    assert len(calls) == 1 and result.converged
+
+
+def test_an_uncertified_interior_point_hands_its_point_to_the_smoothing(monkeypatch):
+    # where the interior point stops above tol, the smoothing stages go on
+    # from its point with the iterations left, all counted in n_iter
+    def short(objective, tol, max_iterations, callback=None):
+        return interior.hinge_interior_point(objective, tol, 2, callback)
+
+    monkeypatch.setattr(_gradient_descent, "hinge_interior_point", short)
+    objective = _objective()
+    result = GradientDescent().solve(objective, tol=1e-3, max_iter=5000)
+    assert result.converged and result.n_iter > 2
+    reference = _hinge_program(
+        objective.X, objective.y.ravel(), np.ones(50), 1.0, 1.0, 0.0, True
+    )
+    assert result.value <= reference * (1 + 1e-3)
+
+
+def test_duality_gap_takes_a_dual_point_for_margin_losses_only():
+    with pytest.raises(ValueError, match="binary and one-vs-rest"):
+        _objective(CrammerSinger(), n_outputs=3).duality_gap(
+            np.zeros(18), dual=(np.zeros((50, 3)), np.zeros((50, 3)))
+        )
+    pairwise = LinearObjective(
+        PairwiseSquaredHinge(), np.eye(4), np.array([[1.0], [-1.0], [1.0], [-1.0]]),
+        n_outputs=1, C=1.0, fit_intercept=False,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="binary and one-vs-rest"):
+        pairwise.duality_gap(np.zeros(4), dual=(np.zeros((4, 1)), np.zeros((4, 1))))

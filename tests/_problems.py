@@ -76,3 +76,33 @@ def zipf_text(n, d, nnz_per_row=30, seed=0):
     X = sp.csr_matrix(X.multiply(1.0 / np.sqrt(X.multiply(X).sum(axis=1))))
     y = (X @ rng.normal(size=d) + 0.1 * rng.normal(size=n) > 0).astype(int)
     return X, y
+
+
+def spy_on(monkeypatch, module, name):
+    """Replace ``module.name`` by a wrapper that records the first argument
+    of each call (in the returned list) and calls through."""
+    calls = []
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return calls
+
+
+def certified_fit(X, y, sample_weight=None, **params):
+    """``HingeClassifier(**params)`` fitted on ``X, y``; it must not warn that
+    it stopped early, and its bound must be within its ``tol``."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from hinge_estimators import HingeClassifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(**params).fit(X, y, sample_weight=sample_weight)
+    assert model.optimality_ <= model.tol
+    return model

@@ -1,8 +1,6 @@
 """gd's interior point for the hinge with L1 or the elastic net (a linear or
 quadratic program), certified by its own multipliers."""
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 from sklearn.datasets import load_breast_cancer, load_wine
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from hinge_estimators import HingeClassifier, LinearObjective
@@ -23,6 +20,7 @@ from hinge_estimators.solvers._primal_cd_interior import (
     margin_interior_point,
 )
 
+from ._problems import certified_fit, spy_on
 from .test_primal_cd_interior import COLUMN_CASES, random_column
 
 
@@ -110,12 +108,7 @@ def test_interior_point_solves_the_hinge_program(
 
 
 def _certified_fit(X, y, **params):
-    """A fit that must not warn that it stopped early."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(loss="hinge", **params).fit(X, y)
-    assert model.optimality_ <= model.tol
-    return model
+    return certified_fit(X, y, **{"loss": "hinge", **params})
 
 
 def _breast_cancer():
@@ -180,18 +173,6 @@ def test_sample_weights_and_a_penalized_intercept():
     assert weighted.objective_value_ == pytest.approx(reference, rel=1e-7)
 
 
-def _spy(monkeypatch):
-    calls = []
-    real = _gradient_descent.hinge_interior_point
-
-    def spy(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(_gradient_descent, "hinge_interior_point", spy)
-    return calls
-
-
 def _objective(loss=None, penalty="l1", X=None, n_outputs=1):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((50, 5)) if X is None else X
@@ -219,7 +200,7 @@ def test_which_problems_go_to_the_interior_point(monkeypatch):
 
 
 def test_polish_false_keeps_gd_on_its_smoothing_stages(monkeypatch):
-    calls = _spy(monkeypatch)
+    calls = spy_on(monkeypatch, _gradient_descent, "hinge_interior_point")
     objective = _objective()
     GradientDescent(polish=False).solve(objective, tol=1e-3, max_iter=20)
     assert not calls

@@ -26,6 +26,8 @@ from hinge_estimators.solvers import (
     auto_solver,
 )
 
+from ._problems import certified_fit
+
 
 def _binary(n=80, d=12, seed=0, sparse=False):
     X, y = make_classification(
@@ -104,18 +106,11 @@ def _split_reference(loss, X, y, C, s, l1, l2, fit_intercept, p=0.0):
 def _certified_default_fit(load, **params):
     """A standardized bundled set and a ``HingeClassifier`` fit on it that
     must not warn that it stopped early."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.preprocessing import StandardScaler
 
     X, y = load(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        model = HingeClassifier(**params).fit(X, y)
-    assert model.optimality_ <= model.tol
-    return X, y, model
+    return X, y, certified_fit(X, y, **params)
 
 
 def _binary_value_and_gap(model, X, y, loss, penalty):

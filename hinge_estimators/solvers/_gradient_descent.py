@@ -13,6 +13,8 @@ from ._base import (
     optimal_at_zero,
     solve_centered,
 )
+from ._group_barrier import MAX_STEPS as GROUP_BARRIER_STEPS
+from ._group_barrier import group_barrier, group_barrier_applies
 from ._newton_finish import certify, strong_convexity_bound
 from ._primal_cd_interior import (
     HINGE_MAX_ITERATIONS,
@@ -63,7 +65,10 @@ class GradientDescent(Solver):
         Smoothing method only: after each stage, try to solve the exact
         optimality conditions on the active set the smoothed solution reveals;
         and solve the hinge with L1 or the elastic net by an interior point
-        before any stage (see Notes). ``False``: the smoothing stages alone.
+        before any stage, and the group norm over one-vs-rest columns of a
+        smooth loss by a barrier method before any proximal step (see
+        Notes). ``False``: the smoothing stages, or the proximal steps,
+        alone.
 
     Notes
     -----
@@ -138,6 +143,28 @@ class GradientDescent(Solver):
     with L1 (a 5,000 x 20,000 text set, beyond the work limit, and texture
     at C = 100, whose rank-deficient columns stall the interior point) and
     from 51 to 3 with the elastic net (the text set).
+
+    **The group norm over one-vs-rest columns** (``"l1_l2"``, ``K > 1``
+    columns of a smooth margin loss) couples the columns, and proximal steps
+    crawl once the groups that stay are ill-conditioned. With
+    ``polish=True``, where one Newton step's work (``K n (d + 1)^2`` to form
+    the Hessian, ``(K (d + 1))^3 / 3`` to factor it) is at most ``2e9``, it
+    is first solved by a barrier method (``_group_barrier.group_barrier``):
+    Newton steps on the loss plus :math:`\\sum_j h_\\mu(\\|W_{:,j}\\|)`,
+    :math:`h_\\mu(r) = \\min_{t > r} t - \\mu \\log(t^2 - r^2)` (the second-order
+    cone's logarithmic barrier, minimized over the cone's height: smooth,
+    and :math:`r \\le h_\\mu(r)`), ``mu`` shrinking tenfold a stage; after
+    each step the point is certified by :meth:`LinearObjective.duality_gap`
+    with the intercepts solved for exactly and the groups the dual puts
+    inside the unit ball set to 0; once the support holds over a stage,
+    Newton's method on the exact norm there. It aims at
+    ``min(tol / 10, 1e-6)`` (near ``tol`` the groups that leave are still
+    about 1e-6 and setting them to 0 moves the gap past ``tol``). Its Newton
+    steps count in ``n_iter`` (at most 300); one it does not certify goes on
+    by the proximal steps from its best point. Measured on 8 multiclass sets
+    at C = 0.1 to 100, squared hinge and modified Huber
+    (``benchmarks/bench_defaults_grid.py``): 44 of 64 default fits ended at
+    ``max_iter``, now none; 0.01 to 7.3 s a fit.
 
     **Centered coordinates.** With a free, unpenalized intercept the
     accelerated and smoothing methods run on the problem in centered
@@ -228,17 +255,12 @@ class GradientDescent(Solver):
         # accelerated and smoothed steps run in centered coordinates (see
         # LinearObjective.centered): shifting the features changes nothing
         spent = 0
-        if (
-            method == "smoothing"
-            and self.polish
-            and hinge_interior_point_applies(objective)
-        ):
-            # the hinge's L1 / elastic-net problem is a linear (quadratic)
-            # program: its interior point ends certified where smoothing
-            # crawls at O(1 / eps) (see Notes)
-            found = hinge_interior_point(
-                objective, tol, min(HINGE_MAX_ITERATIONS, max_iter), callback
-            )
+        route = self._interior_route(objective, method) if self.polish else None
+        if route is not None:
+            # an interior point ends certified where proximal steps crawl
+            # (see Notes)
+            solve, cap = route
+            found = solve(objective, tol, min(cap, max_iter), callback)
             if found is not None:
                 if found.converged or found.n_iter >= max_iter:
                     return found
@@ -256,6 +278,18 @@ class GradientDescent(Solver):
         )
         result.n_iter += spent
         return result
+
+    @staticmethod
+    def _interior_route(objective, method):
+        """``(solve, iterations)`` of the interior point that takes
+        ``objective`` before the proximal steps, or None: the hinge's L1 /
+        elastic-net linear program, the group norm over one-vs-rest columns
+        of a smooth loss."""
+        if method == "smoothing" and hinge_interior_point_applies(objective):
+            return hinge_interior_point, HINGE_MAX_ITERATIONS
+        if method == "accelerated" and group_barrier_applies(objective):
+            return group_barrier, GROUP_BARRIER_STEPS
+        return None
 
     def _accelerated(self, objective, x0, tol, max_iter, callback):
         g_ref = gradient_reference(objective)

@@ -1,0 +1,206 @@
+"""gd's barrier method for the group L1/L2 norm over one-vs-rest columns."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from sklearn.datasets import load_digits, load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+
+from hinge_estimators import HingeClassifier, LinearObjective
+from hinge_estimators.losses import (
+    CrammerSinger,
+    Hinge,
+    ModifiedHuber,
+    SmoothHinge,
+    SquaredHinge,
+)
+from hinge_estimators.penalties import L1, GroupL1L2
+from hinge_estimators.solvers import GradientDescent, _gradient_descent
+from hinge_estimators.solvers import _group_barrier as barrier
+from hinge_estimators.solvers._group_barrier import group_barrier_applies
+
+from ._problems import certified_fit, spy_on
+
+
+def _standardized(load):
+    X, y = load(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _certified_fit(X, y, **params):
+    return certified_fit(X, y, **{"penalty": "l1_l2", **params})
+
+
+def _phi(loss, z):
+    """The margin losses written out here."""
+    u = np.maximum(1.0 - z, 0.0)
+    if isinstance(loss, ModifiedHuber):
+        return np.where(z >= -1.0, u * u, -4.0 * z)
+    return u * u
+
+
+def _group_reference(loss, X, Y, C):
+    """``min sum_j t_j + C sum_ik phi(Y_ik (x_i w_k + b_k))`` subject to
+    ``t_j^2 >= ||W_j||^2``, ``t >= 0``, by SLSQP: no code of the package."""
+    n, d = X.shape
+    K = Y.shape[1]
+
+    def split(z):
+        return z[: K * d].reshape(K, d), z[K * d : K * d + K], z[K * d + K :]
+
+    def fun(z):
+        W, b, t = split(z)
+        return t.sum() + C * _phi(loss, Y * (X @ W.T + b)).sum()
+
+    cone = {
+        "type": "ineq",
+        "fun": lambda z: split(z)[2] ** 2 - np.square(split(z)[0]).sum(axis=0),
+    }
+    bounds = [(None, None)] * (K * d + K) + [(0, None)] * d
+    start = np.concatenate([np.zeros(K * d + K), np.ones(d)])
+    run = minimize(
+        fun, start, method="SLSQP", constraints=[cone], bounds=bounds,
+        options={"maxiter": 2000, "ftol": 1e-14},
+    )  # fmt: skip
+    return run.fun
+
+
+@pytest.mark.parametrize("loss", [SquaredHinge(), ModifiedHuber()], ids=["sq", "mh"])
+@pytest.mark.parametrize("C", [0.05, 1.0, 20.0])
+def test_group_fits_reach_the_independent_optimum(loss, C):
+    X, y = _standardized(load_iris)
+    model = _certified_fit(X, y, loss=loss, C=C, tol=1e-8)
+    assert model.solver_.__class__.__name__ == "GradientDescent"
+    Y = np.where(y[:, None] == np.arange(3), 1.0, -1.0)
+    ours = (
+        np.sqrt(np.square(model.coef_).sum(axis=0)).sum()
+        + C * _phi(loss, Y * model.decision_function(X)).sum()
+    )
+    assert ours == pytest.approx(model.objective_value_, rel=1e-10)
+    reference = _group_reference(loss, X, Y, C)
+    assert ours <= reference * (1 + 1e-7)
+    assert reference <= ours * (1 + 1e-6)  # SLSQP's own accuracy
+
+
+def test_digits_at_C_1_certifies():
+    # gd's proximal steps and primal_cd's block steps both ended at
+    # max_iter here (gd at a bound of 8e-3)
+    X, y = _standardized(load_digits)
+    model = _certified_fit(X, y, C=1.0)
+    gap, value = _objective(X, y, 1.0).duality_gap(
+        np.concatenate([model.coef_.ravel(), model.intercept_])
+    )
+    assert gap <= model.tol * value
+    assert value == pytest.approx(model.objective_value_, rel=1e-10)
+
+
+def _objective(X, y, C, loss=None, fit_intercept=True, intercept_scaling=None):
+    classes = np.unique(y)
+    Y = np.where(y[:, None] == classes, 1.0, -1.0)
+    return LinearObjective(
+        loss or SquaredHinge(), X, Y, n_outputs=len(classes), C=C,
+        penalty=GroupL1L2(), fit_intercept=fit_intercept,
+    )  # fmt: skip
+
+
+def test_dropped_groups_are_exact_zeros_and_optimal():
+    # at a small C most features leave every class at once
+    X, y = _standardized(load_wine)
+    model = _certified_fit(X, y, C=0.05, tol=1e-8)
+    norms = np.sqrt(np.square(model.coef_).sum(axis=0))
+    dropped = norms == 0.0
+    assert dropped.any() and not dropped.all()
+    assert norms[~dropped].min() > 1e-6 * norms.max()
+    # a dropped group is optimal at 0: its loss gradient is in the unit ball
+    objective = _objective(X, y, 0.05)
+    coef = np.concatenate([model.coef_.ravel(), model.intercept_])
+    _, G = objective.score_gradient_from_scores(objective.scores(coef))
+    V = objective.split(objective._adjoint(G))[0]
+    assert np.all(np.sqrt(np.square(V[:, dropped]).sum(axis=0)) <= 1.0 + 1e-6)
+
+
+def test_dense_and_sparse_give_one_optimum():
+    X, y = _standardized(load_wine)
+    X[np.abs(X) < 0.6] = 0.0
+    dense = _certified_fit(X, y, C=2.0, tol=1e-9)
+    sparse = _certified_fit(sp.csr_matrix(X), y, C=2.0, tol=1e-9)
+    assert sparse.objective_value_ == pytest.approx(dense.objective_value_, rel=1e-8)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("loss", [SquaredHinge(), ModifiedHuber(), SmoothHinge(0.5)])
+def test_exact_intercepts_zero_their_gradient(seed, loss):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((60, 4)) + 3.0  # off-centre: b far from 0
+    y = rng.integers(0, 3, 60)
+    objective = _objective(X, y, 10.0 ** rng.uniform(-1, 2), loss=loss)
+    W = rng.standard_normal((3, 4))
+    b = barrier._exact_intercepts(objective, W, rng.standard_normal(3))
+    coef = objective.join(W, b)
+    _, G = objective.score_gradient_from_scores(objective.scores(coef))
+    scale = np.abs(G).sum(axis=0) + 1e-300
+    assert np.all(np.abs(G.sum(axis=0)) <= 1e-10 * scale)
+
+
+def test_which_problems_take_the_barrier(monkeypatch):
+    # the decision, not the time
+    X, y = _standardized(load_iris)
+    assert group_barrier_applies(_objective(X, y, 1.0))
+    assert group_barrier_applies(_objective(X, y, 1.0, loss=ModifiedHuber()))
+    # one column: the group norm is L1 (primal_cd's); a non-smooth or
+    # multiclass loss; another penalty
+    binary = _objective(X[y < 2], y[y < 2], 1.0)
+    binary.n_outputs, binary.y = 1, binary.y[:, :1]
+    assert not group_barrier_applies(binary)
+    assert not group_barrier_applies(_objective(X, y, 1.0, loss=Hinge()))
+    cs = LinearObjective(CrammerSinger(), X, y, n_outputs=3, C=1.0, penalty="l1_l2")
+    assert not group_barrier_applies(cs)
+    l1 = _objective(X, y, 1.0)
+    l1.penalty = L1()
+    assert not group_barrier_applies(l1)
+    monkeypatch.setattr(barrier, "STEP_WORK", 10.0)
+    assert not group_barrier_applies(_objective(X, y, 1.0))
+
+
+def test_polish_false_keeps_the_proximal_steps(monkeypatch):
+    calls = spy_on(monkeypatch, _gradient_descent, "group_barrier")
+    X, y = _standardized(load_iris)
+    objective = _objective(X, y, 1.0)
+    GradientDescent(polish=False).solve(objective, tol=1e-3, max_iter=50)
+    assert not calls
+    result = GradientDescent().solve(objective, tol=1e-8, max_iter=1000)
+    assert len(calls) == 1 and result.converged
+    assert "barrier" in result.message
+
+
+def test_an_uncertified_barrier_hands_its_point_to_the_proximal_steps(monkeypatch):
+    # stopped after 3 Newton steps, the proximal steps go on from the best
+    # point it certified, with the iterations left, all counted in n_iter
+    monkeypatch.setattr(barrier, "MAX_STEPS", 3)
+    monkeypatch.setattr(_gradient_descent, "GROUP_BARRIER_STEPS", 3)
+    X, y = _standardized(load_iris)
+    objective = _objective(X, y, 1.0)
+    result = GradientDescent().solve(objective, tol=1e-6, max_iter=20_000)
+    assert result.converged and result.n_iter > 3
+    reference = _group_reference(SquaredHinge(), X, objective.y, 1.0)
+    assert result.value <= reference * (1 + 1e-6)
+
+
+def test_a_penalized_intercept_and_sample_weights():
+    # intercept_scaling: the intercepts are penalized coefficients; a
+    # weight of 2 is the sample twice
+    X, y = _standardized(load_iris)
+    weights = np.random.default_rng(0).integers(1, 3, len(y)).astype(float)
+    params = dict(C=3.0, tol=1e-9, intercept_scaling=1.0)
+    weighted = HingeClassifier(penalty="l1_l2", **params).fit(
+        X, y, sample_weight=weights
+    )
+    assert weighted.optimality_ <= 1e-9
+    repeated = HingeClassifier(penalty="l1_l2", **params).fit(
+        np.repeat(X, weights.astype(int), axis=0), np.repeat(y, weights.astype(int))
+    )
+    assert weighted.objective_value_ == pytest.approx(
+        repeated.objective_value_, rel=1e-8
+    )

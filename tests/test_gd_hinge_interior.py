@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog, minimize
 from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from hinge_estimators import HingeClassifier, LinearObjective
@@ -235,3 +236,42 @@ def test_duality_gap_takes_a_dual_point_for_margin_losses_only():
     )  # fmt: skip
     with pytest.raises(ValueError, match="binary and one-vs-rest"):
         pairwise.duality_gap(np.zeros(4), dual=(np.zeros((4, 1)), np.zeros((4, 1))))
+
+
+def _breast_cancer_with_a_duplicate():
+    X, y = _breast_cancer()
+    return np.hstack([X, X[:, :1]]), y
+
+
+def test_collinear_columns_certify_at_the_best_iterate():
+    # a duplicated column: the interior point's last steps take a ridge and
+    # lose dual feasibility (2.8e-4 at the last iterate, 2e-10 two before);
+    # certified at the last one, the fit went on by smoothing and ended at
+    # max_iter 4 % above the optimum
+    X, y = _breast_cancer_with_a_duplicate()
+    model = _certified_fit(X, y, penalty="l1", C=100.0)
+    reference = _hinge_program(X, y, np.full(len(y), 100.0), 1.0, 1.0, 0.0, True)
+    assert model.objective_value_ <= reference * (1 + model.tol)
+
+
+def test_the_better_of_the_interior_point_and_the_stages_stands():
+    # at a tol the interior point cannot certify (1e-12 here), the smoothing
+    # stages go on from its point; where they end looser, its answer stands
+    X, y = _breast_cancer()
+    with pytest.warns(ConvergenceWarning):
+        model = HingeClassifier(loss="hinge", penalty="l1", C=100.0, tol=1e-13).fit(
+            X, y
+        )
+    reference = _hinge_program(X, y, np.full(len(y), 100.0), 1.0, 1.0, 0.0, True)
+    excess = (model.objective_value_ - reference) / model.objective_value_
+    assert excess <= 1e-9
+    assert model.optimality_ >= excess  # still a bound
+    assert model.n_iter_ == model.max_iter  # the stages' iterations counted
+
+
+def test_a_margin_of_zero_is_optimal_at_zero():
+    # P >= 0 and P(0) = 0: certified at once (the interior point's tiny
+    # non-zero point used to go to the stages, which never certified it)
+    X, y = _breast_cancer()
+    model = _certified_fit(X, y, loss=Hinge(margin=0.0), penalty="l1")
+    assert model.objective_value_ == 0.0 and not model.coef_.any()

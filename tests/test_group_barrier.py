@@ -10,6 +10,7 @@ from sklearn.preprocessing import StandardScaler
 from hinge_estimators import HingeClassifier, LinearObjective
 from hinge_estimators.losses import (
     CrammerSinger,
+    GaussianHinge,
     Hinge,
     ModifiedHuber,
     SmoothHinge,
@@ -204,3 +205,35 @@ def test_a_penalized_intercept_and_sample_weights():
     assert weighted.objective_value_ == pytest.approx(
         repeated.objective_value_, rel=1e-8
     )
+
+
+@pytest.mark.parametrize("start", [-40.0, 0.0, 40.0])
+def test_exact_intercepts_from_far_away(start):
+    # a Newton step from a half-open bracket jumped to 1e48-1e76 where the
+    # Gaussian hinge's curvature was subnormal; the fit then overflowed
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 1))
+    y = rng.integers(0, 3, 60)
+    objective = _objective(X, y, 1.0, loss=GaussianHinge())
+    W = np.full((3, 1), 10.0)
+    b = barrier._exact_intercepts(objective, W, np.full(3, start))
+    _, G = objective.score_gradient_from_scores(objective.scores(objective.join(W, b)))
+    assert np.all(np.abs(b) < 100.0)
+    assert np.all(np.abs(G.sum(axis=0)) <= 1e-9 * (np.abs(G).sum(axis=0) + 1e-300))
+
+
+def test_the_smooth_hinge_starts_from_its_exact_intercepts(monkeypatch):
+    # SmoothHinge(gamma=1) has no curvature at the margin 0: at W = 0, b = 0
+    # the intercepts' rows of the Hessian were 0 and no step could be taken
+    # (the fit fell back to the proximal steps: 700 iterations)
+    results = []
+    real = _gradient_descent.group_barrier
+
+    def spy(*args, **kwargs):
+        results.append(real(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(_gradient_descent, "group_barrier", spy)
+    X, y = _standardized(load_iris)
+    _certified_fit(X, y, loss="smooth_hinge", C=100.0)
+    assert len(results) == 1 and results[0] is not None and results[0].converged

@@ -141,11 +141,14 @@ class HingeClassifier(
         and on wide sparse data (text) once ``C`` times the mean
         ``s_i ||x_i||^2`` exceeds 2 (10 without an intercept),
         ``dual_cd`` otherwise, ``newton`` for the other smooth losses
-        (pairwise ones included), ``gd`` for the rest; with ``"l1"`` or
-        ``"l1_l2"`` ``primal_cd`` (compiled coordinate descent) for the
-        squared hinge, the smooth hinge and the modified Huber loss, ``gd``
-        (proximal steps) for the other losses and for ``"elasticnet"``
-        (see :func:`hinge_estimators.solvers.auto_solver`).
+        (pairwise ones included), ``gd`` for the rest; with ``"l1"``,
+        ``"elasticnet"`` or ``"l1_l2"`` ``primal_cd`` (compiled coordinate
+        descent) for the squared hinge, the smooth hinge and the modified
+        Huber loss (but ``"l1_l2"`` over more than two classes), ``gd``
+        (proximal steps; an interior point first for the hinge with
+        ``"l1"`` or ``"elasticnet"``, a barrier method for ``"l1_l2"`` over
+        the one-vs-rest columns of a smooth loss) for the rest (see
+        :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", "l1", "elasticnet", "l1_l2"}, Penalty or None, \
             default="l2"
         The regularizer :math:`\\Omega(W)` on the coefficients (never on the

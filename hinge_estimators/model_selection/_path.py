@@ -43,7 +43,9 @@ def hinge_path(
     """Solutions of :class:`~hinge_estimators.HingeClassifier` along a grid of C.
 
     The data are validated and the objective is built once; each solve
-    starts from the solution at the previous (smaller) C.
+    starts from the solution at the previous (smaller) C (but ``gd``'s
+    interior point and barrier method, which start from their own centre:
+    see ``GradientDescent``).
 
     Parameters
     ----------

@@ -54,8 +54,10 @@ POLISH_GAP = 1e-2
 #: the stages stop at ``min(INNER_SHARE * tol, INNER_TOL)``, below ``tol``
 INNER_SHARE = 0.1
 INNER_TOL = 1e-6
-#: safeguarded Newton steps for each exact intercept
+#: safeguarded Newton steps for each exact intercept, after at most
+#: BRACKET_DOUBLINGS doubling steps to bracket it
 INTERCEPT_STEPS = 100
+BRACKET_DOUBLINGS = 60
 
 
 def group_barrier_applies(objective):
@@ -116,6 +118,11 @@ def group_barrier(objective, tol, max_iterations, callback=None):
     """
     K, d = objective.n_outputs, objective.n_features
     W, b = np.zeros((K, d)), np.zeros(K)
+    if objective.fit_intercept:
+        # at b = 0 a loss can have no curvature (the smooth hinge, gamma = 1,
+        # has none at the margin 0): the intercepts' rows of the first
+        # Hessian were 0 and the barrier could not start
+        b = _exact_intercepts(objective, W, b)
     P0 = float(objective.value(objective.join(W, b)))
     # the stages aim below tol: near it the groups that leave are still at
     # 1e-6 and setting them to 0 moves the gap past tol (wine, C = 0.005)
@@ -298,8 +305,15 @@ def _certified_point(objective, W, b, mu, tol):
 
 def _exact_intercepts(objective, W, b):
     """Each column's intercept minimizing ``P`` with ``W`` held: the root of
-    the non-decreasing ``sum_i c_i y_i phi'(y_i (s_i + b)) + p b`` by
-    Newton steps safeguarded by bisection (``phi'`` is continuous)."""
+    the non-decreasing ``g(b) = sum_i c_i y_i phi'(y_i (s_i + b)) + p b``.
+
+    The root is bracketed first, by steps from ``b`` that double (a root
+    where ``g`` changes sign within ``2^BRACKET_DOUBLINGS`` of ``b``; none,
+    as where every sample of weight is in one class and ``p = 0``, leaves
+    ``b``), then found by Newton steps kept inside the bracket, bisecting
+    where a step leaves it: a Newton step from a half-open bracket jumped
+    to 1e300 where the Gaussian hinge's curvature was subnormal.
+    """
     coef = objective.join(W, np.zeros_like(b))
     scores = objective.scores(coef)
     weights = objective.loss_scale * objective.sample_weight
@@ -313,24 +327,36 @@ def _exact_intercepts(objective, W, b):
             _, g = loss.loss_gradient(y, s + value)
             return float(weights @ g) + p * value
 
-        low, high, value = -np.inf, np.inf, float(b[k])
-        g = slope(value)
+        start = float(b[k])
+        g = slope(start)
+        if g == 0.0:
+            continue
+        # the bracket: [low, high] with g(low) < 0 < g(high)
+        step = -np.sign(g) * max(1.0, abs(start))
+        far, g_far = start, g
+        for _ in range(BRACKET_DOUBLINGS):
+            far = start + step
+            g_far = slope(far)
+            if np.sign(g_far) != np.sign(g):
+                break
+            step *= 2.0
+        if np.sign(g_far) == np.sign(g):
+            continue  # no root within reach: b stays
+        (low, g_low), (high, g_high) = sorted([(start, g), (far, g_far)])
+        value, g = (low, g_low) if abs(g_low) < abs(g_high) else (high, g_high)
         scale = float(weights.sum()) * max(1.0, abs(value))
         for _ in range(INTERCEPT_STEPS):
-            if abs(g) <= 1e-15 * scale:
+            if abs(g) <= 1e-15 * scale or high - low <= 1e-15 * max(1.0, abs(value)):
                 break
-            if g > 0:
-                high = value
-            else:
-                low = value
             curvature = float(weights @ loss.hessian(y, s + value)) + p
             trial = value - g / curvature if curvature > 0 else np.nan
-            if not low < trial < high:  # outside the bracket: bisect (or step out)
-                if np.isfinite(low) and np.isfinite(high):
-                    trial = 0.5 * (low + high)
-                else:
-                    trial = value - np.sign(g) * max(1.0, abs(value))
+            if not low < trial < high:
+                trial = 0.5 * (low + high)
             value, g = trial, slope(trial)
+            if g < 0:
+                low = value
+            elif g > 0:
+                high = value
         b[k] = value
     return b
 

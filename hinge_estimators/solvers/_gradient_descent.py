@@ -139,10 +139,11 @@ class GradientDescent(Solver):
     does not certify goes on by the smoothing stages from its point, with
     the iterations left. Measured on
     15 real sets at C = 0.1 to 100 (``benchmarks/bench_defaults_grid.py``):
-    the default fits that ended at ``max_iter`` fell from 55 to 5 of 60
-    with L1 (a 5,000 x 20,000 text set, beyond the work limit, and texture
-    at C = 100, whose rank-deficient columns stall the interior point) and
-    from 51 to 3 with the elastic net (the text set).
+    the default fits that ended at ``max_iter`` fell from 55 to 4 of 60
+    with L1 and from 51 to 3 with the elastic net (all on a 5,000 x 20,000
+    text set, beyond the work limit). On rank-deficient columns (texture; a
+    duplicated column) the last steps take a ridge and can lose dual
+    feasibility: the best certified iterate is kept, not the last.
 
     **The group norm over one-vs-rest columns** (``"l1_l2"``, ``K > 1``
     columns of a smooth margin loss) couples the columns, and proximal steps

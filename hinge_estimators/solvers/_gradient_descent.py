@@ -167,7 +167,7 @@ class GradientDescent(Solver):
     steps from its best point. Measured on 8 multiclass sets
     at C = 0.1 to 100, squared hinge and modified Huber
     (``benchmarks/bench_defaults_grid.py``): 44 of 64 default fits ended at
-    ``max_iter``, now none; 0.01 to 7.3 s a fit.
+    ``max_iter``, now none; 0.01 to 4.4 s a fit.
 
     **Centered coordinates.** With a free, unpenalized intercept the
     accelerated and smoothing methods run on the problem in centered

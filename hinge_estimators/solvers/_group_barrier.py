@@ -220,14 +220,30 @@ def _newton_step(objective, W, b, mu, state):
         return None
     step = step.reshape(K, size)
     dW, db = step[:, :d], (step[:, d] if intercept else np.zeros(K))
+    # the scores are affine in the coefficients: a trial's are scores + t dS,
+    # and its value needs no product with X (the gradient, only once a
+    # trial is taken: the line search halves often at a large C)
+    dS = objective.scores(objective.join(dW, db))
     t = 1.0
     for _ in range(HALVINGS):
         with np.errstate(divide="ignore", invalid="ignore"):
-            trial = _stage_value(objective, W + t * dW, b + t * db, mu)
-        if trial[0] <= value + ARMIJO * t * slope and np.all(np.isfinite(trial[1])):
-            return W + t * dW, b + t * db, trial, -0.5 * slope
+            trial = _trial_value(objective, W + t * dW, b + t * db, scores + t * dS, mu)
+        if trial <= value + ARMIJO * t * slope:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                state = _stage_value(objective, W + t * dW, b + t * db, mu)
+            if np.isfinite(state[0]) and np.all(np.isfinite(state[1])):
+                return W + t * dW, b + t * db, state, -0.5 * slope
         t *= 0.5
     return None
+
+
+def _trial_value(objective, W, b, scores, mu):
+    """The stage's objective at ``(W, b)`` from its ``scores``."""
+    value, _ = objective.score_gradient_from_scores(scores)
+    value += 0.5 * objective.reg * float(np.vdot(W, W))
+    if objective.fit_intercept:
+        value += 0.5 * objective.intercept_penalty * float(b @ b)
+    return value + float(_cone(W, mu)[2].sum())
 
 
 def _stage_hessian(objective, scores, blocks, size):

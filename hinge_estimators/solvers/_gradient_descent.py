@@ -124,11 +124,12 @@ class GradientDescent(Solver):
     **The hinge with L1 or the elastic net** (binary or one-vs-rest; not the
     group norm) is a linear program (a quadratic one with the elastic net's
     quadratic part). With ``polish=True``, where one iteration's work
-    (``n (d + 1)^2``, or ``sum_i nnz_i^2`` for sparse rows, per column) is at
-    most ``1e9``, each column is first solved by the primal-dual interior
-    point ``primal_cd`` hands its slow columns to (Mehrotra's
-    predictor-corrector, 20 to 80 iterations, each a ``d + 1`` square
-    system; ``_primal_cd_interior.margin_interior_point``), and certified by
+    (``n (d + 1)^2``, or ``sum_i nnz_i^2`` for sparse rows, plus ``(d +
+    1)^3 / 3``, per column) is at most ``1e9``, each column is first solved
+    by the primal-dual interior point ``primal_cd`` hands its slow columns
+    to (Mehrotra's predictor-corrector, 20 to 100 iterations, each a ``d +
+    1`` square system; ``_primal_cd_interior.margin_interior_point``), and
+    certified by
     the duality gap at its multipliers :math:`\\alpha_i \\in [0, C s_i]`
     (:math:`D = m \\sum_i \\alpha_i - \\Omega^*(X^T (\\alpha \\circ y))`,
     made feasible by :meth:`LinearObjective.duality_gap`). The coefficients
@@ -280,7 +281,10 @@ class GradientDescent(Solver):
             x0,
         )
         result.n_iter += spent
-        if found is not None and not found.optimality >= result.optimality:
+        looser = np.isnan(result.optimality) or result.optimality > (
+            found.optimality if found is not None else np.inf
+        )
+        if found is not None and looser and not np.isnan(found.optimality):
             # the stages went on from the interior point's answer and ended
             # with a looser bound (its first stages leave that point: breast
             # cancer and a duplicated column, L1 hinge, C = 100, ended 4 %

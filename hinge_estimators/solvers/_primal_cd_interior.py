@@ -186,15 +186,17 @@ def margin_interior_point(
             and len(residuals_met) > STALL_WINDOW
             and largest > 0.5 * residuals_met[-1 - STALL_WINDOW]
         )
-        # in their box: alpha and lambda = upper - alpha are separate
-        # variables, equal only up to the residuals
-        multipliers = np.zeros(len(keep))
-        multipliers[keep] = np.clip(alpha, 0.0, shape.upper if bounded else np.inf)
+        last = done or stuck or iteration == max_iterations
+        if score is not None or last:
+            # in their box: alpha and lambda = upper - alpha are separate
+            # variables, equal only up to the residuals
+            multipliers = np.zeros(len(keep))
+            multipliers[keep] = np.clip(alpha, 0.0, shape.upper if bounded else np.inf)
         if score is not None:
             merit = score(w, b, multipliers)
             if best is None or merit < best[0]:
                 best = (merit, w, b, multipliers)
-        if done or stuck or iteration == max_iterations:
+        if last:
             # short of its own tolerance the point is still near the optimum:
             # the caller's certificate judges it
             if best is not None:

@@ -191,7 +191,14 @@ def test_which_problems_go_to_the_interior_point(monkeypatch):
     assert hinge_interior_point_applies(_objective(penalty=L1()))
     assert hinge_interior_point_applies(_objective(penalty=ElasticNet(0.5)))
     assert not hinge_interior_point_applies(_objective(penalty="l2"))
-    assert not hinge_interior_point_applies(_objective(penalty=GroupL1L2()))
+    # the group norm: over one column it is L1; over several it couples them
+    assert hinge_interior_point_applies(_objective(penalty=GroupL1L2()))
+    Y = np.where(np.arange(50)[:, None] % 3 == np.arange(3), 1.0, -1.0)
+    one_vs_rest = LinearObjective(
+        Hinge(), np.random.default_rng(0).standard_normal((50, 5)), Y,
+        n_outputs=3, C=1.0, penalty=GroupL1L2(),
+    )  # fmt: skip
+    assert not hinge_interior_point_applies(one_vs_rest)
     assert not hinge_interior_point_applies(
         _objective(CrammerSinger(), n_outputs=3, penalty="l1")
     )
@@ -275,3 +282,22 @@ def test_a_margin_of_zero_is_optimal_at_zero():
     X, y = _breast_cancer()
     model = _certified_fit(X, y, loss=Hinge(margin=0.0), penalty="l1")
     assert model.objective_value_ == 0.0 and not model.coef_.any()
+
+
+def test_the_binary_group_norm_is_l1_for_the_interior_point():
+    # over one column the group norm is the L1 norm: the same route, the
+    # same optimum (it went to the smoothing stages: 0.09 at max_iter)
+    X, y = _breast_cancer()
+    group = _certified_fit(X, y, penalty="l1_l2", C=1.0)
+    l1 = _certified_fit(X, y, penalty="l1", C=1.0)
+    assert group.objective_value_ == pytest.approx(l1.objective_value_, rel=1e-9)
+
+
+def test_the_interior_point_is_skipped_where_its_sample_arrays_are_too_large(
+    monkeypatch,
+):
+    # some 40 vectors over the samples: 1 GB at n = 3e6, d = 2
+    objective = _objective()
+    assert hinge_interior_point_applies(objective)
+    monkeypatch.setattr(interior, "INTERIOR_MEMORY", 50 * 399.0)
+    assert not hinge_interior_point_applies(objective)

@@ -237,3 +237,21 @@ def test_the_smooth_hinge_starts_from_its_exact_intercepts(monkeypatch):
     X, y = _standardized(load_iris)
     _certified_fit(X, y, loss="smooth_hinge", C=100.0)
     assert len(results) == 1 and results[0] is not None and results[0].converged
+
+
+def test_uncentered_gaussian_hinge_does_not_overflow():
+    # features shifted by 50: the Gaussian hinge's curvature at the first
+    # intercepts is subnormal, and the Newton step's division overflowed
+    # (the fit raised) before the bracket could reject it
+    X, y = _standardized(load_iris)
+    model = _certified_fit(X + 50.0, y, loss="gaussian_hinge", C=0.1)
+    assert np.all(np.isfinite(model.intercept_))
+
+
+def test_a_narrow_smooth_hinge_keeps_the_proximal_steps(monkeypatch):
+    # nearly the hinge: Newton's steps crawl (300 steps to a bound of
+    # 0.999 on digits at C = 100, a higher objective than the proximal
+    # steps'); the decision, not the time
+    X, y = _standardized(load_iris)
+    assert not group_barrier_applies(_objective(X, y, 1.0, loss=SmoothHinge(0.1)))
+    assert group_barrier_applies(_objective(X, y, 1.0, loss=SmoothHinge(0.5)))

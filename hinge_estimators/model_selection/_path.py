@@ -44,8 +44,8 @@ def hinge_path(
 
     The data are validated and the objective is built once; each solve
     starts from the solution at the previous (smaller) C (but ``gd``'s
-    interior point and barrier method, which start from their own centre:
-    see ``GradientDescent``).
+    interior point and barrier method, which start cold: see
+    ``GradientDescent``).
 
     Parameters
     ----------

@@ -5,6 +5,7 @@ import numpy as np
 from ._accelerated import accelerated_descent
 from ._active_set import polish, polish_max
 from ._base import (
+    GAP,
     Solver,
     SolveResult,
     counted_after,
@@ -62,13 +63,13 @@ class GradientDescent(Solver):
     smoothing_decrease : float, default=0.1
         Smoothing method only: ``mu`` is multiplied by this after each stage.
     polish : bool, default=True
-        Smoothing method only: after each stage, try to solve the exact
-        optimality conditions on the active set the smoothed solution reveals;
-        and solve the hinge with L1 or the elastic net by an interior point
-        before any stage, and the group norm over one-vs-rest columns of a
-        smooth loss by a barrier method before any proximal step (see
-        Notes). ``False``: the smoothing stages, or the proximal steps,
-        alone.
+        The exact routes: with the smoothing method, after each stage, try to
+        solve the exact optimality conditions on the active set the smoothed
+        solution reveals, and solve the hinge with L1 or the elastic net by
+        an interior point before any stage; with the accelerated method,
+        solve the group norm over one-vs-rest columns by a barrier method
+        before any proximal step (see Notes). ``False``: the stages, or the
+        proximal steps, alone.
 
     Notes
     -----
@@ -147,7 +148,9 @@ class GradientDescent(Solver):
     feasibility: the best certified iterate is kept, not the last.
 
     **The group norm over one-vs-rest columns** (``"l1_l2"``, ``K > 1``
-    columns of a smooth margin loss) couples the columns, and proximal steps
+    columns of a smooth margin loss whose curvature is at most the squared
+    hinge's: not a narrow smooth hinge, nearly the hinge, where Newton's
+    steps crawl) couples the columns, and proximal steps
     crawl once the groups that stay are ill-conditioned. With
     ``polish=True``, where one Newton step's work (``K n (d + 1)^2`` to form
     the Hessian, ``(K (d + 1))^3 / 3`` to factor it) is at most ``2e9``, it
@@ -281,15 +284,20 @@ class GradientDescent(Solver):
             x0,
         )
         result.n_iter += spent
-        looser = np.isnan(result.optimality) or result.optimality > (
-            found.optimality if found is not None else np.inf
-        )
-        if found is not None and looser and not np.isnan(found.optimality):
+        if found is not None and not result.converged and found.value < result.value:
             # the stages went on from the interior point's answer and ended
-            # with a looser bound (its first stages leave that point: breast
-            # cancer and a duplicated column, L1 hinge, C = 100, ended 4 %
-            # above the optimum the interior point had reached): it stands
-            found.n_iter, found.history = result.n_iter, found.history + result.history
+            # above it, uncertified (their first stages leave that point:
+            # breast cancer and a duplicated column, L1 hinge, C = 100, ended
+            # 4 % above the optimum the interior point had reached): it
+            # stands
+            found.n_iter = result.n_iter
+            found.history = found.history + result.history
+            found.message += "; the stages that followed ended higher"
+            if callback is not None:
+                callback(
+                    found.n_iter, found.value, found.optimality, GAP, found.coef,
+                    objective,
+                )  # fmt: skip
             return found
         return result
 

@@ -35,6 +35,11 @@ MAX_STEPS = 300
 #: halvings of a Newton step before the line search gives up
 HALVINGS = 40
 ARMIJO = 1e-4
+#: the losses whose curvature is at most this (the squared hinge's, 2):
+#: a narrower one is nearly the hinge, and Newton's steps crawl there
+#: (``SmoothHinge(gamma=0.1)`` on digits at C = 100: 300 steps, 2.5 s, to a
+#: bound of 0.999, where the proximal steps reached a 22 % lower objective)
+MAX_CURVATURE = 2.0
 #: one Newton step forms ``K`` Hessians over the rows (``K n (d + 1)^2``
 #: multiply-adds) and factors the ``K (d + 1)`` square system; the method
 #: applies where that is at most this
@@ -63,11 +68,14 @@ BRACKET_DOUBLINGS = 60
 def group_barrier_applies(objective):
     """Whether ``gd`` solves ``objective`` by :func:`group_barrier`: the group
     norm over ``K > 1`` one-vs-rest columns of a smooth margin loss with a
-    curvature (``hessian``), within ``STEP_WORK``."""
+    curvature (``hessian``) of at most ``MAX_CURVATURE``, within
+    ``STEP_WORK``."""
     loss = objective.loss
     if type(objective.penalty) is not GroupL1L2 or objective.n_outputs < 2:
         return False
     if loss.is_multiclass or loss.is_pairwise or not loss.is_smooth:
+        return False
+    if not loss.smoothness(1) <= MAX_CURVATURE:
         return False
     K, size = objective.n_outputs, objective.n_features + 1
     work = K * objective.n_samples * float(size) ** 2 + (K * size) ** 3 / 3.0
@@ -124,6 +132,8 @@ def group_barrier(objective, tol, max_iterations, callback=None):
         # Hessian were 0 and the barrier could not start
         b = _exact_intercepts(objective, W, b)
     P0 = float(objective.value(objective.join(W, b)))
+    if P0 == 0.0:  # P >= 0: optimal at 0 (no sample of weight)
+        return SolveResult(objective.join(W, b), 0, True, 0.0, 0.0)
     # the stages aim below tol: near it the groups that leave are still at
     # 1e-6 and setting them to 0 moves the gap past tol (wine, C = 0.005)
     user_tol, tol = tol, min(INNER_SHARE * tol, INNER_TOL)
@@ -365,7 +375,9 @@ def _exact_intercepts(objective, W, b):
             if abs(g) <= 1e-15 * scale or high - low <= 1e-15 * max(1.0, abs(value)):
                 break
             curvature = float(weights @ loss.hessian(y, s + value)) + p
-            trial = value - g / curvature if curvature > 0 else np.nan
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                # a subnormal curvature overflows the step: bisect instead
+                trial = value - g / curvature if curvature > 0 else np.nan
             if not low < trial < high:
                 trial = 0.5 * (low + high)
             value, g = trial, slope(trial)

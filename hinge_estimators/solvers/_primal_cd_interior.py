@@ -411,6 +411,11 @@ HINGE_STEP_WORK = 1e9
 #: ``max_iter``): the hinge's linear program takes more than the smooth
 #: losses' (penbased, one-vs-rest at C = 1 to 100: 35 to 84)
 HINGE_MAX_ITERATIONS = 200
+#: ... and where its arrays over the samples, about INTERIOR_BYTES_PER_SAMPLE
+#: bytes a sample (some 40 vectors of n floats: measured 1.04 GB at n = 3e6,
+#: d = 2), take at most INTERIOR_MEMORY bytes a column
+INTERIOR_BYTES_PER_SAMPLE = 400
+INTERIOR_MEMORY = 1e9
 #: the coefficients whose ``|X^T (alpha y)|_j`` is below ``rho`` by more
 #: than this share are zero at the optimum: the interior point leaves them
 #: near 0, and they are set to 0 (kept only if the certificate holds)
@@ -445,18 +450,21 @@ def hinge_interior_point_applies(objective):
     """Whether ``gd`` solves ``objective`` by :func:`hinge_interior_point`.
 
     The plain hinge (binary or one-vs-rest) with the L1 penalty or the
-    elastic net (an L1 part), on data whose iteration's work is within
-    ``HINGE_STEP_WORK``.
+    elastic net (an L1 part), or the group norm over one column (which is
+    L1), on data whose iteration's work is within ``HINGE_STEP_WORK`` and
+    whose sample arrays fit in ``INTERIOR_MEMORY``.
     """
-    from ..penalties import L1, ElasticNet
+    from ..penalties import L1, ElasticNet, GroupL1L2
 
     loss, penalty = objective.loss, objective.penalty
     kernel = None if loss.is_multiclass or loss.is_pairwise else loss.compiled_kernel()
-    if (
-        kernel is None
-        or kernel.name != "hinge"
-        or type(penalty) not in (L1, ElasticNet)
-    ):
+    # over one column the group norm is the L1 norm
+    l1_like = type(penalty) in (L1, ElasticNet) or (
+        type(penalty) is GroupL1L2 and objective.n_outputs == 1
+    )
+    if kernel is None or kernel.name != "hinge" or not l1_like:
+        return False
+    if objective.n_samples * INTERIOR_BYTES_PER_SAMPLE > INTERIOR_MEMORY:
         return False
     if penalty.nonsmooth_value(np.ones((1, 1))) <= 0.0:
         return False

@@ -219,7 +219,7 @@ def test_polish_false_keeps_gd_on_its_smoothing_stages(monkeypatch):
 def test_an_uncertified_interior_point_hands_its_point_to_the_smoothing(monkeypatch):
     # where the interior point stops above tol, the smoothing stages go on
     # from its point with the iterations left, all counted in n_iter
-    def short(objective, tol, max_iterations, callback=None):
+    def short(objective, tol, max_iterations, callback=None, start=None):
         return interior.hinge_interior_point(objective, tol, 2, callback)
 
     monkeypatch.setattr(_gradient_descent, "hinge_interior_point", short)

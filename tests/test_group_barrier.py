@@ -255,3 +255,19 @@ def test_a_narrow_smooth_hinge_keeps_the_proximal_steps(monkeypatch):
     X, y = _standardized(load_iris)
     assert not group_barrier_applies(_objective(X, y, 1.0, loss=SmoothHinge(0.1)))
     assert group_barrier_applies(_objective(X, y, 1.0, loss=SmoothHinge(0.5)))
+
+
+def test_a_warm_start_reaches_the_cold_optimum():
+    # a path's previous solution starts the stages at the mu of its own gap
+    # (fewer steps along digits' and texture's paths, not at every point);
+    # the point it reaches is the cold solve's optimum
+    X, y = _standardized(load_wine)
+    near = GradientDescent().solve(_objective(X, y, 1.0), tol=1e-8, max_iter=1000)
+    objective = _objective(X, y, 1.3)
+    cold = GradientDescent().solve(objective, tol=1e-8, max_iter=1000)
+    warm = GradientDescent().solve(objective, near.coef, tol=1e-8, max_iter=1000)
+    assert cold.converged and warm.converged
+    assert warm.value == pytest.approx(cold.value, rel=1e-7)
+    # a start that is already certified costs no step
+    again = GradientDescent().solve(objective, warm.coef, tol=1e-6, max_iter=1000)
+    assert again.converged and again.n_iter == 0

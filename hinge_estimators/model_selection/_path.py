@@ -44,7 +44,7 @@ def hinge_path(
 
     The data are validated and the objective is built once; each solve
     starts from the solution at the previous (smaller) C (but ``gd``'s
-    interior point and barrier method, which start cold: see
+    interior point for the hinge with L1, which starts cold: see
     ``GradientDescent``).
 
     Parameters

@@ -477,7 +477,7 @@ def hinge_interior_point_applies(objective):
     return gram + size**3 / 3.0 <= HINGE_STEP_WORK
 
 
-def hinge_interior_point(objective, tol, max_iterations, callback=None):
+def hinge_interior_point(objective, tol, max_iterations, callback=None, start=None):
     """The hinge's L1 / elastic-net problem solved by :func:`margin_interior_point`.
 
     Each one-vs-rest column is solved on its own, and certified by the
@@ -489,7 +489,8 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None):
     The coefficients whose dual value lies inside ``(-rho, rho)`` are set to
     0 (``SNAP_SHARE``). Returns a :class:`SolveResult` (``converged`` where
     the summed gaps are within ``tol`` of ``P``; a column whose iteration
-    broke down is left at 0 with an infinite bound).
+    broke down is left at 0 with an infinite bound). ``start`` is not used:
+    an interior point starts from the centre of its feasible set.
     """
     from ._base import GAP, solve_columns
 

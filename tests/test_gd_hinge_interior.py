@@ -144,7 +144,13 @@ def test_one_vs_rest_elastic_net_dense_and_sparse_give_one_optimum():
     sparse = _certified_fit(sp.csr_matrix(X), y, **params)
     assert dense.coef_.shape == (3, 13)
     assert sparse.objective_value_ == pytest.approx(dense.objective_value_, rel=1e-7)
-    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-4)
+    # the quadratic part (0.3) makes P strongly convex in W: each certified
+    # gap bounds its distance to the one optimum, ||W - W*||^2 <= 2 gap / 0.3
+    # (a bound, not a rounding-level match: the last iterates differ by layout)
+    radius = sum(
+        np.sqrt(2.0 * m.optimality_ * m.objective_value_ / 0.3) for m in (dense, sparse)
+    )
+    assert np.linalg.norm(sparse.coef_ - dense.coef_) <= radius + 1e-12
     # each column's objective against the independent program
     for k in range(3):
         signs = np.where(y == k, 1.0, -1.0)
@@ -262,11 +268,11 @@ def test_collinear_columns_certify_at_the_best_iterate():
 
 
 def test_the_better_of_the_interior_point_and_the_stages_stands():
-    # at a tol the interior point cannot certify (1e-12 here), the smoothing
+    # at a tol no solver certifies in floating point (1e-15 here), the smoothing
     # stages go on from its point; where they end looser, its answer stands
     X, y = _breast_cancer()
     with pytest.warns(ConvergenceWarning):
-        model = HingeClassifier(loss="hinge", penalty="l1", C=100.0, tol=1e-13).fit(
+        model = HingeClassifier(loss="hinge", penalty="l1", C=100.0, tol=1e-15).fit(
             X, y
         )
     reference = _hinge_program(X, y, np.full(len(y), 100.0), 1.0, 1.0, 0.0, True)
@@ -290,7 +296,8 @@ def test_the_binary_group_norm_is_l1_for_the_interior_point():
     X, y = _breast_cancer()
     group = _certified_fit(X, y, penalty="l1_l2", C=1.0)
     l1 = _certified_fit(X, y, penalty="l1", C=1.0)
-    assert group.objective_value_ == pytest.approx(l1.objective_value_, rel=1e-9)
+    bound = (group.optimality_ + l1.optimality_) * l1.objective_value_
+    assert abs(group.objective_value_ - l1.objective_value_) <= bound + 1e-12
 
 
 def test_the_interior_point_is_skipped_where_its_sample_arrays_are_too_large(

@@ -126,8 +126,9 @@ def test_dense_and_sparse_give_one_optimum():
     X[np.abs(X) < 0.6] = 0.0
     dense = _certified_fit(X, y, C=2.0, tol=1e-9)
     sparse = _certified_fit(sp.csr_matrix(X), y, C=2.0, tol=1e-9)
+    # the objective, not the coefficients: without a quadratic part the
+    # optimum need not be unique, and rounding can pick another point of it
     assert sparse.objective_value_ == pytest.approx(dense.objective_value_, rel=1e-8)
-    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-5)
 
 
 @pytest.mark.parametrize("seed", range(5))

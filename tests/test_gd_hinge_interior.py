@@ -268,8 +268,9 @@ def test_collinear_columns_certify_at_the_best_iterate():
 
 
 def test_the_better_of_the_interior_point_and_the_stages_stands():
-    # at a tol no solver certifies in floating point (1e-15 here), the smoothing
-    # stages go on from its point; where they end looser, its answer stands
+    # at a tol no solver certifies in floating point (1e-15 here) the
+    # interior point stops short and the smoothing stages go on from its
+    # point; where they end higher, its answer stands
     X, y = _breast_cancer()
     with pytest.warns(ConvergenceWarning):
         model = HingeClassifier(loss="hinge", penalty="l1", C=100.0, tol=1e-15).fit(

@@ -437,13 +437,18 @@ def _sparse_gram_work(X):
     return float(np.square(per_row).sum())
 
 
-def _densify(X):
-    """Whether the interior point reads a sparse ``X`` densified (see
-    ``DENSE_WORK_RATIO``)."""
+def _gram_work(X):
+    """``(dense, work)``: whether the interior point reads ``X`` as a dense
+    array (a sparse one densified where ``DENSE_WORK_RATIO`` says so), and
+    the multiply-adds of one normal matrix's Gram part that way."""
     n, d = X.shape
-    return n * d <= DENSE_ENTRIES and n * (d + 1.0) ** 2 <= (
-        DENSE_WORK_RATIO * _sparse_gram_work(X)
-    )
+    dense_work = n * (d + 1.0) ** 2
+    if not sp.issparse(X):
+        return True, dense_work
+    sparse_work = _sparse_gram_work(X)
+    if n * d <= DENSE_ENTRIES and dense_work <= DENSE_WORK_RATIO * sparse_work:
+        return True, dense_work
+    return False, sparse_work
 
 
 def hinge_interior_point_applies(objective):
@@ -468,13 +473,8 @@ def hinge_interior_point_applies(objective):
         return False
     if penalty.nonsmooth_value(np.ones((1, 1))) <= 0.0:
         return False
-    X = objective.X
     size = objective.n_features + 1
-    if sp.issparse(X) and not _densify(X):
-        gram = _sparse_gram_work(X)
-    else:
-        gram = X.shape[0] * float(size) ** 2
-    return gram + size**3 / 3.0 <= HINGE_STEP_WORK
+    return _gram_work(objective.X)[1] + size**3 / 3.0 <= HINGE_STEP_WORK
 
 
 def hinge_interior_point(objective, tol, max_iterations, callback=None, start=None):
@@ -494,8 +494,9 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     """
     from ._base import GAP, solve_columns
 
+    dense = _gram_work(objective.X)[0]  # the columns share X: decided once
     result = solve_columns(
-        lambda part, _start: _hinge_column(part, tol, max_iterations),
+        lambda part, _start: _hinge_column(part, tol, max_iterations, dense),
         objective,
         None,
         lambda results: (
@@ -517,8 +518,9 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     return result
 
 
-def _hinge_column(part, tol, max_iterations):
-    """One column of :func:`hinge_interior_point`."""
+def _hinge_column(part, tol, max_iterations, dense):
+    """One column of :func:`hinge_interior_point` (``dense``: read ``X`` as
+    a dense array, see :func:`_gram_work`)."""
     from ._base import SolveResult
 
     zero = part.zeros()
@@ -533,7 +535,7 @@ def _hinge_column(part, tol, max_iterations):
     free = part.fit_intercept and p == 0
     offset = np.zeros(d) if part.offset is None else np.asarray(part.offset)
     shift = np.zeros(d)
-    if sp.issparse(X) and not _densify(X):
+    if not dense:
         columns = sp.csr_matrix(X.T)  # the interior point reads X^T
     else:
         rows = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)

@@ -18,7 +18,8 @@ Run (from the repository root, setup in ``benchmarks/README.md``)::
     python benchmarks/bench_defaults_grid.py --out defaults.md
 
 Options: ``--sets a,b``, ``--losses hinge,crammer_singer`` (a loss's
-parameters after colons: ``smooth_hinge:gamma=0.1:margin=1.5``), ``--C
+parameters after colons: ``smooth_hinge:gamma=0.1:margin=1.5``,
+``crammer_singer:squared=True``), ``--C
 0.01,1,100,1000``, ``--seeds 3``, ``--penalty l1`` (with the squared hinge:
 the L1 problems of issue 14; ``elasticnet``; ``l1_l2``), ``--solver gd``
 (default ``auto``). Timings are wall-clock, one
@@ -64,7 +65,7 @@ SETS = (
     "optdigits_csr",
     "text",
 )
-MULTICLASS_ONLY = ("crammer_singer",)
+MULTICLASS_ONLY = ("crammer_singer", "weston_watkins")
 
 
 def load(name):
@@ -91,7 +92,13 @@ def loss_of(spec):
     if not settings:
         return name
     params = dict(setting.split("=") for setting in settings)
-    return get_loss(name).set_params(**{k: float(v) for k, v in params.items()})
+
+    def value(text):
+        # True / False for a flag (squared=True), else a number
+        flags = {"True": True, "False": False}
+        return flags[text] if text in flags else float(text)
+
+    return get_loss(name).set_params(**{k: value(v) for k, v in params.items()})
 
 
 def fit(X, y, loss, penalty, C, seed, solver="auto"):
@@ -141,7 +148,7 @@ def main():
             continue
         X, y = load(name)
         for loss in args.losses.split(","):
-            if loss_of(loss) in MULTICLASS_ONLY and len(np.unique(y)) < 3:
+            if loss.split(":")[0] in MULTICLASS_ONLY and len(np.unique(y)) < 3:
                 continue
             cells = []
             for C in Cs:

@@ -394,11 +394,12 @@ class LinearObjective:
         """An upper bound on ``P(coef) - P*`` from a feasible dual point.
 
         ``scores`` may pass ``self.scores(coef)`` where the caller has them.
-        ``dual`` (binary and one-vs-rest losses only) replaces the loss
-        gradient as the dual point: ``(G, conjugate)``, ``G`` of the scores'
-        shape with the weights included and ``conjugate`` its per-entry
-        ``F_i^*(G_i)`` (a solver's own multipliers: at the hinge's kinks
-        the gradient's choice is a poor dual point). Returns ``(gap,
+        ``dual`` (not for pairwise losses) replaces the loss gradient as the
+        dual point: ``(G, conjugate)``, ``G`` of the scores' shape with the
+        weights included and ``conjugate`` its ``F_i^*(G_i)``, per entry
+        (binary and one-vs-rest losses) or per sample (multiclass losses; a
+        solver's own multipliers: at the hinges' kinks the gradient's choice
+        is a poor dual point). Returns ``(gap,
         P(coef))``; the gap is ``inf`` where no bound is available
         (``penalty=None``, or a multiclass loss whose free intercepts'
         gradient no shrinking of the samples can cancel).
@@ -428,8 +429,8 @@ class LinearObjective:
         A penalized intercept (``intercept_scaling``) has no constraint and
         adds ``(1^T U)^2 / (2 p)`` to the conjugate instead.
         """
-        if dual is not None and (self.loss.is_multiclass or self.loss.is_pairwise):
-            raise ValueError("dual= is for binary and one-vs-rest margin losses")
+        if dual is not None and self.loss.is_pairwise:
+            raise ValueError("dual= is for margin and multiclass losses")
         if scores is None:
             scores = self.scores(coef)
         if self.penalty is None:
@@ -451,9 +452,13 @@ class LinearObjective:
             if dual is not None:
                 # F_i^*(G_i) given: written as per_entry - F_i below
                 G = np.asarray(dual[0], dtype=np.float64).reshape(scores.shape)
-                per_entry = np.asarray(dual[1]).reshape(scores.shape) + F_i
+                if not self.loss.is_multiclass:
+                    per_entry = np.asarray(dual[1]).reshape(scores.shape) + F_i
             if self.loss.is_multiclass:
-                per_sample = per_entry.sum(axis=1) - F_i[:, 0]
+                if dual is not None:
+                    per_sample = np.asarray(dual[1], dtype=np.float64).reshape(-1)
+                else:
+                    per_sample = per_entry.sum(axis=1) - F_i[:, 0]
                 U, factors = G, np.ones(self.n_samples)
             else:
                 per_sample = None

@@ -238,16 +238,14 @@ def test_an_uncertified_interior_point_hands_its_point_to_the_smoothing(monkeypa
     assert result.value <= reference * (1 + 1e-3)
 
 
-def test_duality_gap_takes_a_dual_point_for_margin_losses_only():
-    with pytest.raises(ValueError, match="binary and one-vs-rest"):
-        _objective(CrammerSinger(), n_outputs=3).duality_gap(
-            np.zeros(18), dual=(np.zeros((50, 3)), np.zeros((50, 3)))
-        )
+def test_duality_gap_takes_no_dual_point_for_pairwise_losses():
+    # a pairwise loss's dual is per pair, not per sample (the multiclass
+    # losses take one per sample: tests/test_multiclass_barrier.py)
     pairwise = LinearObjective(
         PairwiseSquaredHinge(), np.eye(4), np.array([[1.0], [-1.0], [1.0], [-1.0]]),
         n_outputs=1, C=1.0, fit_intercept=False,
     )  # fmt: skip
-    with pytest.raises(ValueError, match="binary and one-vs-rest"):
+    with pytest.raises(ValueError, match="margin and multiclass losses"):
         pairwise.duality_gap(np.zeros(4), dual=(np.zeros((4, 1)), np.zeros((4, 1))))
 
 

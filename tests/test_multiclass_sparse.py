@@ -1,0 +1,351 @@
+"""gd's routes for the multiclass hinges with sparse penalties: the
+primal-dual interior point (L1, elastic net) and the barrier method (the
+group norm)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize, minimize_scalar
+from sklearn.datasets import load_iris, load_wine
+from sklearn.preprocessing import StandardScaler
+
+from hinge_estimators import HingeClassifier
+from hinge_estimators.losses import CrammerSinger, WestonWatkins
+from hinge_estimators.penalties import L1, ElasticNet, GroupL1L2
+from hinge_estimators.solvers import _gradient_descent
+from hinge_estimators.solvers import _multiclass_barrier as barrier
+from hinge_estimators.solvers import _multiclass_primal_dual as primal_dual
+from hinge_estimators.solvers._multiclass_barrier import multiclass_barrier_applies
+from hinge_estimators.solvers._multiclass_primal_dual import (
+    multiclass_primal_dual_applies,
+)
+
+from ._problems import certified_fit, make_objective, spy_on
+
+LOSSES = {
+    "cs": CrammerSinger(),
+    "ww": WestonWatkins(),
+    "cs2": CrammerSinger(squared=True),
+    "ww2": WestonWatkins(squared=True),
+}
+PENALTIES = {
+    "l1": L1(),
+    "en": ElasticNet(l1_ratio=0.4),
+    "group": GroupL1L2(),
+}
+
+
+def _data(n=27, d=3, K=3, seed=0):
+    """Overlapping classes: every kind of margin at the optimum."""
+    rng = np.random.default_rng(seed)
+    codes = np.arange(n) % K
+    X = rng.normal(scale=1.2, size=(K, d))[codes] + rng.normal(size=(n, d))
+    return X, codes
+
+
+def _reference(loss, penalty, X, codes, C, weights, fit_intercept, p=0.0):
+    """``P*`` by SLSQP over ``(W, b, xi, t)``: slacks with linear constraints
+    for the hinge terms (one per wrong class, or one per sample bounding all
+    of them), ``t >= |W|`` entrywise or ``t_j^2 >= ||W_j||^2`` per feature,
+    written here from the definitions; no code of the package. Returns the
+    value at SLSQP's ``(W, b)`` with the smallest feasible slacks (an upper
+    bound on ``P*`` whatever its tolerance)."""
+    X = X.toarray() if sp.issparse(X) else X
+    n, d = X.shape
+    K = int(codes.max()) + 1
+    squared, delta = loss.squared, loss.delta
+    simplex = isinstance(loss, CrammerSinger)
+    grouped = isinstance(penalty, GroupL1L2)
+    rho = 1.0 if not isinstance(penalty, ElasticNet) else penalty.l1_ratio
+    q = 1.0 - rho if isinstance(penalty, ElasticNet) else 0.0
+    c = C * weights
+    n_xi = n if simplex else n * (K - 1)
+    n_t = d if grouped else K * d
+    nb = K if fit_intercept else 0
+
+    def split(z):
+        W = z[: K * d].reshape(K, d)
+        b = z[K * d : K * d + nb] if nb else np.zeros(K)
+        xi = z[K * d + nb : K * d + nb + n_xi]
+        return W, b, xi, z[K * d + nb + n_xi :]
+
+    def margins(W, b):
+        S = X @ W.T + b
+        wrong = [[r for r in range(K) if r != codes[i]] for i in range(n)]
+        return np.array(
+            [[delta + S[i, r] - S[i, codes[i]] for r in wrong[i]] for i in range(n)]
+        )
+
+    def loss_value(W, b):
+        u = np.maximum(margins(W, b), 0.0)
+        terms = (
+            u.max(axis=1) ** (2 if squared else 1)
+            if simplex
+            else (u ** (2 if squared else 1)).sum(axis=1)
+        )
+        return float(c @ terms)
+
+    def penalty_value(W):
+        if grouped:
+            return float(np.sqrt(np.square(W).sum(axis=0)).sum())
+        return rho * float(np.abs(W).sum()) + 0.5 * q * float(np.vdot(W, W))
+
+    def fun(z):
+        W, b, xi, t = split(z)
+        slack_weight = c if simplex else np.repeat(c, K - 1)
+        value = float(slack_weight @ (xi**2 if squared else xi))
+        value += (t.sum() if grouped else rho * t.sum()) + 0.5 * q * float(
+            np.vdot(W, W)
+        )
+        return value + 0.5 * p * float(b @ b)
+
+    def constraints(z):
+        W, b, xi, t = split(z)
+        u = margins(W, b)
+        hinge = (xi[:, None] - u).ravel() if simplex else xi - u.ravel()
+        if grouped:
+            cone = t * t - np.square(W).sum(axis=0)
+        else:
+            cone = np.concatenate([t - W.ravel(), t + W.ravel()])
+        return np.concatenate([hinge, xi, t, cone])
+
+    z0 = np.concatenate(
+        [np.zeros(K * d + nb), np.full(n_xi, delta + 1.0), np.full(n_t, 1.0)]
+    )
+    result = minimize(
+        fun,
+        z0,
+        constraints=[{"type": "ineq", "fun": constraints}],
+        method="SLSQP",
+        options={"maxiter": 3000, "ftol": 1e-14},
+    )
+    assert result.success or result.status == 8, result.message
+    W, b, _, _ = split(result.x)
+    return loss_value(W, b) + penalty_value(W) + 0.5 * p * float(b @ b)
+
+
+def _route(penalty):
+    """The name, in ``gd``'s module, of the route ``penalty`` takes."""
+    if isinstance(penalty, GroupL1L2):
+        return "multiclass_barrier"
+    return "multiclass_primal_dual"
+
+
+def _fit(loss, penalty, X, y, **params):
+    return certified_fit(
+        X, y, loss=loss, penalty=penalty, solver="gd", tol=1e-6, **params
+    )
+
+
+@pytest.mark.parametrize("penalty", list(PENALTIES))
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_barrier_certifies_the_reference_optimum(monkeypatch, loss, penalty):
+    # each fit ends certified, by its route, at the optimum of an
+    # independent solver; and its bound is below that solver's value
+    calls = spy_on(monkeypatch, _gradient_descent, _route(PENALTIES[penalty]))
+    X, y = _data()
+    model = _fit(LOSSES[loss], PENALTIES[penalty], X, y, C=2.0)
+    assert calls
+    reference = _reference(
+        LOSSES[loss], PENALTIES[penalty], X, y, 2.0, np.ones(len(y)), True
+    )
+    P = model.objective_value_
+    assert reference * (1 + 1e-6) >= P
+    assert P * (1 - model.optimality_) <= reference * (1 + 1e-9)
+    assert reference * (1 - 1e-6) <= P
+
+
+@pytest.mark.parametrize(
+    "loss, penalty, variant",
+    [
+        ("cs", "l1", "no_intercept"),
+        ("ww2", "en", "no_intercept"),
+        ("cs", "group", "sparse"),
+        ("ww", "l1", "sparse"),
+        ("cs2", "en", "weights"),
+        ("ww", "group", "weights"),
+        ("cs", "en", "penalized_intercept"),
+        ("ww2", "l1", "penalized_intercept"),
+    ],
+)
+def test_barrier_variants(monkeypatch, loss, penalty, variant):
+    # without an intercept, on CSR data, with sample weights (some zero) and
+    # with a penalized intercept: the same agreement
+    calls = spy_on(monkeypatch, _gradient_descent, _route(PENALTIES[penalty]))
+    X, y = _data(seed=3)
+    weights = np.ones(len(y))
+    params, p = {}, 0.0
+    if variant == "no_intercept":
+        params["fit_intercept"] = False
+    elif variant == "sparse":
+        X = np.where(np.random.default_rng(1).random(X.shape) < 0.4, 0.0, X)
+        X = sp.csr_matrix(X)
+    elif variant == "weights":
+        weights = np.random.default_rng(2).uniform(0.0, 3.0, len(y))
+        weights[:4] = 0.0
+    else:
+        params["intercept_scaling"] = 2.0
+        p = 1.0 / 4.0
+    model = _fit(
+        LOSSES[loss], PENALTIES[penalty], X, y, sample_weight=weights, C=1.5, **params
+    )
+    assert calls
+    reference = _reference(
+        LOSSES[loss],
+        PENALTIES[penalty],
+        X,
+        y,
+        1.5,
+        weights,
+        variant != "no_intercept",
+        p,
+    )
+    P = model.objective_value_
+    assert abs(P - reference) <= 1e-6 * reference
+    assert P * (1 - model.optimality_) <= reference * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("load", [load_iris, load_wine])
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_default_fits_on_real_data_converge(loss, load):
+    # the plain Crammer-Singer and Weston-Watkins losses with L1 ended at
+    # max_iter with no bound (optimality inf) on both sets before
+    X, y = load(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for C in (0.1, 10.0):
+        model = certified_fit(X, y, loss=LOSSES[loss], penalty="l1", C=C)
+        assert model.optimality_ <= 1e-4
+
+
+@pytest.mark.parametrize("p", [1, 2])
+def test_slack_is_the_minimizer(p):
+    # the slack solves min_xi c xi^p - mu log xi - mu sum_r log(xi - u_r):
+    # against a bounded scalar minimization of that function
+    rng = np.random.default_rng(p)
+    for _ in range(30):
+        u = rng.normal(scale=rng.choice([0.01, 1.0, 100.0]), size=4)
+        c, mu = rng.uniform(0.1, 10.0), 10.0 ** rng.uniform(-8, 0)
+        top = max(0.0, u.max())
+        gaps = np.concatenate([[top], top - u])[None, :]
+        step = barrier._slack(gaps, np.array([top]), np.array([c]), p, mu)[0]
+
+        def f(x, c=c, mu=mu, top=top, gaps=gaps):
+            return c * (top + x) ** p - mu * np.sum(np.log(x + gaps[0]))
+
+        found = minimize_scalar(
+            f, bounds=(1e-300, step * 10 + 1.0), method="bounded",
+            options={"xatol": 1e-14 * (top + step)},
+        )  # fmt: skip
+        assert f(step) <= f(found.x) + 1e-12 * max(abs(f(step)), 1.0)
+        # and the root condition holds to rounding
+        slope = p * c * (top + step) ** (p - 1)
+        assert slope == pytest.approx(mu * np.sum(1.0 / (step + gaps[0])), rel=1e-9)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
+def test_multiclass_dual_argument_matches_the_gradient_point(penalty):
+    # dual=(G, F^*(G)) with G the loss gradient and F^* by Fenchel-Young is
+    # the default certificate: the same gap
+    objective = make_objective(
+        WestonWatkins(squared=True), n_classes=3, n=30, d=4, penalty=penalty
+    )
+    rng = np.random.default_rng(0)
+    coef = rng.normal(scale=0.3, size=objective.zeros().shape)
+    scores = objective.scores(coef)
+    losses, grad = objective.loss.loss_gradient(objective.y, scores)
+    weights = objective.loss_scale * objective.sample_weight
+    G = weights[:, None] * grad
+    conjugate = np.sum(G * scores, axis=1) - weights * losses
+    given = objective.duality_gap(coef, dual=(G, conjugate))
+    assert given[0] == pytest.approx(objective.duality_gap(coef)[0], rel=1e-12)
+    assert given[1] == objective.duality_gap(coef)[1]
+
+
+def test_routes_apply_only_where_they_should(monkeypatch):
+    def objective(loss, penalty, **kwargs):
+        return make_objective(loss, n_classes=3, penalty=penalty, **kwargs)
+
+    assert multiclass_primal_dual_applies(objective(CrammerSinger(), "l1"))
+    assert multiclass_primal_dual_applies(
+        objective(WestonWatkins(squared=True), "elasticnet")
+    )
+    assert multiclass_barrier_applies(objective(WestonWatkins(squared=True), "l1_l2"))
+    # each penalty has one route
+    assert not multiclass_barrier_applies(objective(CrammerSinger(), "l1"))
+    assert not multiclass_primal_dual_applies(objective(CrammerSinger(), "l1_l2"))
+    for applies in (multiclass_primal_dual_applies, multiclass_barrier_applies):
+        # smoothed losses are smooth already; L2 and l1_ratio 0 have other
+        # solvers; centered coordinates are not theirs
+        for penalty in ("l1", "l1_l2"):
+            assert not applies(objective(CrammerSinger(smoothing=0.5), penalty))
+            assert not applies(objective(CrammerSinger(), penalty).centered())
+        assert not applies(objective(CrammerSinger(), "l2"))
+        assert not applies(objective(CrammerSinger(), ElasticNet(l1_ratio=0.0)))
+    monkeypatch.setattr(barrier, "STEP_WORK", 10.0)
+    monkeypatch.setattr(primal_dual, "STEP_WORK", 10.0)
+    assert not multiclass_primal_dual_applies(objective(CrammerSinger(), "l1"))
+    assert not multiclass_barrier_applies(objective(CrammerSinger(), "l1_l2"))
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_barrier_derivatives(loss):
+    # the group barrier's stage gradient and Hessian against central
+    # differences of its value and gradient (the intercepts' pin along 1,
+    # which the value does not see, left out of the direction)
+    objective = make_objective(LOSSES[loss], n_classes=3, n=40, d=3, penalty="l1_l2")
+    hinges, penalty = barrier._Hinges(objective), barrier._Penalty(objective)
+    K, d = objective.n_outputs, objective.n_features
+    rng = np.random.default_rng(0)
+    x0 = np.hstack([0.3 * rng.normal(size=(K, d)), rng.normal(size=(K, 1))]).ravel()
+    mu = 0.01
+
+    def stage(x):
+        x = x.reshape(K, d + 1)
+        return barrier._stage_value(objective, hinges, penalty, x[:, :d], x[:, d], mu)
+
+    def gradient(x):
+        state = stage(x)
+        return np.hstack([state[1], state[2][:, None]]).ravel()
+
+    state = stage(x0)
+    H = barrier._stage_hessian(objective, hinges, penalty, *state[4], d + 1)
+    v = rng.normal(size=(K, d + 1))
+    v[:, d] -= v[:, d].mean()
+    v = v.ravel()
+    eps = 1e-6
+    value_slope = (stage(x0 + eps * v)[0] - stage(x0 - eps * v)[0]) / (2 * eps)
+    assert value_slope == pytest.approx(gradient(x0) @ v, rel=1e-7)
+    hessian_product = (gradient(x0 + eps * v) - gradient(x0 - eps * v)) / (2 * eps)
+    assert np.linalg.norm(H @ v - hessian_product) <= 1e-6 * np.linalg.norm(H @ v)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
+def test_warm_start_along_C_stays_certified(monkeypatch, penalty):
+    # a warm start (the previous C's solution) starts the route there
+    X, y = _data(seed=5)
+    model = HingeClassifier(
+        loss=CrammerSinger(), penalty=penalty, solver="gd", tol=1e-6, warm_start=True
+    )
+    starts = []
+    real = getattr(
+        _gradient_descent, _route(PENALTIES["group" if penalty == "l1_l2" else "l1"])
+    )
+
+    def spy(objective, tol, max_iterations, callback=None, start=None):
+        starts.append(start)
+        return real(objective, tol, max_iterations, callback, start=start)
+
+    monkeypatch.setattr(_gradient_descent, real.__name__, spy)
+    for C in (0.5, 1.0, 2.0):
+        model.set_params(C=C).fit(X, y)
+        assert model.optimality_ <= 1e-6
+        cold = certified_fit(
+            X, y, loss=CrammerSinger(), penalty=penalty, solver="gd", C=C, tol=1e-6
+        )
+        gap = max(model.optimality_, cold.optimality_)
+        assert abs(model.objective_value_ - cold.objective_value_) <= (
+            2 * gap * cold.objective_value_
+        )
+    # the warm fits at the second and third C (calls 2 and 4; the cold
+    # fits between) started from the previous solution
+    assert len(starts) == 6 and starts[2] is not None and starts[4] is not None

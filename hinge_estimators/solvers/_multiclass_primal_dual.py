@@ -58,6 +58,14 @@ TO_BOUNDARY = 0.995
 #: of that gap (near rounding level the normal equations lose accuracy and
 #: the iterates wander)
 STALE_STEPS = 8
+#: Gondzio's multiple centrality correctors (see :meth:`_Point.centred`):
+#: at most CORRECTORS a step, aiming CORRECTOR_REACH times further, the
+#: products pushed into ``[CENTRALITY, 1 / CENTRALITY]`` times the target,
+#: kept where the lengths grow by CORRECTOR_GAIN of the aim
+CORRECTORS = 3
+CORRECTOR_REACH = 1.5
+CENTRALITY = 0.1
+CORRECTOR_GAIN = 0.1
 PROGRESS = 0.9
 
 
@@ -112,9 +120,13 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
             break
         predictor = point.direction(system, 0.0)
         a_p, a_d = point.lengths(predictor, 1.0)
-        sigma = (point.complementarity(predictor, a_p, a_d) / mu) ** 3
-        step = point.direction(system, sigma * mu, predictor)
-        point.move(step, *point.lengths(step, TO_BOUNDARY))
+        target = (point.complementarity(predictor, a_p, a_d) / mu) ** 3 * mu
+        extra = {
+            x: predictor[x] * predictor[z] for x, z in zip(PRIMAL, DUAL, strict=True)
+        }
+        step = point.direction(system, target, extra)
+        step, lengths = point.centred(system, target, extra, step)
+        point.move(step, *lengths)
         steps += 1
     result = record.result(steps, tol)
     result.history = history
@@ -197,24 +209,23 @@ class _Point:
             return None
         return D, g, D_plus, D_minus, factor
 
-    def direction(self, system, target, predictor=None):
+    def direction(self, system, target, extra=None):
         """The step to the conditions' linearization at ``target`` (the
-        centring's ``mu``, 0 for the predictor), each product less the
-        ``predictor``'s (Mehrotra's second-order correction)."""
+        centring's ``mu``, 0 for the predictor), each product's target less
+        ``extra[primal]`` (Mehrotra's second-order term, less Gondzio's
+        centrality corrections)."""
         D, g, D_plus, D_minus, factor = system
         hinges, objective = self.hinges, self.objective
         K, d, n = objective.n_outputs, objective.n_features, objective.n_samples
         intercept = objective.fit_intercept
         p, c = hinges.power, self.c
 
-        def goal(primal, dual):
+        def goal(primal):
             x = getattr(self, primal)
-            if predictor is None:
-                return target / x
-            return (target - predictor[primal] * predictor[dual]) / x
+            return (target if extra is None else target - extra[primal]) / x
 
-        goal_s, goal_xi = goal("s", "theta"), goal("xi", "nu")
-        goal_plus, goal_minus = goal("s_plus", "l_plus"), goal("s_minus", "l_minus")
+        goal_s, goal_xi = goal("s"), goal("xi")
+        goal_plus, goal_minus = goal("s_plus"), goal("s_minus")
         # each slack's stationarity solved for d xi, per term
         e = goal_xi + goal_s.sum(axis=1) - p * c * self.xi ** (p - 1)
         theta_goal = goal_s - D * (e / g)[:, None]
@@ -243,6 +254,34 @@ class _Point:
             "l_plus": goal_plus - self.l_plus - D_plus * d_plus,
             "l_minus": goal_minus - self.l_minus - D_minus * d_minus,
         }  # fmt: skip
+
+    def centred(self, system, target, extra, step):
+        """Gondzio's multiple centrality correctors: ``(step, lengths)``
+        after up to CORRECTORS corrections, each aiming at steps
+        CORRECTOR_REACH times longer with every product pushed into
+        ``[CENTRALITY target, target / CENTRALITY]``, kept where the
+        lengths grow by CORRECTOR_GAIN of the aim."""
+        lengths = self.lengths(step, TO_BOUNDARY)
+        for _ in range(CORRECTORS):
+            if min(lengths) >= 1.0:
+                break
+            reach = [min(1.0, CORRECTOR_REACH * a) for a in lengths]
+            corrected = dict(extra)
+            for x, z in zip(PRIMAL, DUAL, strict=True):
+                products = (getattr(self, x) + reach[0] * step[x]) * (
+                    getattr(self, z) + reach[1] * step[z]
+                )
+                low, high = CENTRALITY * target, target / CENTRALITY
+                push = np.clip(products, low, high) - products
+                # products far above the box are lowered at most to -high
+                corrected[x] = extra[x] - np.maximum(push, -high)
+            trial = self.direction(system, target, corrected)
+            trial_lengths = self.lengths(trial, TO_BOUNDARY)
+            aim = sum(reach) - sum(lengths)
+            if sum(trial_lengths) < sum(lengths) + CORRECTOR_GAIN * aim:
+                break
+            step, lengths, extra = trial, trial_lengths, corrected
+        return step, lengths
 
     def lengths(self, step, fraction):
         """The primal and dual step lengths, ``fraction`` of the way to the

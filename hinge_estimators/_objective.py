@@ -465,7 +465,11 @@ class LinearObjective:
                 U, factors = G, np.ones_like(G)
             if self.fit_intercept and self.intercept_penalty == 0:
                 if self.loss.is_multiclass:
-                    factors = _row_balancing_factors(G)
+                    # a solver's own multipliers are balanced exactly: near
+                    # balance they are left as they are by the loss gradient's
+                    # rounding tolerance, whose leftover costs <1^T U, b*>,
+                    # which grows with the intercepts (uncentered features)
+                    factors = _row_balancing_factors(G, exact=dual is not None)
                     if factors is None:
                         return np.inf, primal
                     U = G * factors[:, None]
@@ -708,7 +712,7 @@ class LinearObjective:
         )
 
 
-def _row_balancing_factors(G):
+def _row_balancing_factors(G, exact=False):
     """Per-sample factors ``a`` in ``[0, 1]`` with ``G^T a = 0``, or None.
 
     A multiclass loss's gradient rows cannot be shrunk entry by entry (the
@@ -716,11 +720,14 @@ def _row_balancing_factors(G):
     is met with one factor per row: ``a = 1 - delta``, ``delta >= 0`` the
     non-negative least-squares solution of ``G^T delta = G^T 1`` (at most
     ``K`` rows are shrunk; ``delta`` goes to 0 with the intercepts' gradient).
-    None when no such ``delta`` in ``[0, 1]`` solves it to rounding.
+    None when no such ``delta`` in ``[0, 1]`` solves it to rounding. Sums
+    within ``1e-10`` of ``|G|`` are taken as 0, unless ``exact``: then only
+    exact zeros are, and the solution must hold to ``1e-14`` of ``|G|``.
     """
     sums = G.sum(axis=0)
-    tiny = 1e-10 * max(float(np.abs(G).sum()), 1e-300)
-    if not np.any(np.abs(sums) > tiny):
+    scale = max(float(np.abs(G).sum()), 1e-300)
+    tiny = (1e-14 if exact else 1e-10) * scale
+    if not np.any(np.abs(sums) > (0.0 if exact else tiny)):
         return np.ones(G.shape[0])
     from scipy.optimize import nnls
 

@@ -349,3 +349,45 @@ def test_warm_start_along_C_stays_certified(monkeypatch, penalty):
     # the warm fits at the second and third C (calls 2 and 4; the cold
     # fits between) started from the previous solution
     assert len(starts) == 6 and starts[2] is not None and starts[4] is not None
+
+
+@pytest.mark.parametrize(
+    "loss, penalty",
+    [
+        ("ww", ElasticNet(l1_ratio=0.5)),
+        ("cs", L1()),
+        ("cs2", GroupL1L2()),
+        ("ww2", ElasticNet(l1_ratio=0.4)),
+    ],
+)
+def test_shifted_features_certify_validly(loss, penalty):
+    # features far from 0 (a free intercept makes the shift irrelevant): the
+    # routes solve in centered coordinates, and the certificate balances
+    # their multipliers exactly. Before, the elastic-net Weston-Watkins fit
+    # on X + 3e4 reported a bound of 0 while 2.2e-6 above the optimum
+    rng = np.random.default_rng(6)
+    n, d, K = 40, 5, 3
+    codes = np.arange(n) % K
+    X = rng.normal(size=(K, d))[codes] + rng.normal(size=(n, d))
+    params = dict(loss=LOSSES[loss], penalty=penalty, solver="gd")
+    reference = certified_fit(X, codes, tol=1e-8, **params)
+    shifted = certified_fit(X + 3e4, codes, tol=1e-6, **params)
+    lower = shifted.objective_value_ * (1 - shifted.optimality_)
+    assert lower <= reference.objective_value_ * (1 + 1e-12)
+    assert shifted.objective_value_ <= reference.objective_value_ * (1 + 1e-6)
+
+
+def test_group_barrier_leaves_a_class_without_weight_alone():
+    # a class with no sample of weight has no finite optimal free intercept
+    # under the hinge terms' barrier (it drifted to -4e5): not this route
+    X, y = _data()
+    weights = np.where(y == 2, 0.0, 1.0)
+    objective = make_objective(WestonWatkins(), n_classes=3, penalty="l1_l2")
+    assert multiclass_barrier_applies(objective)
+    objective.sample_weight = np.where(np.asarray(objective.y) == 2, 0.0, 1.0)
+    assert not multiclass_barrier_applies(objective)
+    # the primal-dual route keeps its intercepts finite there
+    model = HingeClassifier(loss=WestonWatkins(), penalty="l1", solver="gd")
+    model.fit(X, y, sample_weight=weights)
+    assert model.optimality_ <= model.tol
+    assert np.all(np.abs(model.intercept_) < 1e3)

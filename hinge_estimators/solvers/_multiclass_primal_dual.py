@@ -40,6 +40,7 @@ from ._multiclass_barrier import (
     _Hinges,
     _Penalty,
     _Record,
+    in_centered_coordinates,
     loss_hessian,
     sparse_multiclass,
     starting_point,
@@ -78,6 +79,7 @@ def multiclass_primal_dual_applies(objective):
     return step_work(objective) <= STEP_WORK
 
 
+@in_centered_coordinates
 def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=None):
     """Minimize ``objective`` (see :func:`multiclass_primal_dual_applies`)
     by Mehrotra's predictor-corrector.
@@ -96,7 +98,7 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
     if hinges.rows.size == 0:
         return None
     point = _Point(objective, hinges, penalty, *starting_point(objective, start))
-    record = _Record(objective, hinges, penalty)
+    record = _Record(objective, hinges, penalty, "primal-dual interior point")
     steps, history, best, stale = 0, [], np.inf, 0
     while True:
         mu = point.complementarity()

@@ -1,21 +1,18 @@
-"""gd's routes for the multiclass hinges with sparse penalties: the
-primal-dual interior point (L1, elastic net) and the barrier method (the
-group norm)."""
+"""gd's primal-dual interior point for the multiclass hinges with sparse
+penalties (L1, elastic net, the group norm)."""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import minimize, minimize_scalar
+from scipy.optimize import minimize
 from sklearn.datasets import load_iris, load_wine
 from sklearn.preprocessing import StandardScaler
 
 from hinge_estimators import HingeClassifier
-from hinge_estimators.losses import CrammerSinger, WestonWatkins
+from hinge_estimators.losses import CrammerSinger, SquaredHinge, WestonWatkins
 from hinge_estimators.penalties import L1, ElasticNet, GroupL1L2
 from hinge_estimators.solvers import _gradient_descent
-from hinge_estimators.solvers import _multiclass_barrier as barrier
 from hinge_estimators.solvers import _multiclass_primal_dual as primal_dual
-from hinge_estimators.solvers._multiclass_barrier import multiclass_barrier_applies
 from hinge_estimators.solvers._multiclass_primal_dual import (
     multiclass_primal_dual_applies,
 )
@@ -124,13 +121,6 @@ def _reference(loss, penalty, X, codes, C, weights, fit_intercept, p=0.0):
     return loss_value(W, b) + penalty_value(W) + 0.5 * p * float(b @ b)
 
 
-def _route(penalty):
-    """The name, in ``gd``'s module, of the route ``penalty`` takes."""
-    if isinstance(penalty, GroupL1L2):
-        return "multiclass_barrier"
-    return "multiclass_primal_dual"
-
-
 def _fit(loss, penalty, X, y, **params):
     return certified_fit(
         X, y, loss=loss, penalty=penalty, solver="gd", tol=1e-6, **params
@@ -139,10 +129,10 @@ def _fit(loss, penalty, X, y, **params):
 
 @pytest.mark.parametrize("penalty", list(PENALTIES))
 @pytest.mark.parametrize("loss", list(LOSSES))
-def test_barrier_certifies_the_reference_optimum(monkeypatch, loss, penalty):
+def test_fits_certify_the_reference_optimum(monkeypatch, loss, penalty):
     # each fit ends certified, by its route, at the optimum of an
     # independent solver; and its bound is below that solver's value
-    calls = spy_on(monkeypatch, _gradient_descent, _route(PENALTIES[penalty]))
+    calls = spy_on(monkeypatch, _gradient_descent, "multiclass_primal_dual")
     X, y = _data()
     model = _fit(LOSSES[loss], PENALTIES[penalty], X, y, C=2.0)
     assert calls
@@ -168,10 +158,10 @@ def test_barrier_certifies_the_reference_optimum(monkeypatch, loss, penalty):
         ("ww2", "l1", "penalized_intercept"),
     ],
 )
-def test_barrier_variants(monkeypatch, loss, penalty, variant):
+def test_variants(monkeypatch, loss, penalty, variant):
     # without an intercept, on CSR data, with sample weights (some zero) and
     # with a penalized intercept: the same agreement
-    calls = spy_on(monkeypatch, _gradient_descent, _route(PENALTIES[penalty]))
+    calls = spy_on(monkeypatch, _gradient_descent, "multiclass_primal_dual")
     X, y = _data(seed=3)
     weights = np.ones(len(y))
     params, p = {}, 0.0
@@ -217,31 +207,6 @@ def test_default_fits_on_real_data_converge(loss, load):
         assert model.optimality_ <= 1e-4
 
 
-@pytest.mark.parametrize("p", [1, 2])
-def test_slack_is_the_minimizer(p):
-    # the slack solves min_xi c xi^p - mu log xi - mu sum_r log(xi - u_r):
-    # against a bounded scalar minimization of that function
-    rng = np.random.default_rng(p)
-    for _ in range(30):
-        u = rng.normal(scale=rng.choice([0.01, 1.0, 100.0]), size=4)
-        c, mu = rng.uniform(0.1, 10.0), 10.0 ** rng.uniform(-8, 0)
-        top = max(0.0, u.max())
-        gaps = np.concatenate([[top], top - u])[None, :]
-        step = barrier._slack(gaps, np.array([top]), np.array([c]), p, mu)[0]
-
-        def f(x, c=c, mu=mu, top=top, gaps=gaps):
-            return c * (top + x) ** p - mu * np.sum(np.log(x + gaps[0]))
-
-        found = minimize_scalar(
-            f, bounds=(1e-300, step * 10 + 1.0), method="bounded",
-            options={"xatol": 1e-14 * (top + step)},
-        )  # fmt: skip
-        assert f(step) <= f(found.x) + 1e-12 * max(abs(f(step)), 1.0)
-        # and the root condition holds to rounding
-        slope = p * c * (top + step) ** (p - 1)
-        assert slope == pytest.approx(mu * np.sum(1.0 / (step + gaps[0])), rel=1e-9)
-
-
 @pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
 def test_multiclass_dual_argument_matches_the_gradient_point(penalty):
     # dual=(G, F^*(G)) with G the loss gradient and F^* by Fenchel-Young is
@@ -261,62 +226,25 @@ def test_multiclass_dual_argument_matches_the_gradient_point(penalty):
     assert given[1] == objective.duality_gap(coef)[1]
 
 
-def test_routes_apply_only_where_they_should(monkeypatch):
+def test_route_applies_only_where_it_should(monkeypatch):
     def objective(loss, penalty, **kwargs):
         return make_objective(loss, n_classes=3, penalty=penalty, **kwargs)
 
-    assert multiclass_primal_dual_applies(objective(CrammerSinger(), "l1"))
-    assert multiclass_primal_dual_applies(
-        objective(WestonWatkins(squared=True), "elasticnet")
-    )
-    assert multiclass_barrier_applies(objective(WestonWatkins(squared=True), "l1_l2"))
-    # each penalty has one route
-    assert not multiclass_barrier_applies(objective(CrammerSinger(), "l1"))
-    assert not multiclass_primal_dual_applies(objective(CrammerSinger(), "l1_l2"))
-    for applies in (multiclass_primal_dual_applies, multiclass_barrier_applies):
-        # smoothed losses are smooth already; L2 and l1_ratio 0 have other
-        # solvers; centered coordinates are not theirs
-        for penalty in ("l1", "l1_l2"):
-            assert not applies(objective(CrammerSinger(smoothing=0.5), penalty))
-            assert not applies(objective(CrammerSinger(), penalty).centered())
-        assert not applies(objective(CrammerSinger(), "l2"))
-        assert not applies(objective(CrammerSinger(), ElasticNet(l1_ratio=0.0)))
-    monkeypatch.setattr(barrier, "STEP_WORK", 10.0)
+    applies = multiclass_primal_dual_applies
+    assert applies(objective(CrammerSinger(), "l1"))
+    assert applies(objective(WestonWatkins(squared=True), "elasticnet"))
+    assert applies(objective(CrammerSinger(squared=True), "l1_l2"))
+    # smoothed losses are smooth already; L2 and l1_ratio 0 have other
+    # solvers; a binary loss is primal_cd's; centered coordinates are the
+    # route's own business
+    for penalty in ("l1", "l1_l2"):
+        assert not applies(objective(CrammerSinger(smoothing=0.5), penalty))
+        assert not applies(objective(CrammerSinger(), penalty).centered())
+    assert not applies(objective(CrammerSinger(), "l2"))
+    assert not applies(objective(CrammerSinger(), ElasticNet(l1_ratio=0.0)))
+    assert not applies(make_objective(SquaredHinge(), penalty="l1"))
     monkeypatch.setattr(primal_dual, "STEP_WORK", 10.0)
-    assert not multiclass_primal_dual_applies(objective(CrammerSinger(), "l1"))
-    assert not multiclass_barrier_applies(objective(CrammerSinger(), "l1_l2"))
-
-
-@pytest.mark.parametrize("loss", list(LOSSES))
-def test_barrier_derivatives(loss):
-    # the group barrier's stage gradient and Hessian against central
-    # differences of its value and gradient (the intercepts' pin along 1,
-    # which the value does not see, left out of the direction)
-    objective = make_objective(LOSSES[loss], n_classes=3, n=40, d=3, penalty="l1_l2")
-    hinges, penalty = barrier._Hinges(objective), barrier._Penalty(objective)
-    K, d = objective.n_outputs, objective.n_features
-    rng = np.random.default_rng(0)
-    x0 = np.hstack([0.3 * rng.normal(size=(K, d)), rng.normal(size=(K, 1))]).ravel()
-    mu = 0.01
-
-    def stage(x):
-        x = x.reshape(K, d + 1)
-        return barrier._stage_value(objective, hinges, penalty, x[:, :d], x[:, d], mu)
-
-    def gradient(x):
-        state = stage(x)
-        return np.hstack([state[1], state[2][:, None]]).ravel()
-
-    state = stage(x0)
-    H = barrier._stage_hessian(objective, hinges, penalty, *state[4], d + 1)
-    v = rng.normal(size=(K, d + 1))
-    v[:, d] -= v[:, d].mean()
-    v = v.ravel()
-    eps = 1e-6
-    value_slope = (stage(x0 + eps * v)[0] - stage(x0 - eps * v)[0]) / (2 * eps)
-    assert value_slope == pytest.approx(gradient(x0) @ v, rel=1e-7)
-    hessian_product = (gradient(x0 + eps * v) - gradient(x0 - eps * v)) / (2 * eps)
-    assert np.linalg.norm(H @ v - hessian_product) <= 1e-6 * np.linalg.norm(H @ v)
+    assert not applies(objective(CrammerSinger(), "l1"))
 
 
 @pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
@@ -327,9 +255,7 @@ def test_warm_start_along_C_stays_certified(monkeypatch, penalty):
         loss=CrammerSinger(), penalty=penalty, solver="gd", tol=1e-6, warm_start=True
     )
     starts = []
-    real = getattr(
-        _gradient_descent, _route(PENALTIES["group" if penalty == "l1_l2" else "l1"])
-    )
+    real = _gradient_descent.multiclass_primal_dual
 
     def spy(objective, tol, max_iterations, callback=None, start=None):
         starts.append(start)
@@ -377,17 +303,15 @@ def test_shifted_features_certify_validly(loss, penalty):
     assert shifted.objective_value_ <= reference.objective_value_ * (1 + 1e-6)
 
 
-def test_group_barrier_leaves_a_class_without_weight_alone():
-    # a class with no sample of weight has no finite optimal free intercept
-    # under the hinge terms' barrier (it drifted to -4e5): not this route
+def test_a_class_without_weight_keeps_finite_intercepts():
+    # a class with no sample of weight: its free intercept's optimum is any
+    # low enough value (a primal barrier pulled it to -4e5); the primal-dual
+    # iterates stay finite and certify
     X, y = _data()
     weights = np.where(y == 2, 0.0, 1.0)
-    objective = make_objective(WestonWatkins(), n_classes=3, penalty="l1_l2")
-    assert multiclass_barrier_applies(objective)
-    objective.sample_weight = np.where(np.asarray(objective.y) == 2, 0.0, 1.0)
-    assert not multiclass_barrier_applies(objective)
-    # the primal-dual route keeps its intercepts finite there
-    model = HingeClassifier(loss=WestonWatkins(), penalty="l1", solver="gd")
-    model.fit(X, y, sample_weight=weights)
-    assert model.optimality_ <= model.tol
-    assert np.all(np.abs(model.intercept_) < 1e3)
+    for penalty in ("l1", "l1_l2"):
+        model = certified_fit(
+            X, y, sample_weight=weights, loss=WestonWatkins(), penalty=penalty,
+            solver="gd", tol=1e-6,
+        )  # fmt: skip
+        assert np.all(np.abs(model.intercept_) < 1e3)

@@ -722,16 +722,22 @@ def _row_balancing_factors(G, exact=False):
     ``K`` rows are shrunk; ``delta`` goes to 0 with the intercepts' gradient).
     None when no such ``delta`` in ``[0, 1]`` solves it to rounding. Sums
     within ``1e-10`` of ``|G|`` are taken as 0, unless ``exact``: then only
-    exact zeros are, and the solution must hold to ``1e-14`` of ``|G|``.
+    exact zeros are, the solution must hold to ``1e-14`` of ``|G|``, and
+    where the unbounded solution leaves ``[0, 1]`` the bounded least squares
+    (BVLS) is tried: the unbounded one shrinks at most ``K`` rows, each by
+    far more than 1 where a class's samples weigh almost nothing (a class
+    weight of 1e-10: no bound at all before).
     """
     sums = G.sum(axis=0)
     scale = max(float(np.abs(G).sum()), 1e-300)
     tiny = (1e-14 if exact else 1e-10) * scale
     if not np.any(np.abs(sums) > (0.0 if exact else tiny)):
         return np.ones(G.shape[0])
-    from scipy.optimize import nnls
+    from scipy.optimize import lsq_linear, nnls
 
     delta, _ = nnls(G.T, sums)
+    if exact and delta.max() > 1.0:
+        delta = lsq_linear(G.T, sums, bounds=(0.0, 1.0), method="bvls").x
     if delta.max() > 1.0 or np.any(np.abs(G.T @ delta - sums) > tiny):
         return None
     return 1.0 - delta

@@ -1,11 +1,14 @@
 """gd's primal-dual interior point for the multiclass hinges with sparse
 penalties (L1, elastic net, the group norm)."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.optimize import minimize
 from sklearn.datasets import load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from hinge_estimators import HingeClassifier
@@ -210,20 +213,36 @@ def test_default_fits_on_real_data_converge(loss, load):
 @pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
 def test_multiclass_dual_argument_matches_the_gradient_point(penalty):
     # dual=(G, F^*(G)) with G the loss gradient and F^* by Fenchel-Young is
-    # the default certificate: the same gap
-    objective = make_objective(
-        WestonWatkins(squared=True), n_classes=3, n=30, d=4, penalty=penalty
-    )
+    # the default certificate: the same gap without an intercept (nothing to
+    # balance); with a free intercept the given point is balanced exactly
+    # (bounded least squares where needed), a valid bound where the default
+    # has none (its unbounded balancing fails at this random point)
     rng = np.random.default_rng(0)
-    coef = rng.normal(scale=0.3, size=objective.zeros().shape)
-    scores = objective.scores(coef)
-    losses, grad = objective.loss.loss_gradient(objective.y, scores)
-    weights = objective.loss_scale * objective.sample_weight
-    G = weights[:, None] * grad
-    conjugate = np.sum(G * scores, axis=1) - weights * losses
-    given = objective.duality_gap(coef, dual=(G, conjugate))
-    assert given[0] == pytest.approx(objective.duality_gap(coef)[0], rel=1e-12)
-    assert given[1] == objective.duality_gap(coef)[1]
+    for intercept in (False, True):
+        objective = make_objective(
+            WestonWatkins(squared=True), n_classes=3, n=30, d=4, penalty=penalty,
+            fit_intercept=intercept,
+        )  # fmt: skip
+        coef = rng.normal(scale=0.3, size=objective.zeros().shape)
+        scores = objective.scores(coef)
+        losses, grad = objective.loss.loss_gradient(objective.y, scores)
+        weights = objective.loss_scale * objective.sample_weight
+        G = weights[:, None] * grad
+        conjugate = np.sum(G * scores, axis=1) - weights * losses
+        given = objective.duality_gap(coef, dual=(G, conjugate))
+        default = objective.duality_gap(coef)
+        assert given[1] == default[1]
+        if not intercept:
+            assert given[0] == pytest.approx(default[0], rel=1e-12)
+            continue
+        assert given[0] <= default[0]
+        # a valid bound: P minus it is at most the optimum, which the
+        # reference solver bounds from above
+        optimum = _reference(
+            objective.loss, objective.penalty, objective.X,
+            np.asarray(objective.y), objective.C, objective.sample_weight, True,
+        )  # fmt: skip
+        assert given[1] - given[0] <= optimum * (1 + 1e-9)
 
 
 def test_route_applies_only_where_it_should(monkeypatch):
@@ -315,3 +334,68 @@ def test_a_class_without_weight_keeps_finite_intercepts():
             solver="gd", tol=1e-6,
         )  # fmt: skip
         assert np.all(np.abs(model.intercept_) < 1e3)
+
+
+def test_longest_step_in_the_cone_matches_bisection():
+    # the first exit of x + a dx from the second-order cone, against a
+    # bisection on membership; directions along the cone's surface (a
+    # near 0 in the quadratic) lost every digit before (1754 for 542)
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        m = int(rng.integers(2, 6))
+        x = rng.normal(size=m)
+        x[0] = np.linalg.norm(x[1:]) + rng.uniform(1e-3, 2.0)
+        dx = rng.normal(size=m) * 10.0 ** rng.uniform(-4, 2)
+        if trial % 3 == 0:  # along the surface
+            dx[0] = -np.linalg.norm(dx[1:]) * (1.0 + 1e-6 * rng.normal())
+        found = primal_dual._longest_in_cone(x[None, :], dx[None, :])
+
+        def inside(a, x=x, dx=dx):
+            y = x + a * dx
+            return y[0] - np.linalg.norm(y[1:]) >= -1e-12 * (1.0 + np.abs(y).max())
+
+        high = 1.0
+        while inside(high) and high < 1e12:
+            high *= 2.0
+        if high >= 1e12:
+            assert not np.isfinite(found) or found >= 1e11
+            continue
+        low = 0.0
+        for _ in range(200):
+            middle = 0.5 * (low + high)
+            low, high = (middle, high) if inside(middle) else (low, middle)
+        assert found == pytest.approx(low, rel=1e-6)
+
+
+def test_nesterov_todd_scaling():
+    # W symmetric positive definite, W x = W^-1 z = lambda, W^2 x = z
+    rng = np.random.default_rng(1)
+    x, z = rng.normal(size=(20, 4)), rng.normal(size=(20, 4))
+    x[:, 0] = np.linalg.norm(x[:, 1:], axis=1) + rng.uniform(1e-3, 3.0, 20)
+    z[:, 0] = np.linalg.norm(z[:, 1:], axis=1) + rng.uniform(1e-3, 3.0, 20)
+    W, W_inv, W2, lam = primal_dual._nesterov_todd(x, z)
+    np.testing.assert_allclose(W, np.swapaxes(W, 1, 2), atol=1e-12)
+    assert np.all(np.linalg.eigvalsh(W) > 0)
+    np.testing.assert_allclose(
+        np.einsum("jkl,jlm->jkm", W, W_inv), np.eye(4)[None].repeat(20, 0), atol=1e-10
+    )
+    np.testing.assert_allclose(
+        np.einsum("jkl,jl->jk", W, x), lam, rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        np.einsum("jkl,jl->jk", W_inv, z), lam, rtol=1e-10, atol=1e-12
+    )
+    np.testing.assert_allclose(np.einsum("jkl,jl->jk", W2, x), z, rtol=1e-9, atol=1e-12)
+
+
+def test_a_class_of_tiny_weight_still_has_a_bound():
+    # a class weighing 1e-12: the unbounded balancing shrank rows by more
+    # than 1 and the fit had no bound at all (optimality inf)
+    X, y = _data(seed=1, n=30)
+    model = HingeClassifier(
+        loss=CrammerSinger(), penalty="l1", solver="gd", class_weight={2: 1e-12}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert np.isfinite(model.optimality_)

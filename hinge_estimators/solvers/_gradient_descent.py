@@ -310,6 +310,10 @@ class GradientDescent(Solver):
             x0,
         )
         result.n_iter += spent
+        if found is not None and not result.converged:
+            # the interior point's certificate bounds P* as well: its lower
+            # bound, P (1 - optimality), may be the better one
+            _merge_bounds(result, found, tol)
         if found is not None and not result.converged and found.value < result.value:
             # the stages went on from the interior point's answer and ended
             # above it, uncertified (their first stages leave that point:
@@ -617,6 +621,25 @@ class GradientDescent(Solver):
             history,
             message,
         )
+
+
+def _merge_bounds(result, found, tol):
+    """``result``'s optimality from the better of its own lower bound on
+    ``P*`` and ``found``'s (``P (1 - optimality)`` each, relative bounds of
+    the same problem), converged where that is within ``tol``."""
+    bounds = [
+        r.value * (1.0 - r.optimality)
+        for r in (result, found)
+        if np.isfinite(r.optimality) and r.value > 0
+    ]
+    if not bounds or not result.value > 0:
+        return
+    optimality = max(result.value - max(bounds), 0.0) / result.value
+    if optimality < result.optimality:
+        result.optimality = float(optimality)
+        if optimality <= tol:
+            result.converged = True
+            result.message += "; certified by the interior point's bound"
 
 
 def _stage_reports(callback, objective, done):

@@ -39,8 +39,8 @@ Schur complement of ``t`` in ``W_NT^2`` (the cone's scaling) plus ``q``.
 It is formed as ``K (K + 1) / 2`` weighted Gram matrices of the rows and
 factored once a step (two to five solves). A primal barrier method on the
 same matrix took 50 to 300 Newton steps (its steps are damped wherever a
-hinge term crosses its kink); this takes 5 to 55 iterations (digits, C =
-0.1 to 10).
+hinge term crosses its kink); this takes 5 to 103 iterations (8 real
+multiclass sets, C = 0.1 to 10, ``benchmarks/RESULTS.md``).
 """
 
 import functools
@@ -105,7 +105,6 @@ def step_work(objective):
     K, size = objective.n_outputs, objective.n_features + 1
     work = K * (K + 1) / 2 * objective.n_samples * float(size) ** 2
     return work + (K * size) ** 3 / 3.0
-
 
 
 def starting_point(objective, start):
@@ -584,7 +583,6 @@ class _Hinges:
         return out
 
 
-
 class _Penalty:
     """The penalty's weights: ``rho`` on its non-smooth part (the L1 norm
     of ``W``'s entries, or of its features' norms for the group norm),
@@ -668,7 +666,6 @@ class _Record:
                 else f"the {self.method} stopped above tol"
             ),
         )
-
 
 
 def loss_hessian(objective, hinges, margin_hessian, size):

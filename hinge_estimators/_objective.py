@@ -450,7 +450,8 @@ class LinearObjective:
             primal = float(F_i.sum()) + self._penalty(coef)
             per_entry = G * scores
             if dual is not None:
-                # F_i^*(G_i) given: written as per_entry - F_i below
+                # F_i^*(G_i) given: per entry (written as per_entry - F_i
+                # below), or per sample for a multiclass loss
                 G = np.asarray(dual[0], dtype=np.float64).reshape(scores.shape)
                 if not self.loss.is_multiclass:
                     per_entry = np.asarray(dual[1]).reshape(scores.shape) + F_i

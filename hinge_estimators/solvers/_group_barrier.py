@@ -235,12 +235,15 @@ def _newton_step(objective, W, b, mu, state):
     size = d + int(intercept)
     value, gW, gb, scores, blocks = state
     grad = (np.hstack([gW, gb[:, None]]) if intercept else gW).ravel()
-    direction = newton_direction(
-        _stage_hessian(objective, scores, blocks, size), grad, value, K, intercept
-    )
-    if direction is None:
+    factor = _factor(_stage_hessian(objective, scores, blocks, size))
+    if factor is None or not np.isfinite(value):
         return None
-    dW, db, slope = direction
+    step = -scipy.linalg.cho_solve(factor, grad, check_finite=False)
+    slope = float(grad @ step)
+    if not -0.5 * slope > DECREMENT_FLOOR * max(abs(value), 1.0):
+        return None
+    step = step.reshape(K, size)
+    dW, db = step[:, :d], (step[:, d] if intercept else np.zeros(K))
     # the scores are affine in the coefficients: a trial's are scores + t dS,
     # and its value needs no product with X (the gradient, only once a
     # trial is taken: the line search halves often at a large C)
@@ -256,23 +259,6 @@ def _newton_step(objective, W, b, mu, state):
                 return W + t * dW, b + t * db, state, -0.5 * slope
         t *= 0.5
     return None
-
-
-def newton_direction(H, grad, value, K, intercept):
-    """``(dW, db, slope)``: the Newton step ``-H^-1 grad`` split into the
-    ``K`` rows' coefficients and intercepts, and ``grad . step``; None where
-    ``H`` has no Cholesky factor (with the smallest ridge that works) or the
-    decrement ``-slope / 2`` is at ``value``'s rounding."""
-    factor = _factor(H)
-    if factor is None or not np.isfinite(value):
-        return None
-    step = -scipy.linalg.cho_solve(factor, grad, check_finite=False)
-    slope = float(grad @ step)
-    if not -0.5 * slope > DECREMENT_FLOOR * max(abs(value), 1.0):
-        return None
-    step = step.reshape(K, -1)
-    d = step.shape[1] - int(intercept)
-    return step[:, :d], (step[:, d] if intercept else np.zeros(K)), slope
 
 
 def _trial_value(objective, W, b, scores, mu):

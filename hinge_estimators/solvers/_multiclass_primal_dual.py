@@ -67,6 +67,7 @@ TO_BOUNDARY = 0.995
 #: complementarity left below a tenth of it (near rounding level the normal
 #: equations lose accuracy and the iterates wander)
 STALE_STEPS = 8
+PROGRESS = 0.9
 #: Gondzio's multiple centrality correctors (see :meth:`_Point.centred`; the
 #: orthant's products only, the cones keep Mehrotra's term): at most
 #: CORRECTORS a step, aiming CORRECTOR_REACH times further, the products
@@ -76,7 +77,6 @@ CORRECTORS = 3
 CORRECTOR_REACH = 1.5
 CENTRALITY = 0.1
 CORRECTOR_GAIN = 0.1
-PROGRESS = 0.9
 #: a coefficient (L1, elastic net) or a group whose dual ``|V_j|`` lies
 #: inside the penalty's ball by SNAP_SHARE and whose size is at most SNAP_MU
 #: times ``mu / rho`` (the iterates hold what is 0 at the optimum at a size
@@ -99,7 +99,7 @@ def sparse_multiclass(objective):
 
 
 def step_work(objective):
-    """One Newton step's multiply-adds: ``K (K + 1) / 2`` weighted Gram
+    """One step's multiply-adds: ``K (K + 1) / 2`` weighted Gram
     matrices of the rows (``n (d + 1)^2`` each) and the Cholesky of the ``K
     (d + 1)`` square system."""
     K, size = objective.n_outputs, objective.n_features + 1

@@ -727,7 +727,8 @@ def _row_balancing_factors(G, exact=False):
     where the unbounded solution leaves ``[0, 1]`` the bounded least squares
     (BVLS) is tried: the unbounded one shrinks at most ``K`` rows, each by
     far more than 1 where a class's samples weigh almost nothing (a class
-    weight of 1e-10: no bound at all before).
+    weight of 1e-10: no bound at all before), over the rows most aligned
+    with the imbalance first.
     """
     sums = G.sum(axis=0)
     scale = max(float(np.abs(G).sum()), 1e-300)
@@ -736,9 +737,27 @@ def _row_balancing_factors(G, exact=False):
         return np.ones(G.shape[0])
     from scipy.optimize import lsq_linear, nnls
 
+    if exact:
+        # a basic solution shrinks at most K rows, most often among the rows
+        # whose gradient points along the imbalance: the solve runs over the
+        # 20 K of those, then 200 K, then all (all 10,992 rows of penbased at
+        # every step took 55 % of a fit), bounded where the unbounded
+        # solution leaves [0, 1]
+        n, K = G.shape
+        order = np.argsort(-(G @ sums), kind="stable")
+        for size in (20 * K, 200 * K, n):
+            rows = order[: min(size, n)]
+            part, _ = nnls(G[rows].T, sums)
+            if part.max() > 1.0:
+                bounded = lsq_linear(G[rows].T, sums, bounds=(0.0, 1.0), method="bvls")
+                part = bounded.x
+            if part.max() <= 1.0 and np.all(np.abs(G[rows].T @ part - sums) <= tiny):
+                delta = np.zeros(n)
+                delta[rows] = part
+                return 1.0 - delta
+            if size >= n:
+                return None
     delta, _ = nnls(G.T, sums)
-    if exact and delta.max() > 1.0:
-        delta = lsq_linear(G.T, sums, bounds=(0.0, 1.0), method="bvls").x
     if delta.max() > 1.0 or np.any(np.abs(G.T @ delta - sums) > tiny):
         return None
     return 1.0 - delta

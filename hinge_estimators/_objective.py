@@ -808,30 +808,40 @@ FORM_BLOCK = 1024
 def formed_hessian(objective, XA, DA):
     """``H = X_A^T D X_A + reg I`` (with the intercept's row and column) of a
     one-column ``objective``: ``XA`` its rows with curvature, ``DA`` that
-    curvature (weights included).
+    curvature (weights included); see :func:`weighted_gram`."""
+    H = weighted_gram(XA, DA, objective.offset, objective.fit_intercept)
+    d = objective.n_features
+    H[np.arange(d), np.arange(d)] += objective.reg
+    if objective.fit_intercept:
+        H[d, d] += objective.intercept_penalty
+    return H
+
+
+def weighted_gram(X, D, offset=None, intercept=False):
+    """``[X - offset, 1]^T diag(D) [X - offset, 1]`` (without the ``1``
+    column when not ``intercept``; ``offset`` None for none).
 
     A block of ``FORM_BLOCK`` rows at a time (sparse ones densified): one
     dense matrix product per block runs at BLAS speed, where a sparse ``X^T
     D X`` costs about five times more per multiply-add (splice as CSR, 21 %
     non-zeros), and the temporaries stay within 8 MB.
     """
-    d = objective.n_features
-    H = np.zeros((objective.size, objective.size))
+    d = X.shape[1]
+    H = np.zeros((d + int(intercept), d + int(intercept)))
     top, column = H[:d, :d], np.zeros(d)
-    sparse = sp.issparse(XA)
-    for start in range(0, XA.shape[0], FORM_BLOCK):
-        block = XA[start : start + FORM_BLOCK]
+    sparse = sp.issparse(X)
+    for start in range(0, X.shape[0], FORM_BLOCK):
+        block = X[start : start + FORM_BLOCK]
         block = block.toarray() if sparse else np.asarray(block)
-        if objective.offset is not None:
+        if offset is not None:
             # centered coordinates, x - mu, on the block: a rank-two
             # correction of X^T D X after the fact would cancel where the
             # features sit far from 0 (the reason for centering)
-            block = block - objective.offset
-        scaled = block * DA[start : start + FORM_BLOCK, None]
+            block = block - offset
+        scaled = block * D[start : start + FORM_BLOCK, None]
         top += block.T @ scaled
         column += scaled.sum(axis=0)
-    top += objective.reg * np.eye(d)
-    if objective.fit_intercept:
+    if intercept:
         H[:d, d] = H[d, :d] = column
-        H[d, d] = DA.sum() + objective.intercept_penalty
+        H[d, d] = D.sum()
     return H

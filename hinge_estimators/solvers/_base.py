@@ -369,14 +369,15 @@ def solve_centered(solve, objective, coef_init):
     centered features (:meth:`LinearObjective.centered`): shifting every
     feature then changes nothing. ``coef_init`` may be None (``solve`` picks
     its own start); an objective that is already centered, or has nothing to
-    center, is solved as it is.
+    center, is solved as it is. ``solve`` may return None, passed on.
     """
     inner = objective.centered()
     if inner is objective:  # no centering, or already centered: no mapping
         return solve(objective, coef_init)
     start = None if coef_init is None else inner.center_coef(coef_init)
     result = solve(inner, start)
-    result.coef = inner.uncenter_coef(result.coef)
+    if result is not None:  # None: the solve had nothing to offer
+        result.coef = inner.uncenter_coef(result.coef)
     return result
 
 

@@ -49,10 +49,12 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from .._objective import weighted_gram
 from ..losses import CrammerSinger, WestonWatkins
 from ..penalties import L1, ElasticNet, GroupL1L2
-from ._base import GAP, SolveResult
+from ._base import GAP, SolveResult, solve_centered
 from ._group_barrier import _factor
+from ._interior_point import longest_step
 from ._multiclass_interior_point import wrong_classes
 
 #: the steps may take at most this many iterations (and ``max_iter``)
@@ -136,23 +138,21 @@ def multiclass_primal_dual_applies(objective):
 
 def in_centered_coordinates(solve):
     """``solve`` run on dense data in centered coordinates
-    (:meth:`LinearObjective.centered`, the normal equations formed from
-    ``X - mean``), its coefficients mapped back: on uncentered features the
-    intercepts' and the coefficients' columns of the normal equations are
-    nearly collinear (features shifted by 1e4: no certificate below 1e-5
-    where the centered problem reaches 1e-9). Sparse data is solved as it
-    is (centering would fill it in)."""
+    (:func:`solve_centered`: the normal equations formed from ``X -
+    mean``): on uncentered features the intercepts' and the coefficients'
+    columns of the normal equations are nearly collinear (features shifted
+    by 1e4: no certificate below 1e-5 where the centered problem reaches
+    1e-9). Sparse data is solved as it is (centering would fill it in)."""
 
     @functools.wraps(solve)
     def run(objective, tol, max_iterations, callback=None, start=None):
-        inner = objective if sp.issparse(objective.X) else objective.centered()
-        if inner is objective:
+        if sp.issparse(objective.X):
             return solve(objective, tol, max_iterations, callback, start)
-        begin = None if start is None else inner.center_coef(start)
-        result = solve(inner, tol, max_iterations, callback, begin)
-        if result is not None:
-            result.coef = inner.uncenter_coef(result.coef)
-        return result
+        return solve_centered(
+            lambda part, begin: solve(part, tol, max_iterations, callback, begin),
+            objective,
+            start,
+        )
 
     return run
 
@@ -448,15 +448,19 @@ class _Point:
     def lengths(self, step, fraction):
         """The primal and dual step lengths, ``fraction`` of the way to the
         boundary, at most 1."""
-        primal = min(_longest(getattr(self, k), step[k]) for k in self.primal_keys)
-        dual = min(_longest(getattr(self, k), step[k]) for k in self.dual_keys)
+        primal, dual = (
+            longest_step(
+                [getattr(self, k) for k in keys], [step[k] for k in keys], fraction
+            )
+            for keys in (self.primal_keys, self.dual_keys)
+        )
         if self.grouped:
             x, z = self._cone_points()
             dx = np.vstack([step["t"][None, :], step["W"]]).T
             dz = np.vstack([step["z0"][None, :], step["zbar"]]).T
-            primal = min(primal, _longest_in_cone(x, dx))
-            dual = min(dual, _longest_in_cone(z, dz))
-        return min(1.0, fraction * primal), min(1.0, fraction * dual)
+            primal = min(primal, fraction * _longest_in_cone(x, dx))
+            dual = min(dual, fraction * _longest_in_cone(z, dz))
+        return primal, dual
 
     def move(self, step, a_p, a_d):
         """Take ``step``: the primal parts by ``a_p``, the dual by ``a_d``."""
@@ -486,10 +490,6 @@ class _Hinges:
         codes = np.asarray(objective.y, dtype=np.intp)
         K = objective.n_outputs
         weights = objective.loss_scale * objective.sample_weight
-        # the design matrix the normal equations are formed from: centered
-        # (a dense copy) where the objective is
-        X = objective.X
-        self.X = X if objective.offset is None else np.asarray(X) - objective.offset
         self.rows = np.flatnonzero(weights > 0.0)
         self.codes = codes[self.rows]
         self.wrong = wrong_classes(self.codes, K)
@@ -676,13 +676,15 @@ def loss_hessian(objective, hinges, margin_hessian, size):
     nothing)."""
     K, d, n = objective.n_outputs, objective.n_features, objective.n_samples
     H_scores = hinges.score_hessian(margin_hessian, n)
-    X = hinges.X
+    X = objective.X
     H = np.zeros((K, size, K, size))
     for k in range(K):
         for m in range(k, K):
             h = H_scores[:, k, m]
             rows = np.flatnonzero(h)
-            block = _weighted_gram(X[rows], h[rows], objective.fit_intercept)
+            block = weighted_gram(
+                X[rows], h[rows], objective.offset, objective.fit_intercept
+            )
             H[k, :, m, :] = block
             if m != k:
                 H[m, :, k, :] = block.T
@@ -695,32 +697,6 @@ def loss_hessian(objective, hinges, margin_hessian, size):
             corner += (scale if scale > 0 else 1.0) * np.ones((K, K)) / K
         H[:, d, :, d] = corner
     return H.reshape(K * size, K * size)
-
-
-def _weighted_gram(X, h, intercept):
-    """``[X, 1]^T diag(h) [X, 1]`` (without the ``1`` column if no intercept)."""
-    if sp.issparse(X):
-        gram = np.asarray((X.T @ X.multiply(h[:, None])).todense())
-        column = np.asarray(X.T @ h).ravel()
-    else:
-        weighted = X * h[:, None]
-        gram = X.T @ weighted
-        column = weighted.sum(axis=0)
-    if not intercept:
-        return gram
-    d = gram.shape[0]
-    out = np.empty((d + 1, d + 1))
-    out[:d, :d] = gram
-    out[:d, d] = out[d, :d] = column
-    out[d, d] = h.sum()
-    return out
-
-
-def _longest(x, dx):
-    """The longest ``a`` with ``x + a dx >= 0`` (``inf`` where ``dx >= 0``)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(dx < 0, -x / dx, np.inf)
-    return float(ratio.min(initial=np.inf))
 
 
 def _longest_in_cone(x, dx):

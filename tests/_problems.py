@@ -106,3 +106,58 @@ def certified_fit(X, y, sample_weight=None, **params):
         model = HingeClassifier(**params).fit(X, y, sample_weight=sample_weight)
     assert model.optimality_ <= model.tol
     return model
+
+
+def fit_variant(X, variant):
+    """``(X, sample_weight, params, p)`` of a fit variant on ``X``:
+    ``"no_intercept"`` (``fit_intercept=False``), ``"sparse"`` (40 % of the
+    entries zeroed, CSR), ``"weights"`` (uniform in [0, 3], the first four
+    0) or ``"penalized_intercept"`` (``intercept_scaling=2``: the intercept
+    penalized by ``p = 1 / 4``, ``b^2 p / 2``)."""
+    weights = np.ones(X.shape[0])
+    params, p = {}, 0.0
+    if variant == "no_intercept":
+        params["fit_intercept"] = False
+    elif variant == "sparse":
+        X = np.where(np.random.default_rng(1).random(X.shape) < 0.4, 0.0, X)
+        X = sp.csr_matrix(X)
+    elif variant == "weights":
+        weights = np.random.default_rng(2).uniform(0.0, 3.0, X.shape[0])
+        weights[:4] = 0.0
+    else:
+        assert variant == "penalized_intercept", variant
+        params["intercept_scaling"] = 2.0
+        p = 1.0 / 4.0
+    return X, weights, params, p
+
+
+#: SLSQP restarts at its iteration limit (see :func:`slsqp_minimum`)
+SLSQP_RESTARTS = 3
+
+
+def slsqp_minimum(fun, z0, constraints):
+    """SLSQP's minimizer of ``fun`` under ``constraints(z) >= 0`` from
+    ``z0``; it must succeed (or stop on its line search, status 8).
+
+    Its quasi-Newton model of a second-order cone's constraint (``t^2 >=
+    ||W_j||^2``) degrades near a group at 0, where the constraint's gradient
+    vanishes: under another BLAS kernel's rounding one reference problem
+    ran into the iteration limit where it had converged before. A restart
+    from where it stopped (a fresh model) finishes it; a limit reached after
+    SLSQP_RESTARTS restarts still fails.
+    """
+    from scipy.optimize import minimize
+
+    for _ in range(SLSQP_RESTARTS + 1):
+        result = minimize(
+            fun,
+            z0,
+            constraints=[{"type": "ineq", "fun": constraints}],
+            method="SLSQP",
+            options={"maxiter": 3000, "ftol": 1e-14},
+        )
+        if result.status != 9:
+            break
+        z0 = result.x
+    assert result.success or result.status == 8, result.message
+    return result.x

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy.optimize import minimize
 from sklearn.datasets import load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -20,7 +19,13 @@ from hinge_estimators.solvers._multiclass_primal_dual import (
     multiclass_primal_dual_applies,
 )
 
-from ._problems import certified_fit, make_objective, spy_on
+from ._problems import (
+    certified_fit,
+    fit_variant,
+    make_objective,
+    slsqp_minimum,
+    spy_on,
+)
 
 LOSSES = {
     "cs": CrammerSinger(),
@@ -41,10 +46,6 @@ def _data(n=27, d=3, K=3, seed=0):
     codes = np.arange(n) % K
     X = rng.normal(scale=1.2, size=(K, d))[codes] + rng.normal(size=(n, d))
     return X, codes
-
-
-#: SLSQP restarts of the reference (see :func:`_reference`)
-RESTARTS = 3
 
 
 def _reference(loss, penalty, X, codes, C, weights, fit_intercept, p=0.0):
@@ -116,24 +117,7 @@ def _reference(loss, penalty, X, codes, C, weights, fit_intercept, p=0.0):
     z0 = np.concatenate(
         [np.zeros(K * d + nb), np.full(n_xi, delta + 1.0), np.full(n_t, 1.0)]
     )
-    # SLSQP's quasi-Newton model of the cones' constraint degrades near a
-    # group at 0 (its gradient vanishes there): with another BLAS kernel's
-    # rounding one problem ran into the iteration limit where it had
-    # converged before. A restart from where it stopped (a fresh model)
-    # finishes it; a limit reached after the restarts still fails.
-    for _ in range(RESTARTS + 1):
-        result = minimize(
-            fun,
-            z0,
-            constraints=[{"type": "ineq", "fun": constraints}],
-            method="SLSQP",
-            options={"maxiter": 3000, "ftol": 1e-14},
-        )
-        if result.status != 9:
-            break
-        z0 = result.x
-    assert result.success or result.status == 8, result.message
-    W, b, _, _ = split(result.x)
+    W, b, _, _ = split(slsqp_minimum(fun, z0, constraints))
     return loss_value(W, b) + penalty_value(W) + 0.5 * p * float(b @ b)
 
 
@@ -181,19 +165,7 @@ def test_variants(monkeypatch, loss, penalty, variant):
     # with a penalized intercept: the same agreement
     calls = spy_on(monkeypatch, _gradient_descent, "multiclass_primal_dual")
     X, y = _data(seed=3)
-    weights = np.ones(len(y))
-    params, p = {}, 0.0
-    if variant == "no_intercept":
-        params["fit_intercept"] = False
-    elif variant == "sparse":
-        X = np.where(np.random.default_rng(1).random(X.shape) < 0.4, 0.0, X)
-        X = sp.csr_matrix(X)
-    elif variant == "weights":
-        weights = np.random.default_rng(2).uniform(0.0, 3.0, len(y))
-        weights[:4] = 0.0
-    else:
-        params["intercept_scaling"] = 2.0
-        p = 1.0 / 4.0
+    X, weights, params, p = fit_variant(X, variant)
     model = _fit(
         LOSSES[loss], PENALTIES[penalty], X, y, sample_weight=weights, C=1.5, **params
     )

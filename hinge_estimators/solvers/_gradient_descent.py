@@ -199,6 +199,16 @@ class GradientDescent(Solver):
     ``n_iter``, and a solve it does not certify goes on by the smoothing
     stages from its best point.
 
+    **The group norm over one-vs-rest columns of the plain hinge, and of
+    smooth hinges too narrow for the group barrier** (curvature over 2) take
+    the same route: each term ``c (A xi^2 + B zeta)`` over the slacks
+    ``xi + zeta >= delta - y s`` (the hinge's ``zeta`` alone; the smooth
+    hinge's and the modified Huber loss's both). The hinge had ended at
+    ``max_iter`` in all 12 default fits on iris, wine, digits and satimage
+    at C = 0.1 to 10, ``SmoothHinge(gamma=0.1)`` in 6; now none (8 to 100
+    iterations, up to 4 s on penbased, optdigits, splice and texture at C
+    up to 100).
+
     **Centered coordinates.** With a free, unpenalized intercept the
     accelerated and smoothing methods run on the problem in centered
     coordinates (:meth:`LinearObjective.centered`; the polish too): the same
@@ -336,7 +346,9 @@ class GradientDescent(Solver):
         """``(solve, iterations)`` of the interior point that takes
         ``objective`` before the proximal steps, or None: the hinge's L1 /
         elastic-net linear program, the group norm over one-vs-rest columns
-        of a smooth loss, the multiclass hinges' sparse penalties."""
+        of a smooth loss (the barrier), the multiclass hinges' sparse
+        penalties and the group norm over one-vs-rest columns of the others
+        (the primal-dual interior point)."""
         if method == "smoothing" and hinge_interior_point_applies(objective):
             return hinge_interior_point, HINGE_MAX_ITERATIONS
         if method == "accelerated" and group_barrier_applies(objective):

@@ -1,46 +1,66 @@
-"""A primal-dual interior point for the multiclass hinges with sparse penalties.
+"""A primal-dual interior point for the hinge terms with sparse penalties.
 
-``gd`` solves the Crammer-Singer and Weston-Watkins losses (plain or
-squared, unsmoothed) under ``penalty="l1"``, ``"elasticnet"`` or
-``"l1_l2"`` here first. Its only other route is the smoothing stages with
-proximal steps, which converge as ``O(1/eps)``: 150 of 180 default fits on
-iris, wine, digits, satimage and splice (C = 0.1, 1, 10) ended at
-``max_iter``, most without any certified bound. No coordinate method
-exists for them here (``primal_cd`` is binary), and ``dual_cd`` and the
-multiclass interior point solve the L2 penalty's dual only.
+``gd`` solves here first:
+
+- the Crammer-Singer and Weston-Watkins losses (plain or squared,
+  unsmoothed) under ``penalty="l1"``, ``"elasticnet"`` or ``"l1_l2"``. Its
+  only other route is the smoothing stages with proximal steps, which
+  converge as ``O(1/eps)``: 150 of 180 default fits on iris, wine, digits,
+  satimage and splice (C = 0.1, 1, 10) ended at ``max_iter``, most without
+  any certified bound. No coordinate method exists for them here
+  (``primal_cd`` is binary), and ``dual_cd`` and the multiclass interior
+  point solve the L2 penalty's dual only;
+- the group norm over one-vs-rest columns of the plain hinge and of the
+  smooth hinges too narrow for the group barrier (``_group_barrier``: its
+  Newton steps crawl where the curvature exceeds 2): the hinge ended at
+  ``max_iter`` in all 12 default fits on iris, wine, digits and satimage
+  (C = 0.1, 1, 10), ``SmoothHinge(gamma=0.1)`` in 6 of 12; the group norm
+  couples the columns, so the hinge's per-column interior point does not
+  apply. The squared hinge, the modified Huber loss and the wider smooth
+  hinges, which the group barrier certifies, are accepted here too (the
+  barrier was as fast or faster on the larger sets, and keeps them).
 
 With slacks the problem is a linear, quadratic or second-order cone
 program:
 
 .. math:: \\min\\; \\rho \\textstyle\\sum t + \\tfrac{q}{2}\\|W\\|^2
-          + \\sum_j c_j \\xi_j^p
-          \\quad\\text{s.t.}\\quad \\xi_j \\ge 0,\\; \\xi_j \\ge u_{jr},\\;
+          + \\sum_j c_j (A \\xi_j^2 + B \\zeta_j)
+          \\quad\\text{s.t.}\\quad \\xi_j, \\zeta_j \\ge 0,\\;
+          \\xi_j + \\zeta_j \\ge u_{jr},\\;
           t \\pm W \\ge 0 \\text{ entrywise (L1)},\\;
           (t_f, W_{:,f}) \\in \\mathcal{Q} \\text{ per feature (group)},
 
-with ``u_jr = delta + s_r - s_y`` the margins of hinge term ``j`` (one per
-wrong class for Weston-Watkins, one per sample over all its wrong classes
-for Crammer-Singer), ``p = 2`` for the squared losses, ``Q`` the
-second-order cone. Mehrotra's predictor-corrector, with Gondzio's
-centrality correctors, on its conditions ``theta_jr (xi_j - u_jr) = mu``,
-``nu_j xi_j = mu``, ``lambda^{+-} (t -+ w) = mu`` and, for the cones,
-``x o z = mu e`` under Nesterov-Todd scaling: each step eliminates the
-slacks, the multipliers and ``t`` (per term, per coefficient, per cone)
-and solves the normal equations in ``(W, b)``,
+with ``u_jr`` the margins of hinge term ``j``: ``delta + s_r - s_y`` for
+the multiclass losses (one term per wrong class for Weston-Watkins, one per
+sample over all its wrong classes for Crammer-Singer), ``delta - y_k s_k``
+per one-vs-rest column; ``(A, B)`` the term's shape (:func:`margin_terms`:
+the plain hinge has ``zeta`` alone, the squared hinge ``xi`` alone, the
+smooth hinge and the modified Huber loss both: quadratic, then linear);
+``Q`` the second-order cone. Mehrotra's predictor-corrector, with Gondzio's
+centrality correctors, on its conditions ``theta_jr (xi_j + zeta_j -
+u_jr) = mu``, ``nu_j xi_j = mu``, ``kappa_j zeta_j = mu``, ``lambda^{+-}
+(t -+ w) = mu`` and, for the cones, ``x o z = mu e`` under Nesterov-Todd
+scaling: each step eliminates the slacks, the multipliers and ``t`` (per
+term, per coefficient, per cone) and solves the normal equations in ``(W,
+b)``,
 
 .. math:: \\Bigl(\\textstyle\\sum_i E_i^T B_i E_i \\otimes \\tilde x_i
           \\tilde x_i^T + P\\Bigr)\\, d(W, b) = -r,
 
-``B_i = diag(D) - D D^T / g`` per term (``D = theta / (xi - u)``, ``g =
-p (p - 1) c xi^(p-2) + nu / xi + sum_r D_r``), ``E_i`` the margins' rows
-``e_r - e_y``, ``P`` the penalty's block: ``q + 4 D^+ D^- / (D^+ + D^-)``
-per coefficient (``D^+- = lambda^+- / (t -+ w)``), or per feature the
-Schur complement of ``t`` in ``W_NT^2`` (the cone's scaling) plus ``q``.
-It is formed as ``K (K + 1) / 2`` weighted Gram matrices of the rows and
-factored once a step (two to five solves). A primal barrier method on the
-same matrix took 50 to 300 Newton steps (its steps are damped wherever a
-hinge term crosses its kink); this takes 5 to 103 iterations (8 real
-multiclass sets, C = 0.1 to 10, ``benchmarks/RESULTS.md``).
+``B_i = diag(D) - D D^T / g`` per term (``D = theta / s``, ``g = sum_r D_r
++ alpha``, ``alpha = 2 A c + nu / xi``, with one slack (a linear one is
+kept as ``xi`` too, ``A = 0``); with two, ``sum_r D_r + alpha beta / (alpha
++ beta)``, ``beta = kappa / zeta``: the slacks' two stationarity conditions
+combine in series), ``E_i`` the
+margins' rows ``e_r - e_y`` (``-y_k e_k`` per column), ``P`` the penalty's
+block: ``q + 4 D^+ D^- / (D^+ + D^-)`` per coefficient (``D^+- = lambda^+-
+/ (t -+ w)``), or per feature the Schur complement of ``t`` in ``W_NT^2``
+(the cone's scaling) plus ``q``. It is formed as ``K (K + 1) / 2`` weighted
+Gram matrices of the rows (``K`` for one-vs-rest columns) and factored once
+a step (two to five solves). A primal barrier method on the same matrix
+took 50 to 300 Newton steps (its steps are damped wherever a hinge term
+crosses its kink); this takes 5 to 103 iterations (8 real multiclass sets,
+C = 0.1 to 10, ``benchmarks/RESULTS.md``).
 """
 
 import functools
@@ -88,24 +108,73 @@ SNAP_SHARE = 1e-6
 
 
 def sparse_multiclass(objective):
-    """Whether ``objective`` is a plain or squared (unsmoothed)
-    Crammer-Singer or Weston-Watkins loss with an L1, elastic-net
-    (``l1_ratio > 0``) or group L1/L2 penalty, in uncentered coordinates:
-    the problems of this module."""
+    """Whether ``objective`` is a problem of this module, in uncentered
+    coordinates: a plain or squared (unsmoothed) Crammer-Singer or
+    Weston-Watkins loss with an L1, elastic-net (``l1_ratio > 0``) or group
+    L1/L2 penalty, or a piecewise quadratic margin loss
+    (:func:`margin_terms`) with the group norm over one-vs-rest columns
+    (:func:`_group_columns`)."""
     loss = objective.loss
-    if type(loss) not in (CrammerSinger, WestonWatkins) or loss.smoothing > 0:
-        return False
-    if type(objective.penalty) not in (L1, ElasticNet, GroupL1L2):
+    if loss.is_multiclass:
+        if type(loss) not in (CrammerSinger, WestonWatkins) or loss.smoothing > 0:
+            return False
+        if type(objective.penalty) not in (L1, ElasticNet, GroupL1L2):
+            return False
+    elif not _group_columns(objective):
         return False
     return _rho(objective) > 0.0 and objective.offset is None
 
 
+def margin_terms(loss):
+    """``(delta, A, B)`` of a margin loss that is ``min A xi^2 + B zeta``
+    over ``xi, zeta >= 0`` with ``xi + zeta >= delta - y s``, or None:
+
+    - the hinge (margin ``m``): ``(m, 0, 1)``, ``zeta`` alone;
+    - the squared hinge: ``(1, 1, inf)``, ``xi`` alone;
+    - the smooth hinge (``gamma``, margin ``m``): ``(m, 1 / (2 gamma),
+      1)``, quadratic up to ``u = gamma``, then linear;
+    - the modified Huber loss: ``(1, 1, 4)``, quadratic up to ``u = 2``.
+    """
+    if loss.is_multiclass or loss.is_pairwise:
+        return None
+    kernel = loss.compiled_kernel()
+    if kernel is None:
+        return None
+    if kernel.name == "hinge":
+        return kernel.a, 0.0, 1.0
+    if kernel.name == "squared_hinge":
+        return 1.0, 1.0, np.inf
+    if kernel.name == "smooth_hinge":
+        return kernel.b, 0.5 / kernel.a, 1.0
+    if kernel.name == "modified_huber":
+        return 1.0, 1.0, 4.0
+    return None
+
+
+def _group_columns(objective):
+    """Whether ``objective`` is the group norm over ``K > 1`` one-vs-rest
+    columns of a :func:`margin_terms` loss, every column with weighted
+    samples on both sides where the intercept is free (else its intercept
+    has no minimizer: ``-inf`` for a column of negatives alone)."""
+    if type(objective.penalty) is not GroupL1L2 or objective.n_outputs < 2:
+        return False
+    if margin_terms(objective.loss) is None:
+        return False
+    if objective.fit_intercept and objective.intercept_penalty == 0.0:
+        weighted = (objective.loss_scale * objective.sample_weight) > 0.0
+        signs = np.asarray(objective.y)[weighted]
+        if not ((signs > 0).any(axis=0) & (signs < 0).any(axis=0)).all():
+            return False
+    return True
+
+
 def step_work(objective):
     """One step's multiply-adds: ``K (K + 1) / 2`` weighted Gram
-    matrices of the rows (``n (d + 1)^2`` each) and the Cholesky of the ``K
-    (d + 1)`` square system."""
+    matrices of the rows (``n (d + 1)^2`` each; ``K`` for one-vs-rest
+    columns) and the Cholesky of the ``K (d + 1)`` square system."""
     K, size = objective.n_outputs, objective.n_features + 1
-    work = K * (K + 1) / 2 * objective.n_samples * float(size) ** 2
+    grams = K * (K + 1) / 2 if objective.loss.is_multiclass else K
+    work = grams * objective.n_samples * float(size) ** 2
     return work + (K * size) ** 3 / 3.0
 
 
@@ -164,8 +233,8 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
 
     After each step the point is certified by
     :meth:`LinearObjective.duality_gap` at the multipliers ``theta`` (made
-    feasible: non-negative, and for the plain hinge at most ``c`` each or in
-    sum), the best dual value met kept, with the coefficients the dual puts
+    feasible: non-negative, and with a linear slack at most ``B c`` each or
+    in sum), the best dual value met kept, with the coefficients the dual puts
     inside the penalty's ball and the iterates hold near 0 set to 0.
     ``start`` (a path's previous solution, a warm start) is where the
     coefficients start, with the slacks and multipliers centred around it.
@@ -188,11 +257,14 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
             )
         relative = record.relative()
         # stale: no better certificate although it is below 1 and the
-        # complementarity left (mu per pair) is far below the gap (early on
-        # the certificate lags for many steps: texture's first 8 lowered it
-        # from 1.6e4 to 1.5e4; mid-way, while mu is still of the gap's order)
-        gap = relative * record.primal
-        small = relative < 1.0 and mu * point.pairs <= 0.1 * gap
+        # complementarity left (mu per pair) is far below what tol asks of
+        # the gap: the iterates have converged and rounding holds the
+        # certificate (early on it lags for many steps: texture's first 8
+        # lowered it from 1.6e4 to 1.5e4; and mid-way, while mu is still of
+        # tol's order: penbased, one-vs-rest smooth hinge (gamma 0.1) with
+        # the group norm at C = 100, stayed at 0.86 to 0.99 for 50 steps with
+        # mu below a tenth of the gap, then certified 2e-6 at step 64)
+        small = relative < 1.0 and mu * point.pairs <= 0.1 * tol * record.primal
         stale = stale + 1 if small and relative >= PROGRESS * best else 0
         best = min(best, relative)
         if relative <= tol or steps >= max_iterations or stale >= STALE_STEPS:
@@ -228,11 +300,23 @@ class _Point:
         self.W, self.b = W, b
         scores = objective.scores(objective.join(W, b))
         U, self.c = hinges._terms(hinges.margins(scores))
-        self.xi = np.maximum(U.max(axis=1), 0.0) + 1.0
-        self.s = self.xi[:, None] - U
-        p, c = hinges.power, self.c
-        centre = p * c * self.xi ** (p - 1)
-        centre = centre / (1.0 / self.xi + np.sum(1.0 / self.s, axis=1))
+        top = np.maximum(U.max(axis=1), 0.0) + 1.0
+        self.s = top[:, None] - U
+        self.two = hinges.two_slacks
+        if self.two:
+            # the slack split in halves; the multipliers centred where they
+            # balance zeta's stationarity (B c = sum theta + kappa), xi's
+            # residual left to the first step
+            self.xi, self.zeta = 0.5 * top, 0.5 * top
+            centre = hinges.linear * self.c
+            centre = centre / (1.0 / self.zeta + np.sum(1.0 / self.s, axis=1))
+            self.kappa = centre / self.zeta
+            slack_keys, multiplier_keys = ("s", "xi", "zeta"), ("theta", "nu", "kappa")
+        else:
+            self.xi = top
+            centre = self._slope(self.xi)
+            centre = centre / (1.0 / self.xi + np.sum(1.0 / self.s, axis=1))
+            slack_keys, multiplier_keys = ("s", "xi"), ("theta", "nu")
         self.theta, self.nu = centre[:, None] / self.s, centre / self.xi
         self.grouped = penalty.grouped
         if self.grouped:
@@ -241,23 +325,45 @@ class _Point:
             self.t = np.sqrt(np.square(W).sum(axis=0)) + 1.0
             self.z0 = np.full(W.shape[1], self.rho)
             self.zbar = np.zeros_like(W)
-            self.primal_keys, self.dual_keys = ("s", "xi"), ("theta", "nu")
+            self.primal_keys, self.dual_keys = slack_keys, multiplier_keys
             cones = W.shape[1]
         else:
             t = np.abs(W) + 1.0
             self.s_plus, self.s_minus = t - W, t + W
             self.l_plus = np.full(W.shape, 0.5 * self.rho)
             self.l_minus = np.full(W.shape, 0.5 * self.rho)
-            self.primal_keys = ("s", "xi", "s_plus", "s_minus")
-            self.dual_keys = ("theta", "nu", "l_plus", "l_minus")
+            self.primal_keys = slack_keys + ("s_plus", "s_minus")
+            self.dual_keys = multiplier_keys + ("l_plus", "l_minus")
             cones = 0
         # the products' count: a cone's x.z counts once (its degree)
         self.pairs = sum(getattr(self, k).size for k in self.primal_keys) + cones
 
     def _by_sample(self, a):
-        """Per-term arrays as ``(m, K - 1)`` (Weston-Watkins: one margin a
-        term)."""
-        return a if self.hinges.simplex else a.reshape(-1, self.hinges.K - 1)
+        """Per-term arrays as ``(m, width)`` (Weston-Watkins and one-vs-rest:
+        one margin a term)."""
+        return a if self.hinges.simplex else a.reshape(-1, self.hinges.width)
+
+    def _slope(self, xi):
+        """``xi``'s cost's slope: ``2 A c xi`` (its quadratic part), or ``B c``
+        where the term's only slack is linear."""
+        hinges = self.hinges
+        if hinges.quadratic > 0.0:
+            return 2.0 * hinges.quadratic * self.c * xi
+        return hinges.linear * self.c
+
+    def _curvatures(self):
+        """Per term ``(alpha, beta)``: ``xi``'s cost's curvature plus ``nu /
+        xi``, and ``kappa / zeta`` (None with one slack)."""
+        alpha = self.nu / self.xi + 2.0 * self.hinges.quadratic * self.c
+        return alpha, (self.kappa / self.zeta if self.two else None)
+
+    def _slack_curvature(self, D):
+        """``g``: the terms' curvature in ``sigma``, their slacks' sum, with
+        ``theta``'s scaling ``D``: ``sum_r D_r`` plus ``alpha`` (one slack)
+        or ``alpha beta / (alpha + beta)`` (two in series)."""
+        alpha, beta = self._curvatures()
+        combined = alpha if beta is None else alpha * beta / (alpha + beta)
+        return D.sum(axis=1) + combined
 
     def multipliers(self):
         """``theta`` as a feasible dual point, ``(m, K - 1)``."""
@@ -294,9 +400,7 @@ class _Point:
         K, d = objective.n_outputs, objective.n_features
         size = d + int(objective.fit_intercept)
         D = self.theta / self.s
-        g = self.nu / self.xi + D.sum(axis=1)
-        if hinges.power == 2:
-            g = g + 2.0 * self.c
+        g = self._slack_curvature(D)
         if hinges.simplex:
             margin_hessian = ("diagonal plus rank one", D, g)
         else:
@@ -342,15 +446,23 @@ class _Point:
         hinges, objective = self.hinges, self.objective
         K, d, n = objective.n_outputs, objective.n_features, objective.n_samples
         intercept = objective.fit_intercept
-        p, c = hinges.power, self.c
 
         def goal(primal):
             x = getattr(self, primal)
             return (target if extra is None else target - extra[primal]) / x
 
         goal_s, goal_xi = goal("s"), goal("xi")
-        # each slack's stationarity solved for d xi, per term
-        e = goal_xi + goal_s.sum(axis=1) - p * c * self.xi ** (p - 1)
+        # each term's slacks' stationarity solved for d sigma (the slacks'
+        # sum), per term; with two slacks their two conditions combine in
+        # series (see the Notes of multiclass_primal_dual)
+        e_xi = goal_xi + goal_s.sum(axis=1) - self._slope(self.xi)
+        if self.two:
+            goal_zeta = goal("zeta")
+            e_zeta = goal_zeta + goal_s.sum(axis=1) - hinges.linear * self.c
+            alpha, beta = self._curvatures()
+            e = (beta * e_xi + alpha * e_zeta) / (alpha + beta)
+        else:
+            e = e_xi
         theta_goal = goal_s - D * (e / g)[:, None]
         G = hinges.score_gradient(self._by_sample(theta_goal), n)
         gW, gb = objective.split(objective._adjoint(G))
@@ -384,12 +496,20 @@ class _Point:
         dS = objective.scores(objective.join(dW, db))
         du, _ = hinges._terms(hinges.margins(dS) - hinges.delta)
         D_du = np.sum(D * du, axis=1)
-        d_xi = (D_du + e) / g
+        d_sigma = (D_du + e) / g
+        d_xi = d_sigma
+        if self.two:
+            # xi's stationarity: alpha d xi + sum_r D_r d sigma = D.du + e_xi
+            d_xi = (D_du + e_xi - D.sum(axis=1) * d_sigma) / alpha
         step = {
-            "W": dW, "b": db, "xi": d_xi, "s": d_xi[:, None] - du,
+            "W": dW, "b": db, "xi": d_xi, "s": d_sigma[:, None] - du,
             "theta": D * du - D * (D_du / g)[:, None] + (theta_goal - self.theta),
             "nu": goal_xi - self.nu - (self.nu / self.xi) * d_xi,
         }  # fmt: skip
+        if self.two:
+            d_zeta = d_sigma - d_xi
+            step["zeta"] = d_zeta
+            step["kappa"] = goal_zeta - self.kappa - (self.kappa / self.zeta) * d_zeta
         if self.grouped:
             d_t = lead - np.einsum("jk,kj->j", H_cone[:, 0, 1:], dW) / H_cone[:, 0, 0]
             dx = np.vstack([d_t[None, :], dW]).T
@@ -477,37 +597,56 @@ class _Point:
 class _Hinges:
     """The loss's hinge terms and their dual.
 
-    Each sample ``i`` of weight ``c_i > 0`` has wrong-class margins ``u_r =
-    delta + s_r - s_{y_i}``. Weston-Watkins has one term per margin,
-    Crammer-Singer one per sample over all its margins; a term's loss is
-    ``c xi^p`` at the smallest ``xi >= 0`` with ``xi >= u_r`` (``p = 2``
-    squared), and its multipliers ``theta_r >= 0`` (for the plain hinge at
-    most ``c`` each, Weston-Watkins, or in sum, Crammer-Singer) a dual point.
+    Each sample ``i`` of weight ``c_i > 0`` has margins ``u_r``: for the
+    multiclass losses ``delta + s_r - s_{y_i}`` over its wrong classes, one
+    term per margin (Weston-Watkins) or one per sample over all of them
+    (Crammer-Singer); for a one-vs-rest margin loss ``delta - y_ik s_k``, one
+    term per column. A term's loss is ``c min A xi^2 + B zeta`` over ``xi,
+    zeta >= 0`` with ``xi + zeta >= u_r`` (:func:`margin_terms`: the plain
+    hinge has only ``zeta``, the squared one only ``xi``), and its
+    multipliers ``theta_r >= 0`` (at most ``B c`` each, or in sum for
+    Crammer-Singer) a dual point.
     """
 
     def __init__(self, objective):
         loss = objective.loss
-        codes = np.asarray(objective.y, dtype=np.intp)
         K = objective.n_outputs
         weights = objective.loss_scale * objective.sample_weight
         self.rows = np.flatnonzero(weights > 0.0)
-        self.codes = codes[self.rows]
-        self.wrong = wrong_classes(self.codes, K)
         self.c = weights[self.rows]
-        self.delta = float(loss.delta)
-        self.power = 2 if loss.squared else 1
-        self.simplex = type(loss) is CrammerSinger
         self.K = K
-        # with a free intercept, every class's multipliers must sum to 0 over
-        # the samples: a class with no sample of weight can only be a wrong
-        # class, and its multipliers must be 0 in a dual point
-        present = np.bincount(self.codes, minlength=K) > 0
-        free = objective.fit_intercept and objective.intercept_penalty == 0.0
-        self.absent = ~present[self.wrong] if free else None
+        self.absent = None
+        if loss.is_multiclass:
+            codes = np.asarray(objective.y, dtype=np.intp)
+            self.codes = codes[self.rows]
+            self.wrong = wrong_classes(self.codes, K)
+            self.family = "simplex" if type(loss) is CrammerSinger else "pairs"
+            self.width = K - 1
+            self.delta = float(loss.delta)
+            self.quadratic, self.linear = (1.0, np.inf) if loss.squared else (0.0, 1.0)
+            # with a free intercept, every class's multipliers must sum to 0
+            # over the samples: a class with no sample of weight can only be
+            # a wrong class, and its multipliers must be 0 in a dual point
+            present = np.bincount(self.codes, minlength=K) > 0
+            free = objective.fit_intercept and objective.intercept_penalty == 0.0
+            self.absent = ~present[self.wrong] if free else None
+        else:
+            self.family = "columns"
+            self.width = K
+            self.signs = np.asarray(objective.y, dtype=np.float64)[self.rows]
+            self.delta, self.quadratic, self.linear = margin_terms(loss)
+        self.simplex = self.family == "simplex"
+        # whether a sample's terms couple its scores (the multiclass losses
+        # see score differences); one-vs-rest columns are separate
+        self.coupled = self.family != "columns"
+        self.two_slacks = self.quadratic > 0.0 and np.isfinite(self.linear)
 
     def margins(self, scores):
-        """``u`` (m, K - 1): ``delta + s_r - s_y`` over the wrong classes."""
+        """``u`` (m, width): ``delta + s_r - s_y`` over the wrong classes, or
+        ``delta - y_k s_k`` over the columns."""
         S = scores[self.rows]
+        if not self.coupled:
+            return self.delta - self.signs * S
         index = np.arange(self.rows.size)
         true = S[index, self.codes][:, None]
         return self.delta + S[index[:, None], self.wrong] - true
@@ -516,29 +655,34 @@ class _Hinges:
         """The margins grouped by term: ``(m', r)`` with their weights."""
         if self.simplex:
             return u, self.c
-        return u.reshape(-1, 1), np.repeat(self.c, self.K - 1)
+        return u.reshape(-1, 1), np.repeat(self.c, self.width)
 
     def feasible(self, theta):
-        """Multipliers ``(m, K - 1)`` made a feasible dual point:
+        """Multipliers ``(m, width)`` made a feasible dual point:
         non-negative, 0 towards a class with no sample of weight (with a free
-        intercept), and for the plain hinge at most ``c`` each
-        (Weston-Watkins) or in sum (Crammer-Singer)."""
+        intercept), and with a linear slack at most ``B c`` each
+        (Weston-Watkins, one-vs-rest) or in sum (Crammer-Singer)."""
         moved = np.maximum(theta, 0.0)
         if self.absent is not None and self.absent.any():
             moved = np.where(self.absent, 0.0, moved)
-        if self.power == 1:
+        if np.isfinite(self.linear):
+            cap = self.linear * self.c
             if self.simplex:
                 total = moved.sum(axis=1)
-                over = total > self.c
-                moved[over] *= (self.c[over] / total[over])[:, None]
+                over = total > cap
+                moved[over] *= (cap[over] / total[over])[:, None]
             else:
-                moved = np.minimum(moved, self.c[:, None])
+                moved = np.minimum(moved, cap[:, None])
         return moved
 
     def score_gradient(self, theta, n):
         """``G`` (n, K): the margins' gradient ``theta`` mapped to the scores
-        (``+theta_r`` at a wrong class, ``-sum_r theta_r`` at the true one)."""
+        (``+theta_r`` at a wrong class, ``-sum_r theta_r`` at the true one;
+        ``-y_k theta_k`` per column)."""
         G = np.zeros((n, self.K))
+        if not self.coupled:
+            G[self.rows] = -self.signs * theta
+            return G
         G[self.rows[:, None], self.wrong] = theta
         G[self.rows, self.codes] = -theta.sum(axis=1)
         return G
@@ -546,13 +690,18 @@ class _Hinges:
     def score_hessian(self, hessian, n):
         """``(n, K, K)``: each sample's margin Hessian ``B`` mapped to the
         scores, ``E^T B E`` with ``E``'s rows ``e_r - e_y``; ``B`` is
-        ``diag(a) - a a^T / g`` (Crammer-Singer) or diagonal (Weston-Watkins),
-        scattered entry by entry (no ``(n, K - 1, K)`` products)."""
+        ``diag(a) - a a^T / g`` (Crammer-Singer) or diagonal (Weston-Watkins,
+        and one-vs-rest, where ``E = diag(-y)``), scattered entry by entry
+        (no ``(n, K - 1, K)`` products)."""
         m, K = self.rows.size, self.K
         if self.simplex:
             _, a, g = hessian
         else:
             a = hessian
+        H = np.zeros((n, K, K))
+        if not self.coupled:
+            H[self.rows[:, None], np.arange(K), np.arange(K)] = a
+            return H
         index = np.arange(m)[:, None]
         codes = self.codes[:, None]
         H_rows = np.zeros((m, K, K))
@@ -565,19 +714,28 @@ class _Hinges:
             v[index, self.wrong] = a
             v[index[:, 0], self.codes] = -a.sum(axis=1)
             H_rows -= np.einsum("tk,tl->tkl", v, v) / g[:, None, None]
-        H = np.zeros((n, K, K))
         H[self.rows] = H_rows
         return H
 
     def conjugate(self, theta, n):
-        """Per sample ``F_i^*(G_i)`` at ``G = score_gradient(theta)``: ``-delta
-        sum_r theta_r`` plus, squared, ``sum_r theta_r^2 / (4 c)``
-        (Weston-Watkins) or ``(sum_r theta_r)^2 / (4 c)`` (Crammer-Singer)."""
+        """``F^*(G)`` at ``G = score_gradient(theta)``: per sample ``-delta
+        sum_r theta_r`` plus, with a quadratic slack, ``sum_r theta_r^2 / (4
+        A c)`` (Weston-Watkins) or ``(sum_r theta_r)^2 / (4 A c)``
+        (Crammer-Singer); per entry ``-delta theta + theta^2 / (4 A c)`` for
+        the one-vs-rest columns."""
+        A = self.quadratic
+        if not self.coupled:
+            conj = -self.delta * theta
+            if A > 0.0:
+                conj = conj + theta * theta / (4.0 * A * self.c[:, None])
+            out = np.zeros((n, self.K))
+            out[self.rows] = conj
+            return out
         total = theta.sum(axis=1)
         conj = -self.delta * total
-        if self.power == 2:
+        if A > 0.0:
             square = total * total if self.simplex else np.sum(theta * theta, axis=1)
-            conj = conj + square / (4.0 * self.c)
+            conj = conj + square / (4.0 * A * self.c)
         out = np.zeros(n)
         out[self.rows] = conj
         return out
@@ -670,16 +828,17 @@ class _Record:
 
 def loss_hessian(objective, hinges, margin_hessian, size):
     """``sum_i H_i (x) x_i x_i^T`` over the rows (``H_i`` the loss's ``K x
-    K`` score Hessian; one weighted Gram matrix per pair of classes), ``K
-    size`` square, with a free intercept's pin along ``1`` (the losses only
-    see score differences, so shifting every intercept alike changes
+    K`` score Hessian; one weighted Gram matrix per pair of classes, per
+    class for one-vs-rest columns), ``K size`` square, with a free
+    intercept's pin along ``1`` for the multiclass losses (they only see
+    score differences, so shifting every intercept alike changes
     nothing)."""
     K, d, n = objective.n_outputs, objective.n_features, objective.n_samples
     H_scores = hinges.score_hessian(margin_hessian, n)
     X = objective.X
     H = np.zeros((K, size, K, size))
     for k in range(K):
-        for m in range(k, K):
+        for m in range(k, K if hinges.coupled else k + 1):
             h = H_scores[:, k, m]
             rows = np.flatnonzero(h)
             block = weighted_gram(
@@ -692,7 +851,7 @@ def loss_hessian(objective, hinges, margin_hessian, size):
         p = objective.intercept_penalty
         corner = H[:, d, :, d]
         corner += p * np.eye(K)
-        if p == 0.0:
+        if p == 0.0 and hinges.coupled:
             scale = float(np.abs(np.diagonal(corner)).mean())
             corner += (scale if scale > 0 else 1.0) * np.ones((K, K)) / K
         H[:, d, :, d] = corner

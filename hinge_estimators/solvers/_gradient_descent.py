@@ -203,11 +203,10 @@ class GradientDescent(Solver):
     smooth hinges too narrow for the group barrier** (curvature over 2) take
     the same route: each term ``c (A xi^2 + B zeta)`` over the slacks
     ``xi + zeta >= delta - y s`` (the hinge's ``zeta`` alone; the smooth
-    hinge's and the modified Huber loss's both). The hinge had ended at
-    ``max_iter`` in all 12 default fits on iris, wine, digits and satimage
-    at C = 0.1 to 10, ``SmoothHinge(gamma=0.1)`` in 6; now none (8 to 100
-    iterations, up to 4 s on penbased, optdigits, splice and texture at C
-    up to 100).
+    hinge's and the modified Huber loss's both). Default fits of the hinge
+    and ``SmoothHinge(gamma=0.1)`` at C = 0.1 to 100 on 8 multiclass sets:
+    56 of 64 had ended at ``max_iter``, now none (7 to 92 iterations, 0.01
+    to 3.2 s).
 
     **Centered coordinates.** With a free, unpenalized intercept the
     accelerated and smoothing methods run on the problem in centered

@@ -16,9 +16,10 @@
   hinge and ``SmoothHinge(gamma=0.1)`` on 8 multiclass sets at C = 0.1 to
   100 ended at ``max_iter`` in 56 of 64 (the hinge up to 2.1 times the
   optimum); now 0 of 64, 7 to 92 iterations. The group norm couples the
-  columns, so the hinge's per-column interior point does not apply. The squared hinge, the modified Huber loss and the wider smooth
-  hinges, which the group barrier certifies, are accepted here too (the
-  barrier was as fast or faster on the larger sets, and keeps them).
+  columns, so the hinge's per-column interior point does not apply. The
+  squared hinge, the modified Huber loss and the wider smooth hinges,
+  which the group barrier certifies, are accepted here too (the barrier
+  was as fast or faster on texture and satimage, and keeps them).
 
 With slacks the problem is a linear, quadratic or second-order cone
 program:

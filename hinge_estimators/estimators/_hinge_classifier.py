@@ -146,8 +146,11 @@ class HingeClassifier(
         descent) for the squared hinge, the smooth hinge and the modified
         Huber loss (but ``"l1_l2"`` over more than two classes), ``gd``
         (proximal steps; an interior point first for the hinge with
-        ``"l1"`` or ``"elasticnet"``, a barrier method for ``"l1_l2"`` over
-        the one-vs-rest columns of a smooth loss) for the rest (see
+        ``"l1"`` or ``"elasticnet"``, a barrier method for the smooth
+        losses of curvature at most 2 (the Gaussian hinge's default), a
+        primal-dual interior point for the multiclass hinges and for
+        ``"l1_l2"`` over the one-vs-rest columns of the hinge and the narrow
+        smooth hinges) for the rest (see
         :func:`hinge_estimators.solvers.auto_solver`).
     penalty : {"l2", "l1", "elasticnet", "l1_l2"}, Penalty or None, \
             default="l2"

@@ -71,7 +71,14 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._objective import weighted_gram
-from ..losses import CrammerSinger, WestonWatkins
+from ..losses import (
+    CrammerSinger,
+    Hinge,
+    ModifiedHuber,
+    SmoothHinge,
+    SquaredHinge,
+    WestonWatkins,
+)
 from ..penalties import L1, ElasticNet, GroupL1L2
 from ._base import GAP, SolveResult, solve_centered
 from ._group_barrier import _factor
@@ -87,10 +94,14 @@ STEP_WORK = 2e9
 TO_BOUNDARY = 0.995
 #: the solve stops after this many steps in a row that did not lower its
 #: best certified relative gap by PROGRESS while it was below 1 and the
-#: complementarity left below a tenth of it (near rounding level the normal
-#: equations lose accuracy and the iterates wander)
+#: complementarity left below a tenth of what ``max(tol, STALE_TOL)`` asks
+#: of the gap (near rounding level the normal equations lose accuracy and
+#: the iterates wander; below STALE_TOL mu may never get: at tol 1e-13 a
+#: floor-less rule ran Weston-Watkins with L1 on digits to 300 steps where
+#: 45 gave the same certificate)
 STALE_STEPS = 8
 PROGRESS = 0.9
+STALE_TOL = 1e-9
 #: Gondzio's multiple centrality correctors (see :meth:`_Point.centred`; the
 #: orthant's products only, the cones keep Mehrotra's term): at most
 #: CORRECTORS a step, aiming CORRECTOR_REACH times further, the products
@@ -108,7 +119,7 @@ SNAP_MU = 100.0
 SNAP_SHARE = 1e-6
 
 
-def sparse_multiclass(objective):
+def primal_dual_problem(objective):
     """Whether ``objective`` is a problem of this module, in uncentered
     coordinates: a plain or squared (unsmoothed) Crammer-Singer or
     Weston-Watkins loss with an L1, elastic-net (``l1_ratio > 0``) or group
@@ -136,18 +147,14 @@ def margin_terms(loss):
       1)``, quadratic up to ``u = gamma``, then linear;
     - the modified Huber loss: ``(1, 1, 4)``, quadratic up to ``u = 2``.
     """
-    if loss.is_multiclass or loss.is_pairwise:
-        return None
-    kernel = loss.compiled_kernel()
-    if kernel is None:
-        return None
-    if kernel.name == "hinge":
-        return kernel.a, 0.0, 1.0
-    if kernel.name == "squared_hinge":
+    # the classes themselves: a subclass may define another loss
+    if type(loss) is Hinge:
+        return float(loss.margin), 0.0, 1.0
+    if type(loss) is SquaredHinge:
         return 1.0, 1.0, np.inf
-    if kernel.name == "smooth_hinge":
-        return kernel.b, 0.5 / kernel.a, 1.0
-    if kernel.name == "modified_huber":
+    if type(loss) is SmoothHinge:
+        return float(loss.margin), 0.5 / float(loss.gamma), 1.0
+    if type(loss) is ModifiedHuber:
         return 1.0, 1.0, 4.0
     return None
 
@@ -200,8 +207,8 @@ def _rho(objective):
 
 def multiclass_primal_dual_applies(objective):
     """Whether ``gd`` solves ``objective`` by :func:`multiclass_primal_dual`:
-    a :func:`sparse_multiclass` problem within ``STEP_WORK``."""
-    if not sparse_multiclass(objective):
+    a :func:`primal_dual_problem` problem within ``STEP_WORK``."""
+    if not primal_dual_problem(objective):
         return False
     return step_work(objective) <= STEP_WORK
 
@@ -265,7 +272,8 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
         # tol's order: penbased, one-vs-rest smooth hinge (gamma 0.1) with
         # the group norm at C = 100, stayed at 0.86 to 0.99 for 50 steps with
         # mu below a tenth of the gap, then certified 2e-6 at step 64)
-        small = relative < 1.0 and mu * point.pairs <= 0.1 * tol * record.primal
+        floor = 0.1 * max(tol, STALE_TOL) * record.primal
+        small = relative < 1.0 and mu * point.pairs <= floor
         stale = stale + 1 if small and relative >= PROGRESS * best else 0
         best = min(best, relative)
         if relative <= tol or steps >= max_iterations or stale >= STALE_STEPS:
@@ -287,13 +295,16 @@ def multiclass_primal_dual(objective, tol, max_iterations, callback=None, start=
 
 
 class _Point:
-    """The iterate: ``(W, b)``, the terms' slacks ``xi`` (and ``s = xi -
-    u``) with their multipliers ``nu`` and ``theta``, the coefficients'
-    bounds ``t`` (and ``t -+ w``) with theirs ``lambda^+-``.
+    """The iterate: ``(W, b)``, the terms' slacks ``xi`` (and ``zeta`` for
+    terms of two slacks; ``s = xi + zeta - u``) with their multipliers
+    ``nu`` (``kappa``) and ``theta``, the coefficients' bounds ``t`` (and
+    ``t -+ w``) with theirs ``lambda^+-``, or the cones' ``(t, W_j)`` with
+    ``(z0, zbar_j)``.
 
-    It starts with the terms' slacks one above their margins and the bounds
-    one above the coefficients' sizes; each term's multipliers centred at
-    its own ``mu``, which balances its slack's stationarity."""
+    It starts with the terms' slacks one above their margins (split in
+    halves between two slacks) and the bounds one above the coefficients'
+    sizes; each term's multipliers centred at its own ``mu``, which
+    balances its (linear, with two) slack's stationarity."""
 
     def __init__(self, objective, hinges, penalty, W, b):
         self.objective, self.hinges = objective, hinges
@@ -367,7 +378,7 @@ class _Point:
         return D.sum(axis=1) + combined
 
     def multipliers(self):
-        """``theta`` as a feasible dual point, ``(m, K - 1)``."""
+        """``theta`` as a feasible dual point, ``(m, width)``."""
         return self.hinges.feasible(self._by_sample(self.theta))
 
     def complementarity(self, step=None, a_p=0.0, a_d=0.0):
@@ -693,16 +704,19 @@ class _Hinges:
         scores, ``E^T B E`` with ``E``'s rows ``e_r - e_y``; ``B`` is
         ``diag(a) - a a^T / g`` (Crammer-Singer) or diagonal (Weston-Watkins,
         and one-vs-rest, where ``E = diag(-y)``), scattered entry by entry
-        (no ``(n, K - 1, K)`` products)."""
+        (no ``(n, K - 1, K)`` products); for one-vs-rest columns only the
+        diagonal, ``(n, K)`` (an ``(n, K, K)`` array of zeros off it was 80 MB
+        a step at 100,000 x 10, K = 10)."""
         m, K = self.rows.size, self.K
         if self.simplex:
             _, a, g = hessian
         else:
             a = hessian
-        H = np.zeros((n, K, K))
         if not self.coupled:
-            H[self.rows[:, None], np.arange(K), np.arange(K)] = a
+            H = np.zeros((n, K))
+            H[self.rows] = a
             return H
+        H = np.zeros((n, K, K))
         index = np.arange(m)[:, None]
         codes = self.codes[:, None]
         H_rows = np.zeros((m, K, K))
@@ -781,7 +795,7 @@ class _Record:
         return gap / self.primal if self.primal > 0 else 0.0
 
     def certify(self, W, b, theta, mu):
-        """Bound ``P*`` at the multipliers ``theta`` (``(m, K - 1)``, feasible)
+        """Bound ``P*`` at the multipliers ``theta`` (``(m, width)``, feasible)
         and try ``(W, b)`` and its snapped version as the best point;
         returns the gap at ``(W, b)``."""
         objective, n = self.objective, self.objective.n_samples
@@ -840,7 +854,7 @@ def loss_hessian(objective, hinges, margin_hessian, size):
     H = np.zeros((K, size, K, size))
     for k in range(K):
         for m in range(k, K if hinges.coupled else k + 1):
-            h = H_scores[:, k, m]
+            h = H_scores[:, k, m] if hinges.coupled else H_scores[:, k]
             rows = np.flatnonzero(h)
             block = weighted_gram(
                 X[rows], h[rows], objective.offset, objective.fit_intercept

@@ -492,30 +492,17 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     broke down is left at 0 with an infinite bound). ``start`` is not used:
     an interior point starts from the centre of its feasible set.
     """
-    from ._base import GAP, solve_columns
+    from ._base import certified_columns
 
     dense = _gram_work(objective.X)[0]  # the columns share X: decided once
-    result = solve_columns(
+    return certified_columns(
         lambda part, _start: _hinge_column(part, tol, max_iterations, dense),
         objective,
         None,
-        lambda results: (
-            sum(r.optimality * r.value for r in results)
-            / max(sum(r.value for r in results), np.finfo(float).tiny)
-        ),
         tol,
+        "interior point",
+        callback,
     )
-    result.message = (
-        "relative duality gap below tol (interior point)"
-        if result.converged
-        else "the interior point stopped above tol"
-    )
-    result.history = [result.value]
-    if callback is not None:
-        callback(
-            result.n_iter, result.value, result.optimality, GAP, result.coef, objective
-        )
-    return result
 
 
 def _hinge_column(part, tol, max_iterations, dense):

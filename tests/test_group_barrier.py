@@ -24,6 +24,16 @@ from hinge_estimators.solvers._group_barrier import group_barrier_applies
 from ._problems import certified_fit, spy_on
 
 
+@pytest.fixture(autouse=True)
+def _barrier_route(monkeypatch):
+    # gd goes on to its primal-dual method where the barrier stops short on
+    # the group norm of a piecewise quadratic loss
+    # (tests/test_one_vs_rest_group.py); these tests are the barrier's alone
+    monkeypatch.setattr(
+        _gradient_descent, "multiclass_primal_dual_applies", lambda objective: False
+    )
+
+
 def _standardized(load):
     X, y = load(return_X_y=True)
     return StandardScaler().fit_transform(X), y
@@ -374,21 +384,37 @@ def test_one_vs_rest_l1_is_solved_column_by_column(monkeypatch):
     assert lower <= other.objective_value_ * (1 + 1e-9)
 
 
-def test_l1_zeros_are_exact_where_the_dual_says_so():
+def test_l1_zeros_are_exact_where_the_dual_says_so(monkeypatch):
     # the coefficients that are 0 at the optimum (their loss gradient inside
-    # the unit ball: primal_cd's at tol 1e-10 tells) come out exactly 0, not
-    # at the barrier's 1e-6 (a coefficient of 2e-6 with |V| = 0.992 stayed)
+    # the unit ball) come out exactly 0 from the barrier: snapping them moved
+    # the kept ones off their optimum and the snap was refused whole, leaving
+    # them at 1e-8 to 1e-5 (digits at C = 10: 610 non-zero coefficients where
+    # the optimum has 426); Newton steps on the support after the snap
+    calls = spy_on(monkeypatch, _gradient_descent, "group_barrier")
+    X, y = _standardized(load_digits)
+    model = certified_fit(X, y, loss="squared_hinge", penalty="l1", C=10.0, solver="gd")
+    assert calls  # the proximal steps did not certify within their share
+    objective = (
+        HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
+        ._problem(X, y, None)
+        .objective
+    )
+    coef = objective.join(model.coef_, model.intercept_)
+    _, G = objective.score_gradient_from_scores(objective.scores(coef))
+    V = objective.split(objective._adjoint(G))[0]
+    clearly_inside = np.abs(V) < 1.0 - 1e-2
+    assert clearly_inside.any()
+    assert np.all(model.coef_[clearly_inside] == 0.0)
+
+
+def test_small_C_keeps_the_proximal_steps(monkeypatch):
+    # L1 and the elastic net: the proximal steps first, for half of max_iter;
+    # at a small C they certify (the barrier first cost up to 117 times
+    # their time), at a large one the barrier goes on from their point
+    calls = spy_on(monkeypatch, _gradient_descent, "group_barrier")
     X, y = _standardized(load_breast_cancer)
-    for loss in ("squared_hinge", "gaussian_hinge"):
-        model = certified_fit(X, y, loss=loss, penalty="l1", C=0.1, solver="gd")
-        objective = (
-            HingeClassifier(loss=loss, penalty="l1", C=0.1)
-            ._problem(X, y, None)
-            .objective
-        )
-        coef = np.append(model.coef_.ravel(), model.intercept_)
-        _, G = objective.score_gradient_from_scores(objective.scores(coef))
-        V = objective.split(objective._adjoint(G))[0].ravel()
-        clearly_inside = np.abs(V) < 1.0 - 1e-2
-        assert clearly_inside.any()
-        assert np.all(model.coef_.ravel()[clearly_inside] == 0.0)
+    for penalty in ("l1", ElasticNet(l1_ratio=0.5)):
+        certified_fit(X, y, loss="gaussian_hinge", penalty=penalty, C=0.1)
+    assert not calls
+    certified_fit(X, y, loss="gaussian_hinge", penalty="l1", C=1000.0)
+    assert len(calls) == 1

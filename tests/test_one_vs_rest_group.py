@@ -248,3 +248,33 @@ def test_a_lagging_certificate_is_not_taken_for_a_stall():
         X, y, loss=SmoothHinge(gamma=0.03), penalty="l1_l2", C=1e4, solver="gd"
     )
     assert model.n_iter_ < 300  # the route's own steps: no stage after it
+
+
+def test_the_group_norm_of_the_smooth_losses_comes_here_after_the_barrier(
+    monkeypatch,
+):
+    # where both apply (the squared hinge, modified Huber, the wider smooth
+    # hinges) the barrier goes first, and this route only where the barrier
+    # stopped short (digits at C = 1000); the Gaussian hinge (not piecewise
+    # quadratic) has the barrier alone
+    barrier = spy_on(monkeypatch, _gradient_descent, "group_barrier")
+    calls = spy_on(monkeypatch, _gradient_descent, "multiclass_primal_dual")
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for loss in ("squared_hinge", "modified_huber", SmoothHinge(gamma=1.0)):
+        certified_fit(X, y, loss=loss, penalty="l1_l2", C=1.0)
+    assert len(barrier) == 3 and not calls
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    certified_fit(X, y, loss="squared_hinge", penalty="l1_l2", C=1000.0)
+    assert len(barrier) == 4 and len(calls) == 1
+
+
+@pytest.mark.parametrize("loss", ["squared_hinge", "modified_huber"])
+def test_default_fits_at_a_large_C_converge(loss):
+    # digits at C = 1000: the barrier's Newton steps crawl over the kinks
+    # (300 steps to a bound of 0.66 and 0.80), and the proximal steps after
+    # them ended at max_iter
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    certified_fit(X, y, loss=loss, penalty="l1_l2", C=1000.0)

@@ -200,8 +200,11 @@ class GradientDescent(Solver):
     coefficient by coefficient (each coefficient its own group,
     :math:`h_\\mu(|w|)`), one one-vs-rest column at a time (the columns do
     not interact: a ``d + 1`` square system a step, and the support polish
-    per column). ``auto`` sends the Gaussian hinge here (``primal_cd`` has
-    no compiled update for it).
+    per column; a pairwise loss's Hessian formed from its products). ``auto``
+    sends the Gaussian hinge and the pairwise losses here (``primal_cd`` has
+    no compiled update for them): breast cancer, L1, C = 10 and 1000, 5 of
+    the pairwise losses' 6 default fits had ended at ``max_iter`` (the
+    all-pairs squared hinge at C = 1000 22 % above the optimum).
 
     **The multiclass hinges with sparse penalties** (Crammer-Singer and
     Weston-Watkins, plain or squared, unsmoothed, with ``"l1"``,

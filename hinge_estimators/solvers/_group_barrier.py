@@ -15,8 +15,10 @@ interior-point method whose iterations do not depend on that conditioning.
 coefficient its own group (``|w|`` is the norm of a group of one), one
 one-vs-rest column at a time, where ``gd``'s proximal steps have not
 certified within half of ``max_iter`` (they ended at ``max_iter`` from C = 10
-on; the Gaussian hinge has no other solver for an L1 part: ``primal_cd`` has
-no compiled update for it).
+on; the Gaussian hinge and the pairwise losses have no other solver for an
+L1 part: ``primal_cd`` has no compiled update for them). A pairwise loss's
+Hessian is formed from its products with the unit vectors (the pairs are
+sorted once a step; :func:`_pairwise_hessian`).
 """
 
 import numpy as np
@@ -84,7 +86,7 @@ def group_barrier_applies(objective):
     penalty = objective.penalty
     if type(penalty) not in (GroupL1L2, L1, ElasticNet) or _rho(objective) <= 0.0:
         return False
-    if loss.is_multiclass or loss.is_pairwise or not loss.is_smooth:
+    if loss.is_multiclass or not loss.is_smooth:
         return False
     if not loss.smoothness(1) <= MAX_CURVATURE:
         return False
@@ -370,6 +372,11 @@ def _stage_hessian(objective, scores, blocks, size):
     from .._objective import formed_hessian
 
     K, d = objective.n_outputs, objective.n_features
+    if objective.loss.is_pairwise:
+        H = _pairwise_hessian(objective, scores, size)
+        features = np.arange(d)
+        H[features[:, None], features] += blocks[:, 0, 0] * np.eye(d)
+        return H
     weights = objective.loss_scale * objective.sample_weight
     X = objective.X
     H = np.zeros((K, size, K, size))
@@ -380,6 +387,27 @@ def _stage_hessian(objective, scores, blocks, size):
     features = np.arange(d)
     H[:, features, :, features] += blocks
     return H.reshape(K * size, K * size)
+
+
+def _pairwise_hessian(objective, scores, size):
+    """A pairwise loss's Hessian in the coefficients (one score column, no
+    intercept), formed by its products with the ``size`` unit vectors: the
+    loss sorts the scores once (``pair_hessian_operator``), and each product
+    costs ``X v``, ``O(n)`` for the pairs and ``X^T u``."""
+    if size == 0:  # no feature kept (the support polish at 0)
+        return np.zeros((0, 0))
+    curved = objective.loss.pair_hessian_operator(
+        objective.y, scores, objective.sample_weight
+    )
+    columns = []
+    for j in range(size):
+        v = np.zeros(size)
+        v[j] = 1.0
+        direction = objective.scores(v)
+        G = objective.loss_scale * curved(direction).reshape(direction.shape)
+        columns.append(objective._adjoint(G) + objective._penalty_gradient(v))
+    H = np.column_stack(columns)
+    return 0.5 * (H + H.T)
 
 
 def _factor(matrix):

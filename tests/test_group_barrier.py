@@ -411,7 +411,7 @@ def test_l1_zeros_are_exact_where_the_dual_says_so(monkeypatch):
 
 
 def test_small_C_keeps_the_proximal_steps(monkeypatch):
-    # L1 and the elastic net: the proximal steps first, for half of max_iter;
+    # L1 and the elastic net: the proximal steps first, for 3/4 of max_iter;
     # at a small C they certify (the barrier first cost up to 117 times
     # their time), at a large one the barrier goes on from their point
     calls = spy_on(monkeypatch, _gradient_descent, "group_barrier")
@@ -469,3 +469,64 @@ def test_default_pairwise_l1_fits_converge(loss):
     X, y = _standardized(load_breast_cancer)
     for C in (10.0, 1000.0):
         certified_fit(X, y, loss=loss, penalty="l1", C=C)
+
+
+def test_a_snap_that_zeroes_a_group_of_the_optimum_is_refused():
+    # a snap within tol can still zero a coefficient the optimum keeps (its
+    # dual then leaves the ball: 0.514 over rho = 0.5 in a review's case);
+    # _zeros_hold refuses it, and accepts the optimum's own zeros
+    X, y = _standardized(load_breast_cancer)
+    model = certified_fit(
+        X, y, loss="squared_hinge", penalty="l1", C=0.1, solver="primal_cd", tol=1e-10
+    )
+    objective = (
+        HingeClassifier(loss="squared_hinge", penalty="l1", C=0.1)
+        ._problem(X, y, None)
+        .objective
+    )
+    W = model.coef_.copy()
+    zeros = (W == 0.0).ravel()
+    assert zeros.any() and not zeros.all()
+    coef = objective.join(W, model.intercept_)
+    assert barrier._zeros_hold(objective, coef, zeros)
+    largest = np.argmax(np.abs(W.ravel()))
+    W.ravel()[largest] = 0.0
+    snapped = zeros.copy()
+    snapped[largest] = True
+    assert not barrier._zeros_hold(
+        objective, objective.join(W, model.intercept_), snapped
+    )
+
+
+def test_a_route_that_ends_higher_leaves_the_lower_point_and_reports_it():
+    # gd tries its routes in turn, each from the point before; where a later
+    # one ends higher the earlier point stands, with the better of the two
+    # bounds, and is the last point reported (it was the discarded one)
+    from hinge_estimators.solvers._base import SolveResult
+
+    objective = (
+        HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
+        ._problem(*_standardized(load_breast_cancer), None)
+        .objective
+    )
+    zeros = objective.zeros()
+
+    def first(objective, tol, budget, callback=None, start=None):
+        return SolveResult(zeros + 1.0, 3, False, 10.0, 0.5, [10.0], "first")
+
+    def second(objective, tol, budget, callback=None, start=None):
+        assert np.array_equal(start, zeros + 1.0)
+        callback(5, 12.0, 0.2, "gap", zeros + 2.0, objective)
+        return SolveResult(zeros + 2.0, 5, False, 12.0, 0.2, [12.0], "second")
+
+    reports = []
+    solver = GradientDescent()
+    solver._interior_routes = lambda *args: [(first, 100), (second, 100)]
+    result = solver.solve(
+        objective, tol=1e-4, max_iter=8, callback=lambda *report: reports.append(report)
+    )
+    assert result.value == 10.0 and np.array_equal(result.coef, zeros + 1.0)
+    # the lower bound of the second, 12 (1 - 0.2) = 9.6, is the better one
+    assert result.optimality == pytest.approx(0.04)
+    assert result.n_iter == 8
+    assert reports[-1][1] == 10.0

@@ -89,7 +89,13 @@ def group_barrier_applies(objective):
         return False
     if loss.is_multiclass or not loss.is_smooth:
         return False
-    if not loss.smoothness(1) <= MAX_CURVATURE:
+    # Newton's steps crawl over a narrow loss's kinks (the piecewise
+    # quadratic ones) and, coupled by the group norm, over its curvature; a
+    # Gaussian hinge of small sigma with L1 certifies (digits, sigma 0.1, C
+    # = 10 and 1000: 104 and 144 steps, where the proximal steps end at a
+    # bound of 0.55 and 0.99)
+    narrow_matters = type(penalty) is GroupL1L2 or loss.is_piecewise_quadratic
+    if narrow_matters and not loss.smoothness(1) <= MAX_CURVATURE:
         return False
     K, size = objective.n_outputs, objective.n_features + 1
     work = K * objective.n_samples * float(size) ** 2 + (K * size) ** 3 / 3.0

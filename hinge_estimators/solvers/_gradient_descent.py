@@ -180,10 +180,10 @@ class GradientDescent(Solver):
     ``min(tol / 10, 1e-6)`` (near ``tol`` the groups that leave are still
     about 1e-6 and setting them to 0 moves the gap past ``tol``). It starts
     from ``coef_init`` where one is given (a path's previous solution, a
-    warm start), at the ``mu`` of that point's certified gap (``gap / d``),
-    else from 0 (``hinge_path`` with 10 values of C: digits 5.8 -> 3.6 s,
-    texture 13.8 -> 9.8 s); its Newton steps count in ``n_iter`` (at most
-    300), and a solve it does not certify goes on by the proximal steps
+    warm start), at the ``mu`` of that point's certified gap (``gap / m``, ``m``
+    groups), else from 0 (``hinge_path`` with 10 values of C: digits 5.8 ->
+    3.6 s, texture 13.8 -> 9.8 s); its Newton steps count in ``n_iter`` (at
+    most 300), and a solve it does not certify goes on by the proximal steps
     from its best point. Measured on 8 multiclass sets
     at C = 0.1 to 100, squared hinge and modified Huber
     (``benchmarks/bench_defaults_grid.py``): 44 of 64 default fits ended at

@@ -29,11 +29,11 @@ from ._base import GAP, SolveResult, certified_columns
 
 #: ``mu`` shrinks by this factor between stages
 MU_DECREASE = 0.1
-#: a stage ends once the certified gap is at most this multiple of ``mu d``
-#: (at a stage's minimizer the gap is about ``mu d``: each group's
+#: a stage ends once the certified gap is at most this multiple of ``mu m``
+#: (``m`` groups; at a stage's minimizer the gap is about ``mu m``: each group's
 #: ``r (t - r) / t``), or once its Newton steps stop
 STAGE_GAP = 10.0
-#: the stages stop once ``mu d`` is below this share of ``tol * P`` and a
+#: the stages stop once ``mu m`` is below this share of ``tol * P`` and a
 #: stage's steps stop (rounding)
 FLOOR_SHARE = 1e-3
 #: a Newton step is not taken where its decrement is below this share of
@@ -190,7 +190,8 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
     point is certified by :meth:`LinearObjective.duality_gap`, with the
     intercepts solved for exactly and the groups the barrier holds near 0
     (their loss gradient inside the unit ball) set to 0; a stage ends once
-    that gap is within ``STAGE_GAP * mu d`` (what its minimizer reaches),
+    that gap is within ``STAGE_GAP * mu m`` (``m`` groups: the features, or
+    the coefficients for L1; what its minimizer reaches),
     then ``mu`` shrinks tenfold, and once the support holds the norm is
     smooth on it: Newton's method on the exact objective there
     (:func:`_support_polish`) lands on the optimum itself. Returns a
@@ -199,7 +200,7 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
 
     ``start`` (coefficients: a path's previous solution) starts the stages
     there, at the ``mu`` whose stage minimizer has about that point's
-    certified gap (``gap / d``), instead of at 0 with a tenth of ``P(0)``.
+    certified gap (``gap / m``), instead of at 0 with a tenth of ``P(0)``.
     """
     K, d = objective.n_outputs, objective.n_features
     W, b = np.zeros((K, d)), np.zeros(K)

@@ -544,3 +544,31 @@ def test_a_narrow_gaussian_hinge_with_l1_converges(penalty):
     objective = HingeClassifier(loss=GaussianHinge(sigma=0.1), penalty="l1_l2")
     three = _standardized(load_iris)
     assert not group_barrier_applies(objective._problem(*three, None).objective)
+
+
+def test_the_last_zeros_polish_is_counted_and_budgeted(monkeypatch):
+    # the Newton steps after a refused snap count in n_iter (they did not)
+    # and keep to the iterations left
+    X, y = _standardized(load_breast_cancer)
+    objective = (
+        HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
+        ._problem(X, y, None)
+        .objective
+    )
+    finals, budgets = [], []
+    real = barrier._last_zeros
+
+    def spied(objective, best, mu, tol, budget):
+        out = real(objective, best, mu, tol, budget)
+        finals.append(out[3])
+        budgets.append(budget)
+        return out
+
+    monkeypatch.setattr(barrier, "_last_zeros", spied)
+    reported = []
+    result = barrier.group_barrier(
+        objective, 1e-4, 300, lambda n_iter, *rest: reported.append(n_iter)
+    )
+    assert result.converged and len(finals) == 1
+    assert result.n_iter == reported[-1] + finals[0]
+    assert budgets[0] == 300 - reported[-1] and finals[0] <= budgets[0]

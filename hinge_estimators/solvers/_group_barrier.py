@@ -14,11 +14,11 @@ interior-point method whose iterations do not depend on that conditioning.
 ``penalty="l1"`` and ``"elasticnet"`` of the same losses take it too, each
 coefficient its own group (``|w|`` is the norm of a group of one), one
 one-vs-rest column at a time, where ``gd``'s proximal steps have not
-certified within three quarters of ``max_iter`` (they ended at ``max_iter`` from C = 10
-on; the Gaussian hinge and the pairwise losses have no other solver for an
-L1 part: ``primal_cd`` has no compiled update for them). A pairwise loss's
-Hessian is formed from its products with the unit vectors (the pairs are
-sorted once a step; :func:`_pairwise_hessian`).
+certified within three quarters of ``max_iter`` (they ended at ``max_iter``
+from C = 10 on; the Gaussian hinge and the pairwise losses have no other
+solver for an L1 part: ``primal_cd`` has no compiled update for them). A
+pairwise loss's Hessian is formed from its products with the unit vectors
+(the pairs are sorted once a step; :func:`_pairwise_hessian`).
 """
 
 import numpy as np
@@ -81,8 +81,9 @@ BRACKET_DOUBLINGS = 60
 def group_barrier_applies(objective):
     """Whether ``gd`` solves ``objective`` by :func:`group_barrier`: the group
     norm over the one-vs-rest columns, the L1 norm or the elastic net
-    (``l1_ratio > 0``) of a smooth margin loss with a curvature
-    (``hessian``) of at most ``MAX_CURVATURE``, within ``STEP_WORK``."""
+    (``l1_ratio > 0``) of a smooth margin or pairwise loss, within
+    ``STEP_WORK``; for the group norm and the piecewise quadratic losses,
+    of a curvature (``hessian``) of at most ``MAX_CURVATURE``."""
     loss = objective.loss
     penalty = objective.penalty
     if type(penalty) not in (GroupL1L2, L1, ElasticNet) or _rho(objective) <= 0.0:

@@ -81,7 +81,7 @@ from ..losses import (
 )
 from ..penalties import L1, ElasticNet, GroupL1L2
 from ._base import GAP, SolveResult, solve_centered
-from ._group_barrier import _factor
+from ._group_barrier import _factor, _rho
 from ._interior_point import longest_step
 from ._multiclass_interior_point import wrong_classes
 
@@ -198,11 +198,6 @@ def starting_point(objective, start):
             if objective.fit_intercept:
                 b = np.array(b0, dtype=np.float64)
     return W, b
-
-
-def _rho(objective):
-    """The weight of the penalty's non-smooth part (1, or ``l1_ratio``)."""
-    return float(objective.penalty.nonsmooth_value(np.ones((1, 1))))
 
 
 def multiclass_primal_dual_applies(objective):

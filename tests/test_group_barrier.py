@@ -387,22 +387,28 @@ def test_one_vs_rest_l1_is_solved_column_by_column(monkeypatch):
     assert lower <= other.objective_value_ * (1 + 1e-9)
 
 
-def test_l1_zeros_are_exact_where_the_dual_says_so(monkeypatch):
-    # the coefficients that are 0 at the optimum (their loss gradient inside
-    # the unit ball) come out exactly 0 from the barrier: snapping them moved
-    # the kept ones off their optimum and the snap was refused whole, leaving
+@pytest.mark.parametrize("load", [load_digits, load_breast_cancer])
+def test_l1_zeros_are_exact_where_the_dual_says_so(monkeypatch, load):
+    # the coefficients that are 0 at the optimum (their loss gradient well
+    # inside the unit ball there: primal_cd's at tol 1e-10, a second solver,
+    # tells) come out exactly 0 from the barrier: snapping them moved the
+    # kept ones off their optimum and the snap was refused whole, leaving
     # them at 1e-8 to 1e-5 (digits at C = 10: 610 non-zero coefficients where
-    # the optimum has 426); Newton steps on the support after the snap
+    # the optimum has 426; breast cancer: a coefficient of -8.9e-6 whose dual
+    # is 0.38, while one of the optimum in the same snap cancelled it)
     calls = spy_on(monkeypatch, _gradient_descent, "group_barrier")
-    X, y = _standardized(load_digits)
+    X, y = _standardized(load)
     model = certified_fit(X, y, loss="squared_hinge", penalty="l1", C=10.0, solver="gd")
     assert calls  # the proximal steps did not certify within their share
+    reference = certified_fit(
+        X, y, loss="squared_hinge", penalty="l1", C=10.0, solver="primal_cd", tol=1e-10
+    )
     objective = (
         HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
         ._problem(X, y, None)
         .objective
     )
-    coef = objective.join(model.coef_, model.intercept_)
+    coef = objective.join(reference.coef_, reference.intercept_)
     _, G = objective.score_gradient_from_scores(objective.scores(coef))
     V = objective.split(objective._adjoint(G))[0]
     clearly_inside = np.abs(V) < 1.0 - 1e-2

@@ -39,6 +39,18 @@ def _standardized(load):
     return StandardScaler().fit_transform(X), y
 
 
+def _l1_objective(X, y, C, loss="squared_hinge"):
+    """The L1 problem ``HingeClassifier`` builds on ``X, y`` at ``C``."""
+    return HingeClassifier(loss=loss, penalty="l1", C=C)._problem(X, y, None).objective
+
+
+def _loss_duals(objective, coef):
+    """The loss gradient ``V = X^T G`` at ``coef``, ``W``'s shape: a group
+    is 0 at the optimum where its norm is below 1 there."""
+    _, G = objective.score_gradient_from_scores(objective.scores(coef))
+    return objective.split(objective._adjoint(G))[0]
+
+
 def _certified_fit(X, y, **params):
     return certified_fit(X, y, **{"penalty": "l1_l2", **params})
 
@@ -126,8 +138,7 @@ def test_dropped_groups_are_exact_zeros_and_optimal():
     # a dropped group is optimal at 0: its loss gradient is in the unit ball
     objective = _objective(X, y, 0.05)
     coef = np.concatenate([model.coef_.ravel(), model.intercept_])
-    _, G = objective.score_gradient_from_scores(objective.scores(coef))
-    V = objective.split(objective._adjoint(G))[0]
+    V = _loss_duals(objective, coef)
     assert np.all(np.sqrt(np.square(V[:, dropped]).sum(axis=0)) <= 1.0 + 1e-6)
 
 
@@ -403,14 +414,8 @@ def test_l1_zeros_are_exact_where_the_dual_says_so(monkeypatch, load):
     reference = certified_fit(
         X, y, loss="squared_hinge", penalty="l1", C=10.0, solver="primal_cd", tol=1e-10
     )
-    objective = (
-        HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
-        ._problem(X, y, None)
-        .objective
-    )
-    coef = objective.join(reference.coef_, reference.intercept_)
-    _, G = objective.score_gradient_from_scores(objective.scores(coef))
-    V = objective.split(objective._adjoint(G))[0]
+    objective = _l1_objective(X, y, 10.0)
+    V = _loss_duals(objective, objective.join(reference.coef_, reference.intercept_))
     clearly_inside = np.abs(V) < 1.0 - 1e-2
     assert clearly_inside.any()
     assert np.all(model.coef_[clearly_inside] == 0.0)
@@ -485,11 +490,7 @@ def test_a_snap_that_zeroes_a_group_of_the_optimum_is_refused():
     model = certified_fit(
         X, y, loss="squared_hinge", penalty="l1", C=0.1, solver="primal_cd", tol=1e-10
     )
-    objective = (
-        HingeClassifier(loss="squared_hinge", penalty="l1", C=0.1)
-        ._problem(X, y, None)
-        .objective
-    )
+    objective = _l1_objective(X, y, 0.1)
     W = model.coef_.copy()
     zeros = (W == 0.0).ravel()
     assert zeros.any() and not zeros.all()
@@ -555,12 +556,7 @@ def test_a_narrow_gaussian_hinge_with_l1_converges(penalty):
 def test_the_last_zeros_polish_is_counted_and_budgeted(monkeypatch):
     # the Newton steps after a refused snap count in n_iter (they did not)
     # and keep to the iterations left
-    X, y = _standardized(load_breast_cancer)
-    objective = (
-        HingeClassifier(loss="squared_hinge", penalty="l1", C=10.0)
-        ._problem(X, y, None)
-        .objective
-    )
+    objective = _l1_objective(*_standardized(load_breast_cancer), 10.0)
     finals, budgets = [], []
     real = barrier._last_zeros
 

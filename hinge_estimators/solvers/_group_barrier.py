@@ -470,11 +470,9 @@ def _certified_point(objective, W, b, mu, tol, clear=None, polish_steps=0, spent
         b = _exact_intercepts(objective, W, b)
     coef = objective.join(W, b)
     gap, primal = objective.duality_gap(coef)
-    _, G = objective.score_gradient_from_scores(objective.scores(coef))
-    V, _ = objective.split(objective._adjoint(G))
     rho = _rho(objective)
     norms = np.sqrt(np.square(_as_groups(objective, W)).sum(axis=0))
-    dual_norms = np.sqrt(np.square(_as_groups(objective, V)).sum(axis=0))
+    dual_norms = _dual_norms(objective, coef)
     inside = (dual_norms < rho * (1.0 - SNAP_SHARE)) & (norms > 0.0)
     if mu > 0.0:
         small = norms <= SNAP_MU * mu
@@ -514,10 +512,17 @@ def _zeros_hold(objective, coef, snapped):
     ``coef``: their loss gradient's norm at most ``rho``. A snap within tol
     can still take a group of the optimum (a coefficient of -3.8e-4 returned
     as 0 with its dual at 0.514 over ``rho = 0.5``)."""
+    dual_norms = _dual_norms(objective, coef)
+    return bool(np.all(dual_norms[snapped] <= _rho(objective) * (1.0 + SNAP_SHARE)))
+
+
+def _dual_norms(objective, coef):
+    """Each group's norm of the loss gradient ``V = X^T G`` at ``coef`` (in
+    the groups of :func:`_as_groups`): a group is 0 at the optimum where
+    that is below ``rho`` there."""
     _, G = objective.score_gradient_from_scores(objective.scores(coef))
     V, _ = objective.split(objective._adjoint(G))
-    dual_norms = np.sqrt(np.square(_as_groups(objective, V)).sum(axis=0))
-    return bool(np.all(dual_norms[snapped] <= _rho(objective) * (1.0 + SNAP_SHARE)))
+    return np.sqrt(np.square(_as_groups(objective, V)).sum(axis=0))
 
 
 def _exact_intercepts(objective, W, b):

@@ -279,3 +279,79 @@ def test_a_class_without_weight_fits_without_warnings(loss):
         model = HingeClassifier(loss=loss, solver="interior_point", tol=1e-6)
         model.fit(X, y, sample_weight=(y != 1).astype(float))
     assert model.optimality_ <= 1e-6
+
+
+def _rows_per_round(monkeypatch):
+    """Spy on the interior point's solves: the rows each round solved for."""
+    from hinge_estimators.solvers import _interior_point_solver
+
+    rounds = []
+    real = _interior_point_solver.solve_multiclass_dual
+
+    def spy(rows, *args, **kwargs):
+        rounds.append(rows.shape[0])
+        return real(rows, *args, **kwargs)
+
+    monkeypatch.setattr(_interior_point_solver, "solve_multiclass_dual", spy)
+    return rounds
+
+
+def _optimum_and_spy(monkeypatch, loss, layout):
+    """``(objective, its QP optimum, a cold interior-point solve, the rows
+    per round of the solves after it)``."""
+    objective = make_objective(loss, **layout)
+    qp_value, _, _ = solve_qp(objective)
+    cold = InteriorPoint().solve(objective, tol=1e-8, max_iter=200)
+    return objective, qp_value, cold, _rows_per_round(monkeypatch)
+
+
+START_LAYOUTS = [
+    dict(seed=0, n=90, d=3, n_classes=3, C=1.0),
+    dict(seed=5, n=80, d=4, n_classes=4, fit_intercept=False, C=3.0),
+    dict(seed=6, n=70, d=3, n_classes=3, intercept_scaling=1.0, sparse=True),
+    dict(seed=7, n=90, d=3, n_classes=3, C=10.0, weighted=True, sparse=True),
+]
+
+
+@pytest.mark.parametrize("layout", START_LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", [WestonWatkins(), CrammerSinger()], ids=repr)
+def test_a_start_holds_the_samples_beyond_their_margins(monkeypatch, loss, layout):
+    # from the optimum itself, the samples beyond twice the margin are held
+    # at 0: one round over fewer rows, and the independent QP's optimum
+    objective, qp_value, cold, rounds = _optimum_and_spy(monkeypatch, loss, layout)
+    warm = InteriorPoint().solve(objective, cold.coef, tol=1e-8, max_iter=200)
+    assert len(rounds) == 1
+    assert rounds[0] < layout["n"]
+    assert warm.converged, warm.message
+    assert warm.value == pytest.approx(qp_value, rel=1e-7)
+    assert warm.optimality * warm.value >= warm.value - qp_value * (1 + 1e-8)
+
+
+@pytest.mark.parametrize("layout", START_LAYOUTS, ids=lambda p: str(p))
+@pytest.mark.parametrize("loss", [WestonWatkins(), CrammerSinger()], ids=repr)
+def test_a_misleading_start_grows_the_working_set(monkeypatch, loss, layout):
+    # three times the optimum puts the samples on their margins at three
+    # times it: held, they are found inside their margins at the first
+    # round's solution and join the next; the answer is still the optimum
+    objective, qp_value, cold, rounds = _optimum_and_spy(monkeypatch, loss, layout)
+    result = InteriorPoint().solve(objective, 3 * cold.coef, tol=1e-8, max_iter=200)
+    assert len(rounds) >= 2
+    assert rounds == sorted(rounds) and rounds[0] < rounds[-1]
+    assert result.converged, result.message
+    assert result.value == pytest.approx(qp_value, rel=1e-7)
+    assert result.n_iter <= 200
+
+
+def test_the_rounds_share_max_iter(monkeypatch):
+    # the steps of every round count: at most max_iter in all, and the bound
+    # reported holds for the round kept
+    objective = make_objective(CrammerSinger(), seed=7, n=90, d=3, n_classes=3, C=10.0)
+    qp_value, _, _ = solve_qp(objective)
+    cold = InteriorPoint().solve(objective, tol=1e-8, max_iter=200)
+    for max_iter in (5, 12, 25):
+        result = InteriorPoint().solve(
+            objective, 3 * cold.coef, tol=1e-8, max_iter=max_iter
+        )
+        assert result.n_iter <= max_iter
+        assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
+        assert result.optimality * result.value >= result.value - qp_value * (1 + 1e-8)

@@ -274,7 +274,13 @@ class DualCoordinateDescent(Solver):
         columns, states = outcome
         if form.multiclass and columns[0].get("stalled", False):
             spent = int(np.ceil(columns[0]["passes"]))
-            handed = _hand_over(original, columns[0], tol, max_iter - spent, callback)
+            W, b = columns[0]["w"], columns[0]["b"]
+            if mean is not None:  # x.w + b = (x - mu).w + b'
+                b = b - W @ mean
+            handed = _hand_over(
+                original, columns[0], original.join(W, b), tol, max_iter - spent,
+                callback,
+            )  # fmt: skip
             if handed is not None:
                 return handed
             if spent < max_iter:
@@ -368,7 +374,7 @@ def _interior_point_takes(objective):
     )
 
 
-def _hand_over(objective, column, tol, steps_left, callback=None):
+def _hand_over(objective, column, coef, tol, steps_left, callback=None):
     """The interior point's solve of a Crammer-Singer fit whose dual CD
     stalled, as dual CD's result (``n_iter``: its passes plus the steps), or
     None where it did no better than dual CD's point.
@@ -379,7 +385,10 @@ def _hand_over(objective, column, tol, steps_left, callback=None):
     1000 (5.4 s) likewise; the interior point certifies each in 48-97
     steps (3-4 s), whatever C. ``n_iter`` counts dual CD's passes and the
     steps, at most ``max_iter`` in all. The state (what a warm start
-    resumes) holds the interior point's multipliers. None where fewer than
+    resumes) holds the interior point's multipliers. ``coef``, dual CD's
+    point, tells the interior point which samples lie beyond their margins
+    (their multipliers are held at 0 while the rest are solved for:
+    ``_interior_point_solver.WORKING_BAND``). None where fewer than
     ``HANDOFF_MIN_STEPS`` are left, or the interior point did no better
     than dual CD's point: dual CD then goes on from it.
     """
@@ -389,6 +398,8 @@ def _hand_over(objective, column, tol, steps_left, callback=None):
     # the steps' reports go on from dual CD's passes
     result = InteriorPoint().solve(
         objective,
+        coef,  # dual CD's point: where the samples beyond their margins are
+        support=np.any(column["state"]["alpha"] != 0, axis=1),
         tol=tol,
         max_iter=min(HANDOFF_STEPS, steps_left),
         callback=counted_after(callback, passes),

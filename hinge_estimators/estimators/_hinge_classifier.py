@@ -50,6 +50,26 @@ from ._shared import (
     single_threaded_blas,
 )
 
+
+def _from_log10(log_value):
+    """``10 ** log_value`` written as ``"5.63e-14"``, also where the power
+    itself would not be a float (weights normalized by a power of two)."""
+    exponent = math.floor(log_value)
+    mantissa = 10.0 ** (log_value - exponent)
+    if round(mantissa, 2) >= 10.0:  # 9.999 rounds up to 10.0: 1.00e+1 more
+        mantissa, exponent = mantissa / 10.0, exponent + 1
+    return f"{mantissa:.3g}e{exponent:+03d}"
+
+
+class _ScalarInterval(Interval):
+    """scikit-learn's ``Interval``, with numpy scalars compared as Python
+    numbers: a ``float32`` C against the bound 1e50 cast the bound to float32,
+    an overflow with a RuntimeWarning (an error under ``-W error``)."""
+
+    def __contains__(self, val):
+        return super().__contains__(val.item() if isinstance(val, np.generic) else val)
+
+
 #: the largest C accepted whatever the data (see ``fit``'s Notes)
 C_MAX = 1e50
 #: the range of ``intercept_scaling`` (see its description)
@@ -206,7 +226,12 @@ class HingeClassifier(
         resolves against it (and ``1e-200`` or ``1e200`` overflowed).
     class_weight : dict, "balanced" or None, default=None
         Multipliers of ``C`` per class. ``"balanced"`` uses
-        ``total_weight / (n_classes * class_weight_total)``. A pairwise loss
+        ``total_weight / (n_classes * class_weight_total)``. A sample's
+        weight is its class's in every one-vs-rest column (``LinearSVC``
+        and ``SGDClassifier`` weigh only column ``k``'s positives by class
+        ``k``'s weight). Labels absent from ``y`` are ignored where every
+        class of ``y`` has a weight in the dict (a cross-validation fold may
+        lack a rare class), as in scikit-learn. A pairwise loss
         is already a mean over (positive, negative) pairs, balanced by
         construction: there a class weight only rescales the loss's total, as
         ``C`` does (``"balanced"`` leaves the ranking unchanged), and it
@@ -367,10 +392,10 @@ class HingeClassifier(
         "loss": [StrOptions(set(LOSSES)), Loss],
         "solver": [StrOptions({"auto", *SOLVERS}), Solver],
         "penalty": [StrOptions(set(PENALTIES)), Penalty, None],
-        "C": [Interval(Real, 0, C_MAX, closed="right")],
+        "C": [_ScalarInterval(Real, 0, C_MAX, closed="right")],
         "fit_intercept": ["boolean"],
         "intercept_scaling": [
-            Interval(Real, *INTERCEPT_SCALING_RANGE, closed="both"),
+            _ScalarInterval(Real, *INTERCEPT_SCALING_RANGE, closed="both"),
             None,
         ],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -821,7 +846,8 @@ class HingeClassifier(
         if not math.log10(low) <= log_kappa <= math.log10(high):
             factors = (
                 f"C = {C_user:.3g}, total weight sum(s_i) = "
-                f"{total:.3g}e{log_scale:+.0f} (sample_weight times class_weight), "
+                f"{_from_log10(math.log10(total) + log_scale)} (sample_weight "
+                "times class_weight), "
                 f"max ||x_i||^2 = {row_norm2:.3g}"
             )
             if log_kappa > math.log10(high):
@@ -935,6 +961,13 @@ class HingeClassifier(
         if self.intercept_scaling is not None and not self.fit_intercept:
             warnings.warn(
                 "intercept_scaling is not used because fit_intercept=False.",
+                UserWarning,
+                stacklevel=5,
+            )
+        elif self.intercept_scaling is not None and self.penalty is None:
+            warnings.warn(
+                "intercept_scaling is not used because penalty=None (nothing is "
+                "penalized, the intercept included).",
                 UserWarning,
                 stacklevel=5,
             )

@@ -84,9 +84,13 @@ def check_not_complex(value, name):
     if isinstance(value, numbers.Complex):
         complex_ = True
     elif sp.issparse(value):
-        complex_ = np.issubdtype(value.dtype, np.complexfloating)
+        complex_ = _complex_dtype(value.dtype)
     elif hasattr(value, "dtypes") and not hasattr(value, "dtype"):  # a DataFrame
-        complex_ = any(np.issubdtype(d, np.complexfloating) for d in value.dtypes)
+        complex_ = any(_complex_dtype(d) for d in value.dtypes)
+    elif hasattr(value, "dtype") and not isinstance(value.dtype, np.dtype):
+        # a pandas extension dtype (categorical, string, nullable Int64 or
+        # Float64, sparse): numpy cannot read it, its ``kind`` says
+        complex_ = _complex_dtype(value.dtype)
     else:
         array = value if hasattr(value, "dtype") else np.asarray(value)
         if array.dtype == object:
@@ -101,6 +105,15 @@ def check_not_complex(value, name):
             f"Complex data not supported: {name} is complex, and casting it "
             f"to float would drop the imaginary part; pass a real {name}."
         )
+
+
+def _complex_dtype(dtype):
+    """Whether ``dtype`` (numpy's, or a pandas extension dtype) is complex."""
+    if isinstance(dtype, np.dtype):
+        return np.issubdtype(dtype, np.complexfloating)
+    # pandas' extension dtypes name their numpy kind (a sparse one, its
+    # values'): "c" for complex; numpy's issubdtype raises TypeError on them
+    return getattr(dtype, "kind", "O") == "c"
 
 
 def check_sample_weight(sample_weight, X):

@@ -117,6 +117,10 @@ CORRECTOR_GAIN = 0.1
 #: of that order) is set to 0 at each certificate
 SNAP_MU = 100.0
 SNAP_SHARE = 1e-6
+#: at the end, the coefficients (groups) the dual puts inside the ball and
+#: below these shares of the largest are set to 0, the largest share that
+#: keeps the certificate (see ``_Record._sparsest``)
+ZERO_SHARES = (1e-12, 1e-9, 1e-6, 1e-5, 1e-4)
 
 
 def primal_dual_problem(objective):
@@ -782,12 +786,16 @@ class _Record:
         self.objective, self.hinges, self.penalty = objective, hinges, penalty
         self.coef, self.primal, self.dual = None, np.inf, -np.inf
         self.method = method
+        # where the last dual put the coefficients inside the penalty's ball
+        # (0 at the optimum where they stay there): see result()
+        self.inside = None
 
-    def relative(self):
-        if not np.isfinite(self.primal):
+    def relative(self, primal=None):
+        primal = self.primal if primal is None else primal
+        if not np.isfinite(primal):
             return np.inf
-        gap = max(self.primal - self.dual, 0.0)
-        return gap / self.primal if self.primal > 0 else 0.0
+        gap = max(primal - self.dual, 0.0)
+        return gap / primal if primal > 0 else 0.0
 
     def certify(self, W, b, theta, mu):
         """Bound ``P*`` at the multipliers ``theta`` (``(m, width)``, feasible)
@@ -802,7 +810,8 @@ class _Record:
         # what the dual puts inside the penalty's ball, and the iterates hold
         # near 0, is 0 at the optimum
         V = objective.split(objective._adjoint(G))[0]
-        inside = self.penalty.inside(V) & (W != 0.0)
+        self.inside = self.penalty.inside(V)
+        inside = self.inside & (W != 0.0)
         if mu > 0.0:
             inside &= self.penalty.sizes(W) <= SNAP_MU * mu / self.penalty.rho
         if inside.any():
@@ -812,6 +821,36 @@ class _Record:
             self._offer(snapped_coef, snapped_primal, snapped_primal - snapped_gap)
         return gap
 
+    def _sparsest(self, tol):
+        """``(coef, P, optimality)``: the best point with the coefficients
+        (groups) the dual puts inside the ball and below a share of the
+        largest (``ZERO_SHARES``, the most that keeps the certificate within
+        ``max(optimality, tol)``) set to 0.
+
+        The snaps of :meth:`certify` are kept only where they lower ``P``,
+        and they seldom do by more than rounding: Crammer-Singer with L1
+        (60 x 200, 3 classes) ended with none of its 600 coefficients at 0,
+        515 of them below 1e-4 of the largest (1e-12 to 1e-20 at
+        ``tol=1e-8``)."""
+        coef, primal, optimality = self.coef, self.primal, self.relative()
+        if coef is None or self.inside is None:
+            return coef, primal, optimality
+        objective = self.objective
+        W, b = objective.split(coef)
+        sizes = self.penalty.sizes(W)
+        largest = float(sizes.max(initial=0.0))
+        best = (coef, primal, optimality)
+        for share in ZERO_SHARES:
+            clear = self.inside & (sizes <= share * largest) & (W != 0.0)
+            if not clear.any():
+                continue
+            snapped = objective.join(np.where(clear, 0.0, W), b)
+            value = float(objective.value(snapped))
+            if self.relative(value) > max(optimality, tol):
+                break
+            best = (snapped, value, self.relative(value))
+        return best
+
     def _offer(self, coef, primal, dual):
         if np.isfinite(dual):
             self.dual = max(self.dual, dual)
@@ -819,13 +858,13 @@ class _Record:
             self.coef, self.primal = coef, primal
 
     def result(self, steps, tol):
-        optimality = self.relative()
+        coef, primal, optimality = self._sparsest(tol)
         converged = optimality <= tol
         return SolveResult(
-            coef=self.coef,
+            coef=coef,
             n_iter=int(steps),
             converged=bool(converged),
-            value=float(self.primal),
+            value=float(primal),
             optimality=float(optimality),
             history=[],
             message=(

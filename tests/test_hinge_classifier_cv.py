@@ -171,3 +171,98 @@ def test_sparsify_and_probabilities_as_the_plain_classifier():
     np.testing.assert_allclose(huber.predict_proba(X), plain.predict_proba(X))
     np.testing.assert_allclose(huber.predict_log_proba(X), plain.predict_log_proba(X))
     assert not hasattr(model, "predict_proba")
+
+
+def _nan_always(estimator, X, y):
+    return float("nan")
+
+
+def _nan_on_the_first_C(estimator, X, y):
+    """A scorer undefined (NaN) at the grid's first C, accuracy elsewhere."""
+    if CS[0] == estimator.C:
+        return float("nan")
+    return float(np.mean(estimator.predict(X) == y))
+
+
+@pytest.mark.parametrize("all_nan", [False, True])
+def test_a_nan_score_ranks_last_as_in_grid_search(all_nan):
+    # roc_auc is NaN on a test fold of one class: argmax picked the NaN mean
+    # and rankdata ranked every C as -2**31
+    X, y = _data()
+    folds = _folds(X, y)
+    scoring = _nan_always if all_nan else _nan_on_the_first_C
+    cv = HingeClassifierCV(CS, cv=folds, scoring=scoring, tol=TOL).fit(X, y)
+    grid = GridSearchCV(
+        HingeClassifier(tol=TOL), {"C": CS}, cv=folds, scoring=scoring
+    ).fit(X, y)
+    np.testing.assert_array_equal(
+        cv.cv_results_["rank_test_score"], grid.cv_results_["rank_test_score"]
+    )
+    assert cv.best_index_ == grid.best_index_
+    assert grid.best_params_["C"] == cv.C_
+
+
+def test_cv_given_as_a_generator_with_routing_enabled():
+    # get_metadata_routing passed the splitter through check_cv, which
+    # consumed a generator before fit read it
+    X, y = _data()
+    folds = _folds(X, y)
+    with config_context(enable_metadata_routing=True):
+        cv = HingeClassifierCV(CS, cv=(fold for fold in folds), tol=TOL).fit(X, y)
+    plain = HingeClassifierCV(CS, cv=folds, tol=TOL).fit(X, y)
+    np.testing.assert_array_equal(cv.scores_, plain.scores_)
+    with pytest.raises(ValueError, match="cv gave no folds"):
+        HingeClassifierCV(CS, cv=[]).fit(X, y)
+
+
+def test_a_second_fit_leaves_nothing_of_the_first():
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    cv = HingeClassifierCV(CS, cv=3).fit(frame, y)
+    assert list(cv.feature_names_in_) == list("abcd")
+    cv.set_params(refit=False).fit(X, y)
+    for name in ("feature_names_in_", "objective_value_", "optimality_"):
+        assert not hasattr(cv, name), name
+
+
+@pytest.mark.parametrize(
+    "Cs, message",
+    [
+        (True, "not a boolean"),
+        ([[0.1, 1.0], [10.0, 100.0]], "1-d list or array of numbers"),
+        (["0.1", "1"], "1-d list or array of numbers"),
+        ([1.0, 1e60], "at most 1e\\+50"),
+    ],
+)
+def test_grids_that_are_not_lists_of_C_are_refused(Cs, message):
+    X, y = _data()
+    with pytest.raises(ValueError, match=message):
+        HingeClassifierCV(Cs, cv=3).fit(X, y)
+
+
+def test_a_test_fold_of_zero_weight_gets_accuracy_scores_error():
+    X, y = _data()
+    folds = _folds(X, y)
+    weights = np.ones(len(y))
+    weights[folds[0][1]] = 0.0
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        HingeClassifierCV(CS, cv=folds).fit(X, y, sample_weight=weights)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_hinge_grid_does_not_depend_on_the_weights_scale():
+    # the best intercept at W = 0 lies on the hinge's kink; rounding put it
+    # one ulp to either side, which decided whether that class counted in
+    # the start's gradient (the start moved 7.3x with the weights / 10)
+    from hinge_estimators import hinge_path
+
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 2
+    X = rng.normal(size=(60, 3)) + y[:, None]
+    weights = rng.uniform(0.5, 2.0, 60)
+    starts = [
+        t * hinge_path(X, y, loss="hinge", sample_weight=weights * t, max_iter=1).Cs[0]
+        for t in (1.0, 3.0, 0.1, 1000.0, 1e12)
+    ]
+    np.testing.assert_allclose(starts, starts[0], rtol=1e-9)

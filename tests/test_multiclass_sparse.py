@@ -423,3 +423,51 @@ def test_default_fits_set_exact_zeros_and_stay_certified(loss, penalty):
         tight.fit(X, y)
     largest = np.abs(tight.coef_).max()
     assert np.all(np.abs(tight.coef_[sizes == 0]) <= 1e-3 * largest)
+
+
+def test_the_cone_norm_near_the_boundary_is_accurate():
+    # sqrt(u_0^2 - ||u_bar||^2) as a difference of squares cancels near the
+    # boundary: there it rounded to 0 inside the cone, and the scaling
+    # divided by it (a divide-by-zero error at tol=1e-10)
+    from fractions import Fraction
+    from math import sqrt
+
+    from hinge_estimators.solvers._multiclass_primal_dual import _cone_norm
+
+    rows = []
+    for bar in ([0.6, 0.8], [3.0, 4.0], [1e-3, 2e-3, 2e-3]):
+        size = float(np.linalg.norm(bar))
+        for ulps in (1, 3, 1000):
+            rows.append([size + ulps * np.spacing(size), *bar])
+    width = max(len(r) for r in rows)
+    u = np.array([r + [0.0] * (width - len(r)) for r in rows])
+    got = _cone_norm(u)
+    for row, value in zip(u, got, strict=True):
+        bar = Fraction(float(np.linalg.norm(row[1:])))
+        exact = sqrt((Fraction(row[0]) - bar) * (Fraction(row[0]) + bar))
+        assert value == pytest.approx(exact, rel=1e-6)
+    # on the boundary or outside: not positive
+    assert not _cone_norm(np.array([[5.0, 3.0, 4.0]]))[0] > 0.0
+    assert not _cone_norm(np.array([[1.0, 3.0, 4.0]]))[0] > 0.0
+
+
+def test_a_tight_group_norm_fit_that_reached_a_cone_boundary_finishes():
+    # the kind of problem a review hit (90 x 4, 3 classes, weights, balanced
+    # classes, no intercept, tol=1e-10), where a cone's norm rounded to 0
+    # and the fit raised a floating-point error (on its data, drawn from a
+    # longer random stream; the norm itself is tested above): the fit
+    # finishes with finite coefficients and a bound
+    rng = np.random.default_rng(1)
+    n = 90
+    y = np.where(np.arange(n) % 5 == 0, 0, np.arange(n) % 3)
+    X = rng.normal(size=(n, 4)) + 0.5 * rng.normal(size=(3, 4))[y]
+    weights = rng.uniform(0.2, 3, n)
+    for C in (10.0, 137.8912680021289):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = HingeClassifier(
+                loss="hinge", penalty="l1_l2", fit_intercept=False, C=C,
+                class_weight="balanced", tol=1e-10, max_iter=2000,
+            ).fit(X, y, sample_weight=weights)  # fmt: skip
+        assert np.all(np.isfinite(model.coef_))
+        assert model.optimality_ < 1e-6

@@ -7,7 +7,7 @@ from joblib import Parallel, delayed
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
 from sklearn.linear_model._base import SparseCoefMixin
-from sklearn.metrics import get_scorer, get_scorer_names
+from sklearn.metrics import accuracy_score, get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -77,13 +77,18 @@ class HingeClassifierCV(
         that every fold uses the same values), or the values themselves
         (sorted increasing).
     cv : int, cross-validation generator or iterable, default=None
-        As in ``GridSearchCV``: ``None`` is 5-fold stratified.
+        As in ``GridSearchCV``: ``None`` is 5-fold stratified. Every
+        training fold must hold a sample of every class (a ``ValueError``
+        names the fold otherwise): its path is one objective over all the
+        classes. ``GridSearchCV`` fits such a fold on the classes it has.
     scoring : str, callable or None, default=None
         A scorer name or callable; ``None`` is accuracy.
     refit : bool, default=True
         Refit a :class:`HingeClassifier` on the whole data at the best C.
         ``False``: ``coef_`` and ``intercept_`` are the folds' solutions at
-        the best C averaged (as ``LogisticRegressionCV`` does).
+        the best C (``C_``, of the best mean score) averaged.
+        (``LogisticRegressionCV`` averages each fold's solution at that
+        fold's own best C instead.)
     n_jobs : int, default=None
         Folds solved in parallel (joblib; ``None`` is 1 unless in a
         ``joblib.parallel_config`` context).
@@ -222,6 +227,11 @@ tol, max_iter, random_state
         self : HingeClassifierCV
         """
         _raise_for_params(params, self, "fit")
+        if isinstance(self.Cs, (bool, np.bool_)):
+            raise ValueError(
+                f"HingeClassifierCV: Cs must be a number of values or the values "
+                f"of C, not a boolean; got {self.Cs!r}."
+            )
         model = self._model()
         check_path_params(model)
         problem = model._problem(X, y, sample_weight, Cs=())
@@ -239,6 +249,12 @@ tol, max_iter, random_state
         routed = self._route("fit", sample_weight=sample_weight, **params)
         splitter = check_cv(self.cv, y, classifier=True)
         folds = list(splitter.split(X, y, **routed.splitter.split))
+        if not folds:
+            raise ValueError(
+                "HingeClassifierCV: cv gave no folds (was the iterator empty, "
+                "or consumed before fit?); pass a number of folds, a splitter "
+                "or a non-empty list of (train, test) pairs."
+            )
         # the default, accuracy, is computed directly: the scorer's checks of
         # its input cost 6x the prediction (a third of a path's time on
         # breast_cancer); the value is accuracy_score's, np.average too
@@ -266,10 +282,16 @@ tol, max_iter, random_state
         self.Cs_, self.scores_, self.n_iter_ = Cs, scores, n_iter
         self.coefs_paths_, self.intercepts_paths_ = coefs, intercepts
         self.cv_results_ = _cv_results(Cs, scores)
-        self.best_index_ = int(np.argmax(scores.mean(axis=0)))
+        # GridSearchCV's rule: the best rank, the smallest C among ties (a
+        # NaN mean ranks last)
+        self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.C_ = float(Cs[self.best_index_])
         self.classes_ = classes
         self.n_features_in_ = model.n_features_in_
+        # what an earlier fit set and this one does not must go (a refit on
+        # an array after one on a DataFrame kept the old feature names)
+        for name in ("feature_names_in_", "objective_value_", "optimality_"):
+            self.__dict__.pop(name, None)
         if hasattr(model, "feature_names_in_"):
             self.feature_names_in_ = model.feature_names_in_
         if self.refit:
@@ -329,7 +351,9 @@ tol, max_iter, random_state
             MetadataRouter(owner=self)
             .add_self_request(self)
             .add(
-                splitter=check_cv(self.cv),
+                # the splitter as given (check_cv would consume a
+                # generator before fit reads it), as GridSearchCV does
+                splitter=self.cv,
                 method_mapping=MethodMapping().add(caller="fit", callee="split"),
             )
             .add(
@@ -367,6 +391,9 @@ def _fold_path(
             labels = labels_from_scores(model.classes_, model._scores(X_test))
             correct = labels == y_test
             weights = score_params.get("sample_weight")
+            if weights is not None and not np.sum(weights) > 0:
+                # accuracy_score's own error for weights that sum to 0
+                accuracy_score(y_test, labels, sample_weight=weights)
             score = float(np.average(correct, weights=weights))
         else:
             score = scorer(model, X_test, y_test, **score_params)
@@ -387,5 +414,14 @@ def _cv_results(Cs, scores):
         results[f"split{k}_test_score"] = fold
     results["mean_test_score"] = means
     results["std_test_score"] = stds
-    results["rank_test_score"] = rankdata(-means, method="min").astype(np.int32)
+    if np.isnan(means).all():
+        # no score to rank (GridSearchCV gives every candidate rank 1)
+        rank = np.ones(len(means), dtype=np.int32)
+    else:
+        # NaN means (a scorer undefined on a fold, e.g. roc_auc on a test
+        # fold of one class) rank last, as in GridSearchCV; rankdata gave
+        # every candidate NaN, cast to -2**31
+        ranked = np.nan_to_num(means, nan=np.nanmin(means) - 1)
+        rank = rankdata(-ranked, method="min").astype(np.int32)
+    results["rank_test_score"] = rank
     return results

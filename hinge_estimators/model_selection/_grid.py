@@ -26,6 +26,12 @@ KINK_LP_TOTAL = 4_000_000
 #: every C: the minority class within the majority's reach) gives no start;
 #: the gradient's rule gives a finite one
 DEGENERATE = 1e-8
+#: intercepts within this share of the hinge's margin of a kink (``+-m``) are
+#: put on it: the best intercept at ``W = 0`` lies on a kink, and rounding
+#: put it one ulp to either side, which decided whether the class there
+#: counted in ``V``: scaling the weights by 0.1 moved the L2 grid's start
+#: 7.3 times
+KINK_ROUNDING = 1e-9
 
 
 def default_Cs(problem, n_Cs, eps):
@@ -86,6 +92,8 @@ def default_Cs(problem, n_Cs, eps):
     """
     objective = problem.objective.with_C(problem.C_factor)  # C = 1, user units
     start = _optimal_intercept(objective, objective.zeros())
+    if isinstance(objective.loss, Hinge):
+        start = _on_the_kink(objective, start)
     V, _ = objective.split(objective.gradient(start))
     penalty = objective.penalty
     if not penalty.is_smooth and isinstance(objective.loss, Hinge):
@@ -104,6 +112,20 @@ def default_Cs(problem, n_Cs, eps):
         else:
             eps = 1e-4 if objective.n_samples >= objective.n_features else 1e-2
     return np.geomspace(C_start, C_start / eps, n_Cs)
+
+
+def _on_the_kink(objective, start):
+    """``start`` with the free intercepts within ``KINK_ROUNDING`` of the
+    hinge's kinks (``+-margin``) put on them, where the loss's gradient
+    takes its one convention (the kink's samples count as active)."""
+    if not objective.fit_intercept or objective.intercept_penalty > 0:
+        return start
+    W, b = objective.split(start)
+    margin = float(objective.loss.margin)
+    b = np.array(b, dtype=np.float64)
+    for kink in (margin, -margin):
+        b = np.where(np.abs(b - kink) <= KINK_ROUNDING * margin, kink, b)
+    return objective.join(W, b)
 
 
 def _first_nonzero(penalty, V):

@@ -8,7 +8,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..estimators._hinge_classifier import HingeClassifier
+from ..estimators._hinge_classifier import C_MAX, HingeClassifier
 from ._grid import default_Cs
 from ._walk import walk
 
@@ -172,10 +172,23 @@ def grid(model, problem, Cs, n_Cs, eps):
     """The sorted ``Cs`` (default: :func:`default_Cs`), range-checked."""
     if Cs is None:
         Cs = default_Cs(problem, n_Cs, eps)
-    Cs = np.sort(np.asarray(Cs, dtype=np.float64).ravel())
+    given = np.asarray(Cs)
+    if given.ndim != 1 or given.dtype.kind not in "iuf":
+        # strings, booleans and nested lists were cast (or flattened) into
+        # a grid the user did not write
+        raise ValueError(
+            f"Cs must be a 1-d list or array of numbers (the values of C); got {Cs!r}."
+        )
+    Cs = np.sort(given.astype(np.float64))
     if Cs.size == 0 or not np.all(np.isfinite(Cs)) or Cs[0] <= 0:
         raise ValueError(
             f"Cs must be a non-empty list of positive, finite values; got {Cs!r}."
+        )
+    if Cs[-1] > C_MAX:
+        raise ValueError(
+            f"Cs must be at most {C_MAX:g}, HingeClassifier's largest C; got "
+            f"{Cs[-1]:.3g}. Scale the features up (StandardScaler), which "
+            "lowers the C that the same model needs."
         )
     for C in {Cs[0], Cs[-1]}:  # the scale rule of HingeClassifier.fit
         model._check_scale(

@@ -421,10 +421,10 @@ class _Point:
         features = np.arange(d)
         if self.grouped:
             x, z = self._cone_points()
-            inside = (x[:, 0] > np.linalg.norm(x[:, 1:], axis=1)) & (
-                z[:, 0] > np.linalg.norm(z[:, 1:], axis=1)
-            )
-            if not inside.all():  # on a cone's boundary to rounding
+            # on a cone's boundary to rounding (the scaling divides by these
+            # norms: a norm that rounded to 0 at x_0 > ||x_bar|| raised a
+            # divide-by-zero error at tol=1e-10)
+            if not (np.all(_cone_norm(x) > 0.0) and np.all(_cone_norm(z) > 0.0)):
                 return None
             scaling = _nesterov_todd(x, z)
             H_cone = scaling[2]
@@ -949,6 +949,15 @@ def _jordan_solve(lam, a):
     return u
 
 
+def _cone_norm(u):
+    """``sqrt(u_0^2 - ||u_bar||^2)`` row by row, as ``(u_0 - ||u_bar||)
+    (u_0 + ||u_bar||)`` (the difference of squares cancels near the
+    boundary); 0 or NaN outside the cone."""
+    bar = np.linalg.norm(u[:, 1:], axis=1)
+    with np.errstate(invalid="ignore"):
+        return np.sqrt((u[:, 0] - bar) * (u[:, 0] + bar))
+
+
 def _nesterov_todd(x, z):
     """The cones' Nesterov-Todd scaling, row by row: ``(W, W^-1, W^2,
     lambda)``, ``W`` symmetric with ``W x = W^-1 z = lambda``: ``W = theta
@@ -959,8 +968,7 @@ def _nesterov_todd(x, z):
     m = x.shape[1]
     J = np.ones(m)
     J[1:] = -1.0
-    x_norm = np.sqrt(np.sum(J * x * x, axis=1))
-    z_norm = np.sqrt(np.sum(J * z * z, axis=1))
+    x_norm, z_norm = _cone_norm(x), _cone_norm(z)
     x_hat, z_hat = x / x_norm[:, None], z / z_norm[:, None]
     gamma = np.sqrt(0.5 * (1.0 + np.sum(x_hat * z_hat, axis=1)))
     w = (z_hat + J * x_hat) / (2.0 * gamma[:, None])

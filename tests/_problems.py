@@ -161,3 +161,15 @@ def slsqp_minimum(fun, z0, constraints):
         z0 = result.x
     assert result.success or result.status == 8, result.message
     return result.x
+
+
+def wide_sparse_binary(n=200, d=3000, seed=0):
+    """``(X, y)``: CSR ``n x d`` at 1 % density (values in ``[0, 1)``),
+    labels in ``{0, 1}`` from 20 features and noise: far more features than
+    samples, where coordinate descent's epochs are cheap and crawl."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(n, d, density=0.01, random_state=seed, format="csr")
+    w_true = np.zeros(d)
+    w_true[:20] = rng.randn(20) * 5
+    y = (X @ w_true + 0.3 * rng.randn(n) > 0).astype(int)
+    return X, y

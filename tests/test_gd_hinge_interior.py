@@ -21,7 +21,7 @@ from hinge_estimators.solvers._primal_cd_interior import (
     margin_interior_point,
 )
 
-from ._problems import certified_fit, spy_on
+from ._problems import certified_fit, spy_on, wide_sparse_binary
 from .test_primal_cd_interior import COLUMN_CASES, random_column
 
 
@@ -307,3 +307,20 @@ def test_the_interior_point_is_skipped_where_its_sample_arrays_are_too_large(
     assert hinge_interior_point_applies(objective)
     monkeypatch.setattr(interior, "INTERIOR_MEMORY", 50 * 399.0)
     assert not hinge_interior_point_applies(objective)
+
+
+@pytest.mark.parametrize("C", [1.0, 100.0])
+def test_wide_sparse_data_go_to_the_interior_point_over_the_samples(C):
+    # 200 x 3,000 sparse: over the coefficients an iteration's system is
+    # 3,001-square (past HINGE_STEP_WORK), and gd's smoothing stages ended
+    # at max_iter with bounds of 0.08 (C = 1) to 0.66 (C = 100); over the
+    # samples it is 200-square
+    X, y = wide_sparse_binary()
+    ys = 2.0 * y - 1.0
+    objective = LinearObjective(Hinge(), X, ys[:, None], n_outputs=1, C=C, penalty=L1())
+    assert hinge_interior_point_applies(objective)
+    model = _certified_fit(X, y, penalty="l1", C=C)
+    reference = _hinge_program(X, ys, np.full(200, C), 1.0, 1.0, 0.0, True)
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    value = _hinge_value(X.toarray(), ys, w, b, np.full(200, C), 1.0, 1.0, 0.0)
+    assert reference * (1 - 1e-9) <= value <= reference * (1 + model.tol)

@@ -14,6 +14,7 @@ from hinge_estimators.penalties import ElasticNet
 from hinge_estimators.solvers import PrimalCoordinateDescent, _primal_cd
 from hinge_estimators.solvers._primal_cd_interior import margin_interior_point
 
+from ._problems import wide_sparse_binary
 from .test_primal_cd import _certified_default_fit, _dphi, _split_reference, _value
 
 #: every loss the interior point takes: the smooth hinges narrow (nearly the
@@ -301,3 +302,88 @@ def test_the_rate_rule_for_the_hand_over():
     # not before a tenth of max_iter, nor with too little left for it
     assert not _interior_point_pays(data, ws, slow, 1e-5, 99, 1000)
     assert not _interior_point_pays(data, ws, slow, 1e-5, 970, 1000)
+
+
+def _wide_column(seed, C, sparse, n=30, d=120):
+    """``random_column`` with more features than samples (the samples' form
+    of the Newton system pays)."""
+    return random_column(seed, C, sparse, n=n, d=d, noise=0.3)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_the_samples_form_of_the_newton_system_solves_it(sparse, intercept):
+    # a point as near the optimum: the barrier terms D of a few coefficients
+    # (the non-zero ones) tiny, the others' huge; the samples' form's solve
+    # against the matrix formed here (a backward error at rounding level;
+    # Woodbury's identity over all of D^{-1} cancelled there)
+    from hinge_estimators.solvers import _primal_cd_interior as interior
+
+    X, y, c, columns = _wide_column(3, 1.0, sparse)
+    keep = c > 0
+    columns = columns[:, keep] if sparse else np.ascontiguousarray(columns[:, keep])
+    y, c = y[keep], c[keep]
+    d, n = columns.shape
+    rng = np.random.default_rng(0)
+    active = rng.random(d) < 0.1
+    u = np.where(active, rng.uniform(0.5, 2.0, d), 1e-7)
+    mu_u = np.where(active, 1e-9, 1.0)
+    point = interior._Point(
+        u, np.full(d, 1e-7), rng.uniform(0.1, 1, n), rng.uniform(1e-6, 1, n),
+        mu_u, np.ones(d), np.ones(0), np.ones(0),
+    )  # fmt: skip
+    kappa = 0.5 / c
+    system = interior._System(columns, y, point, kappa, 0.0, 0.0, intercept)
+    assert system.samples is not None  # the samples' form was used
+    dense = columns.toarray() if sparse else columns
+    both = system.E_u * system.E_v / (system.E_u + system.E_v)
+    matrix = interior._normal_matrix(dense, system.G, both, 0.0, intercept)
+    for _ in range(3):
+        rhs = rng.standard_normal(len(matrix))
+        solved = system._solve(rhs)
+        residual = np.abs(matrix @ solved - rhs).max()
+        scale = np.abs(matrix).max() * np.abs(solved).max() + np.abs(rhs).max()
+        assert residual <= 1e-12 * scale
+
+
+@settings(max_examples=15, deadline=None)
+@given(**COLUMN_CASES, loss=st.sampled_from(LOSSES))
+def test_the_interior_point_over_the_samples_reaches_the_optimum(
+    seed, C, intercept, l1_ratio, sparse, loss
+):
+    X, y, c, columns = _wide_column(seed, C, sparse)
+    rho, q = l1_ratio, 1.0 - l1_ratio
+    found = margin_interior_point(columns, y, c, rho, q, 0.0, intercept, loss)
+    assert found is not None
+    w, b, *_ = found
+    value, gap = _certified(loss, X, y, c, w, b, l1_ratio, intercept, sparse)
+    assert gap <= 1e-7 * value
+    reference = _split_reference(loss, X, y, 1.0, c, rho, q, intercept)
+    assert value <= reference * (1 + 1e-8) + 1e-10
+
+
+@pytest.mark.parametrize("C", [1.0, 3.0])
+def test_a_fit_that_will_miss_max_iter_is_handed_over_whatever_its_epochs_cost(C):
+    # 200 x 3,000 sparse: coordinate descent's epochs over its small working
+    # sets cost far less than the interior point, and ended at max_iter
+    # with a bound of 3e-2 (C = 1); it is the fit's one chance. At C = 3 a
+    # Newton step was charged 986 of the 1,000 iterations first, which left
+    # the interior point none (a bound of 0.33)
+    from sklearn.svm import LinearSVC
+
+    from hinge_estimators import HingeClassifier
+
+    X, y = wide_sparse_binary()
+    model = HingeClassifier(penalty="l1", C=C, fit_intercept=False).fit(X, y)
+    assert model.optimality_ <= model.tol
+    reference = LinearSVC(
+        penalty="l1", dual=False, C=C, fit_intercept=False, tol=1e-10,
+        max_iter=100_000,
+    ).fit(X, y)  # fmt: skip
+    ys = 2.0 * y - 1.0
+
+    def primal(w):
+        return np.abs(w).sum() + C * np.sum(np.maximum(0.0, 1 - ys * (X @ w)) ** 2)
+
+    ours, theirs = primal(model.coef_.ravel()), primal(reference.coef_.ravel())
+    assert ours <= theirs * (1 + 1e-4)

@@ -113,3 +113,21 @@ def test_intercept_scaling_without_a_penalty_warns_that_it_is_unused():
         model = HingeClassifier(penalty=None, intercept_scaling=1e-3).fit(X, y)
     plain = HingeClassifier(penalty=None).fit(X, y)
     np.testing.assert_allclose(model.intercept_, plain.intercept_, rtol=1e-12)
+
+
+def test_the_warning_of_an_unbounded_fit_without_a_penalty_says_why():
+    # separable binary data, penalty=None: no minimizer, P falls to 0 and
+    # the relative bound is undefined; the warning blamed a multiclass
+    # loss's intercepts
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_classification(
+        120, 6, n_informative=4, n_classes=3, n_clusters_per_class=1,
+        random_state=1,
+    )  # fmt: skip
+    model = HingeClassifier(loss="gaussian_hinge", penalty=None, solver="newton")
+    with pytest.warns(ConvergenceWarning) as caught:
+        model.fit(X, (y == 1).astype(int))
+    message = str(caught[0].message)
+    assert "penalty=None" in message and "separable" in message
+    assert "multiclass" not in message

@@ -546,12 +546,22 @@ class HingeClassifier(
             measure = f"stopping measure {result.optimality:.3g} > tol={self.tol:g}"
             if np.isinf(result.optimality):
                 # "inf > tol" alone reads as a divergence: it is a missing bound
-                measure = (
-                    "no bound on its suboptimality (stopping measure inf: no "
-                    "feasible dual point at its last iterate, as for a "
-                    "multiclass loss whose free intercepts the loss gradient "
-                    "cannot balance)"
-                )
+                if self.penalty is None:
+                    why = (
+                        "with penalty=None the objective of separable data "
+                        "has no minimizer: it falls towards 0 as the "
+                        "coefficients grow without end, and a bound relative "
+                        "to P = 0 is undefined"
+                    )
+                elif loss.is_multiclass:
+                    why = (
+                        "no feasible dual point at its last iterate, as for a "
+                        "multiclass loss whose free intercepts the loss "
+                        "gradient cannot balance"
+                    )
+                else:
+                    why = "no feasible dual point at its last iterate"
+                measure = f"no bound on its suboptimality (stopping measure inf: {why})"
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
                 f"{result.n_iter} iterations (max_iter={self.max_iter}) with "

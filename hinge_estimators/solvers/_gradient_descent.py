@@ -140,10 +140,12 @@ class GradientDescent(Solver):
     group norm) is a linear program (a quadratic one with the elastic net's
     quadratic part). With ``polish=True``, where one iteration's work
     (``n (d + 1)^2``, or ``sum_i nnz_i^2`` for sparse rows, plus ``(d +
-    1)^3 / 3``, per column) is at most ``1e9``, each column is first solved
-    by the primal-dual interior point ``primal_cd`` hands its slow columns
-    to (Mehrotra's predictor-corrector, 20 to 100 iterations, each a ``d +
-    1`` square system; ``_primal_cd_interior.margin_interior_point``), and
+    1)^3 / 3``, per column; with fewer samples than features, ``n^2 d`` or
+    ``sum_j nnz_j^2`` and ``n^3 / 3`` where that is less) is at most
+    ``1e9``, each column is first solved by the primal-dual interior point
+    ``primal_cd`` hands its slow columns to (Mehrotra's predictor-corrector,
+    20 to 100 iterations, each a ``d + 1`` square system, or an ``n``-square
+    one over the samples; ``_primal_cd_interior.margin_interior_point``), and
     certified by
     the duality gap at its multipliers :math:`\\alpha_i \\in [0, C s_i]`
     (:math:`D = m \\sum_i \\alpha_i - \\Omega^*(X^T (\\alpha \\circ y))`,

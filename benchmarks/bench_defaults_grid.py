@@ -11,7 +11,10 @@ the seconds, the passes, and the fits that raised a ``ConvergenceWarning``.
 Data (``real_datasets.py``): the dense sets standardized as a user would
 (``StandardScaler``), ``splice_csr`` and ``optdigits_csr`` raw as CSR, and
 ``text`` (``bench_exact.sparse_text`` at 5,000 x 20,000, rows
-l2-normalized).
+l2-normalized). Two wide sets, more features than samples, are there by
+``--sets`` only: ``text_wide`` (``sparse_text`` at 500 x 20,000) and
+``random_wide`` (200 x 3,000 CSR at 1 % density, values in ``[0, 1)``,
+labels from 20 features and noise).
 
 Run (from the repository root, setup in ``benchmarks/README.md``)::
 
@@ -36,6 +39,7 @@ import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -68,10 +72,22 @@ SETS = (
 MULTICLASS_ONLY = ("crammer_singer", "weston_watkins")
 
 
+#: the wide sets (more features than samples), by ``--sets`` only
+WIDE = ("text_wide", "random_wide")
+
+
 def load(name):
     """``(X, y)`` as the other benchmarks prepare them."""
     if name == "text":
         return sparse_text(5_000, 20_000, 50, seed=2)
+    if name == "text_wide":
+        return sparse_text(500, 20_000, 50, seed=2)
+    if name == "random_wide":
+        rng = np.random.RandomState(0)
+        X = sp.random(200, 3000, density=0.01, random_state=0, format="csr")
+        w = np.zeros(3000)
+        w[:20] = rng.randn(20) * 5
+        return X, (X @ w + 0.3 * rng.randn(200) > 0).astype(int)
     if name.endswith("_csr"):
         return real_datasets.load_sparse(name.removesuffix("_csr"))
     with warnings.catch_warnings():
@@ -81,7 +97,7 @@ def load(name):
 
 
 def available(name):
-    if name == "text":
+    if name == "text" or name in WIDE:
         return True
     return real_datasets.available(name.removesuffix("_csr"))
 

@@ -1,6 +1,8 @@
 """gd's interior point for the hinge with L1 or the elastic net (a linear or
 quadratic program), certified by its own multipliers."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -324,3 +326,37 @@ def test_wide_sparse_data_go_to_the_interior_point_over_the_samples(C):
     w, b = model.coef_.ravel(), model.intercept_[0]
     value = _hinge_value(X.toarray(), ys, w, b, np.full(200, C), 1.0, 1.0, 0.0)
     assert reference * (1 - 1e-9) <= value <= reference * (1 + model.tol)
+
+
+def test_duplicated_columns_keep_the_samples_form_accurate():
+    # 10 copies of each of 40 columns, non-zero together at the optimum:
+    # more than n features with a small barrier term. Only n of them kept
+    # explicit, the solves' residuals reached 6e5 and the fit ran to
+    # max_iter at tol=1e-8 (16 iterations over the coefficients)
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 40))
+    X = np.repeat(base, 10, axis=1)
+    y = np.where(base[:, :3].sum(1) + 0.3 * rng.normal(size=40) > 0, 1.0, -1.0)
+    model = _certified_fit(X, y, penalty="l1", C=100.0, tol=1e-8)
+    assert model.n_iter_ <= 100
+    reference = _hinge_program(X, y, np.full(40, 100.0), 1.0, 1.0, 0.0, True)
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    value = _hinge_value(X, y, w, b, np.full(40, 100.0), 1.0, 1.0, 0.0)
+    assert reference * (1 - 1e-9) <= value <= reference * (1 + 1e-8)
+
+
+def test_no_coefficients_form_where_the_samples_form_was_chosen_and_fails(
+    monkeypatch,
+):
+    # admitted on the samples' form's cost, the interior point built the
+    # (d + 1)-square form where that form could not be factored: 185 s and
+    # 3.2 GB at 500 x 20,000. Past FALLBACK_WORK the iteration stops, and
+    # gd's stages go on
+    X, y = wide_sparse_binary(n=100, d=2000)
+    monkeypatch.setattr(interior, "FALLBACK_WORK", 1e6)
+    monkeypatch.setattr(interior._System, "_by_samples", lambda *args: None)
+    formed = spy_on(monkeypatch, interior, "_normal_matrix")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        HingeClassifier(loss="hinge", penalty="l1", C=1.0).fit(X, y)
+    assert not formed

@@ -114,15 +114,24 @@ def _reference(loss, X, codes, C, weights, fit_intercept, p=0.0):
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_route_certifies_the_reference_optimum(loss):
     # the route on its own, every loss it takes: certified at tol 1e-7, at
-    # the optimum of an independent solver, its bound below that value
+    # (or below) the value of an independent solver, its bound below that
+    # value. Its P is recomputed here from the definitions, so it bounds P*
+    # from above whatever the package computes: the reference's SLSQP can
+    # stop above the optimum (under OpenBLAS's SkylakeX kernel, 0.17 % above
+    # for the smooth hinge), which a two-sided check of P against it blamed
+    # on the route
     X, codes = _data()
     model = HingeClassifier(loss=LOSSES[loss], penalty="l1_l2", C=2.0)
     objective = model._problem(X, codes, None).objective
     result = primal_dual.multiclass_primal_dual(objective, 1e-7, 300)
     assert result.converged
     reference = _reference(LOSSES[loss], X, codes, 2.0, np.ones(len(codes)), True)
-    P = result.value
-    assert abs(P - reference) <= 2e-7 * reference
+    W, b = objective.split(result.coef)
+    Y = np.where(codes[:, None] == np.arange(3), 1.0, -1.0)
+    P = 2.0 * float(_term_loss(LOSSES[loss], Y * (X @ W.T + b)).sum())
+    P += float(np.sqrt(np.square(W).sum(axis=0)).sum())
+    assert result.value == pytest.approx(P, rel=1e-12)
+    assert reference * (1 + 2e-7) >= P
     assert P * (1 - result.optimality) <= reference * (1 + 1e-9)
 
 

@@ -297,12 +297,13 @@ class _System:
         both = self.E_u * self.E_v / (self.E_u + self.E_v)
         self.last_db = 0.0
         self.samples = None
-        by_samples = samples_space_pays(columns)
-        if by_samples:
-            self.samples = self._by_samples(resistance, q + both, p)
+        by_coefficients, by_samples = (sum(work) for work in normal_work(columns))
+        samples_form = by_samples < SAMPLES_SPACE_SHARE * by_coefficients
+        if samples_form:
+            self.samples = self._by_samples(resistance, q + both, p, by_coefficients)
         if self.samples is not None:
             self.factor = self.samples[0][0]
-        elif by_samples and sum(normal_work(columns)[0]) > FALLBACK_WORK:
+        elif samples_form and by_coefficients > FALLBACK_WORK:
             # admitted for the samples' form's cost: the coefficients' is
             # not formed past FALLBACK_WORK (500 x 20,000: 185 s and 3.2 GB
             # matrices; 60,000 columns, 28.8 GB); the iteration stops
@@ -311,10 +312,11 @@ class _System:
             matrix = _normal_matrix(columns, self.G, q + both, p, intercept)
             self.factor = _regularized_cholesky(matrix)
 
-    def _by_samples(self, resistance, diagonal, p):
+    def _by_samples(self, resistance, diagonal, p, by_coefficients):
         """The samples' form: ``(factors, border, solved border, Schur
-        complement)``, or None where it cannot be factored (then the
-        coefficients' form, with its ridge, is used).
+        complement)``, or None where it cannot be factored or costs more
+        than the coefficients' form (``by_coefficients`` multiply-adds: then
+        that form is used, within ``FALLBACK_WORK``).
 
         ``D`` spans many magnitudes near the optimum: tiny for the non-zero
         coefficients (their barrier terms vanish), huge for the zero ones.
@@ -339,7 +341,7 @@ class _System:
             ratio = np.where(curvature > 0, diagonal / curvature, np.inf)
         explicit = np.flatnonzero(ratio < EXPLICIT_RATIO)
         m = float(len(explicit))
-        if m**3 / 3.0 + m * n * n > SAMPLES_SPACE_SHARE * sum(normal_work(columns)[0]):
+        if m**3 / 3.0 + m * n * n > SAMPLES_SPACE_SHARE * by_coefficients:
             return None
         others = np.setdiff1d(np.arange(columns.shape[0]), explicit)
         inverse = np.zeros_like(diagonal)
@@ -456,7 +458,7 @@ SAMPLES_SPACE_SHARE = 0.5
 REFINEMENTS = 2
 #: a free intercept's Schur complement below this share of its diagonal
 #: entry is singular (the columns span the constant): the coefficients'
-#: form then takes the step, with its ridge
+#: form then takes the step, with its ridge (within ``FALLBACK_WORK``)
 SCHUR_FLOOR = 1e-12
 #: the coefficients' form is not formed past this many multiply-adds where
 #: the samples' form was chosen and cannot be factored (as

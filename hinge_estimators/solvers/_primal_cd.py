@@ -888,14 +888,17 @@ def _segment_minimum(H, grad, x, direction, rho):
 
 
 def _interior_point_pays(data, working_set, checks, tol, n_iter, max_iter):
-    """Whether the interior point costs less than the epochs still needed.
+    """Whether the interior point costs less than the epochs still needed,
+    or is the fit's one chance.
 
     Coordinate descent still needs ``passes_needed`` epochs at its measured
-    rate (at most the ``max_iter - n_iter`` it may run: where the rate says
-    it will miss, the interior point must fit in what is left); the interior
-    point some 40 iterations of a ``(d + 1)``-square normal matrix
-    (:attr:`_ColumnData.interior_point_work`). Asked once a tenth of
-    ``max_iter`` has run (at least ``HANDOVER_EPOCHS``).
+    rate, each over the working set's columns; the interior point costs
+    some 40 iterations of its Newton system
+    (:attr:`_ColumnData.interior_point_work`). Where the rate says
+    coordinate descent will miss ``max_iter``, the interior point is taken
+    if it costs at most ``MISS_WORK`` times ``max_iter`` epochs over all of
+    ``X``. Asked once a tenth of ``max_iter`` has run (at least
+    ``HANDOVER_EPOCHS``), with the interior point's iterations left.
     """
     if n_iter < max(max_iter // 10, HANDOVER_EPOCHS) or len(checks) < 3:
         return False

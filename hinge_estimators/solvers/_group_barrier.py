@@ -64,6 +64,9 @@ SNAP_SHARE = 1e-6
 #: inside the ball by these shares, in turn, whatever its norm (see
 #: :func:`_last_zeros`)
 CLEAR_SHARES = (1e-3, 1e-1, 0.5)
+#: groups below this share of the largest are numerically 0: set to 0 at
+#: the end where the certificate allows (:func:`_numerical_zeros`)
+NUMERICAL_ZERO = 1e-8
 #: Newton steps of the support polish (see :func:`_support_polish`), tried
 #: at a stage's end once the gap is at most POLISH_GAP of ``P`` and the
 #: support has held since the last stage
@@ -280,6 +283,9 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
         return None
     budget = max(max_iterations - steps, 0)
     coef, optimality, primal, spent = _last_zeros(objective, best, mu, user_tol, budget)
+    coef, optimality, primal = _numerical_zeros(
+        objective, coef, optimality, primal, user_tol
+    )
     steps += spent
     converged = optimality <= user_tol
     return SolveResult(
@@ -295,6 +301,31 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
             else "the barrier method stopped above tol"
         ),
     )
+
+
+def _numerical_zeros(objective, coef, optimality, primal, tol):
+    """``(coef, optimality, P)`` with the groups below ``NUMERICAL_ZERO`` of
+    the largest set to 0, where the certificate still holds within
+    ``max(optimality, tol)``; else as given.
+
+    The last snaps (:func:`_last_zeros`) take the groups the dual puts
+    inside the ball: a zero of the optimum whose dual lies on its boundary
+    stays at a barrier's rounding-level size (digits, L1 at C = 1000: 12
+    coefficients below 1e-8 of the largest, 439 non-zero where
+    ``primal_cd`` finds 426).
+    """
+    W, b = objective.split(coef)
+    sizes = np.sqrt(np.square(_as_groups(objective, W)).sum(axis=0))
+    small = (sizes > 0.0) & (sizes <= NUMERICAL_ZERO * sizes.max(initial=0.0))
+    if not small.any():
+        return coef, optimality, primal
+    groups = _as_groups(objective, W).copy()
+    groups[:, small] = 0.0
+    snapped = objective.join(groups.reshape(W.shape), b)
+    gap, value = objective.duality_gap(snapped)
+    if gap <= max(optimality, tol) * value:
+        return snapped, gap / value if value > 0 else 0.0, value
+    return coef, optimality, primal
 
 
 def _last_zeros(objective, best, mu, tol, budget=POLISH_STEPS):

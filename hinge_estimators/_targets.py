@@ -178,7 +178,7 @@ def class_weight_per_sample(class_weight, classes, codes, sample_weight):
         )
     per_class = np.ones(n_classes)
     known = {c.item() if hasattr(c, "item") else c: i for i, c in enumerate(classes)}
-    unknown = []
+    unknown, weighted = [], set()
     for label, weight in class_weight.items():
         key = label.item() if hasattr(label, "item") else label
         weight = float(weight)
@@ -189,13 +189,13 @@ def class_weight_per_sample(class_weight, classes, codes, sample_weight):
             )
         if key in known:
             per_class[known[key]] = weight
+            weighted.add(known[key])
         else:
             unknown.append(label)
     # labels absent from the training data are ignored, as scikit-learn's
     # compute_class_weight does (a cross-validation fold may lack a rare
     # class), unless a training class has no weight: then an unknown label
     # is more likely a misspelt one
-    weighted = {known[key] for key in known if key in _keys(class_weight)}
     if unknown and len(weighted) < n_classes:
         missing = [classes[i] for i in range(n_classes) if i not in weighted]
         raise ValueError(
@@ -204,8 +204,3 @@ def class_weight_per_sample(class_weight, classes, codes, sample_weight):
             f"{np.asarray(missing).tolist()} have no weight in it."
         )
     return per_class[codes]
-
-
-def _keys(class_weight):
-    """``class_weight``'s labels as plain Python scalars."""
-    return {k.item() if hasattr(k, "item") else k for k in class_weight}

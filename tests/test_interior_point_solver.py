@@ -281,15 +281,16 @@ def test_a_class_without_weight_fits_without_warnings(loss):
     assert model.optimality_ <= 1e-6
 
 
-def _rows_per_round(monkeypatch):
-    """Spy on the interior point's solves: the rows each round solved for."""
+def _rows_per_round(monkeypatch, axis=0):
+    """Spy on the interior point's solves: the rows each round solved for
+    (their number; ``axis=1``: their width)."""
     from hinge_estimators.solvers import _interior_point_solver
 
     rounds = []
     real = _interior_point_solver.solve_multiclass_dual
 
     def spy(rows, *args, **kwargs):
-        rounds.append(rows.shape[0])
+        rounds.append(rows.shape[axis])
         return real(rows, *args, **kwargs)
 
     monkeypatch.setattr(_interior_point_solver, "solve_multiclass_dual", spy)
@@ -355,3 +356,43 @@ def test_the_rounds_share_max_iter(monkeypatch):
         assert result.n_iter <= max_iter
         assert result.value == pytest.approx(objective.value(result.coef), rel=1e-14)
         assert result.optimality * result.value >= result.value - qp_value * (1 + 1e-8)
+
+
+def _one_hot_blocks(n=150, blocks=6, levels=4, K=3, seed=0):
+    """Categorical features one-hot encoded: each block of columns sums to
+    1, so the rows span fewer dimensions than there are columns."""
+    rng = np.random.default_rng(seed)
+    categories = rng.integers(0, levels, size=(n, blocks))
+    X = np.zeros((n, blocks * levels))
+    X[np.arange(n)[:, None], categories + levels * np.arange(blocks)] = 1.0
+    weights = rng.normal(size=(blocks * levels, K))
+    codes = np.argmax(X @ weights + rng.normal(scale=0.5, size=(n, K)), axis=1)
+    return X, codes
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("loss", [WestonWatkins(), CrammerSinger()], ids=repr)
+def test_rank_deficient_rows_are_solved_in_a_basis_of_their_span(
+    monkeypatch, loss, fit_intercept
+):
+    # W lies in the span of the rows: one-hot blocks (24 columns of rank
+    # 19) are solved in a basis of it, to the same certified optimum
+    from hinge_estimators import LinearObjective
+    from hinge_estimators.solvers import _interior_point_solver
+
+    X, codes = _one_hot_blocks()
+    Y = np.where(codes[:, None] == np.arange(3), 1.0, -1.0)
+    objective = LinearObjective(
+        loss, X, codes if loss.is_multiclass else Y, n_outputs=3, C=5.0,
+        fit_intercept=fit_intercept,
+    )  # fmt: skip
+    widths = _rows_per_round(monkeypatch, axis=1)
+    in_basis = InteriorPoint().solve(objective, tol=1e-9, max_iter=200)
+    assert widths and max(widths) < X.shape[1]
+    monkeypatch.setattr(_interior_point_solver, "row_basis", lambda *args: None)
+    widths.clear()
+    plain = InteriorPoint().solve(objective, tol=1e-9, max_iter=200)
+    assert min(widths) == X.shape[1]
+    assert in_basis.converged and plain.converged
+    assert in_basis.value == pytest.approx(plain.value, rel=1e-8)
+    assert in_basis.value == pytest.approx(objective.value(in_basis.coef), rel=1e-12)

@@ -13,6 +13,7 @@ from ._base import (
     solve_centered,
 )
 from ._dual_cd_parts import _balance_multiclass
+from ._interior_point import row_basis
 from ._multiclass_interior_point import (
     bound_sets,
     margins,
@@ -202,8 +203,15 @@ class InteriorPoint(Solver):
         if not len(kept):  # every weight 0: P = ||W||^2 / 2, optimal at 0
             return optimal_at_zero(objective)
         history = []
+        # W lies in the span of the rows: solved in a basis of it where their
+        # rank is low (one-hot blocks sum to the constant feature: splice,
+        # 287 columns of rank 195), each step's products and factor shrink
+        basis = row_basis(X, objective.offset, constant)
+        solved_rows = rows if basis is None else rows @ basis
 
         def coefficients(W, b):
+            if basis is not None:  # back from the basis's coordinates
+                W = basis @ W
             intercept = b if equality else constant * W[d] if constant else None
             return objective.join(W[:d].T, intercept)
 
@@ -240,7 +248,8 @@ class InteriorPoint(Solver):
             # their overflow is harmless, the best iterate is kept
             with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
                 theta, W, b, taken, slacks = solve_multiclass_dual(
-                    rows[working], codes[working], upper[working], dual.margin, K,
+                    solved_rows[working], codes[working], upper[working],
+                    dual.margin, K,
                     simplex=simplex, equality=equality, tol=inner_tol,
                     max_steps=max_iter - steps, callback=report,
                 )  # fmt: skip
@@ -260,7 +269,8 @@ class InteriorPoint(Solver):
                 break
             # a held sample inside its margin needs a multiplier: it joins,
             # with the held samples near their margin
-            low = margins(rows[held] @ W + b, codes[held], wrong[held]).min(axis=1)
+            scores = solved_rows[held] @ W + b
+            low = margins(scores, codes[held], wrong[held]).min(axis=1)
             low -= dual.margin
             if not (low < 0).any():
                 break

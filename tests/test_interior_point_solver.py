@@ -389,7 +389,7 @@ def test_rank_deficient_rows_are_solved_in_a_basis_of_their_span(
     widths = _rows_per_round(monkeypatch, axis=1)
     in_basis = InteriorPoint().solve(objective, tol=1e-9, max_iter=200)
     assert widths and max(widths) < X.shape[1]
-    monkeypatch.setattr(_interior_point_solver, "row_basis", lambda *args: None)
+    monkeypatch.setattr(_interior_point_solver, "span_basis", lambda *args: None)
     widths.clear()
     plain = InteriorPoint().solve(objective, tol=1e-9, max_iter=200)
     assert min(widths) == X.shape[1]

@@ -312,7 +312,6 @@ def row_basis(X, offset, constant):
     below, 9e-6 above).
     """
     n, d = X.shape
-    size = d + int(bool(constant))
     if n * d > MAX_BASIS_ENTRIES:
         return None
     dense = dense_rows(X, slice(None), constant)
@@ -320,6 +319,14 @@ def row_basis(X, offset, constant):
         # exact differences: a Gram matrix corrected for the mean afterwards
         # loses the null space to cancellation
         dense[:, :d] -= offset
+    return span_basis(dense)
+
+
+def span_basis(dense):
+    """:func:`row_basis` of rows already dense (centered, with their
+    constant feature): an orthonormal basis of their span, or None where it
+    is nearly all of it."""
+    size = dense.shape[1]
     gram = scipy.linalg.blas.dsyrk(1.0, dense, trans=1, lower=0)
     values, vectors = scipy.linalg.eigh(
         gram, lower=False, driver="evd", check_finite=False

@@ -13,7 +13,7 @@ from ._base import (
     solve_centered,
 )
 from ._dual_cd_parts import _balance_multiclass
-from ._interior_point import row_basis
+from ._interior_point import span_basis
 from ._multiclass_interior_point import (
     bound_sets,
     margins,
@@ -206,7 +206,7 @@ class InteriorPoint(Solver):
         # W lies in the span of the rows: solved in a basis of it where their
         # rank is low (one-hot blocks sum to the constant feature: splice,
         # 287 columns of rank 195), each step's products and factor shrink
-        basis = row_basis(X, objective.offset, constant)
+        basis = span_basis(rows)
         solved_rows = rows if basis is None else rows @ basis
 
         def coefficients(W, b):

@@ -16,7 +16,7 @@ from ._base import (
     solve_centered,
 )
 from ._group_barrier import MAX_STEPS as GROUP_BARRIER_STEPS
-from ._group_barrier import group_barrier, group_barrier_applies
+from ._group_barrier import group_barrier, group_barrier_applies, numerical_zeros
 from ._multiclass_primal_dual import MAX_ITERATIONS as MULTICLASS_PD_ITERATIONS
 from ._multiclass_primal_dual import (
     multiclass_primal_dual,
@@ -320,6 +320,15 @@ class GradientDescent(Solver):
         self, objective, coef_init=None, *, tol, max_iter, rng=None, callback=None
     ):
         """Minimize ``objective``; see :class:`Solver`."""
+        result = self._solve(objective, coef_init, tol, max_iter, callback)
+        if objective.has_nonsmooth_penalty and result.coef is not None:
+            # numerically zero groups set to 0, whichever route gave them
+            result.coef, result.optimality, result.value = numerical_zeros(
+                objective, result.coef, result.optimality, result.value, tol
+            )
+        return result
+
+    def _solve(self, objective, coef_init, tol, max_iter, callback):
         self.check_loss(objective.loss)
         x0 = objective.zeros() if coef_init is None else np.array(coef_init, float)
         method = self.resolved_method(objective.loss)

@@ -64,9 +64,9 @@ SNAP_SHARE = 1e-6
 #: inside the ball by these shares, in turn, whatever its norm (see
 #: :func:`_last_zeros`)
 CLEAR_SHARES = (1e-3, 1e-1, 0.5)
-#: groups below this share of the largest are numerically 0: set to 0 at
-#: the end where the certificate allows (:func:`_numerical_zeros`)
-NUMERICAL_ZERO = 1e-8
+#: groups below these shares of the largest are numerically 0: set to 0 at
+#: the end where the certificate allows (:func:`numerical_zeros`)
+NUMERICAL_ZEROS = (1e-12, 1e-10, 1e-8)
 #: Newton steps of the support polish (see :func:`_support_polish`), tried
 #: at a stage's end once the gap is at most POLISH_GAP of ``P`` and the
 #: support has held since the last stage
@@ -283,9 +283,6 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
         return None
     budget = max(max_iterations - steps, 0)
     coef, optimality, primal, spent = _last_zeros(objective, best, mu, user_tol, budget)
-    coef, optimality, primal = _numerical_zeros(
-        objective, coef, optimality, primal, user_tol
-    )
     steps += spent
     converged = optimality <= user_tol
     return SolveResult(
@@ -303,29 +300,37 @@ def _barrier(objective, tol, max_iterations, callback=None, start=None):
     )
 
 
-def _numerical_zeros(objective, coef, optimality, primal, tol):
-    """``(coef, optimality, P)`` with the groups below ``NUMERICAL_ZERO`` of
-    the largest set to 0, where the certificate still holds within
-    ``max(optimality, tol)``; else as given.
+def numerical_zeros(objective, coef, optimality, primal, tol):
+    """``(coef, optimality, P)`` with the groups below a share of the largest
+    (``NUMERICAL_ZEROS``, the largest share whose point
+    :meth:`LinearObjective.duality_gap` still certifies within
+    ``max(optimality, tol)``) set to 0; else as given.
 
-    The last snaps (:func:`_last_zeros`) take the groups the dual puts
-    inside the ball: a zero of the optimum whose dual lies on its boundary
-    stays at a barrier's rounding-level size (digits, L1 at C = 1000: 12
-    coefficients below 1e-8 of the largest, 439 non-zero where
-    ``primal_cd`` finds 426).
+    ``gd``'s answer, whichever route or stage gave it: the barrier's last
+    snaps take the groups the dual puts inside the ball, and a zero of the
+    optimum whose dual lies on its boundary stays at a barrier's
+    rounding-level size (digits, L1 at C = 1000: 12 coefficients at 1e-9
+    to 1e-12 of the largest, 439 non-zero where ``primal_cd`` finds 426);
+    the proximal steps' Newton certification leaves such sizes too (1e-25
+    under another OpenBLAS kernel, where they certified first).
     """
     W, b = objective.split(coef)
-    sizes = np.sqrt(np.square(_as_groups(objective, W)).sum(axis=0))
-    small = (sizes > 0.0) & (sizes <= NUMERICAL_ZERO * sizes.max(initial=0.0))
-    if not small.any():
-        return coef, optimality, primal
-    groups = _as_groups(objective, W).copy()
-    groups[:, small] = 0.0
-    snapped = objective.join(groups.reshape(W.shape), b)
-    gap, value = objective.duality_gap(snapped)
-    if gap <= max(optimality, tol) * value:
-        return snapped, gap / value if value > 0 else 0.0, value
-    return coef, optimality, primal
+    groups = _as_groups(objective, W)
+    sizes = np.sqrt(np.square(groups).sum(axis=0))
+    largest = float(sizes.max(initial=0.0))
+    best = (coef, optimality, primal)
+    for share in NUMERICAL_ZEROS:
+        small = (sizes > 0.0) & (sizes <= share * largest)
+        if not small.any():
+            continue
+        snapped = groups.copy()
+        snapped[:, small] = 0.0
+        snapped_coef = objective.join(snapped.reshape(W.shape), b)
+        gap, value = objective.duality_gap(snapped_coef)
+        if not gap <= max(optimality, tol) * value:
+            break
+        best = (snapped_coef, gap / value if value > 0 else 0.0, value)
+    return best
 
 
 def _last_zeros(objective, best, mu, tol, budget=POLISH_STEPS):

@@ -363,9 +363,16 @@ def test_l1_and_elastic_net_certify_the_reference_optimum(loss, l1_ratio, C):
         penalty=penalty, C=C, solver="gd", tol=1e-7,
     )  # fmt: skip
     reference = _l1_reference(phi, X, y, C, l1_ratio)
-    P = model.objective_value_
-    # certified at tol 1e-7; the reference is within about 1e-9 of P*
-    assert abs(P - reference) <= 2e-7 * reference
+    # P from the definitions: an upper bound on P* whatever the package
+    # computes. At (or below) the reference's value, with its bound below
+    # that: L-BFGS-B can stop above the optimum (3 % above at C = 1000 under
+    # OpenBLAS's Prescott kernel), which a two-sided check blamed on gd
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    s = np.where(y == y.max(), 1.0, -1.0)
+    P = C * phi(s * (X @ w + b)).sum() + l1_ratio * np.abs(w).sum()
+    P += 0.5 * (1 - l1_ratio) * w @ w
+    assert model.objective_value_ == pytest.approx(P, rel=1e-12)
+    assert reference * (1 + 2e-7) >= P
     assert P * (1 - model.optimality_) <= reference * (1 + 1e-9)
 
 

@@ -23,7 +23,7 @@ from hinge_estimators.solvers._primal_cd_interior import (
     margin_interior_point,
 )
 
-from ._problems import certified_fit, spy_on, wide_sparse_binary
+from ._problems import certified_fit, spy_on, wide_sparse_binary, zipf_text
 from .test_primal_cd_interior import COLUMN_CASES, random_column
 
 
@@ -360,3 +360,125 @@ def test_no_coefficients_form_where_the_samples_form_was_chosen_and_fails(
         warnings.simplefilter("ignore", ConvergenceWarning)
         HingeClassifier(loss="hinge", penalty="l1", C=1.0).fit(X, y)
     assert not formed
+
+
+def _few_features_decide(n, d, seed=0):
+    """``(X, y)``: ``n x d`` CSR at 1 % density plus one entry of 1 in one
+    of the first 10 columns of each row, labels in ``{-1, 1}`` from those 10
+    features and a little noise: an L1 hinge optimum with few non-zero
+    coefficients among many features."""
+    rng = np.random.RandomState(seed)
+    X = sp.random(n, d, density=0.01, random_state=seed, format="csr")
+    X = X + sp.csr_matrix(
+        (np.ones(n), (np.arange(n), rng.randint(0, 10, n))), shape=(n, d)
+    )
+    w_true = np.zeros(d)
+    w_true[:10] = rng.randn(10) * 5
+    y = np.where(X @ w_true + 0.3 * rng.randn(n) > 0, 1.0, -1.0)
+    return sp.csr_matrix(X), y
+
+
+@pytest.mark.parametrize("C", [0.1, 1.0])
+def test_past_the_work_limit_the_hinge_runs_on_working_sets_of_features(monkeypatch, C):
+    # 1,500 x 3,000 sparse: past HINGE_STEP_WORK over the coefficients and
+    # over the samples alike, the interior point did not apply and gd's
+    # smoothing stages ended at max_iter with bounds of 0.07 (C = 0.1) and
+    # 0.05 (C = 1); the optimum has a few hundred non-zero coefficients at
+    # most, and the interior point over working sets of them certifies it
+    X, y = _few_features_decide(1500, 3000)
+    objective = LinearObjective(Hinge(), X, y[:, None], n_outputs=1, C=C, penalty=L1())
+    assert interior._step_work(X) > interior.HINGE_STEP_WORK  # the intended route
+    assert hinge_interior_point_applies(objective)
+    solved_on = spy_on(monkeypatch, interior, "margin_interior_point")
+    model = _certified_fit(X, y, penalty="l1", C=C)
+    assert solved_on and all(columns.shape[0] < 3000 for columns in solved_on)
+    c = np.full(len(y), C)
+    reference = _hinge_program(X, y, c, 1.0, 1.0, 0.0, True)
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    value = _hinge_value(X, y, w, b, c, 1.0, 1.0, 0.0)
+    assert reference * (1 - 1e-9) <= value <= reference * (1 + model.tol)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("sparse", [True, False])
+def test_working_sets_reach_the_whole_problems_optimum(
+    monkeypatch, penalty, fit_intercept, sparse
+):
+    # the limit set just below the whole problem's iteration and the first
+    # working set at 3 features: several rounds of column generation, each
+    # certified on the whole problem, end at its optimum
+    X, y = _few_features_decide(80, 150, seed=1)
+    X = X if sparse else X.toarray()  # the dense route centres the columns
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", interior._step_work(X) - 1.0)
+    monkeypatch.setattr(interior, "SCREEN_FIRST", 3)
+    solved_on = spy_on(monkeypatch, interior, "margin_interior_point")
+    l1_ratio = 1.0 if penalty == "l1" else 0.6
+    model = _certified_fit(
+        X, y, penalty=ElasticNet(l1_ratio), C=0.3, tol=1e-8, fit_intercept=fit_intercept
+    )
+    assert len(solved_on) >= 2 and solved_on[0].shape[0] < 150
+    c = np.full(len(y), 0.3)
+    rho, q = l1_ratio, 1.0 - l1_ratio
+    reference = _hinge_program(X, y, c, 1.0, rho, q, fit_intercept)
+    w = model.coef_.ravel()
+    b = model.intercept_[0] if fit_intercept else 0.0
+    value = _hinge_value(X.toarray() if sparse else X, y, w, b, c, 1.0, rho, q)
+    assert reference * (1 - 1e-7) <= value <= reference * (1 + 1e-7)
+
+
+def test_working_sets_past_the_limit_leave_the_fit_to_the_stages(monkeypatch):
+    # where the first round's violators already pass the limit, the route
+    # gives nothing: the fit is the smoothing stages' from the start, as
+    # without it (from the round's point they ended 20 % higher on text at
+    # C = 1,000)
+    X, y = _few_features_decide(80, 150, seed=1)
+    first = interior._step_work(X[:, :3])
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", 2.0 * first)
+    monkeypatch.setattr(interior, "SCREEN_FIRST", 3)
+    objective = LinearObjective(
+        Hinge(), X, y[:, None], n_outputs=1, C=1000.0, penalty=L1()
+    )
+    assert hinge_interior_point_applies(objective)
+    solved_on = spy_on(monkeypatch, interior, "margin_interior_point")
+    with_route = GradientDescent().solve(objective, tol=1e-4, max_iter=200)
+    assert len(solved_on) == 1
+    without = GradientDescent(polish=False).solve(objective, tol=1e-4, max_iter=200)
+    assert with_route.n_iter == without.n_iter
+    np.testing.assert_array_equal(with_route.coef, without.coef)
+
+
+def test_each_working_set_round_solves_its_own_problem(monkeypatch):
+    # the rounds' iterates were scored on the whole problem, where with the
+    # elastic net the features left out weigh on the bound beyond any
+    # scaling: on text at C = 10 the first round's best iterate was its
+    # first, at w = 0, and the next working set was chosen from it
+    X, y = zipf_text(5000, 20000)
+    rounds = []
+    real = interior.margin_interior_point
+
+    def spy(columns, y, weights, rho, q, p, intercept, loss, *args, **kwargs):
+        found = real(columns, y, weights, rho, q, p, intercept, loss, *args, **kwargs)
+        rounds.append((columns, y, weights, rho, q, intercept, found))
+        return found
+
+    monkeypatch.setattr(interior, "margin_interior_point", spy)
+    with warnings.catch_warnings():
+        # the optimum needs more features than the interior point takes:
+        # the smoothing stages end the fit, at max_iter
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        HingeClassifier(loss="hinge", penalty=ElasticNet(0.5), C=10.0).fit(X, y)
+    assert rounds and rounds[0][0].shape[0] < 20000
+    for columns, signs, weights, rho, q, intercept, found in rounds:
+        w, b, _, alpha = found
+        # the round's problem divided by rho + q: an elastic net of ratio
+        # rho / (rho + q) at C = 1, the weights divided alike
+        restricted = LinearObjective(
+            Hinge(), sp.csr_matrix(columns.T), signs[:, None], n_outputs=1,
+            C=1.0, sample_weight=weights / (rho + q), fit_intercept=intercept,
+            penalty=ElasticNet(rho / (rho + q)),
+        )  # fmt: skip
+        coef = np.append(w, b) if intercept else w
+        dual = (-(alpha * signs / (rho + q))[:, None], -alpha[:, None] / (rho + q))
+        gap, primal = restricted.duality_gap(coef, dual=dual)
+        assert gap <= 1e-6 * primal

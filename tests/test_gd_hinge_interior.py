@@ -427,25 +427,70 @@ def test_working_sets_reach_the_whole_problems_optimum(
     assert reference * (1 - 1e-7) <= value <= reference * (1 + 1e-7)
 
 
-def test_working_sets_past_the_limit_leave_the_fit_to_the_stages(monkeypatch):
-    # where the first round's violators already pass the limit, the route
-    # gives nothing: the fit is the smoothing stages' from the start, as
-    # without it (from the round's point they ended 20 % higher on text at
-    # C = 1,000)
+@pytest.mark.parametrize("warm", [False, True])
+@pytest.mark.parametrize("foretold", [True, False])
+def test_working_sets_past_the_limit_leave_the_fit_to_the_stages(
+    monkeypatch, warm, foretold
+):
+    # where the features past rho at 0 (foretold), or the first round's
+    # violators, pass the limit, the route gives nothing: the fit is the
+    # smoothing stages' from the start, as without it, with the round's
+    # iterations counted (from the round's point they ended 20 % higher on
+    # text at C = 1,000; a warm start was replaced by 0, and a path's point
+    # at C = 1,000 ended 60 % higher)
     X, y = _few_features_decide(80, 150, seed=1)
     first = interior._step_work(X[:, :3])
     monkeypatch.setattr(interior, "HINGE_STEP_WORK", 2.0 * first)
     monkeypatch.setattr(interior, "SCREEN_FIRST", 3)
+    if not foretold:
+        monkeypatch.setattr(interior, "SCREEN_FORETELL", np.inf)
     objective = LinearObjective(
         Hinge(), X, y[:, None], n_outputs=1, C=1000.0, penalty=L1()
     )
     assert hinge_interior_point_applies(objective)
-    solved_on = spy_on(monkeypatch, interior, "margin_interior_point")
-    with_route = GradientDescent().solve(objective, tol=1e-4, max_iter=200)
-    assert len(solved_on) == 1
-    without = GradientDescent(polish=False).solve(objective, tol=1e-4, max_iter=200)
-    assert with_route.n_iter == without.n_iter
+    start = None
+    if warm:  # a start somewhere else than 0
+        start = GradientDescent(polish=False).solve(objective, tol=1e-4, max_iter=30)
+        start = start.coef
+    rounds = []
+    real = interior.margin_interior_point
+
+    def spy(*args, **kwargs):
+        rounds.append(real(*args, **kwargs))
+        return rounds[-1]
+
+    monkeypatch.setattr(interior, "margin_interior_point", spy)
+    with_route = GradientDescent().solve(objective, start, tol=1e-4, max_iter=200)
+    assert len(rounds) == (0 if foretold else 1)
+    spent = rounds[0][2] if rounds else 0
+    without = GradientDescent(polish=False).solve(
+        objective, start, tol=1e-4, max_iter=200 - spent
+    )
+    assert with_route.n_iter == without.n_iter + spent == 200
     np.testing.assert_array_equal(with_route.coef, without.coef)
+
+
+def test_working_sets_copy_no_more_of_x_than_they_use(monkeypatch):
+    # on wide dense data the route centred a copy of the whole X, three in
+    # all (860 MB at 1,000 x 40,000, given up after one round of 50
+    # features): each round now copies its own columns
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 20000))
+    y = np.where(X[:, :3].sum(axis=1) > 0, 1.0, -1.0)
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", interior._step_work(X) - 1.0)
+    objective = LinearObjective(
+        Hinge(), X, y[:, None], n_outputs=1, C=0.1, penalty=L1()
+    )
+    tracemalloc.start()
+    try:
+        result = interior.hinge_interior_point(objective, 1e-8, 200)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.converged
+    assert peak < 0.5 * X.nbytes
 
 
 def test_each_working_set_round_solves_its_own_problem(monkeypatch):
@@ -463,6 +508,8 @@ def test_each_working_set_round_solves_its_own_problem(monkeypatch):
         return found
 
     monkeypatch.setattr(interior, "margin_interior_point", spy)
+    # the rounds themselves, not the rule that foretells where they end
+    monkeypatch.setattr(interior, "SCREEN_FORETELL", np.inf)
     with warnings.catch_warnings():
         # the optimum needs more features than the interior point takes:
         # the smoothing stages end the fit, at max_iter

@@ -44,8 +44,9 @@ def hinge_path(
 
     The data are validated and the objective is built once; each solve
     starts from the solution at the previous (smaller) C (but ``gd``'s
-    interior point for the hinge with L1, which starts cold: see
-    ``GradientDescent``).
+    interior point for the hinge with L1, which starts from the centre of
+    its feasible set, on wide data over a first working set that holds the
+    previous solution's non-zero features: see ``GradientDescent``).
 
     Parameters
     ----------

@@ -155,11 +155,17 @@ class GradientDescent(Solver):
     the centre of its feasible set, not from ``coef_init`` (a warm start
     does not shorten it); its iterations count in ``n_iter``, and a solve it
     does not certify goes on by the smoothing stages from its point, with
-    the iterations left. Measured on
+    the iterations left. Past the work limit it runs on growing working
+    sets of features (column generation, each round certified on the whole
+    problem; the first set holds ``coef_init``'s non-zero features), and
+    where the optimum needs more features than the limit allows it gives
+    way to the smoothing stages from ``coef_init``. Measured on
     15 real sets at C = 0.1 to 100 (``benchmarks/bench_defaults_grid.py``):
     the default fits that ended at ``max_iter`` fell from 55 to 4 of 60
     with L1 and from 51 to 3 with the elastic net (all on a 5,000 x 20,000
-    text set, beyond the work limit). On rank-deficient columns (texture; a
+    text set, beyond the work limit), and with the working sets to 2 of 60
+    each (that text set at C = 100 and 1,000, where 12,000 features or more
+    pass the L1 weight at 0). On rank-deficient columns (texture; a
     duplicated column) the last steps take a ridge and can lose dual
     feasibility: the best certified iterate is kept, not the last.
 

@@ -619,6 +619,12 @@ DENSE_WORK_RATIO = 5.0
 SCREEN_FIRST = 50
 #: ... and joined by the features whose dual values pass this share of rho
 SCREEN_NEAR = 0.5
+#: the route gives way at once where the features whose dual values pass
+#: rho at 0 would cost this many times HINGE_STEP_WORK: text (5,000 x
+#: 20,000) at C = 10 5.3 times, at C = 100 42 times, where the rounds reach
+#: the limit; a 1,500 x 3,000 sparse set at C = 1 1.3 times, where they
+#: certify with 400 features (137 non-zero)
+SCREEN_FORETELL = 4.0
 
 
 def _sparse_gram_work(X):
@@ -720,7 +726,8 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
 def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
     """One column of :func:`hinge_interior_point` (``dense``: read ``X`` as
     a dense array, see :func:`_gram_work`; ``screened``: on working sets of
-    features, see :func:`_screened_column`)."""
+    features, see :func:`_screened_column`; ``start``: the column's start,
+    where there is one)."""
     from ._base import SolveResult
 
     zero = part.zeros()
@@ -734,8 +741,14 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
     q, p = part.reg, part.intercept_penalty
     free = part.fit_intercept and p == 0
     offset = np.zeros(d) if part.offset is None else np.asarray(part.offset)
-    shift = np.zeros(d)
-    if not dense:
+    shift, columns = np.zeros(d), None
+    if screened:
+        # no copy of the whole X (wide dense data: three of them, 860 MB at
+        # 1,000 x 40,000): each round's columns are built for its working
+        # set (columns_of), the rows' shift as below
+        if dense:
+            shift = np.asarray(X.mean(axis=0)).ravel() if free else offset
+    elif not dense:
         columns = sp.csr_matrix(X.T)  # the interior point reads X^T
     else:
         rows = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
@@ -749,6 +762,22 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
         columns = np.ascontiguousarray(rows.T)
         shift = shift + offset  # the interior point's rows are X - shift
     margin = float(part.loss.compiled_kernel().a)
+
+    def columns_of(features):
+        # the interior point's X^T over ``features`` (None: all)
+        if features is None:
+            return columns
+        chosen = X[:, features]
+        if not dense:
+            return sp.csr_matrix(chosen.T)
+        chosen = chosen.toarray() if sp.issparse(chosen) else np.asarray(chosen, float)
+        return np.ascontiguousarray((chosen - shift[features]).T)
+
+    def dual_values(v):
+        # (X - shift)^T v over every feature, without forming X - shift
+        if columns is not None:
+            return np.asarray(columns @ v).ravel()
+        return np.asarray(X.T @ v).ravel() - shift * float(v.sum())
 
     def certificate(w, b, alpha, on=part, moved=shift - offset):
         # its scores (X - shift) w + b are the objective's (X - offset) w + b
@@ -784,9 +813,8 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
             return gap / primal if primal > 0 else np.inf
 
         found = margin_interior_point(
-            columns if features is None else columns[features],
-            y, weights, rho, q, p, part.fit_intercept, part.loss,
-            budget, score=relative_gap,
+            columns_of(features), y, weights, rho, q, p, part.fit_intercept,
+            part.loss, budget, score=relative_gap,
         )  # fmt: skip
         if found is None:
             return None
@@ -794,17 +822,24 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
         return full(w), b, iterations, alpha
 
     if screened:
-        found = _screened_column(solve, certificate, columns, y, weights, rho, tol,
-                                 max_iterations, start, part)  # fmt: skip
+        found, used = _screened_column(
+            solve, certificate, dual_values, y, weights, rho, tol, max_iterations,
+            start, part,
+        )  # fmt: skip
     else:
-        found = solve(None, max_iterations)
+        found, used = solve(None, max_iterations), 0
     if found is None:
-        return SolveResult(zero, 0, False, zero_value, np.inf)
+        # nothing to offer: the column stays at its start, where gd's
+        # smoothing stages go on (at 0, a warm start was lost: a path's
+        # point at C = 1,000 on text ended 60 % higher than from the last)
+        if start is None:
+            return SolveResult(zero, used, False, zero_value, np.inf)
+        start = np.array(start, dtype=np.float64)
+        return SolveResult(start, used, False, float(part.value(start)), np.inf)
     w, b, iterations, alpha = found
     pulled = alpha * y
     coef, intercept, dual, gap, primal = certificate(w, b, alpha)
-    dual_values = np.asarray(columns @ pulled).ravel()
-    inside = np.abs(dual_values) < (1.0 - SNAP_SHARE) * rho
+    inside = np.abs(dual_values(pulled)) < (1.0 - SNAP_SHARE) * rho
     if np.any(inside & (w != 0.0)):
         snapped = part.join(np.where(inside, 0.0, w)[None, :], intercept)
         snapped_gap, snapped_primal = part.duality_gap(snapped, dual=dual)
@@ -821,32 +856,38 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
 
 
 def _screened_column(
-    solve, certificate, columns, y, weights, rho, tol, max_iterations, start, part
-):
+    solve, certificate, dual_values, y, weights, rho, tol, max_iterations, start,
+    part,
+):  # fmt: skip
     """The interior point on growing working sets of features (column
     generation), for a column whose Newton system over every feature is
     past ``HINGE_STEP_WORK``.
 
     A feature can be non-zero at the optimum only where its dual value
     ``|X_j^T (alpha y)|`` reaches ``rho``. The first working set holds the
-    features non-zero at ``start`` and the ``SCREEN_FIRST`` with the largest
-    dual values at ``alpha = c`` (balanced between the classes where the
-    intercept is free); each round solves the problem restricted to the
-    working set, certifies it on the whole problem (the duality gap at its
-    multipliers: they are a dual point of the whole problem, made feasible
-    by :meth:`LinearObjective.duality_gap`), and where some feature's dual
-    value passes ``rho`` there, adds those past ``SCREEN_NEAR`` times
-    ``rho``, the largest first, at most as many as the set holds (it at most
-    doubles). It stops once certified, where no feature violates (the
-    restricted solve ended short) or after ``max_iterations`` iterations in
-    all. Returns ``solve``'s ``(w, b, iterations, alpha)`` of the best
-    certified round (iterations summed), or None where none ran or an
-    iteration would cost more than ``HINGE_STEP_WORK`` over a working set,
-    or over the last one with all its violators (the optimum then needs
-    more features than the interior point can take: ``gd``'s smoothing
-    stages go on from its own start).
+    ``SCREEN_FIRST`` features with the largest dual values at ``alpha = c``
+    (balanced between the classes where the intercept is free: the loss's
+    gradient at 0; where those past ``rho`` there would cost
+    ``SCREEN_FORETELL`` times ``HINGE_STEP_WORK``, the route gives way at
+    once), and those
+    non-zero at ``start`` where the set's iteration stays within
+    ``HINGE_STEP_WORK`` with them; each round solves the problem restricted
+    to the working set, certifies it on the whole problem (the duality gap
+    at its multipliers: they are a dual point of the whole problem, made
+    feasible by :meth:`LinearObjective.duality_gap`), and where some
+    feature's dual value passes ``rho`` there, adds those past
+    ``SCREEN_NEAR`` times ``rho``, the largest first, at most as many as the
+    set holds (it at most doubles). It stops once certified, where no
+    feature violates (the restricted solve ended short) or after
+    ``max_iterations`` iterations in all. Returns ``(found, iterations)``:
+    ``solve``'s ``(w, b, iterations, alpha)`` of the best certified round,
+    or None where none ran or an iteration would cost more than
+    ``HINGE_STEP_WORK`` over a working set, or over the last one with all
+    its violators (the optimum then needs more features than the interior
+    point can take: ``gd``'s smoothing stages go on from the start); and
+    the iterations of every round.
     """
-    d = columns.shape[0]
+    X, d = part.X, part.n_features
     pulled = weights * y
     if part.fit_intercept and part.intercept_penalty == 0:
         # sum alpha_i y_i = 0: the larger class's weights scaled down
@@ -857,21 +898,32 @@ def _screened_column(
                 pulled * min(1.0, negative / positive),
                 pulled * min(1.0, positive / negative),
             )
-    scores = np.abs(np.asarray(columns @ pulled).ravel())
+    scores = np.abs(dual_values(pulled))
+    foretold = _step_work(X[:, np.flatnonzero(scores > rho)])
+    if foretold > SCREEN_FORETELL * HINGE_STEP_WORK:
+        # the features past rho at 0 foretell the optimum's support, roughly
+        # (text, 5,000 x 20,000: 13, 91, 316, 2,507 at C = 0.1, 1, 3, 10,
+        # where it has 16, 101, 311 and some 3,000): far past the limit with
+        # them, the rounds would end there, their iterations lost to the
+        # stages
+        return None, 0
     order = np.argsort(-scores, kind="stable")
     features = np.sort(order[: min(SCREEN_FIRST, d)])
     if start is not None:
         W0 = part.split(np.asarray(start, dtype=np.float64))[0].ravel()
-        features = np.union1d(features, np.flatnonzero(W0))
+        with_start = np.union1d(features, np.flatnonzero(W0))
+        # a start of wide support (an uncertified smoothing answer) would
+        # end the route before its first round
+        if _step_work(X[:, with_start]) <= HINGE_STEP_WORK:
+            features = with_start
     used, best = 0, None
-    rows = part.X
     while used < max_iterations:
-        if _step_work(rows[:, features]) > HINGE_STEP_WORK:
+        if _step_work(X[:, features]) > HINGE_STEP_WORK:
             # the optimum needs more features than the interior point can
-            # take: the smoothing stages go on from gd's own start, as
-            # where the route does not apply (from the last round's point,
-            # text at C = 1,000 ended at max_iter 20 % higher)
-            return None
+            # take: the smoothing stages go on from the start, as where the
+            # route does not apply (from the last round's point, text at C
+            # = 1,000 ended at max_iter 20 % higher)
+            return None, used
         found = solve(features, max_iterations - used)
         if found is None:
             break
@@ -883,24 +935,24 @@ def _screened_column(
             best = (relative, w, b, alpha)
         if relative <= tol:
             break
-        dual_values = np.abs(np.asarray(columns @ (alpha * y)).ravel())
-        dual_values[features] = 0.0
-        violating = np.flatnonzero(dual_values > rho)
+        values = np.abs(dual_values(alpha * y))
+        values[features] = 0.0
+        violating = np.flatnonzero(values > rho)
         if not len(violating):
             break
-        if _step_work(rows[:, np.union1d(features, violating)]) > HINGE_STEP_WORK:
+        if _step_work(X[:, np.union1d(features, violating)]) > HINGE_STEP_WORK:
             # past the limit with the violators alone: more rounds would
             # double the set up to it and stop there (text, 5,000 x 20,000,
             # C = 10: 1,868 violators at the first round's 50 features,
             # four more rounds, 0.5 s, to a bound of 0.65)
-            return None
+            return None, used
         # the violators and the features near rho, the largest first: the
         # violators alone joined a few at a time (1,500 x 3,000 sparse, C =
         # 1: 50, 100, 162, 179, 189, 197, 198 features, the iterations spent
         # at a bound of 0.1; with those above rho / 2: 5 rounds, 1e-13)
-        near = np.flatnonzero(dual_values > SCREEN_NEAR * rho)
-        near = near[np.argsort(-dual_values[near], kind="stable")]
+        near = np.flatnonzero(values > SCREEN_NEAR * rho)
+        near = near[np.argsort(-values[near], kind="stable")]
         features = np.union1d(features, near[: max(len(features), SCREEN_FIRST)])
     if best is None:
-        return None
-    return best[1], best[2], used, best[3]
+        return None, used
+    return (best[1], best[2], used, best[3]), used

@@ -116,7 +116,7 @@ Optional hook used by the interior-point solver
     over one multiplier per sample and wrong class, each sample's margin
     terms ``delta + s_r - s_{y_i}`` hinged one by one (a box per multiplier:
     Weston-Watkins) or through their max (a simplex per sample:
-    Crammer-Singer), else ``None``.
+    Crammer-Singer), plain or squared (``quadratic``), else ``None``.
 
 Optional hook used by the compiled per-sample solvers
 -----------------------------------------------------
@@ -171,10 +171,15 @@ class MulticlassDual:
         has its own (a sum of hinges, Weston-Watkins).
     margin : float
         ``delta``, the margin each term asks for.
+    quadratic : bool
+        ``True`` for the squared loss (each hinge, or the hinge of the max,
+        squared): no upper bound on the multipliers, a quadratic term in
+        the dual instead (see ``solve_multiclass_dual``).
     """
 
     simplex: bool
     margin: float
+    quadratic: bool = False
 
 
 @dataclass(frozen=True)

@@ -186,9 +186,11 @@ class CrammerSinger(Loss):
         return DualForm(multiclass=True, margin=float(self.delta), squared=self.squared)
 
     def multiclass_dual(self):
-        if self.squared or self.smoothing > 0:
+        if self.smoothing > 0:
             return None
-        return MulticlassDual(simplex=True, margin=float(self.delta))
+        return MulticlassDual(
+            simplex=True, margin=float(self.delta), quadratic=bool(self.squared)
+        )
 
     def max_hinge_terms(self, y, scores):
         """Terms ``u_t = delta + s_r - s_y`` (one per wrong class ``r``).

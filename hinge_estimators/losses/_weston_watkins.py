@@ -134,9 +134,11 @@ class WestonWatkins(Loss):
         return WestonWatkins(delta=self.delta, squared=False, smoothing=mu)
 
     def multiclass_dual(self):
-        if self.squared or self.smoothing > 0:
+        if self.smoothing > 0:
             return None
-        return MulticlassDual(simplex=False, margin=float(self.delta))
+        return MulticlassDual(
+            simplex=False, margin=float(self.delta), quadratic=bool(self.squared)
+        )
 
     def hinge_terms(self, y, scores):
         if self.squared or self.smoothing > 0:

@@ -133,6 +133,7 @@ def solve_multiclass_dual(
     tol,
     max_steps,
     callback=None,
+    quadratic=False,
 ):
     """The multiclass hinge dual on ``rows`` by Mehrotra's predictor-corrector.
 
@@ -178,6 +179,15 @@ def solve_multiclass_dual(
     max_steps : int
     callback : callable, optional
         ``callback(step, W, b, gap)`` after each step (``gap`` relative).
+    quadratic : bool
+        The squared loss's dual instead (``U_i [.]_+^2`` per sample or per
+        term): no upper bound, and ``sum_i (sum_r theta_i^r)^2 / (4 U_i)``
+        (``simplex``) or ``sum_{i, r} (theta_i^r)^2 / (4 U_i)`` added to the
+        objective. The bound's multiplier ``xi`` is then that term's
+        gradient, ``(sum_r theta_i^r) / (2 U_i)`` or ``theta_i^r / (2
+        U_i)``, with no complementarity of its own; the slack is carried as
+        ``s = 2 U xi``, so that the Newton system's ``xi / s`` is the term's
+        curvature ``1 / (2 U)``.
 
     Returns
     -------
@@ -203,6 +213,7 @@ def solve_multiclass_dual(
     s = upper - theta.sum(axis=1) if simplex else upper[:, None] - theta
     b = np.zeros(K)
     W = rows.T @ layout.multipliers(theta)
+    bound = upper if simplex else upper[:, None]
 
     def residual_margins(W, b):
         return layout.margins(rows @ W + b) - margin
@@ -211,31 +222,66 @@ def solve_multiclass_dual(
         # s = U - 1^T theta per sample (simplex), U - theta per entry (box)
         return -d_theta.sum(axis=1) if simplex else -d_theta
 
+    def quadratic_slacks(theta):
+        # (s, xi) of the squared loss: s = 2 U xi, xi = (1^T) theta / (2 U)
+        total = theta.sum(axis=1) if simplex else theta
+        return total, total / (2.0 * bound)
+
     rho = residual_margins(W, b)
     # slacks that zero the dual residual nu - xi = rho, then shifted alike
-    if simplex:
+    if quadratic:
+        s, xi = quadratic_slacks(theta)
+        nu = np.maximum(rho + (xi[:, None] if simplex else xi), 0.0) + margin
+    elif simplex:
         xi = np.maximum(-rho.min(axis=1), 0.0) + margin
         nu = rho + xi[:, None]
     else:
         nu = np.maximum(rho, 0.0) + margin
         xi = nu - rho
-    comp = float(np.sum(theta * nu) + np.sum(s * xi))
-    shift = START_SHIFT * comp / float(theta.sum() + s.sum())
-    nu = nu + shift
-    xi = xi + shift
-    count = theta.size + s.size
+    if quadratic:
+        comp = float(np.sum(theta * nu))
+        nu = nu + START_SHIFT * comp / float(theta.sum())
+        count = theta.size
+    else:
+        comp = float(np.sum(theta * nu) + np.sum(s * xi))
+        shift = START_SHIFT * comp / float(theta.sum() + s.sum())
+        nu = nu + shift
+        xi = xi + shift
+        count = theta.size + s.size
+
+    def bounded(values, changes):
+        # the variables a step keeps positive: without an upper bound, the
+        # squared loss's s and xi follow theta
+        return (values[:2], changes[:2]) if quadratic else (values, changes)
+
+    def complementarity(theta, s, nu, xi):
+        if quadratic:
+            return float(np.sum(theta * nu))
+        return float(np.sum(theta * nu) + np.sum(s * xi))
+
     scale = max(float(upper.sum()), 1e-300)
     best, stale, last_residual = (np.inf, theta, W, b, (s, nu, xi)), 0, np.inf
     refine = 0
     for step in range(max_steps + 1):  # step 0 measures the start
         r_eq = layout.multipliers(theta).sum(axis=0) if equality else None
-        loss = (
-            np.maximum(-rho.min(axis=1), 0.0)
-            if simplex
-            else np.maximum(-rho, 0.0).sum(axis=1)
-        )
-        primal = 0.5 * float(np.sum(W * W)) + float(upper @ loss)
-        gap = float(np.sum(theta * rho) + upper @ loss)
+        if quadratic:
+            # P - D = sum theta rho + sum (1^T theta)^2 / (4 U) + sum U loss^2
+            excess = (
+                np.maximum(-rho.min(axis=1), 0.0) if simplex else np.maximum(-rho, 0.0)
+            )
+            loss = float(np.sum(bound * excess**2))
+            primal = 0.5 * float(np.sum(W * W)) + loss
+            total = theta.sum(axis=1) if simplex else theta
+            gap = float(np.sum(theta * rho)) + float(np.sum(total**2 / (4.0 * bound)))
+            gap += loss
+        else:
+            loss = (
+                np.maximum(-rho.min(axis=1), 0.0)
+                if simplex
+                else np.maximum(-rho, 0.0).sum(axis=1)
+            )
+            primal = 0.5 * float(np.sum(W * W)) + float(upper @ loss)
+            gap = float(np.sum(theta * rho) + upper @ loss)
         residual = 0.0 if r_eq is None else float(np.max(np.abs(r_eq)))
         balanced = residual <= BALANCE * scale
         relative = gap / primal if primal > 0 else 0.0
@@ -272,19 +318,29 @@ def solve_multiclass_dual(
             )
         except InteriorPointFailed:  # rounding only: the best iterate stands
             break
-        # predictor (affine scaling), then Mehrotra's centred corrector
-        d_theta, _, dnu, dxi = system.step(r_dual, theta * nu, s * xi, r_eq)
-        ds = slack_step(d_theta)
-        t = longest_step((theta, s, nu, xi), (d_theta, ds, dnu, dxi), 1.0)
-        comp = float(np.sum(theta * nu) + np.sum(s * xi))
-        affine = float(np.sum((theta + t * d_theta) * (nu + t * dnu)))
-        affine += float(np.sum((s + t * ds) * (xi + t * dxi)))
-        mu = (affine / comp) ** 3 * comp / count if comp > 0 else 0.0
-        d_theta, db, dnu, dxi = system.step(
-            r_dual, theta * nu + d_theta * dnu - mu, s * xi + ds * dxi - mu, r_eq
+        # predictor (affine scaling), then Mehrotra's centred corrector (the
+        # squared loss's xi has no complementarity: its residual is 0)
+        zero_xi = np.zeros_like(xi) if quadratic else None
+        d_theta, _, dnu, dxi = system.step(
+            r_dual, theta * nu, zero_xi if quadratic else s * xi, r_eq
         )
         ds = slack_step(d_theta)
-        t = longest_step((theta, s, nu, xi), (d_theta, ds, dnu, dxi), TO_BOUNDARY)
+        t = longest_step(*bounded((theta, nu, s, xi), (d_theta, dnu, ds, dxi)), 1.0)
+        comp = complementarity(theta, s, nu, xi)
+        affine = complementarity(
+            theta + t * d_theta, s + t * ds, nu + t * dnu, xi + t * dxi
+        )
+        mu = (affine / comp) ** 3 * comp / count if comp > 0 else 0.0
+        d_theta, db, dnu, dxi = system.step(
+            r_dual,
+            theta * nu + d_theta * dnu - mu,
+            zero_xi if quadratic else s * xi + ds * dxi - mu,
+            r_eq,
+        )
+        ds = slack_step(d_theta)
+        t = longest_step(
+            *bounded((theta, nu, s, xi), (d_theta, dnu, ds, dxi)), TO_BOUNDARY
+        )
         # Gondzio's centrality correctors: push the products that a longer
         # step would leave far from mu back into [mu / 10, 10 mu], reusing
         # the factorization, while that lengthens the step
@@ -299,6 +355,8 @@ def solve_multiclass_dual(
             low, high = CENTRALITY * mu, mu / CENTRALITY
             pushes = [np.clip(v, low, high) - v for v in products]
             pushes = [np.maximum(p, -high) for p in pushes]
+            if quadratic:
+                pushes[1] = zero_xi
             c_theta, c_b, c_nu, c_xi = system.step(
                 np.zeros_like(r_dual), -pushes[0], -pushes[1],
                 None if r_eq is None else np.zeros_like(r_eq),
@@ -307,7 +365,8 @@ def solve_multiclass_dual(
             n_nu, n_xi = dnu + c_nu, dxi + c_xi
             n_s = slack_step(n_theta)
             n_t = longest_step(
-                (theta, s, nu, xi), (n_theta, n_s, n_nu, n_xi), TO_BOUNDARY
+                *bounded((theta, nu, s, xi), (n_theta, n_nu, n_s, n_xi)),
+                TO_BOUNDARY,
             )
             if n_t < t + CORRECTOR_GAIN * (trial - t):
                 break
@@ -316,6 +375,8 @@ def solve_multiclass_dual(
         s = s + t * ds
         nu = nu + t * dnu
         xi = xi + t * dxi
+        if quadratic:
+            s, xi = quadratic_slacks(theta)
         b = b + t * db
         # W from theta, not W + t dW: the two drift apart where H^{-1} spans
         # many magnitudes late in a solve

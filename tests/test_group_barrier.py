@@ -624,3 +624,25 @@ def test_numerical_zeros_keep_the_certificate():
             check_gap, check_value = objective.duality_gap(out)
             assert check_gap <= optimality * check_value * (1 + 1e-12)
             assert primal == pytest.approx(check_value, rel=1e-14)
+
+
+def test_a_numerically_zero_coefficient_stays_out_of_the_polish():
+    # the polish's Hessian divides by each kept coefficient's cube: the
+    # barrier left one at 1e-160 (the Gaussian hinge with L1 on one-hot
+    # data at C = 100), its cube underflowed to 0, and the fit raised a
+    # division by zero. Below SMOOTH_FLOOR a coefficient is numerically 0
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:, :6]
+    y = np.where(y == 1, 1.0, -1.0)
+    objective = LinearObjective(
+        GaussianHinge(), X, y[:, None], n_outputs=1, C=10.0, penalty=L1()
+    )
+    coef = np.append(np.linspace(0.5, -0.5, 6), 0.1)
+    coef[2] = 1e-160
+    W = objective.split(coef)[0]
+    kept = barrier._polish_support(W)
+    assert 2 not in kept and len(kept) == 5
+    assert barrier._smooth_on(objective, W, kept)
+    assert not barrier._smooth_on(objective, W, np.arange(6))
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        barrier._support_polish(objective, coef, kept, 5, 1e-8)

@@ -83,21 +83,24 @@ def auto_solver(
       without, and ``newton`` above (see ``WIDE_SPARSE_DUAL_LIMIT``; unknown
       ``scaled_C``: ``dual_cd``); wide dense data: ``dual_cd`` (a few cheap
       passes win);
-    * any other smooth loss, the pairwise ones and a larger squared
-      Weston-Watkins included: ``newton``
+    * any other smooth loss, the pairwise ones and squared Weston-Watkins
+      included: ``newton``
       (pairwise squared hinge, ``benchmarks/bench_pairwise.py``: at the
       default ``tol`` it lands within 1e-14 of the optimum in about the time
       ``lbfgs`` needs at ``tol=1e-8``, while ``lbfgs`` at the default ``tol``
       stopped up to 1e-3 above it);
-    * Weston-Watkins, plain or squared, with the L2 penalty, where the
-      data's shape and ``n_classes`` are given and the problem is small
-      enough to form its normal equations (:func:`interior_point_fits`: at
-      most 1,024 coefficients and ``n p^2 K <= 1e9``): ``interior_point``
-      (plain, digits, 1,797 x 64, 10 classes, free intercept: 0.5 s to a
-      certified 4e-13, where ``gd`` stopped at ``max_iter`` with a bound of
-      1.5e-3 after 1.1 s; squared, at C = 1,000: 0.35 s on digits, 0.53 s
-      on splice, where ``newton`` took 39 s and 416 s, and at C = 0.01
-      1.0-2.2 times ``newton``'s 0.09-0.44 s on 5 real sets);
+    * plain Weston-Watkins with the L2 penalty, where the data's shape and
+      ``n_classes`` are given and the problem is small enough to form its
+      normal equations (:func:`interior_point_fits`: at most 1,024
+      coefficients and ``n p^2 K <= 1e9``): ``interior_point`` (digits,
+      1,797 x 64, 10 classes, free intercept: 0.5 s to a certified 4e-13,
+      where ``gd`` stopped at ``max_iter`` with a bound of 1.5e-3 after
+      1.1 s). Squared Weston-Watkins stays with ``newton``: the interior
+      point took 0.35 s on digits and 0.53 s on splice at C = 1,000, where
+      ``newton`` took 39 s and 416 s, but 3.6-6.4 times ``newton``'s time
+      on tall data (100,000 x 30, 8 classes: 6.6-11.5 s against 1.6-1.8 s
+      at C = 0.01 to 100), and it stops near the optimum, not on it (no
+      exact finish);
     * the rest (larger plain Weston-Watkins, ``penalty=None`` on a
       non-smooth loss): ``gd`` (Nesterov smoothing with the exact
       active-set finish).
@@ -143,6 +146,7 @@ def _auto_choice(
     if (
         form is not None
         and not form.simplex
+        and not form.quadratic
         and penalty is not None
         and n_classes is not None
         and n_samples is not None

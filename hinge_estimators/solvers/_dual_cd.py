@@ -363,9 +363,9 @@ def _will_miss(checks, tol, max_iter):
 
 def _interior_point_takes(objective):
     """Whether a stalled Crammer-Singer dual may hand over to the interior
-    point (``solver="interior_point"``): the plain loss (its dual over the
-    simplices), small enough to form the normal equations
-    (:func:`interior_point_fits`)."""
+    point (``solver="interior_point"``): the plain or squared loss (its dual
+    over the simplices, or with its quadratic term), small enough to form
+    the normal equations (:func:`interior_point_fits`)."""
     form = objective.loss.multiclass_dual()
     return (
         form is not None

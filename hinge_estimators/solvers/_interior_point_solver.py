@@ -105,7 +105,9 @@ class InteriorPoint(Solver):
     system's per-sample blocks where the bound's barrier term was (dual CD
     crawls on the squared Crammer-Singer dual at a large C as on the plain
     one: satimage at C = 100 ended 1,000 passes at a bound of 0.74, and
-    hands over here). Mehrotra's
+    hands over here). Their multipliers have no bound to name for the exact
+    finish below: a squared loss's answer is the interior point's own,
+    within ``tol`` of the optimum, not on it. Mehrotra's
     predictor-corrector, with Gondzio's centrality correctors, takes it to a
     relative gap of ``min(tol / 10, 1e-6)`` in a few tens of Newton steps
     (digits, Weston-Watkins: 22-27), each forming and factorizing the normal

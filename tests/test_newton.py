@@ -717,3 +717,53 @@ def test_newton_factorizes_the_formed_hessian_once_cg_takes_many_products(
     )
     HingeClassifier(C=0.1, solver="newton").fit(X2, y2)
     assert set(kinds) == {"cg"}
+
+
+def test_a_crawling_squared_weston_watkins_goes_to_the_interior_point(monkeypatch):
+    # on near-separable data at a large C newton crawled (digits at C = 100:
+    # 101 iterations, 15 s; splice at C = 1,000: 364, 416 s): after
+    # HANDOVER_ITERATIONS the interior point takes over, certified
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    from hinge_estimators.solvers import _interior_point_solver, _newton
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    handed = []
+    real = _interior_point_solver.InteriorPoint.solve
+
+    def spy(self, *args, **kwargs):
+        handed.append(kwargs["max_iter"])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_interior_point_solver.InteriorPoint, "solve", spy)
+    loss = WestonWatkins(squared=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss=loss, C=10.0).fit(X, y)
+    assert handed and isinstance(model.solver_, TrustRegionNewton)
+    assert _newton.HANDOVER_ITERATIONS < model.n_iter_ <= model.max_iter
+    assert model.optimality_ <= model.tol
+    # against L-BFGS's point and its own bound (P* lies between)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        other = HingeClassifier(loss=loss, C=10.0, solver="lbfgs", tol=1e-6).fit(X, y)
+    low = other.objective_value_ * (1 - other.optimality_)
+    assert low <= model.objective_value_ <= other.objective_value_ * (1 + model.tol)
+
+
+def test_newton_keeps_a_squared_weston_watkins_fit_it_converges_on(monkeypatch):
+    # tall data: newton converges in a few iterations (4 on 100,000 x 30, 8
+    # classes, where the interior point is 4-6 times slower); no hand-over
+    from hinge_estimators.solvers import _interior_point_solver
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 3000)
+    X = rng.normal(size=(4, 6))[y] * 0.7 + rng.normal(size=(3000, 6))
+    handed = []
+    monkeypatch.setattr(
+        _interior_point_solver.InteriorPoint, "solve", lambda *a, **k: handed.append(1)
+    )
+    model = HingeClassifier(loss=WestonWatkins(squared=True), C=1.0).fit(X, y)
+    assert not handed and model.optimality_ <= model.tol

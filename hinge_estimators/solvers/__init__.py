@@ -95,12 +95,12 @@ def auto_solver(
       coefficients and ``n p^2 K <= 1e9``): ``interior_point`` (digits,
       1,797 x 64, 10 classes, free intercept: 0.5 s to a certified 4e-13,
       where ``gd`` stopped at ``max_iter`` with a bound of 1.5e-3 after
-      1.1 s). Squared Weston-Watkins stays with ``newton``: the interior
-      point took 0.35 s on digits and 0.53 s on splice at C = 1,000, where
-      ``newton`` took 39 s and 416 s, but 3.6-6.4 times ``newton``'s time
-      on tall data (100,000 x 30, 8 classes: 6.6-11.5 s against 1.6-1.8 s
-      at C = 0.01 to 100), and it stops near the optimum, not on it (no
-      exact finish);
+      1.1 s). Squared Weston-Watkins goes to ``newton``, which hands a fit
+      it has not converged in ``HANDOVER_ITERATIONS`` (10) to the interior
+      point: alone, the interior point took 3.6-6.4 times ``newton``'s time
+      on tall data (100,000 x 30, 8 classes: 6.6-11.5 s against 1.6-1.8 s,
+      4 iterations, at C = 0.01 to 100), and ``newton`` alone 39 s on
+      digits and 416 s on splice at C = 1,000 (0.6 and 1.0 s now);
     * the rest (larger plain Weston-Watkins, ``penalty=None`` on a
       non-smooth loss): ``gd`` (Nesterov smoothing with the exact
       active-set finish).

@@ -767,3 +767,27 @@ def test_newton_keeps_a_squared_weston_watkins_fit_it_converges_on(monkeypatch):
     )
     model = HingeClassifier(loss=WestonWatkins(squared=True), C=1.0).fit(X, y)
     assert not handed and model.optimality_ <= model.tol
+
+
+@pytest.mark.parametrize("max_iter", [5, 10, 12, 20])
+def test_a_small_max_iter_keeps_newton_whole(monkeypatch, max_iter):
+    # with too few iterations left for the interior point it stopped near its
+    # centre (P 1e10 where Newton's was 5) or took every iteration Newton
+    # would have used: below HANDOVER_ITERATIONS + HANDOVER_MIN_STEPS the fit
+    # is Newton's own
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    from hinge_estimators.solvers import _newton
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X[:600])
+    y = y[:600]
+    params = dict(loss=WestonWatkins(squared=True), C=10.0, max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = HingeClassifier(**params).fit(X, y)
+        monkeypatch.setattr(_newton, "_interior_point_takes", lambda objective: False)
+        alone = HingeClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, alone.coef_)
+    assert model.n_iter_ == alone.n_iter_ == max_iter

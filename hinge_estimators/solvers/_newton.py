@@ -47,6 +47,10 @@ GAP_CERTIFIED = "relative duality gap below tol"
 #: iterations texture at C = 100 had spent 3.6 s in them (0.6 s in the
 #: interior point after)
 HANDOVER_ITERATIONS = 10
+#: ... where ``max_iter`` leaves the interior point at least this many steps
+#: (it took 20-55 on those sets; with fewer, it stops near its start, and
+#: Newton keeps the whole budget)
+HANDOVER_MIN_STEPS = 30
 #: line-search Newton factorizes the formed Hessian (see :func:`_formed`)
 #: once a step's CG took more than ``FORM_AFTER`` products and ``size /
 #: FORM_RATIO``
@@ -231,8 +235,10 @@ class TrustRegionNewton(Solver):
         # ill-conditioned and the decrement no longer tracks P - P* (on
         # X + 1e8 the decrement certified a model twice the optimum)
         w = objective.zeros() if coef_init is None else np.array(coef_init, float)
-        handover = _interior_point_takes(objective)
-        budget = min(max_iter, HANDOVER_ITERATIONS) if handover else max_iter
+        handover = _interior_point_takes(objective) and (
+            max_iter >= HANDOVER_ITERATIONS + HANDOVER_MIN_STEPS
+        )
+        budget = HANDOVER_ITERATIONS if handover else max_iter
         result = solve_centered(
             lambda part, start: self._solve(part, start, tol, budget, callback),
             objective,
@@ -253,6 +259,10 @@ class TrustRegionNewton(Solver):
         from ._interior_point_solver import InteriorPoint
 
         spent = result.n_iter
+        if max_iter - spent < HANDOVER_MIN_STEPS:
+            # (Newton's strong-convexity refinement may have run past its
+            # budget)
+            return result
         found = InteriorPoint().solve(
             objective,
             result.coef,
@@ -263,18 +273,26 @@ class TrustRegionNewton(Solver):
         spent += found.n_iter
         candidates = [result, found]
         if not found.converged and spent < max_iter:
+            # from the lower of the two points (an interior point cut short
+            # is near its centre, far above Newton's)
+            start = min(candidates, key=lambda r: r.value).coef
             finish = solve_centered(
-                lambda part, start: self._solve(
-                    part, start, tol, max_iter - spent,
+                lambda part, begin: self._solve(
+                    part, begin, tol, max_iter - spent,
                     counted_after(callback, spent),
                 ),
                 objective,
-                found.coef,
+                start,
             )  # fmt: skip
             spent += finish.n_iter
             candidates.append(finish)
-        best = min(candidates, key=lambda r: (not r.converged, r.optimality))
+        # certified first, then the lowest P (the measures of uncertified
+        # results differ: Newton's decrement may be inf, the interior
+        # point's a duality gap)
+        best = min(candidates, key=lambda r: (not r.converged, r.value))
         best.n_iter = spent
+        if not best.converged and spent >= max_iter:
+            best.message = f"max_iter={max_iter} reached ({best.message})"
         return best
 
     def _solve(self, objective, w, tol, max_iter, callback):

@@ -17,7 +17,9 @@ in the ``p K`` coefficients (``S_i = M_i H_i^{-1} M_i^T``, ``K x K``, with
 diagonal plus rank one for Crammer-Singer), formed block by block and
 factorized by Cholesky; an unpenalized intercept adds the equality
 ``sum_i alpha_i = 0``, whose multipliers are the intercepts, through a
-``K x K`` Schur complement.
+``K x K`` Schur complement. The squared losses' duals have no upper bound
+but a quadratic term (``quadratic=True`` of :func:`solve_multiclass_dual`),
+whose curvature takes the bound's barrier term's place in ``H_i``.
 
 The point of it: the smoothing route of ``gd`` stalls on these losses
 (digits, Weston-Watkins with the free intercept: 1,000 iterations, a bound

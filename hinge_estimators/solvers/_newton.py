@@ -7,6 +7,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ..penalties import L2
 from ._base import (
     DECREMENT,
     Solver,
@@ -196,6 +197,14 @@ class TrustRegionNewton(Solver):
     the iterates' scores nor the certificate. Uncentered, the intercept's
     column is nearly collinear with features far from 0, ``H`` is
     ill-conditioned and the decrement no longer bounds ``P - P*``.
+
+    Squared Weston-Watkins with the L2 penalty, where its dual's normal
+    equations fit (``interior_point_fits``) and ``max_iter`` leaves room: a
+    fit not converged in ``HANDOVER_ITERATIONS`` (10) iterations goes on in
+    the interior point (``InteriorPoint``), from Newton's point. On near
+    separable data at a large C Newton crawls there (splice at C = 1,000:
+    364 iterations, 416 s; 0.97 s with the hand-over); on tall data it
+    converges in a few iterations and keeps the fit.
     """
 
     handles_pairwise = True
@@ -538,7 +547,7 @@ def _interior_point_takes(objective):
         and form.quadratic
         and not form.simplex
         and objective.reg > 0
-        and type(objective.penalty).__name__ == "L2"
+        and isinstance(objective.penalty, L2)
         and interior_point_fits(
             objective.n_samples, objective.n_features, objective.n_outputs
         )

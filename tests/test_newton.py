@@ -791,3 +791,28 @@ def test_a_small_max_iter_keeps_newton_whole(monkeypatch, max_iter):
         alone = HingeClassifier(**params).fit(X, y)
     np.testing.assert_array_equal(model.coef_, alone.coef_)
     assert model.n_iter_ == alone.n_iter_ == max_iter
+
+
+def test_a_decrement_stopped_short_of_the_bound_goes_on_with_lbfgs():
+    # near-separable columns at a large C: many samples at the modified
+    # Huber loss's curvature breakpoint, where the generalized Hessian
+    # shrinks Newton's steps and its decrement long before the optimum
+    # (digits at C = 1e4 ended with a bound of 0.029; optdigits at C =
+    # 1,000, 1.9e-3 on one column): L-BFGS goes on from Newton's point
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss="modified_huber", C=1e4).fit(X, y)
+    assert isinstance(model.solver_, TrustRegionNewton)
+    assert model.optimality_ <= model.tol
+    # one-sided against L-BFGS alone (no P of any method lies below P*)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        other = HingeClassifier(
+            loss="modified_huber", C=1e4, solver="lbfgs", tol=1e-8
+        ).fit(X, y)
+    assert model.objective_value_ <= other.objective_value_ * (1 + model.tol)

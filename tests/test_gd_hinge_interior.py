@@ -529,3 +529,27 @@ def test_each_working_set_round_solves_its_own_problem(monkeypatch):
         dual = (-(alpha * signs / (rho + q))[:, None], -alpha[:, None] / (rho + q))
         gap, primal = restricted.duality_gap(coef, dual=dual)
         assert gap <= 1e-6 * primal
+
+
+def test_the_work_checks_copy_no_columns(monkeypatch):
+    # the foretelling check sliced X's columns past rho to count their
+    # work: on wide dense data at a large C, most of X (280 MB at 1,000 x
+    # 40,000) for a route that then gave way
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.random((100, 20000))
+    y = np.where(X[:, :3].sum(axis=1) > 1.5, 1.0, -1.0)
+    first = interior._step_work(X, np.arange(interior.SCREEN_FIRST))
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", 2.0 * first)
+    objective = LinearObjective(
+        Hinge(), X, y[:, None], n_outputs=1, C=100.0, penalty=L1()
+    )
+    tracemalloc.start()
+    try:
+        result = interior.hinge_interior_point(objective, 1e-8, 200)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.n_iter == 0  # the route gave way at once
+    assert peak < 0.5 * X.nbytes

@@ -675,18 +675,42 @@ def hinge_interior_point_applies(objective):
     # past HINGE_STEP_WORK over every feature, it runs on working sets of
     # features (see _screened_column), the first of SCREEN_FIRST
     first = min(SCREEN_FIRST, objective.n_features)
-    return _step_work(objective.X[:, :first]) <= HINGE_STEP_WORK
+    return _step_work(objective.X, np.arange(first)) <= HINGE_STEP_WORK
 
 
-def _step_work(X):
-    """One iteration's multiply-adds for data ``X``: forming and factoring
-    the Newton system over the coefficients (a sparse ``X`` densified where
-    :func:`_gram_work` says so), or over the samples where that costs less
-    (fewer samples than features)."""
-    work = _gram_work(X)[1] + (X.shape[1] + 1.0) ** 3 / 3.0
-    columns = sp.csr_matrix(X.T) if sp.issparse(X) else np.asarray(X).T
-    if samples_space_pays(columns):
-        work = min(work, sum(normal_work(columns)[1]))
+def _step_work(X, features=None):
+    """One iteration's multiply-adds for the columns ``features`` of ``X``
+    (None: all): forming and factoring the Newton system over the
+    coefficients (a sparse ``X`` densified where :func:`_gram_work` says
+    so), or over the samples where that costs less (:func:`normal_work`,
+    :func:`samples_space_pays`). From the shape and the entries' counts
+    alone: the working sets' checks sliced ``X`` for them, a transient copy
+    of most of it on wide dense data (280 MB at 1,000 x 40,000)."""
+    n = X.shape[0]
+    d = X.shape[1] if features is None else len(features)
+    if sp.issparse(X):
+        csr = sp.csr_matrix(X)
+        per_row = np.diff(csr.indptr)
+        per_column = np.bincount(csr.indices, minlength=X.shape[1])
+        if features is not None:
+            chosen = np.zeros(X.shape[1], dtype=bool)
+            chosen[features] = True
+            rows = np.repeat(np.arange(n), per_row)
+            per_row = np.bincount(rows[chosen[csr.indices]], minlength=n)
+            per_column = per_column[features]
+        gram_d = float(np.square(per_row.astype(np.float64)).sum())
+        gram_n = float(np.square(per_column.astype(np.float64)).sum())
+        dense_work = n * (d + 1.0) ** 2
+        densified = n * d <= DENSE_ENTRIES and dense_work <= DENSE_WORK_RATIO * gram_d
+        gram = dense_work if densified else gram_d
+    else:
+        gram = n * (d + 1.0) ** 2
+        gram_d, gram_n = n * float(d) ** 2, float(n) ** 2 * d
+    by_coefficients = gram_d + (d + 1.0) ** 3 / 3.0
+    by_samples = gram_n + float(n) ** 3 / 3.0
+    work = gram + (d + 1.0) ** 3 / 3.0
+    if by_samples < SAMPLES_SPACE_SHARE * by_coefficients:
+        work = min(work, by_samples)
     return work
 
 
@@ -899,7 +923,7 @@ def _screened_column(
                 pulled * min(1.0, positive / negative),
             )
     scores = np.abs(dual_values(pulled))
-    foretold = _step_work(X[:, np.flatnonzero(scores > rho)])
+    foretold = _step_work(X, np.flatnonzero(scores > rho))
     if foretold > SCREEN_FORETELL * HINGE_STEP_WORK:
         # the features past rho at 0 foretell the optimum's support, roughly
         # (text, 5,000 x 20,000: 13, 91, 316, 2,507 at C = 0.1, 1, 3, 10,
@@ -914,11 +938,11 @@ def _screened_column(
         with_start = np.union1d(features, np.flatnonzero(W0))
         # a start of wide support (an uncertified smoothing answer) would
         # end the route before its first round
-        if _step_work(X[:, with_start]) <= HINGE_STEP_WORK:
+        if _step_work(X, with_start) <= HINGE_STEP_WORK:
             features = with_start
     used, best = 0, None
     while used < max_iterations:
-        if _step_work(X[:, features]) > HINGE_STEP_WORK:
+        if _step_work(X, features) > HINGE_STEP_WORK:
             # the optimum needs more features than the interior point can
             # take: the smoothing stages go on from the start, as where the
             # route does not apply (from the last round's point, text at C
@@ -940,7 +964,7 @@ def _screened_column(
         violating = np.flatnonzero(values > rho)
         if not len(violating):
             break
-        if _step_work(X[:, np.union1d(features, violating)]) > HINGE_STEP_WORK:
+        if _step_work(X, np.union1d(features, violating)) > HINGE_STEP_WORK:
             # past the limit with the violators alone: more rounds would
             # double the set up to it and stop there (text, 5,000 x 20,000,
             # C = 10: 1,868 violators at the first round's 50 features,

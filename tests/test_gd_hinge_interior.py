@@ -470,25 +470,28 @@ def test_working_sets_past_the_limit_leave_the_fit_to_the_stages(
     np.testing.assert_array_equal(with_route.coef, without.coef)
 
 
+def _interior_point_peak(X, y, C):
+    """``(result, peak bytes)`` of the hinge's L1 interior point on ``X``."""
+    import tracemalloc
+
+    objective = LinearObjective(Hinge(), X, y[:, None], n_outputs=1, C=C, penalty=L1())
+    tracemalloc.start()
+    try:
+        result = interior.hinge_interior_point(objective, 1e-8, 200)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_working_sets_copy_no_more_of_x_than_they_use(monkeypatch):
     # on wide dense data the route centred a copy of the whole X, three in
     # all (860 MB at 1,000 x 40,000, given up after one round of 50
     # features): each round now copies its own columns
-    import tracemalloc
-
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 20000))
     y = np.where(X[:, :3].sum(axis=1) > 0, 1.0, -1.0)
     monkeypatch.setattr(interior, "HINGE_STEP_WORK", interior._step_work(X) - 1.0)
-    objective = LinearObjective(
-        Hinge(), X, y[:, None], n_outputs=1, C=0.1, penalty=L1()
-    )
-    tracemalloc.start()
-    try:
-        result = interior.hinge_interior_point(objective, 1e-8, 200)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    result, peak = _interior_point_peak(X, y, C=0.1)
     assert result.converged
     assert peak < 0.5 * X.nbytes
 
@@ -535,21 +538,11 @@ def test_the_work_checks_copy_no_columns(monkeypatch):
     # the foretelling check sliced X's columns past rho to count their
     # work: on wide dense data at a large C, most of X (280 MB at 1,000 x
     # 40,000) for a route that then gave way
-    import tracemalloc
-
     rng = np.random.default_rng(0)
     X = rng.random((100, 20000))
     y = np.where(X[:, :3].sum(axis=1) > 1.5, 1.0, -1.0)
     first = interior._step_work(X, np.arange(interior.SCREEN_FIRST))
     monkeypatch.setattr(interior, "HINGE_STEP_WORK", 2.0 * first)
-    objective = LinearObjective(
-        Hinge(), X, y[:, None], n_outputs=1, C=100.0, penalty=L1()
-    )
-    tracemalloc.start()
-    try:
-        result = interior.hinge_interior_point(objective, 1e-8, 200)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    result, peak = _interior_point_peak(X, y, C=100.0)
     assert result.n_iter == 0  # the route gave way at once
     assert peak < 0.5 * X.nbytes

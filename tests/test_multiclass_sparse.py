@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, load_wine
+from sklearn.datasets import load_digits, load_iris, load_wine
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
@@ -519,3 +519,53 @@ def test_a_tight_group_norm_fit_that_reached_a_cone_boundary_finishes():
             ).fit(X, y, sample_weight=weights)  # fmt: skip
         assert np.all(np.isfinite(model.coef_))
         assert model.optimality_ < 1e-6
+
+
+def _equalities_residual(point):
+    """The largest residual of the point's primal equalities, written here:
+    ``s = xi (+ zeta) - u(W, b)`` per margin, ``s^- - s^+ = 2 W`` under L1."""
+    objective, hinges = point.objective, point.hinges
+    scores = objective.scores(objective.join(point.W, point.b))
+    U, _ = hinges._terms(hinges.margins(scores))
+    total = point.xi + point.zeta if point.two else point.xi
+    residual = np.abs(total[:, None] - U - point.s).max()
+    if not point.grouped:
+        bounds = point.s_minus - point.s_plus - 2.0 * point.W
+        residual = max(residual, np.abs(bounds).max())
+    return residual
+
+
+@pytest.mark.parametrize("penalty", ["l1", "l1_l2"])
+@pytest.mark.parametrize("loss", ["cs", "ww2"])
+def test_a_full_step_removes_the_primal_equalities_drift(loss, penalty):
+    # the slacks' equalities drift by rounding where the iterates grow
+    # large; a step of length 1 must land on them again, or the iterates
+    # converge to another problem's optimum (see the next test)
+    objective = make_objective(LOSSES[loss], n=30, d=4, n_classes=3, penalty=penalty)
+    hinges, penalty_ = primal_dual._Hinges(objective), primal_dual._Penalty(objective)
+    point = primal_dual._Point(
+        objective, hinges, penalty_, *primal_dual.starting_point(objective, None)
+    )
+    assert _equalities_residual(point) <= 1e-12
+    rng = np.random.default_rng(0)
+    point.s = point.s * (1.0 + 0.01 * rng.random(point.s.shape))
+    if not point.grouped:
+        point.s_plus = point.s_plus * (1.0 + 0.01 * rng.random(point.W.shape))
+    assert _equalities_residual(point) > 1e-4  # the drift is there
+    system = point.normal_equations()
+    step = point.direction(system, point.complementarity())
+    point.move(step, 1.0, 1.0)  # a length a leaves (1 - a) of the drift
+    assert _equalities_residual(point) <= 1e-10 * (1.0 + np.abs(point.s).max())
+
+
+def test_crammer_singer_with_the_group_norm_through_a_blowup_certifies():
+    # digits as CSR (pixel counts, uncentered) at C = 1e6: the first steps
+    # take the coefficients to 1e13 and back; the slacks' drift then held
+    # the objective above the optimum and the fit ended at max_iter with a
+    # bound of 3.3e-4 (optdigits, C = 100: 105.9 against 75.26)
+    X, y = load_digits(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = HingeClassifier(loss="crammer_singer", penalty="l1_l2", C=1e6)
+        model.fit(sp.csr_matrix(X), y)
+    assert model.optimality_ <= 1e-4

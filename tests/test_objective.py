@@ -280,3 +280,32 @@ def test_centering_applies_only_to_a_free_unpenalized_intercept():
     assert free.centered().offset is not None  # no penalty: b is free
     inner = make_objective(loss).centered()
     assert inner.centered() is inner
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_weighted_gram_of_several_weightings(sparse, intercept, monkeypatch):
+    # D of shape (n, P): one Gram matrix per column, over blocks of rows
+    # (made small here so that several blocks and a short last one are
+    # summed), against the formula written out on the dense rows
+    import scipy.sparse as sp
+
+    from hinge_estimators import _objective
+
+    monkeypatch.setattr(_objective, "FORM_BLOCK_ENTRIES", 7 * 6)
+    rng = np.random.default_rng(0)
+    n, d, P = 23, 5, 4
+    X = rng.normal(size=(n, d))
+    X[rng.random(X.shape) < 0.4] = 0.0
+    D = rng.uniform(0.0, 2.0, size=(n, P))
+    D[3] = 0.0
+    offset = rng.normal(size=d)
+    rows = np.hstack([X - offset, np.ones((n, 1))]) if intercept else X - offset
+    data = sp.csr_matrix(X) if sparse else X
+    grams = _objective.weighted_gram(data, D, offset, intercept)
+    assert grams.shape == (P, rows.shape[1], rows.shape[1])
+    for p in range(P):
+        expected = rows.T @ np.diag(D[:, p]) @ rows
+        np.testing.assert_allclose(grams[p], expected, rtol=1e-12, atol=1e-12)
+        single = _objective.weighted_gram(data, D[:, p], offset, intercept)
+        np.testing.assert_allclose(single, expected, rtol=1e-12, atol=1e-12)

@@ -87,6 +87,10 @@ from ._multiclass_interior_point import wrong_classes
 
 #: the steps may take at most this many iterations (and ``max_iter``)
 MAX_ITERATIONS = 300
+#: the pairs of classes whose curvature covers more than this share of the
+#: rows form their Gram matrices together from the same blocks of rows
+#: (``loss_hessian``)
+SHARED_ROWS = 0.5
 #: the method applies where one step's work (``step_work``: the normal
 #: equations formed and factored) is at most this
 STEP_WORK = 2e9
@@ -911,16 +915,34 @@ def loss_hessian(objective, hinges, margin_hessian, size):
     H_scores = hinges.score_hessian(margin_hessian, n)
     X = objective.X
     H = np.zeros((K, size, K, size))
-    for k in range(K):
-        for m in range(k, K if hinges.coupled else k + 1):
-            h = H_scores[:, k, m] if hinges.coupled else H_scores[:, k]
-            rows = np.flatnonzero(h)
-            block = weighted_gram(
-                X[rows], h[rows], objective.offset, objective.fit_intercept
-            )
-            H[k, :, m, :] = block
-            if m != k:
-                H[m, :, k, :] = block.T
+    if hinges.coupled:
+        pairs = [(k, m) for k in range(K) for m in range(k, K)]
+        weights = H_scores[:, [k for k, _ in pairs], [m for _, m in pairs]]
+    else:
+        pairs, weights = [(k, k) for k in range(K)], H_scores
+    # the pairs with curvature on most rows share each densified block of
+    # rows (see weighted_gram: Crammer-Singer's, whose rank-one part couples
+    # every pair on every row); the others take their own rows (Weston-
+    # Watkins's pairs of two classes: the samples of those two only)
+    counts = np.count_nonzero(weights, axis=0)
+    shared = counts > SHARED_ROWS * X.shape[0]
+    grams = [None] * len(pairs)
+    if shared.any():
+        index = np.flatnonzero(shared)
+        blocks = weighted_gram(
+            X, weights[:, index], objective.offset, objective.fit_intercept
+        )
+        for i, block in zip(index, blocks, strict=True):
+            grams[i] = block
+    for i in np.flatnonzero(~shared):
+        rows = np.flatnonzero(weights[:, i])
+        grams[i] = weighted_gram(
+            X[rows], weights[rows, i], objective.offset, objective.fit_intercept
+        )
+    for (k, m), block in zip(pairs, grams, strict=True):
+        H[k, :, m, :] = block
+        if m != k:
+            H[m, :, k, :] = block.T
     if objective.fit_intercept:
         p = objective.intercept_penalty
         corner = H[:, d, :, d]

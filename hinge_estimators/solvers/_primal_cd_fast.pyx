@@ -581,6 +581,76 @@ def quadratic_l1_cd(
     return sweeps
 
 
+def sparse_quadratic_l1_cd(
+    const double[::1] data,
+    const int[::1] indices,
+    const long long[::1] indptr,
+    const double[::1] curvature,
+    const double[::1] h,
+    double h_bb,
+    const double[::1] diagonal,
+    double extra,
+    const double[::1] g,
+    const double[::1] w,
+    double rho,
+    double[::1] d,
+    int max_sweeps,
+    double tol,
+):
+    """:func:`quadratic_l1_cd` on the model whose ``H`` is never formed:
+    ``A^T diag(curvature) A + extra I - h h^T / h_bb``, ``A^T`` the CSR
+    ``m x n`` rows ``data, indices, indptr`` (one per coordinate, over the
+    samples), ``h_bb = 0`` for no ``h`` term; ``diagonal`` is ``H``'s.
+
+    Each coordinate's ``(H d)_j`` comes from the kept ``curvature * (A d)``
+    (and ``h . d``) in the row's entries: a sweep costs the rows' entries,
+    where the formed ``H`` costs ``m`` a moving coordinate (text, 3,056
+    columns of a dozen entries: 200 times less). Cyclic, in the same order
+    and with the same steps as :func:`quadratic_l1_cd`. Returns the sweeps.
+    """
+    cdef Py_ssize_t m = diagonal.shape[0], n = curvature.shape[0]
+    cdef Py_ssize_t j, k, sweeps = 0
+    cdef double gj, step, largest, hd = 0.0
+    cdef double *Dq = <double *> malloc((n if n > 0 else 1) * sizeof(double))
+    if Dq == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for k in range(n):
+                Dq[k] = 0.0
+            for j in range(m):
+                if d[j] != 0.0:
+                    for k in range(indptr[j], indptr[j + 1]):
+                        Dq[indices[k]] += d[j] * data[k]
+                    hd += d[j] * h[j]
+            for k in range(n):
+                Dq[k] *= curvature[k]
+            while sweeps < max_sweeps:
+                sweeps += 1
+                largest = 0.0
+                for j in range(m):
+                    if diagonal[j] <= 0.0:
+                        continue
+                    gj = g[j] + extra * d[j]
+                    for k in range(indptr[j], indptr[j + 1]):
+                        gj += data[k] * Dq[indices[k]]
+                    if h_bb > 0.0:
+                        gj -= h[j] * hd / h_bb
+                    step = newton_direction(gj, diagonal[j], w[j] + d[j], rho)
+                    if step == 0.0:
+                        continue
+                    d[j] += step
+                    for k in range(indptr[j], indptr[j + 1]):
+                        Dq[indices[k]] += step * data[k] * curvature[indices[k]]
+                    hd += step * h[j]
+                    largest = fmax(largest, fabs(step) * sqrt(diagonal[j]))
+                if largest <= tol:
+                    break
+    finally:
+        free(Dq)
+    return sweeps
+
+
 def sparse_gram(
     const double[::1] data,
     const int[::1] indices,

@@ -569,3 +569,44 @@ def test_crammer_singer_with_the_group_norm_through_a_blowup_certifies():
         model = HingeClassifier(loss="crammer_singer", penalty="l1_l2", C=1e6)
         model.fit(sp.csr_matrix(X), y)
     assert model.optimality_ <= 1e-4
+
+
+def test_a_full_step_meets_the_l1_bounds_linearized_conditions():
+    # with the bounds' drift (s^- - s^+ != 2 W) the step's multipliers must
+    # still meet their linearized complementarity, and t's stationarity
+    # (l^+ + l^- = rho) after a full step: the residual's share counted once
+    objective = make_objective(CrammerSinger(), n=30, d=4, n_classes=3, penalty="l1")
+    hinges, penalty_ = primal_dual._Hinges(objective), primal_dual._Penalty(objective)
+    point = primal_dual._Point(
+        objective, hinges, penalty_, *primal_dual.starting_point(objective, None)
+    )
+    rng = np.random.default_rng(0)
+    point.s_plus = point.s_plus * (1.0 + 0.05 * rng.random(point.W.shape))
+    mu = point.complementarity()
+    step = point.direction(point.normal_equations(), mu)
+    for x, z in (("s_plus", "l_plus"), ("s_minus", "l_minus")):
+        s, lam = getattr(point, x), getattr(point, z)
+        linearized = s * lam + lam * step[x] + s * step[z]
+        np.testing.assert_allclose(linearized, mu, rtol=1e-9)
+    point.move(step, 1.0, 1.0)
+    np.testing.assert_allclose(point.l_plus + point.l_minus, point.rho, rtol=1e-9)
+
+
+def test_a_value_below_the_dual_bound_is_never_the_best_point():
+    # Weston-Watkins with L1 on features shifted by 50 at a large C and a
+    # tight tol: the interior point converged, then diverged to W = 0 with
+    # intercepts of 1e32, where delta + s_r - s_y rounds to s_r - s_y; that
+    # point's "P = 0" was kept and reported certified
+    rng = np.random.default_rng(697707)
+    n, d, K = 118, 9, 3
+    y = np.arange(n) % K
+    X = rng.normal(scale=1.2, size=(K, d))[y] + rng.normal(size=(n, d)) + 50.0
+    params = dict(loss="weston_watkins", penalty="l1", C=38265.640552912875)
+    # a bound from below by a looser fit, certified before any divergence
+    loose = certified_fit(X, y, tol=1e-6, max_iter=300, **params)
+    lower = loose.objective_value_ * (1.0 - loose.optimality_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tight = HingeClassifier(tol=1e-8, max_iter=300, **params).fit(X, y)
+    assert tight.objective_value_ >= lower * (1.0 - 1e-9)
+    assert np.all(np.abs(tight.intercept_) < 1e6)

@@ -687,15 +687,16 @@ def test_unformed_model_sweeps_match_the_formed_ones(intercept):
     h_bb = curvature.sum() + 0.1 if intercept else 0.0
     if intercept:
         H -= np.outer(h, h) / h_bb
+    # a fixed number of sweeps (tol 0: no stop that rounding could move)
     expected = np.zeros(m)
-    sweeps = quadratic_l1_cd(H, g, w, rho, expected, 30, 0.0)
+    assert quadratic_l1_cd(H, g, w, rho, expected, 30, 0.0) == 30
     d = np.zeros(m)
     data, indices, indptr, _ = csr_rows(A_T)
     unformed_sweeps = sparse_quadratic_l1_cd(
         data, indices, indptr, curvature, h, h_bb, np.ascontiguousarray(H.diagonal()),
         extra, g, w, rho, d, 30, 0.0,
     )  # fmt: skip
-    assert unformed_sweeps == sweeps
+    assert unformed_sweeps == 30
     np.testing.assert_allclose(d, expected, rtol=1e-9, atol=1e-12)
     # and from a non-zero start: its products are formed first
     start = np.where(rng.random(m) < 0.5, rng.normal(size=m), 0.0)

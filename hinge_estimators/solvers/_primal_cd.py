@@ -369,10 +369,12 @@ class PrimalCoordinateDescent(Solver):
                 gap = max(primal - best_dual, 0.0)
                 stalled = stalled + 1 if gap >= best else 0
                 best = min(best, gap)
-                if (gap <= tol * primal or stalled >= MAX_STALLED) and not fresh:
+                ending = gap <= tol * primal or stalled >= MAX_STALLED
+                if (ending or n_iter >= max_iter) and not fresh:
                     # the primal value again on fresh margins (the kernels'
-                    # updates drift by rounding); the dual value stands: any
-                    # loss gradient gives a feasible dual point
+                    # updates drift by rounding), also for a fit that ends
+                    # at max_iter (its reported objective); the dual value
+                    # stands: any loss gradient gives a feasible dual point
                     Z = Y * objective.scores(objective.join(W, b))
                     fresh = True
                     primal = _primal_value(objective, data, Y, Z, W, b)

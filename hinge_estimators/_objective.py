@@ -828,7 +828,8 @@ def weighted_gram(X, D, offset=None, intercept=False):
     A block of rows at a time (sparse ones densified): one dense matrix
     product per block runs at BLAS speed, where a sparse ``X^T D X`` costs
     about five times more per multiply-add (splice as CSR, 21 % non-zeros),
-    and the temporaries stay within ``FORM_BLOCK_ENTRIES`` (8 MB). Several
+    and each block's scaled rows stay within ``FORM_BLOCK_ENTRIES`` (8 MB;
+    the product and the result add ``P size^2`` each). Several
     weightings share each block's densified rows and one product: the
     multiclass interior point's ``K (K + 1) / 2`` Gram matrices a step,
     formed one at a time from fancy-indexed rows, spent a third of a

@@ -610,3 +610,46 @@ def test_a_value_below_the_dual_bound_is_never_the_best_point():
         tight = HingeClassifier(tol=1e-8, max_iter=300, **params).fit(X, y)
     assert tight.objective_value_ >= lower * (1.0 - 1e-9)
     assert np.all(np.abs(tight.intercept_) < 1e6)
+
+
+@pytest.mark.parametrize("loss", ["ww", "ww2", "cs"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_normal_equations_loss_block_is_the_sum_over_samples(
+    loss, sparse, fit_intercept
+):
+    # sum_i H_i (x) x_i x_i^T written out with einsum over the rows (the
+    # centered ones where the solve centers, and the intercept's column)
+    # against loss_hessian's blocks: Weston-Watkins's class by class,
+    # Crammer-Singer's by pairs from shared blocks
+    objective = make_objective(
+        LOSSES[loss], n=60, d=5, n_classes=4, penalty="l1", sparse=sparse,
+        fit_intercept=fit_intercept, weighted=True,
+    )  # fmt: skip
+    hinges, penalty_ = primal_dual._Hinges(objective), primal_dual._Penalty(objective)
+    point = primal_dual._Point(
+        objective, hinges, penalty_, *primal_dual.starting_point(objective, None)
+    )
+    rng = np.random.default_rng(1)
+    D = point.theta / point.s * rng.uniform(0.5, 2.0, point.s.shape)
+    g = point._slack_curvature(D)
+    if hinges.simplex:
+        margin_hessian = ("diagonal plus rank one", D, g)
+    else:
+        margin_hessian = point._by_sample(D[:, 0] - D[:, 0] ** 2 / g)
+    size = objective.n_features + int(fit_intercept)
+    H = primal_dual.loss_hessian(objective, hinges, margin_hessian, size)
+    scores = hinges.score_hessian(margin_hessian, objective.n_samples)
+    rows = objective.X.toarray() if sparse else np.asarray(objective.X)
+    if objective.offset is not None:
+        rows = rows - objective.offset
+    if fit_intercept:
+        rows = np.hstack([rows, np.ones((len(rows), 1))])
+    expected = np.einsum("ikm,ip,iq->kpmq", scores, rows, rows)
+    K = objective.n_outputs
+    if fit_intercept:  # the free intercept's pin along 1, as the solve adds it
+        corner = expected[:, -1, :, -1]
+        scale = float(np.abs(np.diagonal(corner)).mean())
+        expected[:, -1, :, -1] = corner + scale * np.ones((K, K)) / K
+    expected = expected.reshape(H.shape)
+    np.testing.assert_allclose(H, expected, rtol=1e-12, atol=1e-12 * np.abs(H).max())

@@ -938,10 +938,13 @@ def loss_hessian(objective, hinges, margin_hessian, size):
     intercept's pin along ``1`` for the multiclass losses (they only see
     score differences, so shifting every intercept alike changes
     nothing)."""
-    K, d, n = objective.n_outputs, objective.n_features, objective.n_samples
-    H_scores = hinges.score_hessian(margin_hessian, n)
+    K, n = objective.n_outputs, objective.n_samples
     X = objective.X
     H = np.zeros((K, size, K, size))
+    if hinges.coupled and not hinges.simplex:
+        _weston_watkins_blocks(objective, hinges, margin_hessian, H)
+        return _pinned(objective, hinges, H).reshape(K * size, K * size)
+    H_scores = hinges.score_hessian(margin_hessian, n)
     if hinges.coupled:
         pairs = [(k, m) for k in range(K) for m in range(k, K)]
         weights = H_scores[:, [k for k, _ in pairs], [m for _, m in pairs]]
@@ -970,7 +973,40 @@ def loss_hessian(objective, hinges, margin_hessian, size):
         H[k, :, m, :] = block
         if m != k:
             H[m, :, k, :] = block.T
+    return _pinned(objective, hinges, H).reshape(K * size, K * size)
+
+
+def _weston_watkins_blocks(objective, hinges, margin_hessian, H):
+    """Add Weston-Watkins's ``sum_i H_i (x) x_i x_i^T`` to ``H`` (``(K,
+    size, K, size)``) class by class: a sample of class ``c`` has ``a_r`` at
+    ``(r, r)``, their sum at ``(c, c)`` and ``-a_r`` at ``(c, r)`` and ``(r,
+    c)``, nothing between two wrong classes, so ``D_{c, r} = X_c^T diag(a_r)
+    X_c`` over the samples of class ``c`` gives every block: ``n (K - 1)``
+    weighted rows in all, one product per class, where the pairs' Gram
+    matrices took ``(2 K - 1) n`` (penbased, elastic net: 1.2 of its 3.0 s)."""
+    X, codes, rows = objective.X, hinges.codes, hinges.rows
+    K = objective.n_outputs
+    for c in range(K):
+        members = np.flatnonzero(codes == c)
+        if not len(members):
+            continue
+        wrong = hinges.wrong[members[0]]
+        blocks = weighted_gram(
+            X[rows[members]], margin_hessian[members], objective.offset,
+            objective.fit_intercept,
+        )  # fmt: skip
+        for r, D in zip(wrong, blocks, strict=True):
+            H[r, :, r, :] += D
+            H[c, :, c, :] += D
+            H[c, :, r, :] -= D
+            H[r, :, c, :] -= D
+
+
+def _pinned(objective, hinges, H):
+    """``H`` (``(K, size, K, size)``) with a penalized intercept's curvature,
+    or a free intercept's pin along ``1`` for the multiclass losses."""
     if objective.fit_intercept:
+        K, d = objective.n_outputs, objective.n_features
         p = objective.intercept_penalty
         corner = H[:, d, :, d]
         corner += p * np.eye(K)
@@ -978,7 +1014,7 @@ def loss_hessian(objective, hinges, margin_hessian, size):
             scale = float(np.abs(np.diagonal(corner)).mean())
             corner += (scale if scale > 0 else 1.0) * np.ones((K, K)) / K
         H[:, d, :, d] = corner
-    return H.reshape(K * size, K * size)
+    return H
 
 
 def _beyond_rounding(residual, size):

@@ -602,12 +602,14 @@ def test_a_value_below_the_dual_bound_is_never_the_best_point():
     y = np.arange(n) % K
     X = rng.normal(scale=1.2, size=(K, d))[y] + rng.normal(size=(n, d)) + 50.0
     params = dict(loss="weston_watkins", penalty="l1", C=38265.640552912875)
-    # a bound from below by a looser fit, certified before any divergence
-    loose = certified_fit(X, y, tol=1e-6, max_iter=300, **params)
-    lower = loose.objective_value_ * (1.0 - loose.optimality_)
+    # a bound from below by a looser fit (before any divergence; its bound
+    # holds whether or not it reaches its tol, which it does by a hair)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        loose = HingeClassifier(tol=1e-6, max_iter=300, **params).fit(X, y)
         tight = HingeClassifier(tol=1e-8, max_iter=300, **params).fit(X, y)
+    assert loose.optimality_ < 1e-4
+    lower = loose.objective_value_ * (1.0 - loose.optimality_)
     assert tight.objective_value_ >= lower * (1.0 - 1e-9)
     assert np.all(np.abs(tight.intercept_) < 1e6)
 

@@ -265,7 +265,11 @@ def test_no_hand_over_where_the_interior_point_does_not_fit(monkeypatch):
     from sklearn.exceptions import ConvergenceWarning
 
     X, y = _blobs(n=120, d=4, K=3, spread=0.8, seed=0)
-    monkeypatch.setattr(_dual_cd, "interior_point_fits", lambda *args: False)
+    from hinge_estimators.solvers import _interior_point_solver
+
+    monkeypatch.setattr(
+        _interior_point_solver, "interior_point_fits", lambda *args: False
+    )
     calls = []
     monkeypatch.setattr(
         _dual_cd.InteriorPoint, "solve", lambda *args, **kwargs: calls.append(1)

@@ -45,7 +45,7 @@ from ._dual_cd_parts import (
     multiclass_shrinking,
     multiclass_start,
 )
-from ._interior_point_solver import InteriorPoint, interior_point_fits
+from ._interior_point_solver import InteriorPoint, interior_point_dual
 from ._newton_finish import newton_finish
 
 #: below this tol the certified dual solution gets an exact primal finish
@@ -366,14 +366,8 @@ def _interior_point_takes(objective):
     point (``solver="interior_point"``): the plain or squared loss (its dual
     over the simplices, or with its quadratic term), small enough to form
     the normal equations (:func:`interior_point_fits`)."""
-    form = objective.loss.multiclass_dual()
-    return (
-        form is not None
-        and form.simplex
-        and interior_point_fits(
-            objective.n_samples, objective.n_features, objective.n_outputs
-        )
-    )
+    form = interior_point_dual(objective)
+    return form is not None and form.simplex
 
 
 def _hand_over(objective, column, coef, tol, steps_left, callback=None):

@@ -42,6 +42,19 @@ def interior_point_fits(n_samples, n_features, n_classes):
     )
 
 
+def interior_point_dual(objective):
+    """The loss's ``MulticlassDual`` where another solver may hand
+    ``objective`` to the interior point (a stalled dual CD, a crawling
+    Newton): the loss has the form and the normal equations fit
+    (:func:`interior_point_fits`); else None."""
+    form = objective.loss.multiclass_dual()
+    if form is None or not interior_point_fits(
+        objective.n_samples, objective.n_features, objective.n_outputs
+    ):
+        return None
+    return form
+
+
 #: the steps stop at this fraction of tol: the certificate, measured at the
 #: multipliers made exactly feasible, is a little looser than the steps' own
 INNER_SHARE = 0.1

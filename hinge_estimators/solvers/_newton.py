@@ -578,18 +578,15 @@ def _interior_point_takes(objective):
     """Whether a crawling Newton hands ``objective`` to the interior point:
     squared Weston-Watkins (its dual with the quadratic term) with the L2
     penalty, small enough for the normal equations."""
-    from ._interior_point_solver import interior_point_fits
+    from ._interior_point_solver import interior_point_dual
 
-    form = objective.loss.multiclass_dual()
+    form = interior_point_dual(objective)
     return (
         form is not None
         and form.quadratic
         and not form.simplex
         and objective.reg > 0
         and isinstance(objective.penalty, L2)
-        and interior_point_fits(
-            objective.n_samples, objective.n_features, objective.n_outputs
-        )
     )
 
 

@@ -78,15 +78,17 @@ def zipf_text(n, d, nnz_per_row=30, seed=0):
     return X, y
 
 
-def spy_on(monkeypatch, module, name):
-    """Replace ``module.name`` by a wrapper that records the first argument
-    of each call (in the returned list) and calls through."""
+def spy_on(monkeypatch, module, name, record=None):
+    """Replace ``module.name`` by a wrapper that calls through and records,
+    for each call (in the returned list), ``record(args, result)``: by
+    default the first argument."""
     calls = []
     real = getattr(module, name)
 
     def spy(*args, **kwargs):
-        calls.append(args[0])
-        return real(*args, **kwargs)
+        result = real(*args, **kwargs)
+        calls.append(args[0] if record is None else record(args, result))
+        return result
 
     monkeypatch.setattr(module, name, spy)
     return calls

@@ -452,14 +452,9 @@ def test_working_sets_past_the_limit_leave_the_fit_to_the_stages(
     if warm:  # a start somewhere else than 0
         start = GradientDescent(polish=False).solve(objective, tol=1e-4, max_iter=30)
         start = start.coef
-    rounds = []
-    real = interior.margin_interior_point
-
-    def spy(*args, **kwargs):
-        rounds.append(real(*args, **kwargs))
-        return rounds[-1]
-
-    monkeypatch.setattr(interior, "margin_interior_point", spy)
+    rounds = spy_on(
+        monkeypatch, interior, "margin_interior_point", lambda _, found: found
+    )
     with_route = GradientDescent().solve(objective, start, tol=1e-4, max_iter=200)
     assert len(rounds) == (0 if foretold else 1)
     spent = rounds[0][2] if rounds else 0

@@ -257,14 +257,9 @@ def test_the_smooth_hinge_starts_from_its_exact_intercepts(monkeypatch):
     # SmoothHinge(gamma=1) has no curvature at the margin 0: at W = 0, b = 0
     # the intercepts' rows of the Hessian were 0 and no step could be taken
     # (the fit fell back to the proximal steps: 700 iterations)
-    results = []
-    real = _gradient_descent.group_barrier
-
-    def spy(*args, **kwargs):
-        results.append(real(*args, **kwargs))
-        return results[-1]
-
-    monkeypatch.setattr(_gradient_descent, "group_barrier", spy)
+    results = spy_on(
+        monkeypatch, _gradient_descent, "group_barrier", lambda _, result: result
+    )
     X, y = _standardized(load_iris)
     _certified_fit(X, y, loss="smooth_hinge", C=100.0)
     assert len(results) == 1 and results[0] is not None and results[0].converged

@@ -745,3 +745,25 @@ def test_l1_on_wide_sparse_text_converges_with_unformed_newton_models(monkeypatc
     assert ours.objective_value_ <= value * (1 + 1e-9)
     # and our bound from below holds against their point
     assert ours.objective_value_ * (1 - ours.optimality_) <= value * (1 + 1e-12)
+
+
+def test_a_long_step_in_a_flat_piece_leaves_the_margins_on_their_scores():
+    # the smooth hinge's free intercept in its flat piece takes trial steps
+    # of 1e12 times a usual one; the margins were taken back by subtracting
+    # the step again and kept 1e-6 of it: this fit ended at max_iter=1000
+    # with a bound of 6.6e-6 and an objective_value_ above its own point's
+    X = np.array(
+        [[1.051121136156309], [-2.2476751131190147], [-1.6683201578200266],
+         [-3.1553126579907826], [-1.6172570434965854], [0.5756013425899883]]
+    )  # fmt: skip
+    y = np.array([1, 0, 0, 0, 1, 1])
+    model = certified_fit(
+        X, y, loss="smooth_hinge", solver="primal_cd", C=100.0, tol=1e-8, max_iter=100
+    )
+    # the objective at the returned point, written out (gamma = 1)
+    u = 1.0 - np.where(y == 1, 1.0, -1.0) * (X @ model.coef_.ravel() + model.intercept_)
+    losses = np.where(u <= 0, 0.0, np.where(u < 1, 0.5 * u * u, u - 0.5))
+    value = (
+        0.5 * float(model.coef_.ravel() @ model.coef_.ravel()) + 100.0 * losses.sum()
+    )
+    assert model.objective_value_ == pytest.approx(value, rel=1e-12)

@@ -541,3 +541,206 @@ def test_the_work_checks_copy_no_columns(monkeypatch):
     result, peak = _interior_point_peak(X, y, C=100.0)
     assert result.n_iter == 0  # the route gave way at once
     assert peak < 0.5 * X.nbytes
+
+
+# -- penalty=None: the hinge's linear program alone ---------------------------
+def _unpenalized_program(X, y, c, intercept):
+    """``min sum_i c_i [1 - y_i (x_i w + b)]_+``, summed over the one-vs-rest
+    columns of ``y`` (``(n, K)`` of +-1) by HiGHS."""
+    Y = np.asarray(y, dtype=float).reshape(len(y), -1)
+    return sum(
+        _hinge_program(X, Y[:, k], c, 1.0, 0.0, 0.0, intercept)
+        for k in range(Y.shape[1])
+    )
+
+
+def _one_vs_rest(y):
+    classes = np.unique(y)
+    if len(classes) == 2:
+        return np.where(y == classes[1], 1.0, -1.0)
+    return np.where(y[:, None] == classes, 1.0, -1.0)
+
+
+def _iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+def _digits_part():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:300], y[:300]
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize(
+    "data", ["breast_cancer", "breast_cancer_raw", "iris", "iris_csr", "digits"]
+)
+def test_no_penalty_default_hinge_fit_reaches_the_linear_programs_optimum(
+    data, intercept
+):
+    # every one of these default fits ended at max_iter, 0.1 to 50 % above
+    # the optimum: the smoothing stages have no bound without a penalty
+    X, y = {
+        "breast_cancer": lambda: (_breast_cancer()[0], load_breast_cancer().target),
+        "breast_cancer_raw": lambda: load_breast_cancer(return_X_y=True),
+        "iris": _iris,
+        "iris_csr": lambda: (sp.csr_matrix(_iris()[0]), _iris()[1]),
+        "digits": _digits_part,
+    }[data]()
+    model = _certified_fit(X, y, penalty=None, fit_intercept=intercept)
+    reference = _unpenalized_program(X, _one_vs_rest(y), np.ones(len(y)), intercept)
+    scores = np.asarray(X @ model.coef_.T) + model.intercept_
+    value = float(
+        np.maximum(1.0 - _one_vs_rest(y).reshape(scores.shape) * scores, 0).sum()
+    )
+    assert value == pytest.approx(model.objective_value_, rel=1e-10, abs=1e-12)
+    assert value <= reference * (1 + 1e-8) + 1e-10
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(4, 30),
+    d=st.integers(1, 4),
+    scale=st.sampled_from([1e-3, 1e-1, 1.0, 30.0]),
+    shift=st.sampled_from([0.0, 1.0, 50.0]),
+    separable=st.booleans(),
+    intercept=st.booleans(),
+    weighted=st.booleans(),
+    zeroed=st.booleans(),
+)
+def test_no_penalty_hinge_fits_are_certified_at_the_optimum(
+    seed, n, d, scale, shift, separable, intercept, weighted, zeroed
+):
+    # the smoothing stages' gradient test had stood 10 % above the optimum
+    # with no warning (2 of 330 such problems), and their smoothing shrank
+    # to 0 and divided by it (5 of 330). With most entries 0 (``zeroed``)
+    # some rows are 0: without an intercept their multipliers stay at 1
+    # while the others' tend to 0, and X^T U with them
+    rng = np.random.default_rng(seed)
+    X = shift + scale * rng.standard_normal((n, d))
+    if zeroed:
+        X = X * (rng.random((n, d)) < 0.3)
+    labels = X @ rng.standard_normal(d) > 0 if separable else rng.random(n) < 0.5
+    y = np.where(labels, 1.0, -1.0)
+    if len(np.unique(y)) < 2:
+        return
+    c = rng.uniform(0.1, 3.0, n) if weighted else np.ones(n)
+    model = _certified_fit(X, y, sample_weight=c, penalty=None, fit_intercept=intercept)
+    reference = _hinge_program(X, y, c, 1.0, 0.0, 0.0, intercept)
+    value = _hinge_value(X, y, model.coef_.ravel(), model.intercept_[0], c, 1.0, 0, 0)
+    assert value <= reference * (1 + 1e-8) + 1e-9
+
+
+def test_no_penalty_separable_data_end_at_zero_loss():
+    # 14 samples at 10 +- 1e-3: the interior point's iterates only tend to a
+    # separator (P > 0 at each) and its multipliers to 0, so neither value
+    # nor bound reached 0 (1000 iterations, P = 13.3, a warning)
+    X = 10.0 + 1e-3 * np.linspace(-1.0, 1.0, 14)[:, None]
+    y = (X[:, 0] > 10.0).astype(int)
+    model = _certified_fit(X, y, penalty=None)
+    assert model.objective_value_ == 0.0
+    assert model.score(X, y) == 1.0
+
+
+def test_no_penalty_certificate_needs_x_t_u_zero_to_rounding():
+    # P* >= m sum alpha only where X^T (alpha y) = 0: the multipliers that
+    # balance two mirrored samples are feasible, a perturbed copy is not
+    X = np.array([[1.0, 2.0], [-1.0, -2.0], [0.5, 0.1], [-0.5, -0.1]])
+    y = np.array([1.0, 1.0, -1.0, -1.0])
+    objective = LinearObjective(
+        Hinge(), X, y[:, None], n_outputs=1, C=1.0, fit_intercept=False,
+        penalty=None,
+    )  # fmt: skip
+    coef = np.zeros(2)  # P = 4: every sample on its margin's wrong side
+    alpha = np.ones(4)
+    assert np.allclose(X.T @ (alpha * y), 0.0)
+
+    def gap(a):
+        return objective.duality_gap(coef, dual=(-(a * y)[:, None], -a[:, None]))
+
+    assert gap(alpha) == (0.0, 4.0)  # D = sum alpha = 4 = P: w = 0 is optimal
+    nudged = alpha.copy()
+    nudged[0] = 1.0 - 1e-6  # X^T (alpha y) of 2e-6: far past rounding
+    assert gap(nudged) == (4.0, 4.0)  # no bound but P* >= 0
+    # the gradient is no dual point without a penalty
+    assert objective.duality_gap(coef)[0] == np.inf
+
+
+def test_no_penalty_smoothing_stops_at_its_floor(monkeypatch):
+    # X = 0: every w is optimal, the smoothed gradient at 0 is 0, and each
+    # stage ended at once: mu shrank by 0.1 a stage to 0 and the smooth
+    # hinge divided by it (ZeroDivisionError)
+    X = np.zeros((12, 2))
+    y = np.tile([0, 1, 1], 4)
+    with pytest.warns(ConvergenceWarning, match="floor"):
+        model = HingeClassifier(
+            loss="hinge", penalty=None, fit_intercept=False,
+            solver=GradientDescent(polish=False),
+        ).fit(X, y)  # fmt: skip
+    assert model.objective_value_ == 12.0
+    assert model.optimality_ == np.inf  # the stages bound nothing
+
+
+def test_which_unpenalized_problems_go_to_the_interior_point(monkeypatch):
+    assert hinge_interior_point_applies(_objective(penalty=None))
+    assert not hinge_interior_point_applies(
+        _objective(CrammerSinger(), n_outputs=3, penalty=None)
+    )
+    # no working sets without a penalty: every feature's dual value must
+    # reach 0, so past the limit over all of them the stages take it
+    X = np.random.default_rng(1).standard_normal((50, 2 * interior.SCREEN_FIRST))
+    first = interior._step_work(X, np.arange(interior.SCREEN_FIRST))
+    monkeypatch.setattr(interior, "HINGE_STEP_WORK", first)
+    assert hinge_interior_point_applies(_objective(penalty=L1(), X=X))
+    assert not hinge_interior_point_applies(_objective(penalty=None, X=X))
+
+
+def test_no_penalty_nearly_collinear_columns_reach_the_optimum():
+    # 7 columns at 298 +- 2e-4, one duplicated, no intercept (singular
+    # values 3.7e3, then about 1e-3): the interior point's normal matrix
+    # squared that conditioning and its residual stalled at 6e-4; the
+    # stages then stopped on their gradient test 6 % above the optimum,
+    # with no warning
+    rng = np.random.default_rng(1088)
+    X = 298.0 + 2e-4 * rng.standard_normal((22, 6))
+    X = np.hstack([X, X[:, :1]])
+    y = np.where(rng.random(22) < 0.5, 1.0, -1.0)
+    model = _certified_fit(X, y, penalty=None, fit_intercept=False)
+    reference = _hinge_program(X, y, np.ones(22), 1.0, 0.0, 0.0, False)
+    value = _hinge_value(X, y, model.coef_.ravel(), 0.0, np.ones(22), 1.0, 0, 0)
+    assert value <= reference * (1 + 1e-8)
+
+
+def test_a_stop_below_which_a_route_found_a_point_is_no_certificate(monkeypatch):
+    # without a penalty the stages stop on a gradient test: where the
+    # interior point (here held short of a certificate) met a lower P than
+    # the stop's bound allows, the fit is not converged and that point stands
+    from hinge_estimators.solvers._base import SolveResult
+
+    def short(objective, tol, max_iterations, callback=None, start=None):
+        return interior.hinge_interior_point(objective, 0.0, 3, callback)
+
+    def stopped_higher(self, objective, x, tol, max_iter, callback):
+        # the stages' claim: converged at P(0), far above the point handed on
+        return SolveResult(
+            objective.zeros(),
+            1,
+            True,
+            objective.value(objective.zeros()),
+            1e-6,
+            [],
+            "relative gradient norm below tol",
+        )
+
+    monkeypatch.setattr(_gradient_descent, "hinge_interior_point", short)
+    monkeypatch.setattr(GradientDescent, "_smoothing", stopped_higher)
+    objective = _objective(penalty=None)
+    handed_on = short(objective, 0.0, 3)
+    assert handed_on.value < objective.value(objective.zeros())
+    result = GradientDescent().solve(objective, tol=1e-4, max_iter=100)
+    assert not result.converged
+    assert result.value == handed_on.value

@@ -744,3 +744,43 @@ def test_a_stop_below_which_a_route_found_a_point_is_no_certificate(monkeypatch)
     result = GradientDescent().solve(objective, tol=1e-4, max_iter=100)
     assert not result.converged
     assert result.value == handed_on.value
+
+
+def _scale_mismatch(seed):
+    # an uninformative column at 1e6 beside an informative one at 1e-9
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(40) < 0.5, 1.0, -1.0)
+    X = np.column_stack(
+        [1e6 * rng.normal(size=40), 1e-9 * (y + 0.3 * rng.normal(size=40))]
+    )
+    return X, y
+
+
+def _near_duplicates(seed):
+    # a nearly duplicated pair (1e-6 apart) beside a column at 1e5
+    rng = np.random.default_rng(seed)
+    t = 2e-3 * rng.normal(size=150)
+    X = np.column_stack(
+        [1e-2 * rng.normal(size=150), t, t * (1 + 1e-6 * rng.normal(size=150)),
+         1e5 * rng.normal(size=150)]
+    )  # fmt: skip
+    noise = rng.normal(size=150)
+    y = np.where(X[:, 0] / 1e-2 + X[:, 3] / 1e5 + noise > 0, 1.0, -1.0)
+    return X, y
+
+
+@pytest.mark.parametrize("make", [_scale_mismatch, _near_duplicates])
+@pytest.mark.parametrize("seed", [0, 15])
+def test_no_penalty_columns_of_very_different_scales_reach_the_optimum(make, seed):
+    # a review found both certified above the optimum: the basis dropped
+    # directions for their scale (singular values below max(n, d) eps of a
+    # column at 1e6), and the certificate measured every residual against
+    # the largest column's sums
+    X, y = make(seed)
+    model = _certified_fit(X, y, penalty=None)
+    # the reference on columns scaled to unit norm: the same program
+    norms = np.linalg.norm(X - X.mean(axis=0), axis=0)
+    reference = _hinge_program(X / norms, y, np.ones(len(y)), 1.0, 0.0, 0.0, True)
+    w, b = model.coef_.ravel(), model.intercept_[0]
+    value = _hinge_value(X, y, w, b, np.ones(len(y)), 1.0, 0, 0)
+    assert value <= reference * (1 + 1e-8) + 1e-9

@@ -918,15 +918,24 @@ def _range_basis(columns):
     squares ``X``'s condition number: on 7 nearly equal columns at ``298 +-
     2e-4`` (one duplicated; singular values 3.7e3, then 1.2e-3 to 5.6e-4)
     its residual stalled at 6e-4, and the fit ended 6 % above the optimum.
-    On ``Q`` it is perfectly conditioned; directions of singular values
-    below ``max(n, d)`` epsilons of the largest are dropped (``X`` is 0
-    along them to rounding), and ``w = V S^{-1} v`` is the least-norm
-    point with the scores ``Q v``.
+    On ``Q`` it is perfectly conditioned. The columns are scaled to unit
+    norm first (``D``); directions of singular values below ``max(n, d)``
+    epsilons of the largest are then dropped (the scaled ``X`` is 0 along
+    them to rounding), and ``w = D^{-1} V S^{-1} v`` has the scores ``Q
+    v``.
     """
-    left, values, right = np.linalg.svd(columns.T, full_matrices=False)
+    # the columns at unit norm first (w_j scaled alike: the program is the
+    # same), so that only collinearity drops a direction, not scale: a
+    # column at 1e6 next to an informative one at 1e-9 had the latter's
+    # direction dropped, a wrong optimum
+    norms = np.sqrt(np.einsum("ij,ij->i", columns, columns))
+    norms[norms == 0.0] = 1.0
+    left, values, right = np.linalg.svd(
+        (columns / norms[:, None]).T, full_matrices=False
+    )
     rank_tol = max(columns.shape) * np.finfo(np.float64).eps
     kept = values > values.max(initial=0.0) * rank_tol
-    lift = right[kept].T / values[kept]
+    lift = right[kept].T / values[kept] / norms[:, None]
     return np.ascontiguousarray(left[:, kept].T), lift
 
 

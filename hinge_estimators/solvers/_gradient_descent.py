@@ -48,6 +48,12 @@ PROX_FIRST_SHARE = 0.75
 #: the smoothed loss is the loss up to far less than ``tol`` asks of ``P``
 MIN_SMOOTHING = 1e-12
 FLOOR_MESSAGE = "the smoothing reached its floor uncertified (MIN_SMOOTHING)"
+#: without a penalty the stages have a test and no bound
+UNBOUNDED_MESSAGE = (
+    "the stages' relative gradient norm is below tol, but without a penalty "
+    "it bounds nothing for this loss (an exact route exists for the plain "
+    "binary or one-vs-rest hinge where its interior point fits)"
+)
 
 # Iterations a smoothing stage runs between two polish attempts: on degenerate
 # data a stage can crawl towards its tolerance long after its active set is
@@ -280,10 +286,14 @@ class GradientDescent(Solver):
     point certifies all of them, to 1e-8 of HiGHS's optimum, in 9 to 64
     iterations (and 1,296 random problems of up to 200 samples, with
     duplicated columns, zero rows and weights, CSR: none warned, none above
-    HiGHS's optimum by 1e-6). Elsewhere (the multiclass hinges, larger
-    data) the stages report the larger of the smoothing gap and their
-    relative gradient norm, a test and no bound, and a route's point below
-    what that stop allows makes the fit unconverged.
+    HiGHS's optimum by 1e-6). On sparse data it reads a dense copy, where
+    that holds at most 4e6 entries (``_primal_cd_interior.DENSE_ENTRIES``;
+    on the raw sparse columns its multipliers stopped short: 3 % above the
+    optimum, certified). Elsewhere
+    (the multiclass hinges, larger data) the stages stop on the larger of
+    the smoothing gap and their relative gradient norm, a test and no
+    bound: the fit is never converged there (it warns), and it reports the
+    interior point's bound where that ran first.
 
     **No penalty, separable data.** A sum of hinge terms then reaches ``P =
     0`` at a finite ``W`` (every separator with margin 1 is optimal): the
@@ -435,8 +445,9 @@ class GradientDescent(Solver):
             result.message += "; contradicted by a lower point"
         if found is not None and not result.converged:
             # the interior point's certificate bounds P* as well: its lower
-            # bound, P (1 - optimality), may be the better one
-            _merge_bounds(result, found, tol)
+            # bound, P (1 - optimality), may be the better one (the only
+            # one without a penalty, where the stages report a test)
+            _merge_bounds(result, found, tol, objective.penalty is not None)
         if found is not None and not result.converged and found.value < result.value:
             # the stages went on from the interior point's answer and ended
             # above it, uncertified (their first stages leave that point:
@@ -720,14 +731,18 @@ class GradientDescent(Solver):
                 gap = (value - smooth.value(x)) / max(abs(value), 1e-300)
                 if bound is None:
                     # no penalty: the stage's relative gradient norm, the
-                    # test it met, is what penalty=None reports, not a bound
-                    # to add to the gap (an interior point certifies the
-                    # plain hinge's linear program where it fits: this test
-                    # stood 10 % above its optimum on 2 of 330 small ones)
+                    # test it met, is what penalty=None reports; it bounds
+                    # nothing, so the fit is not converged (it stood 3 to
+                    # 86 % above the optimum on random problems; an interior
+                    # point certifies the plain hinge's linear program where
+                    # it fits)
                     norm = float(np.linalg.norm(smooth.gradient(x)))
                     optimality = max(gap, norm / g_ref if g_ref > 0 else 0.0)
-                else:
-                    optimality = gap + bound
+                    return SolveResult(
+                        x, n_iter, False, value, optimality, history,
+                        UNBOUNDED_MESSAGE,
+                    )  # fmt: skip
+                optimality = gap + bound
                 return SolveResult(
                     x,
                     n_iter,
@@ -802,19 +817,21 @@ class GradientDescent(Solver):
         )
 
 
-def _merge_bounds(result, found, tol):
+def _merge_bounds(result, found, tol, own_bound=True):
     """``result``'s optimality from the better of its own lower bound on
     ``P*`` and ``found``'s (``P (1 - optimality)`` each, relative bounds of
-    the same problem), converged where that is within ``tol``."""
+    the same problem), converged where that is within ``tol``; from
+    ``found``'s alone where ``result``'s optimality is a test, not a bound
+    (``own_bound=False``: the stages without a penalty)."""
     bounds = [
         r.value * (1.0 - r.optimality)
-        for r in (result, found)
+        for r in ((result, found) if own_bound else (found,))
         if np.isfinite(r.optimality) and r.value > 0
     ]
     if not bounds or not result.value > 0:
         return
     optimality = max(result.value - max(bounds), 0.0) / result.value
-    if optimality < result.optimality:
+    if optimality < result.optimality or not own_bound:
         result.optimality = float(optimality)
         if optimality <= tol:
             result.converged = True

@@ -612,9 +612,11 @@ SNAP_SHARE = 1e-6
 #: (ratio 3.9) 0.62 s dense against 1.14 s sparse; splice as CSR (23) 0.77
 #: against 0.38 s
 DENSE_ENTRIES = 4_000_000
-#: a separator's margins are scaled this share past the loss's margin (see
-#: :func:`_past_every_margin`)
+#: a separator's margins are scaled this share past the loss's margin, and
+#: ROUNDING_SHARE times its scores' sizes (``|X| |w| + |b|``) over its
+#: smallest margin past that (see :func:`_past_every_margin`)
 SEPARATION_SHARE = 1e-9
+ROUNDING_SHARE = 64 * np.finfo(np.float64).eps
 DENSE_WORK_RATIO = 5.0
 #: where the Newton system over every feature is past HINGE_STEP_WORK, the
 #: hinge's interior point runs on working sets of features, the first of
@@ -677,7 +679,12 @@ def hinge_interior_point_applies(objective):
     if objective.n_samples * INTERIOR_BYTES_PER_SAMPLE > INTERIOR_MEMORY:
         return False
     if penalty is None:
-        return _step_work(objective.X) <= HINGE_STEP_WORK
+        # read as a dense array, for the basis of the scores' space (see
+        # _hinge_column): a sparse X only where that copy is small
+        X = objective.X
+        small = not sp.issparse(X) or X.shape[0] * X.shape[1] <= DENSE_ENTRIES
+        n, d = X.shape
+        return small and n * (d + 1.0) * min(n, d + 1.0) <= HINGE_STEP_WORK
     if penalty.nonsmooth_value(np.ones((1, 1))) <= 0.0:
         return False
     # past HINGE_STEP_WORK over every feature, it runs on working sets of
@@ -744,8 +751,13 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     """
     from ._base import certified_columns
 
-    dense = _gram_work(objective.X)[0]  # the columns share X: decided once
-    screened = _step_work(objective.X) > HINGE_STEP_WORK
+    # the columns share X: decided once (without a penalty always dense, for
+    # the basis: see hinge_interior_point_applies)
+    dense = objective.penalty is None or _gram_work(objective.X)[0]
+    # no working sets without a penalty (see hinge_interior_point_applies)
+    screened = (
+        objective.penalty is not None and _step_work(objective.X) > HINGE_STEP_WORK
+    )
     return certified_columns(
         lambda part, begin: _hinge_column(
             part, tol, max_iterations, dense, screened, begin
@@ -799,10 +811,13 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
         shift = shift + offset  # the interior point's rows are X - shift
     margin = float(part.loss.compiled_kernel().a)
     # without a penalty only the scores' space matters: the interior point
-    # runs on an orthonormal basis of it (see _range_basis)
-    basis = None
-    if part.penalty is None and columns is not None and not sp.issparse(columns):
-        basis = _range_basis(columns)
+    # runs on an orthonormal basis of it (see _range_basis). On the raw
+    # columns its multipliers stopped short of X^T U = 0 where columns were
+    # nearly collinear (CSR, scales 1e-6 to 1e6 and a near duplicate: 3 %
+    # above the optimum, certified), and ``<W, X^T U>`` at the raw W, far
+    # from the optimal one, did not account for it; in the basis the
+    # residual is rounding and ``<W, X^T U> = <v, Q^T U>``
+    basis = _range_basis(columns) if part.penalty is None else None
 
     def columns_of(features):
         # the interior point's X^T over ``features`` (None: all)
@@ -954,8 +969,18 @@ def _past_every_margin(objective, coef, margin):
     margins = (signs * objective.scores(coef)[:, 0])[weighted]
     if not len(margins) or not margins.min() > 0:
         return coef
-    # a little past, so that rounding leaves no score short of the margin
-    factor = max(1.0, margin / margins.min()) * (1.0 + SEPARATION_SHARE)
+    # a little past, so that rounding leaves no score short of the margin:
+    # the scores' own rounding, in the coordinates a user computes them in
+    # (``X w + b``, uncentered: features shifted by 1e4 put intercepts at
+    # 1e8 and margins 6e-8 short, past a fixed share of 1e-9)
+    W, b = objective.split(coef)
+    w = np.abs(W[0])
+    if objective.offset is not None:
+        b = b - float(objective.offset @ W[0])
+    X = abs(objective.X) if sp.issparse(objective.X) else np.abs(objective.X)
+    sizes = np.asarray(X @ w).ravel() + float(np.abs(b).sum())
+    rounding = ROUNDING_SHARE * float(sizes.max(initial=0.0)) / margins.min()
+    factor = max(1.0, margin / margins.min()) * (1.0 + SEPARATION_SHARE + rounding)
     scaled = coef * factor
     return scaled if objective.value(scaled) == 0.0 else coef
 

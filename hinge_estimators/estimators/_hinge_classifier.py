@@ -544,14 +544,23 @@ class HingeClassifier(
             printer.final(result)
         if not result.converged:
             measure = f"stopping measure {result.optimality:.3g} > tol={self.tol:g}"
+            advice = "increase max_iter, loosen tol, or scale the data."
+            if result.optimality <= self.tol:
+                # a test met that bounds nothing (penalty=None, a non-smooth
+                # loss): "9.9e-05 > tol=1e-4" misread it, and more
+                # iterations would not help
+                measure = (
+                    f"stopping measure {result.optimality:.3g} <= tol="
+                    f"{self.tol:g}, a test that bounds nothing here"
+                )
+                advice = "a penalty (penalty='l2', 'l1', ...) gives a certified fit."
             if np.isinf(result.optimality):
                 # "inf > tol" alone reads as a divergence: it is a missing bound
                 if self.penalty is None:
                     why = (
-                        "with penalty=None the objective of separable data "
-                        "has no minimizer: it falls towards 0 as the "
-                        "coefficients grow without end, and a bound relative "
-                        "to P = 0 is undefined"
+                        "with penalty=None no dual point bounds this loss's "
+                        "objective (and on separable data its infimum 0 may "
+                        "not be attained)"
                     )
                 elif loss.is_multiclass:
                     why = (
@@ -565,8 +574,7 @@ class HingeClassifier(
             warnings.warn(
                 f"{type(solver).__name__} did not converge: it stopped after "
                 f"{result.n_iter} iterations (max_iter={self.max_iter}) with "
-                f"{measure} ({result.message}); increase max_iter, loosen tol, "
-                "or scale the data.",
+                f"{measure} ({result.message}); {advice}",
                 ConvergenceWarning,
                 stacklevel=3,  # the caller of fit, past _fit_context's wrapper
             )

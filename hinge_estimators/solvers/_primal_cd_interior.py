@@ -20,6 +20,7 @@ import scipy.linalg
 import scipy.linalg.blas
 import scipy.sparse as sp
 
+from .._objective import absolute_product
 from ._dual_cd_parts import csr_rows
 from ._primal_cd_fast import sparse_gram
 
@@ -600,6 +601,11 @@ HINGE_MAX_ITERATIONS = 200
 #: d = 2), take at most INTERIOR_MEMORY bytes a column
 INTERIOR_BYTES_PER_SAMPLE = 400
 INTERIOR_MEMORY = 1e9
+#: without a penalty the interior point runs on a basis of the scores'
+#: space (``_scores_basis``): a dense copy of ``X``, the SVD's own and its
+#: factors, and the map back to ``w``, about this many copies of ``X`` at
+#: once (10 x 2,000,000: 960 MB past ``X``'s 153 MB at five dense copies)
+UNPENALIZED_COPIES = 6
 #: the coefficients whose ``|X^T (alpha y)|_j`` is below ``rho`` by more
 #: than this share are zero at the optimum: the interior point leaves them
 #: near 0, and they are set to 0 (kept only if the certificate holds)
@@ -614,7 +620,7 @@ SNAP_SHARE = 1e-6
 DENSE_ENTRIES = 4_000_000
 #: a separator's margins are scaled this share past the loss's margin, and
 #: ROUNDING_SHARE times its scores' sizes (``|X| |w| + |b|``) over its
-#: smallest margin past that (see :func:`_past_every_margin`)
+#: smallest margin past that (see :func:`past_every_margin`)
 SEPARATION_SHARE = 1e-9
 ROUNDING_SHARE = 64 * np.finfo(np.float64).eps
 DENSE_WORK_RATIO = 5.0
@@ -680,11 +686,13 @@ def hinge_interior_point_applies(objective):
         return False
     if penalty is None:
         # read as a dense array, for the basis of the scores' space (see
-        # _hinge_column): a sparse X only where that copy is small
+        # _hinge_column): a sparse X only where that copy is small, and the
+        # basis's copies (UNPENALIZED_COPIES of X) within INTERIOR_MEMORY
         X = objective.X
-        small = not sp.issparse(X) or X.shape[0] * X.shape[1] <= DENSE_ENTRIES
         n, d = X.shape
-        return small and n * (d + 1.0) * min(n, d + 1.0) <= HINGE_STEP_WORK
+        small = not sp.issparse(X) or n * d <= DENSE_ENTRIES
+        fits = 8.0 * UNPENALIZED_COPIES * n * d <= INTERIOR_MEMORY
+        return small and fits and n * (d + 1.0) * min(n, d + 1.0) <= HINGE_STEP_WORK
     if penalty.nonsmooth_value(np.ones((1, 1))) <= 0.0:
         return False
     # past HINGE_STEP_WORK over every feature, it runs on working sets of
@@ -758,9 +766,13 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     screened = (
         objective.penalty is not None and _step_work(objective.X) > HINGE_STEP_WORK
     )
+    # without a penalty the columns share one basis of the scores' space: it
+    # is formed once (a 1,000 x 999 set of 10 classes redid its SVD for each
+    # column, 6.2 of its 7.9 s)
+    shared = _scores_basis(objective) if objective.penalty is None else None
     return certified_columns(
         lambda part, begin: _hinge_column(
-            part, tol, max_iterations, dense, screened, begin
+            part, tol, max_iterations, dense, screened, begin, shared
         ),
         objective,
         start,
@@ -770,11 +782,31 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     )
 
 
-def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
+def _scores_basis(objective):
+    """``(shift, basis)`` for the columns of ``objective`` without a
+    penalty: the shift of the rows (the offset, and the features' mean with a
+    free intercept) and :func:`_range_basis` of ``X - shift``, dense."""
+    X, d = objective.X, objective.n_features
+    shift = np.zeros(d) if objective.offset is None else np.asarray(objective.offset)
+    rows = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
+    rows -= shift
+    if objective.fit_intercept and objective.intercept_penalty == 0:
+        # any shift of the features leaves an unpenalized intercept's
+        # problem the same: centred, it is better conditioned
+        mean = rows.mean(axis=0)
+        rows -= mean
+        shift = shift + mean
+    return shift, _range_basis(rows)
+
+
+def _hinge_column(
+    part, tol, max_iterations, dense, screened=False, start=None, shared=None
+):
     """One column of :func:`hinge_interior_point` (``dense``: read ``X`` as
     a dense array, see :func:`_gram_work`; ``screened``: on working sets of
     features, see :func:`_screened_column`; ``start``: the column's start,
-    where there is one)."""
+    where there is one; ``shared``: :func:`_scores_basis` of the columns'
+    ``X``, without a penalty)."""
     from ._base import SolveResult
 
     zero = part.zeros()
@@ -789,8 +821,18 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
     rho, q, p = float(rho), part.reg, part.intercept_penalty
     free = part.fit_intercept and p == 0
     offset = np.zeros(d) if part.offset is None else np.asarray(part.offset)
-    shift, columns = np.zeros(d), None
-    if screened:
+    shift, columns, basis = np.zeros(d), None, None
+    if shared is not None:
+        # without a penalty only the scores' space matters: the interior
+        # point runs on an orthonormal basis of it (see _range_basis). On
+        # the raw columns its multipliers stopped short of X^T U = 0 where
+        # columns were nearly collinear (CSR, scales 1e-6 to 1e6 and a near
+        # duplicate: 3 % above the optimum, certified), and ``<W, X^T U>``
+        # at the raw W, far from the optimal one, did not account for it;
+        # in the basis the residual is rounding and ``<W, X^T U> = <v, Q^T
+        # U>``
+        shift, basis = shared
+    elif screened:
         # no copy of the whole X (wide dense data: three of them, 860 MB at
         # 1,000 x 40,000): each round's columns are built for its working
         # set (columns_of), the rows' shift as below
@@ -810,14 +852,6 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
         columns = np.ascontiguousarray(rows.T)
         shift = shift + offset  # the interior point's rows are X - shift
     margin = float(part.loss.compiled_kernel().a)
-    # without a penalty only the scores' space matters: the interior point
-    # runs on an orthonormal basis of it (see _range_basis). On the raw
-    # columns its multipliers stopped short of X^T U = 0 where columns were
-    # nearly collinear (CSR, scales 1e-6 to 1e6 and a near duplicate: 3 %
-    # above the optimum, certified), and ``<W, X^T U>`` at the raw W, far
-    # from the optimal one, did not account for it; in the basis the
-    # residual is rounding and ``<W, X^T U> = <v, Q^T U>``
-    basis = _range_basis(columns) if part.penalty is None else None
 
     def columns_of(features):
         # the interior point's X^T over ``features`` (None: all)
@@ -842,7 +876,7 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
         dual = (-(alpha * y)[:, None], -margin * alpha[:, None])
         coef = on.join(w[None, :], intercept)
         if part.penalty is None:
-            coef = _past_every_margin(on, coef, margin)
+            coef = past_every_margin(on, coef, margin)
             intercept = list(on.split(coef)[1]) if part.fit_intercept else None
         return (coef, intercept, dual, *on.duality_gap(coef, dual=dual))
 
@@ -907,7 +941,8 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
     w, b, iterations, alpha = found
     pulled = alpha * y
     coef, intercept, dual, gap, primal = certificate(w, b, alpha)
-    inside = np.abs(dual_values(pulled)) < (1.0 - SNAP_SHARE) * rho
+    # the coefficients inside the L1 ball are 0 (none without a penalty)
+    inside = rho > 0 and np.abs(dual_values(pulled)) < (1.0 - SNAP_SHARE) * rho
     if np.any(inside & (w != 0.0)):
         snapped = part.join(np.where(inside, 0.0, w)[None, :], intercept)
         snapped_gap, snapped_primal = part.duality_gap(snapped, dual=dual)
@@ -923,10 +958,10 @@ def _hinge_column(part, tol, max_iterations, dense, screened=False, start=None):
     )
 
 
-def _range_basis(columns):
+def _range_basis(rows):
     """``(Q^T, lift)``: an orthonormal basis ``Q`` of the range of ``X``
-    (``columns = X^T``, dense) and the map from its coordinates to ``w``,
-    ``X lift v = Q v``.
+    (``rows``, dense, ``n x d``: scaled in place) and the map from its
+    coordinates to ``w``, ``X lift v = Q v``.
 
     Without a penalty the hinge's linear program sees ``X`` through its
     scores ``X w`` only, and the interior point's normal matrix ``X^T G X``
@@ -943,42 +978,41 @@ def _range_basis(columns):
     # same), so that only collinearity drops a direction, not scale: a
     # column at 1e6 next to an informative one at 1e-9 had the latter's
     # direction dropped, a wrong optimum
-    norms = np.sqrt(np.einsum("ij,ij->i", columns, columns))
+    norms = np.sqrt(np.einsum("ij,ij->j", rows, rows))
     norms[norms == 0.0] = 1.0
-    left, values, right = np.linalg.svd(
-        (columns / norms[:, None]).T, full_matrices=False
-    )
-    rank_tol = max(columns.shape) * np.finfo(np.float64).eps
+    rows /= norms
+    left, values, right = np.linalg.svd(rows, full_matrices=False)
+    rank_tol = max(rows.shape) * np.finfo(np.float64).eps
     kept = values > values.max(initial=0.0) * rank_tol
     lift = right[kept].T / values[kept] / norms[:, None]
     return np.ascontiguousarray(left[:, kept].T), lift
 
 
-def _past_every_margin(objective, coef, margin):
-    """``coef`` scaled up until every weighted sample is past ``margin``,
-    where it separates them (``y_i s_i > 0``), else ``coef``.
+def past_every_margin(objective, coef, margin):
+    """``coef`` scaled up until every weighted sample is past ``margin`` in
+    every column, where it separates them (``y_ik s_ik > 0``), else
+    ``coef``.
 
     Without a penalty, separable data has ``P* = 0`` and any separator scaled
     that far is optimal; an interior point only tends to one (its margins
     approach ``margin`` from inside, ``P > 0`` at every iterate), and its
     multipliers to 0 along no feasible direction, so that neither its value
-    nor its bound would reach 0.
+    nor its bound would reach 0; the smoothing stages' values reach 4e-15,
+    not 0.
     """
     weighted = objective.loss_scale * objective.sample_weight > 0
-    signs = np.asarray(objective.y, dtype=np.float64).reshape(-1)
-    margins = (signs * objective.scores(coef)[:, 0])[weighted]
-    if not len(margins) or not margins.min() > 0:
+    signs = np.asarray(objective.y, dtype=np.float64).reshape(objective.n_samples, -1)
+    margins = (signs * objective.scores(coef))[weighted]
+    if not margins.size or not margins.min() > 0:
         return coef
     # a little past, so that rounding leaves no score short of the margin:
     # the scores' own rounding, in the coordinates a user computes them in
     # (``X w + b``, uncentered: features shifted by 1e4 put intercepts at
     # 1e8 and margins 6e-8 short, past a fixed share of 1e-9)
     W, b = objective.split(coef)
-    w = np.abs(W[0])
     if objective.offset is not None:
-        b = b - float(objective.offset @ W[0])
-    X = abs(objective.X) if sp.issparse(objective.X) else np.abs(objective.X)
-    sizes = np.asarray(X @ w).ravel() + float(np.abs(b).sum())
+        b = b - W @ objective.offset
+    sizes = absolute_product(objective.X, np.abs(W).T) + np.abs(b)
     rounding = ROUNDING_SHARE * float(sizes.max(initial=0.0)) / margins.min()
     factor = max(1.0, margin / margins.min()) * (1.0 + SEPARATION_SHARE + rounding)
     scaled = coef * factor

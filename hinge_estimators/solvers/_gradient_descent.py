@@ -288,19 +288,18 @@ class GradientDescent(Solver):
     where it does within ``NULL_RESIDUAL`` (1e-9) of each entry's sum, the
     gap counts the residual's first-order effect
     (:meth:`LinearObjective.duality_gap`); its multipliers have left 1e-16
-    to 6e-12. The smoothing stages' gradient
-    test, the only stop they have without a penalty, had stood up to 86 %
-    above the optimum with no warning (2 of 330 small random problems, and
-    7 nearly equal columns), and every default fit on iris, breast cancer
-    and digits had ended at ``max_iter`` 0.1 to 50 % above it; the interior
-    point certifies all of them, to 1e-8 of HiGHS's optimum, in 9 to 64
-    iterations (and 1,296 random problems of up to 200 samples, with
-    duplicated columns, zero rows and weights, CSR: none warned, none above
-    HiGHS's optimum by 1e-6). On sparse data it reads a dense copy, where
-    that holds at most 4e6 entries (``_primal_cd_interior.DENSE_ENTRIES``;
-    on the raw sparse columns its multipliers stopped short: 3 % above the
-    optimum, certified). Elsewhere (the multiclass hinges, larger data)
-    the stages stop on the larger of
+    to 6e-12. The smoothing stages' gradient test, the only stop they have
+    without a penalty, had stood up to 86 % above the optimum with no
+    warning (2 of 330 small random problems, and 7 nearly equal columns),
+    and every default fit on iris, breast cancer and digits had ended at
+    ``max_iter`` 0.1 to 50 % above it; the interior point certifies all of
+    them, to 1e-8 of HiGHS's optimum, in 9 to 64 iterations (and 1,296
+    random problems of up to 200 samples, with duplicated columns, zero rows
+    and weights, CSR: none warned, none above HiGHS's optimum by 1e-6). On
+    sparse data it reads a dense copy, where that holds at most 4e6 entries
+    (``_primal_cd_interior.DENSE_ENTRIES``; on the raw sparse columns its
+    multipliers stopped short: 3 % above the optimum, certified). Elsewhere
+    (the multiclass hinges, larger data) the stages stop on the larger of
     the smoothing gap and their relative gradient norm, a test and no
     bound: the fit is never converged there (it warns), and it reports the
     interior point's bound where that ran first.

@@ -618,12 +618,12 @@ SNAP_SHARE = 1e-6
 #: (ratio 3.9) 0.62 s dense against 1.14 s sparse; splice as CSR (23) 0.77
 #: against 0.38 s
 DENSE_ENTRIES = 4_000_000
+DENSE_WORK_RATIO = 5.0
 #: a separator's margins are scaled this share past the loss's margin, and
 #: ROUNDING_SHARE times its scores' sizes (``|X| |w| + |b|``) over its
 #: smallest margin past that (see :func:`past_every_margin`)
 SEPARATION_SHARE = 1e-9
 ROUNDING_SHARE = 64 * np.finfo(np.float64).eps
-DENSE_WORK_RATIO = 5.0
 #: where the Newton system over every feature is past HINGE_STEP_WORK, the
 #: hinge's interior point runs on working sets of features, the first of
 #: this many (see :func:`_screened_column`)
@@ -670,7 +670,9 @@ def hinge_interior_point_applies(objective):
     sample arrays fit in ``INTERIOR_MEMORY``; and without a penalty, where
     the iteration over every feature is within ``HINGE_STEP_WORK`` (the
     linear program then has no sparsity for working sets to find: every
-    feature's dual value must reach 0).
+    feature's dual value must reach 0), a sparse ``X`` has at most
+    ``DENSE_ENTRIES`` entries dense, and ``UNPENALIZED_COPIES`` dense
+    copies of ``X`` fit in ``INTERIOR_MEMORY`` (see :func:`_scores_basis`).
     """
     from ..penalties import L1, ElasticNet, GroupL1L2
 

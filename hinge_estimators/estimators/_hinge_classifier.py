@@ -25,6 +25,7 @@ from ..losses._base import running_sum
 from ..penalties import PENALTIES, Penalty
 from ..solvers import SGD, SOLVERS, Solver, get_solver
 from ..solvers._base import column_jobs
+from ..solvers._gradient_descent import UNBOUNDED_MESSAGE
 from ..solvers._sgd_parts import partners_objective
 from ._progress import (
     HAS_SKLEARN_CALLBACKS,
@@ -546,6 +547,10 @@ class HingeClassifier(
             measure = f"stopping measure {result.optimality:.3g} > tol={self.tol:g}"
             advice = "increase max_iter, loosen tol, or scale the data."
             if result.optimality <= self.tol:
+                # below tol, yet not converged (the solver's own reason
+                # follows): "0.00484 > tol=0.01" was false
+                measure = f"stopping measure {result.optimality:.3g} (tol={self.tol:g})"
+            if result.optimality <= self.tol and UNBOUNDED_MESSAGE in result.message:
                 # a test met that bounds nothing (penalty=None, a non-smooth
                 # loss): "9.9e-05 > tol=1e-4" misread it, and more
                 # iterations would not help

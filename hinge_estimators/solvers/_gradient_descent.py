@@ -42,9 +42,10 @@ FINISH_STEPS = 50
 #: certify cost 1.2 to 1.4 times more at 0.75 (digits at C = 10: 2.2 -> 2.6 s)
 PROX_FIRST_SHARE = 0.75
 
-#: without a penalty the plain hinge's smoothing stages run this many
-#: iterations first, for a separator (``P = 0``): 4 to 44 on separable
-#: sets of up to 1,000 x 999 and 300 x 10,000
+#: without a penalty the plain hinge's smoothing stages run at most this
+#: many iterations first (and half of max_iter) on data of no more samples
+#: than features, for a separator (``P = 0``): 4 to 44 on separable sets of
+#: up to 1,000 x 999 and 300 x 10,000
 SEPARATING_ITERATIONS = 100
 #: the smoothing stages end where ``mu`` would fall below this (in the
 #: loss's units, its margin 1 by default): a 12-sample fit without a penalty
@@ -274,9 +275,10 @@ class GradientDescent(Solver):
     and is not centered.
 
     **No penalty.** With ``penalty=None`` the plain hinge (binary or
-    one-vs-rest) is the linear program above with ``rho = 0``. The smoothing
-    stages run first for ``SEPARATING_ITERATIONS`` (100): on separable data
-    (all wide data) they reach a separator, ``P = 0``, in a few steps (4 to
+    one-vs-rest) is the linear program above with ``rho = 0``. On data of no
+    more samples than features (separable but for ties) the smoothing
+    stages run first, for at most ``SEPARATING_ITERATIONS`` (100) and half
+    of ``max_iter``: they reach a separator, ``P = 0``, in a few steps (4 to
     44 on sets up to 1,000 x 999, where the interior point took up to 80
     times longer). Else it takes the same interior point where one
     iteration over every feature is within its work limit and the basis
@@ -293,9 +295,11 @@ class GradientDescent(Solver):
     warning (2 of 330 small random problems, and 7 nearly equal columns),
     and every default fit on iris, breast cancer and digits had ended at
     ``max_iter`` 0.1 to 50 % above it; the interior point certifies all of
-    them, to 1e-8 of HiGHS's optimum, in 9 to 64 iterations (and 1,296
+    them, in 9 to 64 iterations, and stops once certified within a tenth of
+    ``tol`` (and 1,296
     random problems of up to 200 samples, with duplicated columns, zero rows
-    and weights, CSR: none warned, none above HiGHS's optimum by 1e-6). On
+    and weights, CSR: none warned, and each within its ``optimality_`` of
+    HiGHS's optimum). On
     sparse data it reads a dense copy, where that holds at most 4e6 entries
     (``_primal_cd_interior.DENSE_ENTRIES``; on the raw sparse columns its
     multipliers stopped short: 3 % above the optimum, certified). Elsewhere
@@ -486,13 +490,18 @@ class GradientDescent(Solver):
         one-vs-rest columns of the others (the primal-dual interior
         point)."""
         if method == "smoothing" and hinge_interior_point_applies(objective):
-            if objective.penalty is None:
-                # separable data (all wide data) reach P = 0 in a few
-                # smoothed steps, where the interior point's Newton steps
-                # cost n r^2 each (1,000 x 999, 10 classes: 0.10 s against
-                # 7.9 s)
+            n, d = objective.n_samples, objective.n_features
+            if objective.penalty is None and n <= d + 1:
+                # as many features as samples: separable but for ties (any
+                # labels are), and a separator, P = 0, is a few smoothed
+                # steps away, where the interior point's Newton steps cost
+                # n^3 each (1,000 x 999, 10 classes: 0.10 s against 7.9
+                # s); on taller data the stages' steps were lost where the
+                # classes overlap (spambase: 0.09 -> 0.15 s), and cost
+                # max_iter where it is small
+                budget = max(1, min(SEPARATING_ITERATIONS, max_iter // 2))
                 return [
-                    (self._separating_route, SEPARATING_ITERATIONS),
+                    (self._separating_route, budget),
                     (hinge_interior_point, HINGE_MAX_ITERATIONS),
                 ]
             return [(hinge_interior_point, HINGE_MAX_ITERATIONS)]

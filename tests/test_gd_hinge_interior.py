@@ -927,15 +927,18 @@ def test_a_met_test_that_bounds_nothing_is_not_reported_above_tol(monkeypatch):
 
 
 @pytest.mark.parametrize("max_iter", [50, 120])
-def test_no_penalty_tall_data_go_to_the_interior_point_at_once(monkeypatch, max_iter):
+def test_no_penalty_tall_data_give_the_stages_a_small_share(monkeypatch, max_iter):
     # a third review: the separating stages took 100 iterations of max_iter
     # first, and fits of max_iter up to ~130 ended uncertified (iris at 50:
     # P = 105 where P* = 88.72); where samples outnumber features the
-    # classes may overlap, and the interior point goes first
-    calls = spy_on(monkeypatch, _gradient_descent.GradientDescent, "_separating_route")
+    # classes may overlap, and the stages get one iteration per 4 features
+    budgets = spy_on(
+        monkeypatch, _gradient_descent.GradientDescent, "_separating_route",
+        record=lambda args, result: args[3],
+    )  # fmt: skip
     X, y = _iris()
     model = _certified_fit(X, y, penalty=None, max_iter=max_iter)
-    assert not calls
+    assert budgets == [X.shape[1] // _gradient_descent.SEPARATING_FEATURES]
     reference = _unpenalized_program(X, _one_vs_rest(y), np.ones(len(y)), True)
     value = model.objective_value_
     assert value - reference <= model.optimality_ * value + 1e-9 * max(reference, 1)

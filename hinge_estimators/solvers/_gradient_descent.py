@@ -43,10 +43,12 @@ FINISH_STEPS = 50
 PROX_FIRST_SHARE = 0.75
 
 #: without a penalty the plain hinge's smoothing stages run at most this
-#: many iterations first (and half of max_iter) on data of no more samples
-#: than features, for a separator (``P = 0``): 4 to 44 on separable sets of
-#: up to 1,000 x 999 and 300 x 10,000
+#: many iterations first (and half of max_iter), for a separator (``P =
+#: 0``): 4 to 44 on separable sets of up to 1,000 x 999 and 300 x 10,000;
+#: on data of more samples than features, one per SEPARATING_FEATURES
+#: features at most
 SEPARATING_ITERATIONS = 100
+SEPARATING_FEATURES = 4
 #: the smoothing stages end where ``mu`` would fall below this (in the
 #: loss's units, its margin 1 by default): a 12-sample fit without a penalty
 #: whose stages each ended at once shrank ``mu`` by 0.1 some 320 times to
@@ -275,12 +277,14 @@ class GradientDescent(Solver):
     and is not centered.
 
     **No penalty.** With ``penalty=None`` the plain hinge (binary or
-    one-vs-rest) is the linear program above with ``rho = 0``. On data of no
-    more samples than features (separable but for ties) the smoothing
-    stages run first, for at most ``SEPARATING_ITERATIONS`` (100) and half
-    of ``max_iter``: they reach a separator, ``P = 0``, in a few steps (4 to
-    44 on sets up to 1,000 x 999, where the interior point took up to 80
-    times longer). Else it takes the same interior point where one
+    one-vs-rest) is the linear program above with ``rho = 0``. The
+    smoothing stages run first, for at most ``SEPARATING_ITERATIONS`` (100)
+    and half of ``max_iter``, and on data of more samples than features one
+    per ``SEPARATING_FEATURES`` (4) features at most (where classes overlap
+    their steps are lost): on separable data they reach a separator, ``P =
+    0``, in a few steps (4 to 44 on sets up to 1,000 x 999, where the
+    interior point took up to 80 times longer). Else it takes the same
+    interior point where one
     iteration over every feature is within its work limit and the basis
     below within its memory (there are no working sets: every feature's
     dual value must reach 0), on an orthonormal basis of the scores' space,
@@ -491,15 +495,19 @@ class GradientDescent(Solver):
         point)."""
         if method == "smoothing" and hinge_interior_point_applies(objective):
             n, d = objective.n_samples, objective.n_features
-            if objective.penalty is None and n <= d + 1:
-                # as many features as samples: separable but for ties (any
-                # labels are), and a separator, P = 0, is a few smoothed
-                # steps away, where the interior point's Newton steps cost
-                # n^3 each (1,000 x 999, 10 classes: 0.10 s against 7.9
-                # s); on taller data the stages' steps were lost where the
-                # classes overlap (spambase: 0.09 -> 0.15 s), and cost
-                # max_iter where it is small
-                budget = max(1, min(SEPARATING_ITERATIONS, max_iter // 2))
+            budget = min(SEPARATING_ITERATIONS, max_iter // 2)
+            if n > d + 1:
+                # more samples than features: the classes may overlap, and
+                # the stages' steps are lost there (spambase: 0.09 -> 0.15 s
+                # at 100); their share grows with the interior point's cost
+                # per step, n d^2 against the stages' n d
+                budget = min(budget, d // SEPARATING_FEATURES)
+            if objective.penalty is None and budget >= 1:
+                # a separator, P = 0, is a few smoothed steps away on
+                # separable data (any labels are, with as many features as
+                # samples, but for ties), where the interior point's Newton
+                # steps cost n d^2 each (1,000 x 999, 10 classes: 0.10 s
+                # against 7.9 s; 2,700 x 600, 0.36 against 2.71 s)
                 return [
                     (self._separating_route, budget),
                     (hinge_interior_point, HINGE_MAX_ITERATIONS),

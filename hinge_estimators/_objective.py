@@ -13,6 +13,8 @@ from .penalties import get_penalty
 #: to 6e-12 (330 random problems, 4 to 40 samples, features at scales 1e-4
 #: to 1e2), a gradient 1e-3 and up
 NULL_RESIDUAL = 1e-9
+#: ... plus this share of the uncentred sums, the rounding of ``X^T U``
+V_ROUNDING = 64 * np.finfo(np.float64).eps
 
 
 class LinearObjective:
@@ -525,24 +527,35 @@ class LinearObjective:
 
         ``Omega^*`` is the indicator of ``{0}``: the bound needs ``X^T U =
         0``, which rounding leaves only approximately. Where each entry of
-        ``V`` is within ``NULL_RESIDUAL`` of its sum's size, ``|X|^T A``
+        ``V`` is within ``NULL_RESIDUAL`` of its sum's size, ``|X - c|^T A``
         with ``A_i = max(|U_i|, c s_i)`` (at least the hinges' box ``[0, c
         s_i]``: as a separable problem's multipliers tend to 0, ``|X|^T
         |U|`` shrinks with ``V``; per coefficient: against the largest, a
-        column at 1e-9 beside one at 1e6 passed with any residual), ``U``
-        is taken as feasible (``t = 1``)
-        and the residual costs its first-order effect at ``W``, ``|<W,
-        V>|``; else ``t = 0``, the bound ``P* >= -F^*(0)`` (0 for the
-        family).
+        column at 1e-9 beside one at 1e6 passed with any residual; ``c``
+        the features' mean with a free intercept, where ``1^T U = 0``, else
+        the offset), ``U`` is taken as feasible (``t = 1``) and the residual
+        costs its first-order effect at ``W``, ``|<W, V>|``; else ``t = 0``,
+        the bound ``P* >= -F^*(0)`` (0 for the family).
         """
         box = (self.loss_scale * self.sample_weight)[:, None]
         weights = np.maximum(np.abs(U), box)
-        sizes = absolute_product(self.X, weights, transposed=True).T
-        if self.offset is not None:
-            sizes = sizes + np.abs(self.offset)[None, :] * weights.sum(axis=0)[:, None]
-        sizes = sizes.reshape(V.shape)
+        if self.fit_intercept and self.intercept_penalty == 0:
+            # U is balanced, 1^T U = 0, so X^T U = (X - c)^T U for any c: the
+            # sizes of the centred data (features at 2^19 +- 1e-6: against
+            # the uncentered sums any balanced U passed, and a warned fit
+            # reported 0.41 where P* = 0 and P = 54)
+            center = np.asarray(self.X.mean(axis=0)).ravel()
+        else:
+            center = self.offset
+        sizes = absolute_product(self.X, weights, transposed=True, shift=center).T
+        # ... and the rounding of V itself, formed from the uncentred data
+        # (constant columns: centred sizes of 0, and V of 4e-15)
+        rounding = absolute_product(
+            self.X, weights, transposed=True, shift=self.offset
+        ).T
+        allowed = NULL_RESIDUAL * sizes + V_ROUNDING * rounding
         with np.errstate(invalid="ignore", over="ignore"):
-            feasible = bool(np.all(np.abs(V) <= NULL_RESIDUAL * sizes))
+            feasible = bool(np.all(np.abs(V) <= allowed.reshape(V.shape)))
         if not feasible:
             return 0.0, 0.0
         W = self.split(coef)[0]
@@ -870,23 +883,37 @@ def formed_hessian(objective, XA, DA):
     return H
 
 
-def absolute_product(X, A, transposed=False):
-    """``|X| A`` (``|X|^T A`` where ``transposed``), a dense ``X`` a block of
-    ``FORM_BLOCK`` rows at a time: no copy of the whole ``|X|`` (the
-    certificates of an interior point without a penalty, one an iteration,
-    on wide data)."""
+def absolute_product(X, A, transposed=False, shift=None):
+    """``|X - shift| A`` (``|X - shift|^T A`` where ``transposed``; ``shift``
+    one value a feature, None for 0), a dense ``X`` a block of ``FORM_BLOCK``
+    rows at a time: no copy of the whole ``|X|`` (the certificates of an
+    interior point without a penalty, one an iteration, on wide data). A
+    sparse ``X`` stays sparse: ``|x - c| = |c|`` off its entries."""
     if sp.issparse(X):
-        absolute = abs(X)
+        if shift is None:
+            absolute = abs(X)
+        else:
+            shift = np.asarray(shift, dtype=np.float64)
+            entries = X.tocoo()
+            at = shift[entries.col]
+            change = np.abs(entries.data - at) - np.abs(at)
+            absolute = sp.csr_matrix((change, (entries.row, entries.col)), X.shape)
+            rest = np.abs(shift)
+            if transposed:
+                return np.asarray(absolute.T @ A) + np.outer(rest, A.sum(axis=0))
+            return np.asarray(absolute @ A) + (rest @ A)[None]
         return np.asarray(absolute.T @ A if transposed else absolute @ A)
+    shift = 0.0 if shift is None else shift
     blocks = range(0, X.shape[0], FORM_BLOCK)
     if transposed:
         out = np.zeros((X.shape[1], A.shape[1]))
         for start in blocks:
-            out += (
-                np.abs(X[start : start + FORM_BLOCK]).T @ A[start : start + FORM_BLOCK]
-            )
+            rows = slice(start, start + FORM_BLOCK)
+            out += np.abs(X[rows] - shift).T @ A[rows]
         return out
-    return np.vstack([np.abs(X[start : start + FORM_BLOCK]) @ A for start in blocks])
+    return np.vstack(
+        [np.abs(X[start : start + FORM_BLOCK] - shift) @ A for start in blocks]
+    )
 
 
 def weighted_gram(X, D, offset=None, intercept=False):

@@ -963,3 +963,31 @@ def test_other_unconverged_fits_below_tol_keep_their_advice(monkeypatch):
     message = str(caught[0].message)
     assert "stopping measure 5e-05 (tol=0.0001)" in message
     assert "bounds nothing" not in message and "increase max_iter" in message
+
+
+def test_no_penalty_bound_holds_on_features_of_tiny_spread():
+    # a fifth review: features at 2^19 +- 1e-6 (exact), separable (P* = 0):
+    # against the uncentered sums any balanced U passed the certificate's
+    # feasibility test, and a fit stopped at max_iter=1 reported 0.41 where
+    # its true relative gap is 1
+    rng = np.random.default_rng(0)
+    Z = np.round(rng.normal(size=(100, 10)) * 1000)
+    y = (Z @ rng.normal(size=10) > 0).astype(int)
+    X = 2.0**19 + Z * 2.0**-30
+    with pytest.warns(ConvergenceWarning):
+        model = HingeClassifier(loss="hinge", penalty=None, max_iter=1).fit(X, y)
+    assert model.objective_value_ > 0.0
+    assert model.optimality_ >= 1.0  # (P - 0) / P
+
+
+def test_an_uncertified_end_above_its_warm_start_keeps_the_start():
+    # the interior point starts from its own centre: a warm refit at
+    # max_iter=1 from the optimum returned P = 268 where the start had 0
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(353, 5))
+    y = (X @ rng.normal(size=5) + rng.normal(size=353) > 0).astype(int)
+    model = HingeClassifier(loss="hinge", penalty=None, warm_start=True).fit(X, y)
+    first = model.objective_value_
+    with pytest.warns(ConvergenceWarning):
+        model.set_params(max_iter=1).fit(X, y)
+    assert model.objective_value_ <= first

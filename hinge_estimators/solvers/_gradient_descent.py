@@ -387,6 +387,17 @@ class GradientDescent(Solver):
     ):
         """Minimize ``objective``; see :class:`Solver`."""
         result = self._solve(objective, coef_init, tol, max_iter, callback)
+        if coef_init is not None and not result.converged and result.coef is not None:
+            # an uncertified end above its start: the start stands (the
+            # interior points start from their own centre: a warm refit of
+            # the unpenalized hinge at max_iter=1 turned P = 0 into 268),
+            # with no bound (the end's may not be one)
+            start = np.array(coef_init, dtype=np.float64)
+            start_value = float(objective.value(start))
+            if start_value < result.value:
+                result.coef, result.value = start, start_value
+                result.optimality = np.inf
+                result.message += "; the start was lower and stands"
         if objective.has_nonsmooth_penalty and result.coef is not None:
             # numerically zero groups set to 0, whichever route gave them
             result.coef, result.optimality, result.value = numerical_zeros(

@@ -6,7 +6,7 @@ w + b)]_+`` (one per one-vs-rest column). For each set this script fits
 ``SGDClassifier(loss="hinge", penalty=None)`` with its defaults (the same
 minimizer: its objective is the mean hinge), solves each column's linear
 program with HiGHS (``scipy.optimize.linprog``) for the optimum ``P*``, and
-prints one row a set: CPU seconds, iterations, the relative excess ``(P -
+prints one row a set: wall seconds, iterations, the relative excess ``(P -
 P*) / P*`` of each, our ``optimality_`` and whether the fit warned. ``P``
 of ``SGDClassifier`` is our objective at its coefficients.
 
@@ -21,19 +21,16 @@ CSR copy); the dense ones are standardized as a user would.
 
 import argparse
 import sys
-import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
-from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).parent))
-import real_datasets  # noqa: E402
+from bench_defaults_grid import load  # noqa: E402
+from time_to_target import fit_watched  # noqa: E402
 
 from hinge_estimators import HingeClassifier  # noqa: E402
 
@@ -46,13 +43,6 @@ SETS = (
     "optdigits",
     "satimage",
 )
-
-
-def load(name):
-    if name.endswith("_csr"):
-        return real_datasets.load_sparse(name[: -len("_csr")])
-    X, y = real_datasets.load(name)
-    return StandardScaler().fit_transform(X), y
 
 
 def signs(y, classes):
@@ -89,16 +79,6 @@ def excess(value, best):
     return f"P = {value:.3g}"
 
 
-def timed_fit(model, X, y):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        start = time.process_time()
-        model.fit(X, y)
-        seconds = time.process_time() - start
-    warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    return seconds, warned
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS))
@@ -113,8 +93,8 @@ def main():
         X, y = load(name)
         ours = HingeClassifier(loss="hinge", penalty=None)
         theirs = SGDClassifier(loss="hinge", penalty=None, random_state=0)
-        our_seconds, our_warned = timed_fit(ours, X, y)
-        their_seconds, their_warned = timed_fit(theirs, X, y)
+        our_seconds, our_warned = fit_watched(ours, X, y)
+        their_seconds, their_warned = fit_watched(theirs, X, y)
         Y = signs(y, ours.classes_)
         best = optimum(X, Y)
         our_excess = excess(objective(X, Y, ours.coef_, ours.intercept_), best)

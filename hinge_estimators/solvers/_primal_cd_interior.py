@@ -789,20 +789,27 @@ def hinge_interior_point(objective, tol, max_iterations, callback=None, start=No
     )
 
 
-def _scores_basis(objective):
-    """``(shift, basis)`` for the columns of ``objective`` without a
-    penalty: the shift of the rows (the offset, and the features' mean with a
-    free intercept) and :func:`_range_basis` of ``X - shift``, dense."""
+def _shifted_rows(objective):
+    """``(rows, shift)``: ``X - shift`` as a dense array of its own, ``shift``
+    the offset and, with a free intercept, the features' mean: any shift of
+    the features leaves an unpenalized intercept's problem the same, and
+    centred its normal matrix is better conditioned."""
     X, d = objective.X, objective.n_features
     shift = np.zeros(d) if objective.offset is None else np.asarray(objective.offset)
     rows = X.toarray() if sp.issparse(X) else np.array(X, dtype=np.float64)
     rows -= shift
     if objective.fit_intercept and objective.intercept_penalty == 0:
-        # any shift of the features leaves an unpenalized intercept's
-        # problem the same: centred, it is better conditioned
         mean = rows.mean(axis=0)
         rows -= mean
         shift = shift + mean
+    return rows, shift
+
+
+def _scores_basis(objective):
+    """``(shift, basis)`` for the columns of ``objective`` without a
+    penalty: :func:`_shifted_rows`'s shift and :func:`_range_basis` of its
+    rows."""
+    rows, shift = _shifted_rows(objective)
     return shift, _range_basis(rows)
 
 
@@ -848,16 +855,8 @@ def _hinge_column(
     elif not dense:
         columns = sp.csr_matrix(X.T)  # the interior point reads X^T
     else:
-        rows = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-        rows = rows - offset
-        if free:
-            # any shift of the features leaves an unpenalized intercept's
-            # problem the same: centred, its normal matrix is better
-            # conditioned
-            shift = rows.mean(axis=0)
-            rows = rows - shift
+        rows, shift = _shifted_rows(part)  # the interior point's rows
         columns = np.ascontiguousarray(rows.T)
-        shift = shift + offset  # the interior point's rows are X - shift
     margin = float(part.loss.compiled_kernel().a)
 
     def columns_of(features):

@@ -990,4 +990,4 @@ def test_an_uncertified_end_above_its_warm_start_keeps_the_start():
     first = model.objective_value_
     with pytest.warns(ConvergenceWarning):
         model.set_params(max_iter=1).fit(X, y)
-    assert model.objective_value_ <= first
+    assert model.objective_value_ <= first * (1 + 1e-12)  # P at the start, to rounding

@@ -222,3 +222,90 @@ def test_dual_polish_never_solves_more_margin_samples_than_coefficients(monkeypa
     result = _solve(objective, tol=1e-8)
     assert result.converged
     assert caps and max(caps) <= objective.n_features + 1
+
+
+def _one_hot_objective(C):
+    """A hinge objective on one-hot rows (60 categories of 2 levels, CSR):
+    each block of indicators sums to 1, so the 120 columns have rank 61
+    and the interior point solves in a basis of the rows (``row_basis``)."""
+    import scipy.sparse as sp
+
+    from hinge_estimators import LinearObjective
+    from hinge_estimators._targets import TargetEncoding
+
+    rng = np.random.default_rng(0)
+    n, positions, levels = 300, 60, 2
+    codes = rng.integers(levels, size=(n, positions))
+    columns = (np.arange(positions) * levels + codes).ravel()
+    X = sp.csr_matrix(
+        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
+        shape=(n, positions * levels),
+    )
+    score = X @ rng.normal(size=positions * levels) + 3.0 * rng.normal(size=n)
+    labels = (score > np.median(score)).astype(int)
+    encoding = TargetEncoding(np.arange(2), False)
+    return LinearObjective(Hinge(), X, encoding.encode(labels), n_outputs=1, C=C)
+
+
+def test_a_resumed_finish_is_priced_in_the_basis_its_solve_runs_in(monkeypatch):
+    # a path's resumed finish runs the interior point only where it can
+    # afford it; its steps run in the coordinates of the rows' basis kept
+    # for the data, so that is the price to compare with the budget (priced
+    # at the full size, splice as CSR's large-C points spent nothing there
+    # and ran dual CD to its stall, 100-250 passes each, and a one-hot set's
+    # path ended a point at max_iter)
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    monkeypatch.setattr(dual_cd_module, "stalled", lambda *args: True)
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    objective = _one_hot_objective(C=4.0)
+    first = _solve(objective, tol=1e-6)  # certified by the finish
+    assert first.converged and first.state[0]["finish_mu"] is not None
+    # the basis the finish's interior point kept for these rows (centered:
+    # the intercept is free)
+    (kept,) = finish_module._row_bases.values()
+    width = kept[1].shape[1]
+    assert kept[0]() is objective.X and width < objective.n_features
+
+    plans = []
+    plan = finish_module._interior_point_plan
+
+    def recorded(*args):
+        plans.append(plan(*args))
+        return plans[-1]
+
+    monkeypatch.setattr(finish_module, "_interior_point_plan", recorded)
+    resumed = []
+    primal_finish = dual_cd_module.primal_finish
+
+    def spied(*args, mu=None):
+        out = primal_finish(*args, mu=mu)
+        if mu is not None:
+            resumed.append(out)
+        return out
+
+    monkeypatch.setattr(dual_cd_module, "primal_finish", spied)
+    following = objective.with_C(8.0)
+
+    def solve_resumed(cold_passes):
+        state = _scaled_state(first.state, 2.0)
+        state[0].update(exact_sets=False, cold_passes=cold_passes)
+        plans.clear()
+        resumed.clear()
+        return _solve(following, tol=1e-6, warm_state=state)
+
+    # the resumed finish's working set and its price at the full size...
+    solve_resumed(cold_passes=10**6)
+    first_plan = plans[0]
+    n_rows = int(first_plan["sets"][0].sum())
+    in_basis = finish_module.IPM_STEPS * finish_module._step_cost(
+        first_plan, n_rows, width
+    )
+    assert in_basis < 0.8 * first_plan["cost"]
+    # ... and a budget between the basis's price and the full size's
+    budget = 0.5 * (in_basis + first_plan["cost"])
+    result = solve_resumed(cold_passes=budget / dual_cd_module.FINISH_SHARE)
+    cert, _, spent = resumed[0]
+    assert spent > 0 and cert is not None
+    assert cert["gap"] <= 1e-6 * cert["primal"]
+    _check_optimum(following, result, 1e-6)

@@ -476,7 +476,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # against 16 ms with a stage first); so it does where a path resumes
         # the previous C's finish (``mu`` given): that point names a tight
         # working set, and a stage at its small smoothing is costly
-        if resumed and plan["cost"] > left:
+        if resumed and plan["solve_cost"] > left:
             # a path's resumed finish that cannot afford the interior point
             # spends nothing: dual CD and its own finish do better from here
             return None
@@ -581,7 +581,19 @@ def _interior_point_plan(objective, setup, start, w, b, alpha):
         "size": d + int(bool(constant)),
         "pass_work": float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples,
     }
-    plan["cost"] = IPM_STEPS * _step_cost(plan, int(plan["sets"][0].sum()))
+    n_rows = int(plan["sets"][0].sum())
+    plan["cost"] = IPM_STEPS * _step_cost(plan, n_rows)
+    # what the solve's own rounds charge: in the coordinates of the rows'
+    # basis where one is kept for this data (a path's later points share
+    # it). Only a path's resumed finish reads it (can it afford the interior
+    # point at all?); the choices against dual CD's passes keep the full
+    # size's price, which they were tuned with (priced in the basis, the
+    # interior point went first from a stalled dual CD's 1,661 rows on
+    # splice as CSR at C = 34 and the fit ended at max_iter)
+    width = _kept_basis_width(objective, constant)
+    plan["solve_cost"] = (
+        plan["cost"] if width is None else IPM_STEPS * _step_cost(plan, n_rows, width)
+    )
     return plan
 
 
@@ -735,6 +747,18 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
     with _row_bases_lock:
         _row_bases[key] = (weakref.ref(X), basis)
     return basis, False
+
+
+def _kept_basis_width(objective, constant):
+    """The columns of the basis kept for the objective's rows (see
+    :func:`_cached_row_basis`), or None where none is kept (not computed
+    yet, or none worth it for this data)."""
+    X = objective.X
+    with _row_bases_lock:
+        entry = _row_bases.get(_basis_key(objective, constant))
+    if entry is None or entry[0]() is not X or entry[1] is None:
+        return None
+    return entry[1].shape[1]
 
 
 def _basis_key(objective, constant):

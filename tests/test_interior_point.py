@@ -232,6 +232,42 @@ def test_the_finish_spends_its_last_passes_on_the_interior_point(monkeypatch):
     assert ours <= reference * (1 + 1e-4)
 
 
+def test_a_basis_the_budget_cannot_pay_is_not_computed(monkeypatch):
+    # sparse counts, 1,500 x 400 at 5 %, nearly separable, hinge at C = 1:
+    # dual CD stalls at 110 passes; the finish's first stage leaves about
+    # 700, and the interior point's rows' basis (priced at some 900) was
+    # computed and charged anyway: the budget gone, the finish ended before
+    # its next stage (relative gap 0.11 after 1,000 passes). Skipped, the
+    # stages certify
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    rng = np.random.default_rng(1)
+    X = sp.random(
+        1500, 400, density=0.05, random_state=1,
+        data_rvs=lambda size: rng.poisson(2, size) + 1.0,
+    ).tocsr()  # fmt: skip
+    score = X @ rng.normal(size=400) + 2.0 * rng.normal(size=1500)
+    y = (score > np.median(score)).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = HingeClassifier(loss="hinge", C=1.0, random_state=0).fit(X, y)
+    assert clf.optimality_ <= 1e-4
+    assert not finish_module._row_bases  # no basis was computed
+    target = np.where(y == 1, 1.0, -1.0)
+    w, b = clf.coef_.ravel(), clf.intercept_[0]
+    ours = _primal(X, target, np.ones(1500), w, b)
+    assert ours == pytest.approx(clf.objective_value_, rel=1e-9)
+    # gd's smoothing continuation and exact finish, certified on its own
+    other = HingeClassifier(loss="hinge", C=1.0, solver="gd", tol=1e-8).fit(X, y)
+    assert other.optimality_ <= 1e-8
+    reference = _primal(
+        X, target, np.ones(1500), other.coef_.ravel(), other.intercept_[0]
+    )
+    assert ours <= reference * (1 + 1e-4)
+    assert reference <= ours * (1 + 1e-8)
+
+
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_a_path_on_degenerate_one_hot_data_converges_at_every_point(fit_intercept):
     # the same data along C: warm starts resume the interior point's

@@ -232,37 +232,41 @@ def test_the_finish_spends_its_last_passes_on_the_interior_point(monkeypatch):
     assert ours <= reference * (1 + 1e-4)
 
 
-def test_a_basis_the_budget_cannot_pay_is_not_computed(monkeypatch):
-    # sparse counts, 1,500 x 400 at 5 %, nearly separable, hinge at C = 1:
-    # dual CD stalls at 110 passes; the finish's first stage leaves about
-    # 700, and the interior point's rows' basis (priced at some 900) was
+@pytest.mark.parametrize(
+    "n, d, seed, C", [(1500, 400, 1, 1.0), (1000, 300, 0, 0.3)], ids=["over", "half"]
+)
+def test_a_basis_the_budget_cannot_pay_is_not_computed(n, d, seed, C, monkeypatch):
+    # sparse counts at 5 %, nearly separable, hinge: dual CD stalls at
+    # 110-160 passes, the finish's first stage leaves about 700. At 1,500 x
+    # 400 the interior point's rows' basis (priced at some 900) was
     # computed and charged anyway: the budget gone, the finish ended before
-    # its next stage (relative gap 0.11 after 1,000 passes). Skipped, the
-    # stages certify
+    # its next stage (relative gap 0.11 after 1,000 passes). At 1,000 x 300
+    # it cost 622 of 712, for a basis of full rank (none), and the stages
+    # ran out (1.8e-2). Skipped, the stages certify
     import hinge_estimators.solvers._dual_cd_finish as finish_module
 
     monkeypatch.setattr(finish_module, "_row_bases", {})
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     X = sp.random(
-        1500, 400, density=0.05, random_state=1,
+        n, d, density=0.05, random_state=seed,
         data_rvs=lambda size: rng.poisson(2, size) + 1.0,
     ).tocsr()  # fmt: skip
-    score = X @ rng.normal(size=400) + 2.0 * rng.normal(size=1500)
+    score = X @ rng.normal(size=d) + 2.0 * rng.normal(size=n)
     y = (score > np.median(score)).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        clf = HingeClassifier(loss="hinge", C=1.0, random_state=0).fit(X, y)
+        clf = HingeClassifier(loss="hinge", C=C, random_state=0).fit(X, y)
     assert clf.optimality_ <= 1e-4
     assert not finish_module._row_bases  # no basis was computed
     target = np.where(y == 1, 1.0, -1.0)
     w, b = clf.coef_.ravel(), clf.intercept_[0]
-    ours = _primal(X, target, np.ones(1500), w, b)
+    ours = _primal(X, target, np.full(n, C), w, b)
     assert ours == pytest.approx(clf.objective_value_, rel=1e-9)
     # gd's smoothing continuation and exact finish, certified on its own
-    other = HingeClassifier(loss="hinge", C=1.0, solver="gd", tol=1e-8).fit(X, y)
+    other = HingeClassifier(loss="hinge", C=C, solver="gd", tol=1e-8).fit(X, y)
     assert other.optimality_ <= 1e-8
     reference = _primal(
-        X, target, np.ones(1500), other.coef_.ravel(), other.intercept_[0]
+        X, target, np.full(n, C), other.coef_.ravel(), other.intercept_[0]
     )
     assert ours <= reference * (1 + 1e-4)
     assert reference <= ours * (1 + 1e-8)

@@ -731,6 +731,10 @@ _row_bases_lock = threading.Lock()
 #: a few hundred samples near the margin and its 20 ms basis would have
 #: been pure cost (a third of a 60 ms fit at C = 0.1)
 BASIS_SHARE = 0.5
+#: ... and only where it costs at most this share of the finish's budget
+#: left (the interior point must still run in it; splice as CSR's costs 92
+#: passes, a sixth of a cold fit's finish)
+BASIS_BUDGET_SHARE = 0.5
 #: ... and only for this many coefficients or more: below, a step's BLAS
 #: work is a small part of its cost (satimage, 36 features: the vector work
 #: and the fixed cost), and a basis would change nothing but the budget
@@ -759,11 +763,13 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
         return None, False
     size = plan["size"]
     work = X.shape[0] * size * size / 2 / BLAS3_SPEEDUP + EIGH_WORK * size**3
-    if work / plan["pass_work"] > meter[1] - meter[0]:
-        # a basis the budget cannot pay leaves no interior point to run in
-        # it, and charged anyway it ended the finish: sparse counts, 2,000 x
-        # 500 at 5 % (a basis of 967 passes against 713 left), whose stages
-        # had certified nothing yet (relative gap 0.24 after 1,000 passes)
+    if work / plan["pass_work"] > BASIS_BUDGET_SHARE * (meter[1] - meter[0]):
+        # a basis that leaves too little for the interior point to run in
+        # it: charged anyway, it ended the finish (sparse counts, 2,000 x 500
+        # at 5 %: a basis of 967 passes against 713 left, whose stages had
+        # certified nothing yet; relative gap 0.24 after 1,000 passes), or
+        # left the stages too little (1,000 x 300: 622 of 712, for a basis
+        # of full rank, none; 1.8e-2)
         return None, False
     meter[0] += work / plan["pass_work"]
     basis = row_basis(X, objective.offset, constant)

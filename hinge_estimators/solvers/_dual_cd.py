@@ -28,6 +28,7 @@ from ._dual_cd_finish import (
     dual_polish,
     early_interior_point,
     interior_point_applies,
+    known_bases,
     passes_needed,
     primal_finish,
     stalled,
@@ -260,6 +261,8 @@ class DualCoordinateDescent(Solver):
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
             # a stalled Crammer-Singer dual hands over to the interior point
             handoff=form.multiclass and _interior_point_takes(original),
+            # the rows' bases the hinge's interior point may count as paid
+            known_bases=known_bases(warm_state),
         )
         if form.multiclass:
             start = multiclass_start(

@@ -605,7 +605,7 @@ def _interior_point_plan(objective, setup, start, w, b, alpha):
     # size's price, which they were tuned with (priced in the basis, the
     # interior point went first from a stalled dual CD's 1,661 rows on
     # splice as CSR at C = 34 and the fit ended at max_iter)
-    width = _kept_basis_width(objective, constant)
+    width = _kept_basis_width(objective, constant, setup.get("known_bases", ()))
     plan["solve_cost"] = (
         plan["cost"] if width is None else IPM_STEPS * _step_cost(plan, n_rows, width)
     )
@@ -647,7 +647,8 @@ def _interior_point(objective, setup, start, plan, tol, meter, steps=IPM_STEPS):
     best = None
     # the steps solve in a basis of the rows where their rank is low
     n_first = int(sets[0].sum())
-    basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter)
+    known = setup.get("known_bases", ())
+    basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter, known)
 
     for _ in range(MAX_ROUNDS):
         working, at_upper = sets
@@ -745,11 +746,19 @@ MIN_BASIS_SIZE = 100
 EIGH_WORK = 0.2
 
 
-def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
+def _cached_row_basis(objective, constant, n_rows, plan, meter, known, fresh=False):
     """``row_basis`` of the objective's rows (centered where it is), per data,
     offset and constant feature; None where it is not worth computing for a
     working set of ``n_rows``. ``fresh``: computed again whatever is kept.
-    A computation is charged to ``meter`` (passes, as ``_step_cost``).
+
+    A basis counts as paid for only where it was kept before the solve
+    began (``known``, :func:`known_bases`: a path's earlier points);
+    otherwise each column that wants it is charged its computation (passes,
+    as ``_step_cost``), also where another column of the same solve
+    computed it first and the work is shared. The charges, and so every
+    choice the budget makes, then do not depend on the order in which the
+    one-vs-rest columns run (``n_jobs``): with the charge going to the
+    first column only, two threads gave coefficients 1.3e-4 apart.
     Returns ``(basis, kept)``: ``kept`` where it comes from the cache."""
     X = objective.X
     key = _basis_key(objective, constant)
@@ -757,7 +766,8 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
         for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
             _row_bases.pop(old, None)  # data gone: its basis too
         entry = _row_bases.get(key)
-    if entry is not None and entry[0]() is X and not fresh:
+    live = entry is not None and entry[0]() is X and not fresh
+    if live and key in known:
         return entry[1], True
     if plan["size"] < MIN_BASIS_SIZE or X.shape[0] > BASIS_SHARE * IPM_STEPS * n_rows:
         return None, False
@@ -772,19 +782,44 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, fresh=False):
         # of full rank, none; 1.8e-2)
         return None, False
     meter[0] += work / plan["pass_work"]
+    if live:  # computed by another column, or by an earlier fit on this data
+        return entry[1], True
     basis = row_basis(X, objective.offset, constant)
     with _row_bases_lock:
         _row_bases[key] = (weakref.ref(X), basis)
     return basis, False
 
 
-def _kept_basis_width(objective, constant):
-    """The columns of the basis kept for the objective's rows (see
-    :func:`_cached_row_basis`), or None where none is kept (not computed
-    yet, or none worth it for this data)."""
-    X = objective.X
+def known_bases(warm_state):
+    """The bases a solve may count as paid for (see :func:`_cached_row_basis`):
+    those kept when it begins, where it continues a path (``warm_state``
+    marked ``along_path`` by ``hinge_path``: the earlier points computed
+    them); none otherwise, so that a fit does not depend on what earlier
+    fits on the same data left behind."""
+    along = isinstance(warm_state, list) and any(
+        isinstance(column, dict) and column.get("along_path", False)
+        for column in warm_state
+    )
+    if not along:
+        return frozenset()
     with _row_bases_lock:
-        entry = _row_bases.get(_basis_key(objective, constant))
+        return frozenset(
+            key
+            for key, (ref, basis) in _row_bases.items()
+            if ref() is not None and basis is not None
+        )
+
+
+def _kept_basis_width(objective, constant, known):
+    """The columns of the basis kept for the objective's rows since before
+    the solve began (``known``; see :func:`_cached_row_basis`), or None
+    where none is (not computed yet, or none worth it for this data)."""
+    X = objective.X
+    key = _basis_key(objective, constant)
+    if key not in known:
+        return None
+    with _row_bases_lock:
+        entry = _row_bases.get(key)
     if entry is None or entry[0]() is not X or entry[1] is None:
         return None
     return entry[1].shape[1]
@@ -815,7 +850,7 @@ def _in_rows_basis(objective, constant, plan, meter, basis, kept, block, fixed_w
     reduced = _in_basis(basis, block, fixed_w)
     if reduced is None and kept:
         basis, _ = _cached_row_basis(
-            objective, constant, block.shape[0], plan, meter, fresh=True
+            objective, constant, block.shape[0], plan, meter, (), fresh=True
         )
         reduced = None if basis is None else _in_basis(basis, block, fixed_w)
     if reduced is None:

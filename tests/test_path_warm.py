@@ -224,24 +224,30 @@ def test_dual_polish_never_solves_more_margin_samples_than_coefficients(monkeypa
     assert caps and max(caps) <= objective.n_features + 1
 
 
-def _one_hot_objective(C):
-    """A hinge objective on one-hot rows (60 categories of 2 levels, CSR):
-    each block of indicators sums to 1, so the 120 columns have rank 61
-    and the interior point solves in a basis of the rows (``row_basis``)."""
+def _one_hot_scores(n, positions, levels, noise, seed):
+    """One-hot rows (CSR, ``positions`` categories of ``levels`` levels: each
+    block of indicators sums to 1, rank ``positions * (levels - 1) + 1``)
+    and scores from a random rule plus ``noise``; ``(X, score)``."""
     import scipy.sparse as sp
 
-    from hinge_estimators import LinearObjective
-    from hinge_estimators._targets import TargetEncoding
-
-    rng = np.random.default_rng(0)
-    n, positions, levels = 300, 60, 2
+    rng = np.random.default_rng(seed)
     codes = rng.integers(levels, size=(n, positions))
     columns = (np.arange(positions) * levels + codes).ravel()
     X = sp.csr_matrix(
         (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
         shape=(n, positions * levels),
     )
-    score = X @ rng.normal(size=positions * levels) + 3.0 * rng.normal(size=n)
+    return X, X @ rng.normal(size=positions * levels) + noise * rng.normal(size=n)
+
+
+def _one_hot_objective(C):
+    """A hinge objective on one-hot rows (60 categories of 2 levels): the
+    120 columns have rank 61 and the interior point solves in a basis of
+    the rows (``row_basis``)."""
+    from hinge_estimators import LinearObjective
+    from hinge_estimators._targets import TargetEncoding
+
+    X, score = _one_hot_scores(300, 60, 2, noise=3.0, seed=0)
     labels = (score > np.median(score)).astype(int)
     encoding = TargetEncoding(np.arange(2), False)
     return LinearObjective(Hinge(), X, encoding.encode(labels), n_outputs=1, C=C)
@@ -319,22 +325,12 @@ def test_the_rows_basis_leaves_no_trace_in_the_answer(monkeypatch):
     # columns ran in (n_jobs) or on fits made before on the same data. With
     # the first column charged alone, n_jobs=2 gave coefficients 1.3e-4
     # from n_jobs=1, and a second fit on the same X other passes
-    import scipy.sparse as sp
-
     import hinge_estimators.solvers._dual_cd_finish as finish_module
     from hinge_estimators import HingeClassifier, hinge_path
 
     monkeypatch.setattr(finish_module, "_row_bases", {})
-    rng = np.random.default_rng(3)
-    n, positions, levels = 500, 50, 3
-    codes = rng.integers(levels, size=(n, positions))
-    columns = (np.arange(positions) * levels + codes).ravel()
-    X = sp.csr_matrix(
-        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
-        shape=(n, positions * levels),
-    )
-    score = X @ rng.normal(size=positions * levels) + rng.normal(size=n)
-    y = np.where(score > np.median(score), np.arange(n) % 3, 0)
+    X, score = _one_hot_scores(500, 50, 3, noise=1.0, seed=3)
+    y = np.where(score > np.median(score), np.arange(500) % 3, 0)
     params = dict(loss="hinge", solver="dual_cd", fit_intercept=False, random_state=0)
     Cs = np.logspace(-2, 3, 9)
     one = hinge_path(X, y, Cs=Cs, n_jobs=1, **params)

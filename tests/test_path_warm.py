@@ -342,3 +342,29 @@ def test_the_rows_basis_leaves_no_trace_in_the_answer(monkeypatch):
     again = HingeClassifier(C=Cs[-1], **params).fit(X, y)
     assert first.n_iter_ == again.n_iter_
     np.testing.assert_array_equal(first.coef_, again.coef_)
+
+
+@pytest.mark.parametrize("seed", [0, 6])
+def test_a_stalled_point_of_a_path_prices_the_interior_point_in_its_basis(seed):
+    # noise-free one-hot rows, three classes one-vs-rest, no intercept, C
+    # up to 1000: a point whose column resumes nothing starts from the
+    # scaled multipliers, stalls, and its finish chose between the
+    # interior point first and a smoothing stage by the full size's price
+    # (400-560 passes where the kept basis makes it 180): the stage took
+    # the whole budget and the point ended at max_iter, 50-100 % above the
+    # optimum. Over 30 such paths 12 had such a point; now 3 do
+    from hinge_estimators import HingeClassifier, hinge_path
+
+    X, score = _one_hot_scores(300, 60, 3, noise=0.0, seed=seed)
+    rng = np.random.default_rng(100 + seed)
+    y = np.where(score > np.median(score), rng.integers(0, 3, 300), 0)
+    params = dict(loss="hinge", solver="dual_cd", fit_intercept=False, random_state=0)
+    Cs = np.logspace(-1, 3, 7)
+    path = hinge_path(X, y, Cs=Cs, **params)
+    assert path.converged.all() and np.all(path.optimality <= 1e-4)
+    tight = HingeClassifier(C=Cs[-1], tol=1e-8, max_iter=20_000, **params).fit(X, y)
+    assert tight.optimality_ <= 1e-8
+    excess = (
+        path.objective_values[-1] - tight.objective_value_
+    ) / tight.objective_value_
+    assert -1e-8 <= excess <= path.optimality[-1] + 1e-8

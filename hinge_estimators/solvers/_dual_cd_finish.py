@@ -490,7 +490,8 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
             # a path's resumed finish that cannot afford the interior point
             # spends nothing: dual CD and its own finish do better from here
             return None
-        if resumed or plan["cost"] <= max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * left):
+        cheap = max(IPM_FIRST_PASSES, IPM_FIRST_SHARE * left)
+        if resumed or plan["solve_cost"] <= cheap:
             first = _interior_point(objective, setup, start, plan, tol, meter)
             if first is not None:
                 interior = False
@@ -502,7 +503,7 @@ def _finish(objective, setup, start, w, shift, gap, tol, meter, mu=None):
         # continuation needs (a 600 x 120 one-hot set's path at C = 1: the
         # coarse stage and the continuation at dual CD's small gap ended at
         # 2.7e-2, where the continuation alone certifies)
-        coarse_first = plan["cost"] <= left
+        coarse_first = plan["solve_cost"] <= left
     stages, coarse_start = 0, None
     while meter[0] < meter[1]:
         if interior and stages == IPM_AFTER_STAGES:
@@ -599,12 +600,12 @@ def _interior_point_plan(objective, setup, start, w, b, alpha):
     n_rows = int(plan["sets"][0].sum())
     plan["cost"] = IPM_STEPS * _step_cost(plan, n_rows)
     # what the solve's own rounds charge: in the coordinates of the rows'
-    # basis where one is kept for this data (a path's later points share
-    # it). Only a path's resumed finish reads it (can it afford the interior
-    # point at all?); the choices against dual CD's passes keep the full
-    # size's price, which they were tuned with (priced in the basis, the
-    # interior point went first from a stalled dual CD's 1,661 rows on
-    # splice as CSR at C = 34 and the fit ended at max_iter)
+    # basis where a path's earlier point paid for one (``known_bases``;
+    # else the full size). The finish reads it to choose the interior point
+    # or a smoothing stage first (priced at the full size, a stalled point
+    # of a one-hot path spent its whole budget on a stage and ended at
+    # max_iter); the choice against dual CD's passes (the early interior
+    # point) keeps the full size's price, which it was tuned with
     width = _kept_basis_width(objective, constant, setup.get("known_bases", ()))
     plan["solve_cost"] = (
         plan["cost"] if width is None else IPM_STEPS * _step_cost(plan, n_rows, width)

@@ -95,9 +95,11 @@ def polish_worth(
 def crammer_singer_polish(objective, setup, start, alpha, shift):
     """The exact optimum on the ties ``alpha`` names, certified.
 
-    Returns ``(cert, alpha, Wt)`` (``Wt`` the kernel's ``W^T`` of the new
-    ``alpha``, with the bias feature's row), or ``None`` where the polish
-    failed.
+    Returns ``(cert, alpha, Wt, shift)`` (``Wt`` the kernel's ``W^T`` of
+    the new ``alpha``, with the bias feature's row; ``shift`` the
+    intercepts: with an unpenalized intercept the exact optimum's, whose
+    stationarity makes each class's multipliers sum to 0, else the given
+    ones), or ``None`` where the polish failed.
     """
     codes = start["y"]
     theta, wrong = wrong_class_multipliers(alpha, codes)
@@ -120,5 +122,7 @@ def crammer_singer_polish(objective, setup, start, alpha, shift):
     Wt[:d] = np.asarray(objective.X.T @ new_alpha)
     if bias:
         Wt[d] = bias * new_alpha.sum(axis=0)
+    if setup["unpenalized"]:
+        shift = np.asarray(objective.split(coef)[1], dtype=float)
     cert = multiclass_certificate(objective, setup, start, new_alpha, Wt, shift)
-    return cert, new_alpha, Wt
+    return cert, new_alpha, Wt, shift

@@ -767,11 +767,10 @@ def _solve_one(objective, setup, start, kernel):
     polish_tries = 0 if (multiclass or form.squared) else DUAL_POLISH_TRIES
     early_tries = 0 if (multiclass or form.squared) else EARLY_TRIES
     on_margin = []
-    # Crammer-Singer's polish from the multipliers (plain loss; the
-    # unpenalized intercept's multiplier rounds are left to dual CD)
-    cs_polish_tries = (
-        POLISH_TRIES if multiclass and not (form.squared or unpenalized) else 0
-    )
+    # Crammer-Singer's polish from the multipliers (plain loss; with an
+    # unpenalized intercept the polish's exact intercepts replace dual CD's
+    # multiplier rounds' ones: splice at C = 1, 777 -> 450 passes)
+    cs_polish_tries = POLISH_TRIES if multiclass and not form.squared else 0
     work_checks, ties = [], []
     # the fraction of samples shrinking left active after the last three
     # binary calls (the cost of a pass, for the stall rule)
@@ -878,7 +877,9 @@ def _solve_one(objective, setup, start, kernel):
                 polished = crammer_singer_polish(objective, setup, start, alpha, shift)
                 if polished is not None and polished[0]["gap"] < cert["gap"]:
                     # adopt the exact point; dual CD resumes from it if needed
-                    cert, alpha[:], w[:] = polished
+                    cert, alpha[:], w[:] = polished[:3]
+                    if unpenalized:
+                        shift = polished[3]
                     converged = _certified(cert, tol)
                     shrunk = fresh_shrinking(samples, alpha.shape)
                     if setup["callback"] is not None:

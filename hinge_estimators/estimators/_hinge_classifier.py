@@ -255,6 +255,8 @@ class HingeClassifier(
     max_iter : int, default=1000
         Iteration budget of the solver (passes over the data for ``dual_cd``
         and ``sgd``, Crammer-Singer's shrunk passes in full-pass equivalents;
+        on small data, where ``max_iter`` passes cost less than about 25 ms,
+        ``dual_cd``'s exact finish of the hinge may spend as much work again;
         epochs over the working sets for ``primal_cd``;
         for ``fc_boosting`` the number of features it may select, per
         one-vs-rest class: ``max_iter=k`` asks for a ``k``-feature model,

@@ -72,6 +72,10 @@ WARM_FINISH_SHARE = 0.5
 EARLY_TRIES = 1
 EARLY_MIN_PASSES = 20
 EARLY_MIN_NEEDED = 20
+#: below this many row entries of work in ``max_iter`` passes (about 25 ms
+#: of dual CD), the finish's budget does not shrink with dual CD's passes
+#: (see ``_finish_budget``): breast cancer (569 x 30) is just below it
+SMALL_DATA_WORK = 2e7
 #: with an unpenalized intercept, the most passes between two updates of b
 MAX_PASSES_PER_INTERCEPT_UPDATE = 50
 #: Crammer-Singer: the gap is checked once the kernel's work since the last
@@ -613,6 +617,29 @@ DUAL_POLISH_TRIES = 2
 DUAL_POLISH_GAP = 1e-2
 
 
+def _finish_budget(objective, max_iter, passes):
+    """Passes a stalled binary dual's primal finish may spend.
+
+    ``FINISH_SHARE`` of what dual CD left of ``max_iter``; but where
+    ``max_iter`` passes over the data cost less than ``SMALL_DATA_WORK`` row
+    entries, that share of all of ``max_iter`` whatever dual CD spent (the
+    fit then makes at most about twice ``max_iter`` passes' work; ``n_iter_``
+    reports ``max_iter``). On such data a pass costs microseconds and the
+    interior point's dense algebra hundreds of passes: on 300 x 180 one-hot
+    rows (18,300 row entries a pass) a step costs 28, and 3 of 30
+    noise-free one-hot paths (C up to 1000) ended a point at max_iter
+    50-100 % above the optimum, where the finish had too little left after
+    dual CD's stall (now none); sparse counts, 600 x 150 at 5 %, C = 1: a
+    relative gap of 1.2e-2, now certified.
+    """
+    budget = int(FINISH_SHARE * (max_iter - passes))
+    X = objective.X
+    pass_work = float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples
+    if max_iter * pass_work < SMALL_DATA_WORK:
+        budget = max(budget, int(FINISH_SHARE * max_iter))
+    return budget
+
+
 def _polish_worth(checks, alpha, upper, history):
     """Whether dual CD's multipliers look settled enough for the polish.
 
@@ -947,7 +974,7 @@ def _solve_one(objective, setup, start, kernel):
                 setup["finish_report"] = _finish_reports(setup, passes)
             new, new_alpha, spent = primal_finish(
                 objective, setup, start, w, shift, checks[-1][1], tol,
-                int(FINISH_SHARE * (max_iter - passes)),
+                _finish_budget(objective, max_iter, passes),
             )  # fmt: skip
             passes += int(np.ceil(spent))  # whole passes: the kernel's unit
         if new is not None and new["gap"] < cert["gap"]:

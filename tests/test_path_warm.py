@@ -224,10 +224,12 @@ def test_dual_polish_never_solves_more_margin_samples_than_coefficients(monkeypa
     assert caps and max(caps) <= objective.n_features + 1
 
 
-def _one_hot_scores(n, positions, levels, noise, seed):
+def _one_hot_scores(n, positions, levels, noise, seed, sparse_rule=False):
     """One-hot rows (CSR, ``positions`` categories of ``levels`` levels: each
     block of indicators sums to 1, rank ``positions * (levels - 1) + 1``)
-    and scores from a random rule plus ``noise``; ``(X, score)``."""
+    and scores from a random rule (a fifth of it non-zero where
+    ``sparse_rule``, as ``benchmarks/bench_hard_hinge.py``) plus ``noise``;
+    ``(X, score)``."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(seed)
@@ -237,7 +239,10 @@ def _one_hot_scores(n, positions, levels, noise, seed):
         (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
         shape=(n, positions * levels),
     )
-    return X, X @ rng.normal(size=positions * levels) + noise * rng.normal(size=n)
+    rule = rng.normal(size=positions * levels)
+    if sparse_rule:
+        rule *= rng.random(positions * levels) < 0.2
+    return X, X @ rule + noise * rng.normal(size=n)
 
 
 def _one_hot_objective(C):
@@ -411,3 +416,29 @@ def test_on_small_data_the_finish_keeps_its_share_of_max_iter(case):
     assert tight.optimality_ <= 1e-9
     excess = (value - tight.objective_value_) / tight.objective_value_
     assert -1e-8 <= excess <= bound + 1e-8
+
+
+def test_the_stage_before_the_interior_point_leaves_it_its_price():
+    # a path's point at C = 10 (one-hot rows, noise-free, three classes):
+    # a column resumed nothing, dual CD stalled at a relative gap of 0.9,
+    # and the finish's first smoothing stage took 21 Newton steps, 610 of
+    # its 900 passes; the interior point could then not be paid for and the
+    # point ended at max_iter (0.44). The stage now stops where the
+    # interior point's price is all that is left, and it certifies
+    from hinge_estimators import HingeClassifier, hinge_path
+
+    X, score = _one_hot_scores(300, 60, 3, noise=0.0, seed=3, sparse_rule=True)
+    rng = np.random.default_rng(103)
+    y = np.where(score > np.median(score), rng.integers(0, 3, 300), 0)
+    params = dict(loss="hinge", solver="dual_cd", fit_intercept=False)
+    Cs = np.logspace(-1, 3, 7)
+    path = hinge_path(X, y, Cs=Cs, random_state=0, **params)
+    assert path.converged.all() and np.all(path.optimality <= 1e-4)
+    tight = HingeClassifier(
+        C=Cs[3], tol=1e-9, max_iter=50_000, random_state=1, **params
+    ).fit(X, y)
+    assert tight.optimality_ <= 1e-9
+    excess = (
+        path.objective_values[3] - tight.objective_value_
+    ) / tight.objective_value_
+    assert -1e-8 <= excess <= path.optimality[3] + 1e-8

@@ -442,3 +442,50 @@ def test_the_stage_before_the_interior_point_leaves_it_its_price():
         path.objective_values[3] - tight.objective_value_
     ) / tight.objective_value_
     assert -1e-8 <= excess <= path.optimality[3] + 1e-8
+
+
+def test_no_column_reads_what_another_found_about_the_basis(monkeypatch):
+    # one-hot rows and a column of 3e-8 on a few of them: the rows' basis
+    # (its threshold drops that direction) is left by some columns' rows
+    # and not by others'. A column's mark that its rows left the basis was
+    # read by the columns that ran after it: with two threads the fit
+    # certified or warned (2.9e-3) by their timing. The columns are run
+    # here in reverse order, as a thread might
+    import scipy.sparse as sp
+
+    import hinge_estimators.solvers._dual_cd as dual_cd_module
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+    from hinge_estimators import HingeClassifier
+
+    rng = np.random.default_rng(1)
+    n, positions, levels = 1500, 16, 10
+    codes = rng.integers(0, levels, (n, positions))
+    score = (codes[:, :3] * rng.normal(size=3)).sum(axis=1) + rng.normal(size=n)
+    y = np.digitize(score, np.quantile(score, [0.25, 0.5, 0.75]))
+    columns = (codes + np.arange(positions) * levels).ravel()
+    one_hot = sp.csr_matrix(
+        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
+        shape=(n, positions * levels),
+    )
+    rng = np.random.default_rng(0)
+    tiny = np.zeros(n)
+    tiny[rng.choice(n, int(rng.integers(1, 40)), replace=False)] = 3.35e-8
+    X = sp.hstack([one_hot, sp.csr_matrix(tiny[:, None])]).tocsr()
+    params = dict(loss="hinge", solver="dual_cd", C=10.0, random_state=0)
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    forward = HingeClassifier(**params).fit(X, y)
+    in_order = dual_cd_module.map_columns
+
+    def reversed_order(function, items):
+        items = list(items)
+        done = dict(zip(items[::-1], in_order(function, items[::-1]), strict=True))
+        return [done[item] for item in items]
+
+    monkeypatch.setattr(dual_cd_module, "map_columns", reversed_order)
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    backward = HingeClassifier(**params).fit(X, y)
+    # (whether the fit certifies depends on the BLAS kernel's rounding at
+    # the basis's threshold; that it does not depend on the order is tested)
+    assert forward.n_iter_ == backward.n_iter_
+    assert forward.optimality_ == backward.optimality_
+    np.testing.assert_array_equal(forward.coef_, backward.coef_)

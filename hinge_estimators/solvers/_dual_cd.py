@@ -265,8 +265,10 @@ class DualCoordinateDescent(Solver):
             chunk=_passes_per_call(objective.X, form, objective.n_outputs),
             # a stalled Crammer-Singer dual hands over to the interior point
             handoff=form.multiclass and _interior_point_takes(original),
-            # the rows' bases the hinge's interior point may count as paid
+            # the rows' bases the hinge's interior point may count as paid,
+            # and those the solve's columns computed (their work shared)
             known_bases=known_bases(warm_state),
+            solve_bases={},
         )
         if form.multiclass:
             start = multiclass_start(

@@ -664,7 +664,7 @@ def _interior_point_plan(objective, setup, start, w, b, alpha):
     # of a one-hot path spent its whole budget on a stage and ended at
     # max_iter); the choice against dual CD's passes (the early interior
     # point) keeps the full size's price, which it was tuned with
-    width = _kept_basis_width(objective, constant, setup.get("known_bases", ()))
+    width = _kept_basis_width(objective, constant, setup.get("known_bases", {}))
     plan["solve_cost"] = (
         plan["cost"] if width is None else IPM_STEPS * _step_cost(plan, n_rows, width)
     )
@@ -706,8 +706,7 @@ def _interior_point(objective, setup, start, plan, tol, meter, steps=IPM_STEPS):
     best = None
     # the steps solve in a basis of the rows where their rank is low
     n_first = int(sets[0].sum())
-    known = setup.get("known_bases", ())
-    basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter, known)
+    basis, kept = _cached_row_basis(objective, constant, n_first, plan, meter, setup)
 
     for _ in range(MAX_ROUNDS):
         working, at_upper = sets
@@ -730,7 +729,7 @@ def _interior_point(objective, setup, start, plan, tol, meter, steps=IPM_STEPS):
             fixed_w[d] = constant * pull.sum()
         meter[0] += CHECK_COST  # that product, the certificate and the margins
         basis, block, fixed_w = _in_rows_basis(
-            objective, constant, plan, meter, basis, kept, block, fixed_w
+            setup, objective, constant, plan, meter, basis, kept, block, fixed_w
         )
         # a step's cost in the coordinates it solves in (the block's columns)
         step = _step_cost(plan, len(rows), block.shape[1])
@@ -805,29 +804,30 @@ MIN_BASIS_SIZE = 100
 EIGH_WORK = 0.2
 
 
-def _cached_row_basis(objective, constant, n_rows, plan, meter, known, fresh=False):
+def _cached_row_basis(objective, constant, n_rows, plan, meter, setup, fresh=False):
     """``row_basis`` of the objective's rows (centered where it is), per data,
     offset and constant feature; None where it is not worth computing for a
-    working set of ``n_rows``. ``fresh``: computed again whatever is kept.
+    working set of ``n_rows``. ``fresh``: computed again whatever is known.
 
-    A basis counts as paid for only where it was kept before the solve
-    began (``known``, :func:`known_bases`: a path's earlier points);
-    otherwise each column that wants it is charged its computation (passes,
-    as ``_step_cost``), also where another column of the same solve
-    computed it first and the work is shared. The charges, and so every
-    choice the budget makes, then do not depend on the order in which the
-    one-vs-rest columns run (``n_jobs``): with the charge going to the
-    first column only, two threads gave coefficients 1.3e-4 apart.
-    Returns ``(basis, kept)``: ``kept`` where it comes from the cache."""
+    Every choice here reads only what the solve began with and the
+    column's own budget, never what the solve's other columns did, so that
+    the answer does not depend on the order in which the one-vs-rest
+    columns run (``n_jobs``): a basis counts as paid for only where it was
+    kept before the solve began (``setup["known_bases"]``,
+    :func:`known_bases`: a path's earlier points), as does a data's mark
+    that none is worth it; otherwise each column that wants it is charged
+    its computation (passes, as ``_step_cost``), also where another column
+    of the solve computed it first and the work is shared
+    (``setup["solve_bases"]``). With the charge going to the first column
+    only, two threads gave coefficients 1.3e-4 apart; with a column's mark
+    that its rows left the basis read by the others, 0.13 apart.
+    Returns ``(basis, kept)``: ``kept`` where it was known.
+    """
     X = objective.X
     key = _basis_key(objective, constant)
-    with _row_bases_lock:
-        for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
-            _row_bases.pop(old, None)  # data gone: its basis too
-        entry = _row_bases.get(key)
-    live = entry is not None and entry[0]() is X and not fresh
-    if live and key in known:
-        return entry[1], True
+    known = setup.get("known_bases", {}).get(key)
+    if known is not None and known[0]() is X and not fresh:
+        return known[1], known[1] is not None
     if plan["size"] < MIN_BASIS_SIZE or X.shape[0] > BASIS_SHARE * IPM_STEPS * n_rows:
         return None, False
     size = plan["size"]
@@ -841,45 +841,44 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, known, fresh=Fal
         # of full rank, none; 1.8e-2)
         return None, False
     meter[0] += work / plan["pass_work"]
-    if live:  # computed by another column, or by an earlier fit on this data
-        return entry[1], True
-    basis = row_basis(X, objective.offset, constant)
+    shared = setup.setdefault("solve_bases", {})
     with _row_bases_lock:
-        _row_bases[key] = (weakref.ref(X), basis)
+        basis = shared.get(key)
+    if basis is None:  # (computed from this solve's data: the same answer)
+        basis = row_basis(X, objective.offset, constant)
+        with _row_bases_lock:
+            shared[key] = basis
+            for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
+                _row_bases.pop(old, None)  # data gone: its basis too
+            _row_bases[key] = (weakref.ref(X), basis)  # for later solves
     return basis, False
 
 
 def known_bases(warm_state):
-    """The bases a solve may count as paid for (see :func:`_cached_row_basis`):
-    those kept when it begins, where it continues a path (``warm_state``
-    marked ``along_path`` by ``hinge_path``: the earlier points computed
-    them); none otherwise, so that a fit does not depend on what earlier
-    fits on the same data left behind."""
+    """The bases a solve may count as paid for (see :func:`_cached_row_basis`),
+    by key: ``(data's weak reference, basis or None)`` as kept when it
+    begins, where it continues a path (``warm_state`` marked ``along_path``
+    by ``hinge_path``: the earlier points computed them); none otherwise,
+    so that a fit does not depend on what earlier fits on the same data
+    left behind."""
     along = isinstance(warm_state, list) and any(
         isinstance(column, dict) and column.get("along_path", False)
         for column in warm_state
     )
     if not along:
-        return frozenset()
+        return {}
     with _row_bases_lock:
-        return frozenset(
-            key
-            for key, (ref, basis) in _row_bases.items()
-            if ref() is not None and basis is not None
-        )
+        return {
+            key: entry for key, entry in _row_bases.items() if entry[0]() is not None
+        }
 
 
 def _kept_basis_width(objective, constant, known):
     """The columns of the basis kept for the objective's rows since before
     the solve began (``known``; see :func:`_cached_row_basis`), or None
     where none is (not computed yet, or none worth it for this data)."""
-    X = objective.X
-    key = _basis_key(objective, constant)
-    if key not in known:
-        return None
-    with _row_bases_lock:
-        entry = _row_bases.get(key)
-    if entry is None or entry[0]() is not X or entry[1] is None:
+    entry = known.get(_basis_key(objective, constant))
+    if entry is None or entry[0]() is not objective.X or entry[1] is None:
         return None
     return entry[1].shape[1]
 
@@ -894,22 +893,25 @@ def _basis_key(objective, constant):
     )
 
 
-def _in_rows_basis(objective, constant, plan, meter, basis, kept, block, fixed_w):
+def _in_rows_basis(
+    setup, objective, constant, plan, meter, basis, kept, block, fixed_w
+):
     """``(basis, block, fixed_w)`` in the coordinates of ``basis``, or
     ``(None, block, fixed_w)`` as they are where there is none or the rows
     leave its span.
 
-    A basis from the cache (``kept``) that the rows leave was computed for
-    the data before it changed in place: it is computed again, once; a
-    fresh basis the rows leave (a direction below ``RANK_TOL`` that they
-    still use) leaves none kept for this data.
+    A known basis (``kept``) that the rows leave was computed for the data
+    before it changed in place: it is computed again, once; a fresh basis
+    the rows leave (a direction below ``RANK_TOL`` that they still use)
+    marks the data as having none worth it, for later solves only (the
+    solve's other columns decide on their own rows).
     """
     if basis is None:
         return None, block, fixed_w
     reduced = _in_basis(basis, block, fixed_w)
     if reduced is None and kept:
         basis, _ = _cached_row_basis(
-            objective, constant, block.shape[0], plan, meter, (), fresh=True
+            objective, constant, block.shape[0], plan, meter, setup, fresh=True
         )
         reduced = None if basis is None else _in_basis(basis, block, fixed_w)
     if reduced is None:

@@ -202,6 +202,21 @@ def _noisy_one_hot(n, positions, levels, seed, noise):
     return X, (score > np.median(score)).astype(int)
 
 
+def _certified_default_fit(X, y, C, random_state):
+    """A default hinge fit that must certify without a warning: its
+    objective written here (checked against ``objective_value_``) and the
+    labels as +1/-1; ``(value, target)``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = HingeClassifier(loss="hinge", C=C, random_state=random_state).fit(X, y)
+    assert clf.optimality_ <= 1e-4
+    target = np.where(y == 1, 1.0, -1.0)
+    w, b = clf.coef_.ravel(), clf.intercept_[0]
+    value = _primal(X, target, np.full(X.shape[0], C), w, b)
+    assert value == pytest.approx(clf.objective_value_, rel=1e-9)
+    return value, target
+
+
 def test_the_finish_spends_its_last_passes_on_the_interior_point(monkeypatch):
     # 1,000 x 180 one-hot at C = 2 (LIBLINEAR's dual CD stops at max_iter
     # here too): after dual CD's stall and the finish's first stages, 485
@@ -216,20 +231,36 @@ def test_the_finish_spends_its_last_passes_on_the_interior_point(monkeypatch):
     monkeypatch.setattr(finish_module, "_row_bases", {})
     X, y = _noisy_one_hot(1000, 30, 6, seed=0, noise=2.0)
     C = 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        clf = HingeClassifier(loss="hinge", C=C, random_state=0).fit(X, y)
-    assert clf.optimality_ <= 1e-4
-    target = np.where(y == 1, 1.0, -1.0)
-    w, b = clf.coef_.ravel(), clf.intercept_[0]
-    ours = _primal(X, target, np.full(X.shape[0], C), w, b)
-    assert ours == pytest.approx(clf.objective_value_, rel=1e-9)
+    ours, target = _certified_default_fit(X, y, C, random_state=0)
     from sklearn.svm import SVC
 
     svc = SVC(kernel="linear", C=C, tol=1e-8).fit(X, target)
     w_ref = np.ravel(svc.coef_.toarray())
     reference = _primal(X, target, np.full(X.shape[0], C), w_ref, svc.intercept_[0])
     assert ours <= reference * (1 + 1e-4)
+
+
+def test_an_interior_point_out_of_budget_still_gives_its_last_iterate(monkeypatch):
+    # 2,000 x 160 one-hot at C = 6 (benchmarks/bench_hard_hinge.py): the
+    # finish's last interior point starts where 13 of its steps fit, needs
+    # more and runs out; its iterates are interior, feasible dual points,
+    # and the last one's certificate is below tol, where the rounds kept
+    # nothing and the fit ended at 8.9e-4 after 1,000 passes
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    X, y = _noisy_one_hot(2000, 20, 8, seed=0, noise=3.0)
+    C = 6.0
+    ours, target = _certified_default_fit(X, y, C, random_state=1)
+    # a tight solve, certified on its own (libsvm takes 26 s here)
+    tight = HingeClassifier(
+        loss="hinge", C=C, tol=1e-9, max_iter=100_000, random_state=0
+    ).fit(X, y)
+    assert tight.optimality_ <= 1e-9
+    reference = _primal(
+        X, target, np.full(X.shape[0], C), tight.coef_.ravel(), tight.intercept_[0]
+    )
+    assert reference * (1 - 1e-8) <= ours <= reference * (1 + 1e-4)
 
 
 @pytest.mark.parametrize(
@@ -253,15 +284,8 @@ def test_a_basis_the_budget_cannot_pay_is_not_computed(n, d, seed, C, monkeypatc
     ).tocsr()  # fmt: skip
     score = X @ rng.normal(size=d) + 2.0 * rng.normal(size=n)
     y = (score > np.median(score)).astype(int)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", ConvergenceWarning)
-        clf = HingeClassifier(loss="hinge", C=C, random_state=0).fit(X, y)
-    assert clf.optimality_ <= 1e-4
+    ours, target = _certified_default_fit(X, y, C, random_state=0)
     assert not finish_module._row_bases  # no basis was computed
-    target = np.where(y == 1, 1.0, -1.0)
-    w, b = clf.coef_.ravel(), clf.intercept_[0]
-    ours = _primal(X, target, np.full(n, C), w, b)
-    assert ours == pytest.approx(clf.objective_value_, rel=1e-9)
     # gd's smoothing continuation and exact finish, certified on its own
     other = HingeClassifier(loss="hinge", C=C, solver="gd", tol=1e-8).fit(X, y)
     assert other.optimality_ <= 1e-8

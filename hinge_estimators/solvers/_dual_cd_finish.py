@@ -430,8 +430,8 @@ def early_interior_point(objective, setup, start, w, shift, tol, needed, budget)
     meter = [spent, budget]
     try:
         best = _interior_point(objective, setup, start, plan, tol, meter)
-    except _OutOfBudget:  # the rounds keep no partial result
-        best = None
+    except _OutOfBudget:  # the last iterate's or an earlier round's point
+        best = meter[2] if len(meter) > 2 else None
     if best is None:
         return None, None, min(meter[0], budget)
     return best[0], best[1], min(meter[0], budget)
@@ -739,6 +739,19 @@ def _interior_point(objective, setup, start, plan, tol, meter, steps=IPM_STEPS):
             if meter[0] > meter[1]:
                 raise _OutOfBudget
 
+        def certified(theta, v, b_new, basis=basis, rows=rows, at_upper=at_upper):
+            """The round's point ``(cert, alpha, coef, w, b)``, certified."""
+            if basis is not None:  # back from the basis's coordinates
+                v = basis @ v
+            new_alpha = np.where(at_upper, upper, 0.0)
+            new_alpha[rows] = theta
+            w_new = np.zeros(d + 1)
+            w_new[:size] = v
+            b_new = constant * w_new[d] if constant else b_new
+            coef = column.join(w_new[:d][None, :], [b_new])
+            cert = _certify(objective, setup, start, coef, new_alpha)
+            return cert, new_alpha, coef, w_new, b_new
+
         try:
             theta, v, b_new, _ = solve_box_dual(
                 block, y[rows], upper[rows], margin, unpenalized, plan["alpha"][rows],
@@ -747,15 +760,19 @@ def _interior_point(objective, setup, start, plan, tol, meter, steps=IPM_STEPS):
             )  # fmt: skip
         except InteriorPointFailed:
             break
-        if basis is not None:  # back from the basis's coordinates
-            v = basis @ v
-        new_alpha = np.where(at_upper, upper, 0.0)
-        new_alpha[rows] = theta
-        w_new = np.zeros(d + 1)
-        w_new[:size] = v
-        b_new = constant * w_new[d] if constant else b_new
-        coef = column.join(w_new[:d][None, :], [b_new])
-        cert = _certify(objective, setup, start, coef, new_alpha)
+        except _OutOfBudget as error:
+            # the budget ran out mid-solve: its last iterate (interior, so a
+            # feasible dual point) may still give the finish its best bound
+            found = [meter[2]] if len(meter) > 2 and meter[2] is not None else []
+            found += [best] if best is not None else []
+            if getattr(error, "iterate", None) is not None:
+                cert, new_alpha = certified(*error.iterate)[:2]
+                cert["mu"] = tol * margin
+                found.append((cert, new_alpha))
+            if found:  # what the finish returns (an earlier round's too)
+                meter[2:] = [min(found, key=lambda kept: kept[0]["gap"])]
+            raise
+        cert, new_alpha, coef, w_new, b_new = certified(theta, v, b_new)
         # an interior point never reaches its bounds: snapped onto them, the
         # multipliers name the optimal sets (a path's next point solves them
         # at once, dual CD's shrinking sees them), where that keeps the gap

@@ -158,7 +158,8 @@ def solve_box_dual(
     fixed_balance : float, default=0.0
         ``e``.
     charge : callable, optional
-        Called before each step (a budget meter may raise).
+        Called before each step (a budget meter may raise; the exception
+        then carries the last iterate ``(alpha, w, b)`` as ``iterate``).
 
     Returns
     -------
@@ -195,7 +196,12 @@ def solve_box_dual(
         if feasible and comp <= tol * (0.5 * float(w @ w) + float(upper @ xi)):
             return a, w, b, step - 1
         if charge is not None:
-            charge()
+            try:
+                charge()
+            except Exception as error:
+                # the last iterate, for a caller that certifies what it has
+                error.iterate = (a, w, b)
+                raise
         system = _NewtonSystem(rows, y, a, s, nu, xi, r_dual, r_eq, equality)
         # predictor (affine scaling), then Mehrotra's centred corrector
         da, _, _, dnu, dxi = system.step(a * nu, s * xi)

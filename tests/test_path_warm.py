@@ -489,3 +489,65 @@ def test_no_column_reads_what_another_found_about_the_basis(monkeypatch):
     assert forward.n_iter_ == backward.n_iter_
     assert forward.optimality_ == backward.optimality_
     np.testing.assert_array_equal(forward.coef_, backward.coef_)
+
+
+def test_a_path_counts_as_paid_only_the_bases_its_own_points_computed(monkeypatch):
+    # dense data without intercept keeps the caller's array, and with it
+    # the key of the rows' basis: a basis an unrelated earlier fit left for
+    # it counted as paid at the path's later points (n_iter 910 -> 872 and
+    # coefficients 1e-4 apart at C = 0.3). A path now passes on, point to
+    # point, the keys of the bases it computed
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+    from hinge_estimators import HingeClassifier, hinge_path
+
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    rng = np.random.default_rng(4)
+    n, positions, levels, classes = 1500, 40, 4, 4
+    codes = rng.integers(0, levels, (n, positions))
+    X = np.zeros((n, positions * levels))
+    X[
+        np.repeat(np.arange(n), positions),
+        (codes + np.arange(positions) * levels).ravel(),
+    ] = 1.0
+    rule = rng.normal(size=(classes, positions * levels))
+    rule *= rng.random(positions * levels) < 0.2
+    y = np.argmax(X @ rule.T + 0.7 * rng.gumbel(size=(n, classes)), axis=1)
+    params = dict(loss="hinge", solver="dual_cd", fit_intercept=False, random_state=0)
+    Cs = [0.1, 0.3, 30, 1000]
+    fresh = hinge_path(X, y, Cs=Cs, **params)
+    HingeClassifier(C=10.0, **params).fit(X, y)  # leaves a basis for X
+    after = hinge_path(X, y, Cs=Cs, **params)
+    np.testing.assert_array_equal(fresh.n_iter, after.n_iter)
+    np.testing.assert_array_equal(fresh.coefs, after.coefs)
+
+
+def test_a_column_s_mark_is_kept_whatever_the_threads_timing(monkeypatch):
+    # two columns computing the rows' basis at once: the later one stored
+    # it over the mark the first had written (its rows left the basis),
+    # and a path's next point then read the basis or the mark by the
+    # threads' timing (n_iter 423 against 532). The solve's bases and marks
+    # are now kept once it has ended. Here the columns run one after the
+    # other, the second computing the basis again as a thread would
+    import hinge_estimators.solvers._dual_cd_finish as finish_module
+
+    monkeypatch.setattr(finish_module, "_row_bases", {})
+    rows = finish_module.row_basis
+    computed = []
+
+    def recomputed(*args):
+        computed.append(1)
+        return rows(*args)
+
+    monkeypatch.setattr(finish_module, "row_basis", recomputed)
+    objective = _one_hot_objective(C=4.0)
+    setup = {"solve_bases": {}, "solve_marks": set(), "known_bases": {}}
+    key = finish_module._basis_key(objective, 0.0)
+    setup["solve_marks"].add(key)  # a column's rows left the basis
+    plan = {"size": 121, "pass_work": 1e9}
+    meter = [0.0, 1e9]
+    basis, _ = finish_module._cached_row_basis(objective, 0.0, 300, plan, meter, setup)
+    assert basis is not None and computed
+    states = [{}]
+    finish_module.publish_bases(setup, states)
+    assert finish_module._row_bases[key][1] is None  # the mark, not the basis
+    assert states[0]["row_bases"] == frozenset([key])

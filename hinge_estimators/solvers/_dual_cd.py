@@ -31,6 +31,7 @@ from ._dual_cd_finish import (
     known_bases,
     passes_needed,
     primal_finish,
+    publish_bases,
     stalled,
     work_needed,
 )
@@ -269,6 +270,7 @@ class DualCoordinateDescent(Solver):
             # and those the solve's columns computed (their work shared)
             known_bases=known_bases(warm_state),
             solve_bases={},
+            solve_marks=set(),
         )
         if form.multiclass:
             start = multiclass_start(
@@ -281,6 +283,7 @@ class DualCoordinateDescent(Solver):
             )
             outcome = _run(objective, setup, starts, binary_dual_cd)
         columns, states = outcome
+        publish_bases(setup, states)
         if form.multiclass and columns[0].get("stalled", False):
             spent = int(np.ceil(columns[0]["passes"]))
             W, b = columns[0]["w"], columns[0]["b"]

@@ -829,13 +829,14 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, setup, fresh=Fal
     Every choice here reads only what the solve began with and the
     column's own budget, never what the solve's other columns did, so that
     the answer does not depend on the order in which the one-vs-rest
-    columns run (``n_jobs``): a basis counts as paid for only where it was
-    kept before the solve began (``setup["known_bases"]``,
-    :func:`known_bases`: a path's earlier points), as does a data's mark
-    that none is worth it; otherwise each column that wants it is charged
-    its computation (passes, as ``_step_cost``), also where another column
-    of the solve computed it first and the work is shared
-    (``setup["solve_bases"]``). With the charge going to the first column
+    columns run (``n_jobs``): a basis counts as paid for only where a
+    path's earlier point computed it (``setup["known_bases"]``,
+    :func:`known_bases`), as does a data's mark that none is worth it;
+    otherwise each column that wants it is charged its computation (passes,
+    as ``_step_cost``), also where another column of the solve computed it
+    first and the work is shared (``setup["solve_bases"]``). The solve's
+    bases and marks reach the kept ones once it has ended
+    (:func:`publish_bases`). With the charge going to the first column
     only, two threads gave coefficients 1.3e-4 apart; with a column's mark
     that its rows left the basis read by the others, 0.13 apart.
     Returns ``(basis, kept)``: ``kept`` where it was known.
@@ -860,33 +861,52 @@ def _cached_row_basis(objective, constant, n_rows, plan, meter, setup, fresh=Fal
     meter[0] += work / plan["pass_work"]
     shared = setup.setdefault("solve_bases", {})
     with _row_bases_lock:
-        basis = shared.get(key)
-    if basis is None:  # (computed from this solve's data: the same answer)
+        entry = shared.get(key)
+    if entry is None:  # (computed from this solve's data: the same answer)
         basis = row_basis(X, objective.offset, constant)
         with _row_bases_lock:
-            shared[key] = basis
-            for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
-                _row_bases.pop(old, None)  # data gone: its basis too
-            _row_bases[key] = (weakref.ref(X), basis)  # for later solves
-    return basis, False
+            entry = shared.setdefault(key, (weakref.ref(X), basis))
+    return entry[1], False
+
+
+def publish_bases(setup, states):
+    """Keep the bases a solve computed, and its marks of data whose rows left
+    their basis, for later solves; record in each column's state (``states``)
+    the keys a path's next point may count as paid for (:func:`known_bases`).
+    Once the solve has ended: its columns, running in threads, read none of
+    this."""
+    computed = setup.get("solve_bases", {})
+    marks = setup.get("solve_marks", set())
+    with _row_bases_lock:
+        for old in [k for k, (ref, _) in _row_bases.items() if ref() is None]:
+            _row_bases.pop(old, None)  # data gone: its basis too
+        for key, (ref, basis) in computed.items():
+            if ref() is not None:
+                _row_bases[key] = (ref, None if key in marks else basis)
+    keys = frozenset(computed) | frozenset(setup.get("known_bases", {}))
+    for state in states:
+        if isinstance(state, dict):
+            state["row_bases"] = keys
 
 
 def known_bases(warm_state):
     """The bases a solve may count as paid for (see :func:`_cached_row_basis`),
-    by key: ``(data's weak reference, basis or None)`` as kept when it
-    begins, where it continues a path (``warm_state`` marked ``along_path``
-    by ``hinge_path``: the earlier points computed them); none otherwise,
-    so that a fit does not depend on what earlier fits on the same data
+    by key: ``(data's weak reference, basis or None)``, those a path's
+    earlier points computed (``warm_state`` marked ``along_path`` by
+    ``hinge_path``, its columns' ``row_bases``); none otherwise, so that a
+    fit (or a path) does not depend on what earlier fits on the same data
     left behind."""
-    along = isinstance(warm_state, list) and any(
-        isinstance(column, dict) and column.get("along_path", False)
-        for column in warm_state
-    )
-    if not along:
+    if not isinstance(warm_state, list):
         return {}
+    keys = set()
+    for column in warm_state:
+        if isinstance(column, dict) and column.get("along_path", False):
+            keys |= column.get("row_bases", frozenset())
     with _row_bases_lock:
         return {
-            key: entry for key, entry in _row_bases.items() if entry[0]() is not None
+            key: _row_bases[key]
+            for key in keys
+            if key in _row_bases and _row_bases[key][0]() is not None
         }
 
 
@@ -920,8 +940,9 @@ def _in_rows_basis(
     A known basis (``kept``) that the rows leave was computed for the data
     before it changed in place: it is computed again, once; a fresh basis
     the rows leave (a direction below ``RANK_TOL`` that they still use)
-    marks the data as having none worth it, for later solves only (the
-    solve's other columns decide on their own rows).
+    marks the data as having none worth it, for later solves only
+    (:func:`publish_bases`; the solve's other columns decide on their own
+    rows).
     """
     if basis is None:
         return None, block, fixed_w
@@ -934,9 +955,8 @@ def _in_rows_basis(
     if reduced is None:
         if basis is not None:
             with _row_bases_lock:
-                _row_bases[_basis_key(objective, constant)] = (
-                    weakref.ref(objective.X),
-                    None,
+                setup.setdefault("solve_marks", set()).add(
+                    _basis_key(objective, constant)
                 )
         return None, block, fixed_w
     return basis, *reduced

@@ -551,3 +551,13 @@ def test_a_column_s_mark_is_kept_whatever_the_threads_timing(monkeypatch):
     finish_module.publish_bases(setup, states)
     assert finish_module._row_bases[key][1] is None  # the mark, not the basis
     assert states[0]["row_bases"] == frozenset([key])
+
+
+def test_known_bases_reads_any_state_s_keys():
+    # a state built by hand, or by an older version, may carry no keys, None
+    # or a list: none of them may stop the solve (|= on None raised)
+    from hinge_estimators.solvers._dual_cd_finish import known_bases
+
+    for keys in (None, [], [("no", None, 0.0)], frozenset()):
+        assert known_bases([{"along_path": True, "row_bases": keys}]) == {}
+    assert known_bases([{"along_path": True}, "not a state"]) == {}

@@ -306,6 +306,7 @@ class DualCoordinateDescent(Solver):
                 )
                 columns, states = _run(objective, more, [start], multiclass_dual_cd)
                 columns[0]["passes"] += spent
+                publish_bases(more, states)
         W = np.vstack([c["w"] for c in columns])
         b = np.concatenate([c["b"] for c in columns])
         if mean is not None:  # back from centered data: x.w + b = (x - mu).w + b'

@@ -901,7 +901,7 @@ def known_bases(warm_state):
     keys = set()
     for column in warm_state:
         if isinstance(column, dict) and column.get("along_path", False):
-            keys |= column.get("row_bases", frozenset())
+            keys |= set(column.get("row_bases") or ())
     with _row_bases_lock:
         return {
             key: _row_bases[key]

@@ -175,3 +175,15 @@ def wide_sparse_binary(n=200, d=3000, seed=0):
     w_true[:20] = rng.randn(20) * 5
     y = (X @ w_true + 0.3 * rng.randn(n) > 0).astype(int)
     return X, y
+
+
+def one_hot_rows(codes, levels):
+    """One-hot CSR rows of categorical ``codes`` (n, positions) in ``0 ..
+    levels - 1``: each position's block of ``levels`` indicators sums to 1,
+    so the rows have rank ``positions * (levels - 1) + 1``."""
+    n, positions = codes.shape
+    columns = (np.arange(positions) * levels + codes).ravel()
+    return sp.csr_matrix(
+        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
+        shape=(n, positions * levels),
+    )

@@ -22,6 +22,8 @@ from hinge_estimators.solvers._interior_point import (
     working_set,
 )
 
+from ._problems import one_hot_rows
+
 
 def _degenerate(n, d, seed, duplicates=0.25):
     """Rows in general position, then a quarter repeated with random labels."""
@@ -191,12 +193,7 @@ def _noisy_one_hot(n, positions, levels, seed, noise):
     many samples on or past the margin, rank ``positions * (levels - 1) +
     1`` of ``positions * levels`` columns."""
     rng = np.random.default_rng(seed)
-    codes = rng.integers(levels, size=(n, positions))
-    columns = (np.arange(positions) * levels + codes).ravel()
-    X = sp.csr_matrix(
-        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
-        shape=(n, positions * levels),
-    )
+    X = one_hot_rows(rng.integers(levels, size=(n, positions)), levels)
     rule = rng.normal(size=positions * levels) * (rng.random(positions * levels) < 0.2)
     score = X @ rule + noise * rng.normal(size=n)
     return X, (score > np.median(score)).astype(int)

@@ -17,7 +17,7 @@ from hinge_estimators.model_selection._walk import _scaled_state
 from hinge_estimators.solvers import DualCoordinateDescent
 from hinge_estimators.solvers._dual_cd_parts import _balance_binary, exact_intercept
 
-from ._problems import make_objective, naive_value
+from ._problems import make_objective, naive_value, one_hot_rows
 from ._qp import solve_qp
 
 
@@ -230,15 +230,8 @@ def _one_hot_scores(n, positions, levels, noise, seed, sparse_rule=False):
     and scores from a random rule (a fifth of it non-zero where
     ``sparse_rule``, as ``benchmarks/bench_hard_hinge.py``) plus ``noise``;
     ``(X, score)``."""
-    import scipy.sparse as sp
-
     rng = np.random.default_rng(seed)
-    codes = rng.integers(levels, size=(n, positions))
-    columns = (np.arange(positions) * levels + codes).ravel()
-    X = sp.csr_matrix(
-        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
-        shape=(n, positions * levels),
-    )
+    X = one_hot_rows(rng.integers(levels, size=(n, positions)), levels)
     rule = rng.normal(size=positions * levels)
     if sparse_rule:
         rule *= rng.random(positions * levels) < 0.2
@@ -462,11 +455,7 @@ def test_no_column_reads_what_another_found_about_the_basis(monkeypatch):
     codes = rng.integers(0, levels, (n, positions))
     score = (codes[:, :3] * rng.normal(size=3)).sum(axis=1) + rng.normal(size=n)
     y = np.digitize(score, np.quantile(score, [0.25, 0.5, 0.75]))
-    columns = (codes + np.arange(positions) * levels).ravel()
-    one_hot = sp.csr_matrix(
-        (np.ones(n * positions), (np.repeat(np.arange(n), positions), columns)),
-        shape=(n, positions * levels),
-    )
+    one_hot = one_hot_rows(codes, levels)
     rng = np.random.default_rng(0)
     tiny = np.zeros(n)
     tiny[rng.choice(n, int(rng.integers(1, 40)), replace=False)] = 3.35e-8
@@ -504,11 +493,7 @@ def test_a_path_counts_as_paid_only_the_bases_its_own_points_computed(monkeypatc
     rng = np.random.default_rng(4)
     n, positions, levels, classes = 1500, 40, 4, 4
     codes = rng.integers(0, levels, (n, positions))
-    X = np.zeros((n, positions * levels))
-    X[
-        np.repeat(np.arange(n), positions),
-        (codes + np.arange(positions) * levels).ravel(),
-    ] = 1.0
+    X = one_hot_rows(codes, levels).toarray()
     rule = rng.normal(size=(classes, positions * levels))
     rule *= rng.random(positions * levels) < 0.2
     y = np.argmax(X @ rule.T + 0.7 * rng.gumbel(size=(n, classes)), axis=1)

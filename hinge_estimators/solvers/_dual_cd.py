@@ -29,6 +29,7 @@ from ._dual_cd_finish import (
     early_interior_point,
     interior_point_applies,
     known_bases,
+    pass_work,
     passes_needed,
     primal_finish,
     publish_bases,
@@ -639,9 +640,7 @@ def _finish_budget(objective, max_iter, passes):
     relative gap of 1.2e-2, now certified.
     """
     budget = int(FINISH_SHARE * (max_iter - passes))
-    X = objective.X
-    pass_work = float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples
-    if max_iter * pass_work < SMALL_DATA_WORK:
+    if max_iter * pass_work(objective) < SMALL_DATA_WORK:
         budget = max(budget, int(FINISH_SHARE * max_iter))
     return budget
 

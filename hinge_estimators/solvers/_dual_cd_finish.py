@@ -240,6 +240,13 @@ def passes_needed(checks, tol):
     return float(np.log(gap / tol) / rate)
 
 
+def pass_work(objective):
+    """Row entries one pass of dual CD reads (stored entries and one per
+    row): the unit the finish's budget is counted in."""
+    X = objective.X
+    return float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples
+
+
 def dual_polish(objective, setup, start, alpha, w, shift, budget):
     """The active-set polish on the sets dual CD's multipliers name (hinge).
 
@@ -260,13 +267,11 @@ def dual_polish(objective, setup, start, alpha, w, shift, budget):
     kink = (alpha > 0) & (alpha < upper)
     at_upper = (alpha > 0) & (alpha >= upper)
     n_kink = int(kink.sum())
-    X, n = objective.X, objective.n_samples
-    pass_work = float(X.nnz if sp.issparse(X) else X.size) + n
-    row_work = float(pass_work - n) / max(n, 1)
+    n = objective.n_samples
+    one_pass = pass_work(objective)
+    row_work = float(one_pass - n) / max(n, 1)
     # the Gram matrix of the margin rows, then LU of the (n_kink + 1) system
-    cost = (n_kink * n_kink * row_work + 2 * n_kink**3 / 3) / (
-        BLAS3_SPEEDUP * pass_work
-    )
+    cost = (n_kink * n_kink * row_work + 2 * n_kink**3 / 3) / (BLAS3_SPEEDUP * one_pass)
     cost += ITERATION_COST  # the candidate's scores, each round
     rounds = min(8, int(budget // cost))
     # more margin samples than coefficients: the conditions are singular
@@ -325,16 +330,15 @@ def _metered(objective, meter):
     entry) and each product with it costs ``size^2`` multiply-adds.
     """
     X, n = objective.X, objective.n_samples
-    sparse = sp.issparse(X)
-    pass_work = float(X.nnz if sparse else X.size) + n
-    row_work = np.diff(X.indptr) if sparse else np.full(n, X.shape[1])
+    one_pass = pass_work(objective)
+    row_work = np.diff(X.indptr) if sp.issparse(X) else np.full(n, X.shape[1])
     y = objective.y[:, 0]
     weights = objective.loss_scale * objective.sample_weight
     size = objective.size
     hessian_operator = objective.hessian_operator
 
     def charge(work):
-        meter[0] += work / pass_work
+        meter[0] += work / one_pass
         if meter[0] > meter[1]:
             raise _OutOfBudget
 
@@ -641,7 +645,7 @@ def _stage_before_interior_point(
 def _interior_point_plan(objective, setup, start, w, b, alpha):
     """The first working set, read off the primal point ``(w, b)`` and the
     multipliers ``alpha``, and the predicted cost of its solve (passes)."""
-    X, d = objective.X, objective.n_features
+    d = objective.n_features
     y, upper = start["y"], setup["upper"]
     bias, unpenalized = setup["bias"], setup["unpenalized"]
     constant = bias if bias and not unpenalized else 0.0
@@ -653,7 +657,7 @@ def _interior_point_plan(objective, setup, start, w, b, alpha):
         "live": live,
         "constant": constant,
         "size": d + int(bool(constant)),
-        "pass_work": float(X.nnz if sp.issparse(X) else X.size) + objective.n_samples,
+        "pass_work": pass_work(objective),
     }
     n_rows = int(plan["sets"][0].sum())
     plan["cost"] = IPM_STEPS * _step_cost(plan, n_rows)
